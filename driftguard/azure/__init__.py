@@ -1,0 +1,1 @@
+"""Gateways: the only code that talks to Azure (ARM, Resource Graph)."""

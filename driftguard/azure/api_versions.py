@@ -1,0 +1,31 @@
+"""One api-version per resource provider and type, pinned here and nowhere else (CONTROLS.md)."""
+
+from __future__ import annotations
+
+COGNITIVE_SERVICES = "2025-09-01"
+MACHINE_LEARNING = "2025-06-01"
+SEARCH = "2025-05-01"
+STORAGE = "2025-06-01"
+AUTHORIZATION = "2022-04-01"
+RESOURCE_GRAPH = "2024-04-01"
+DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
+SECURITY_PRICINGS = "2024-01-01"
+
+BY_NAMESPACE: dict[str, str] = {
+    "microsoft.cognitiveservices": COGNITIVE_SERVICES,
+    "microsoft.machinelearningservices": MACHINE_LEARNING,
+    "microsoft.search": SEARCH,
+    "microsoft.storage": STORAGE,
+    "microsoft.authorization": AUTHORIZATION,
+    "microsoft.resourcegraph": RESOURCE_GRAPH,
+    "microsoft.insights": DIAGNOSTIC_SETTINGS,
+    "microsoft.security": SECURITY_PRICINGS,
+}
+
+
+def for_type(resource_type: str) -> str:
+    namespace = resource_type.split("/", 1)[0].lower()
+    try:
+        return BY_NAMESPACE[namespace]
+    except KeyError:
+        raise KeyError(f"no api-version pinned for {resource_type}") from None

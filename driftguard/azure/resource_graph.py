@@ -1,0 +1,73 @@
+"""Resource Graph: the estate sweep, one query per 1,000 resources, rows returned as plain dicts.
+
+The request goes through the Resource Graph client's pipeline as a raw request: the typed
+`resources()` call would deserialize every row into SDK models and back, which costs more than the
+query itself on large estates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.core.exceptions import AzureError
+
+from driftguard.azure import api_versions
+from driftguard.azure.arm import arm_error
+from driftguard.azure.connection import RawArm
+from driftguard.inventory import InventoryError
+
+PAGE_SIZE = 1000
+QUERIES = Path(__file__).with_name("queries")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to sweep: listed subscriptions, or every subscription under a management group."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_group: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        if self.management_group:
+            return {"managementGroups": [self.management_group]}
+        return {"subscriptions": list(self.subscriptions)}
+
+    def describe(self) -> str:
+        if self.management_group:
+            return f"management group {self.management_group}"
+        return f"{len(self.subscriptions)} subscription(s)"
+
+
+def load_query(name: str, **values: str) -> str:
+    text = (QUERIES / f"{name}.kql").read_text()
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+class ResourceGraph:
+    def __init__(self, arm: RawArm) -> None:
+        self._arm = arm
+        self.calls = 0
+
+    def query(self, kql: str, scope: Scope) -> Iterator[Mapping[str, Any]]:
+        """Every row of the query, page by page (1,000 rows a page), never all pages in memory."""
+        options: dict[str, Any] = {"resultFormat": "objectArray", "$top": PAGE_SIZE}
+        while True:
+            body = {**scope.body(), "query": kql, "options": options}
+            self.calls += 1
+            try:
+                response = self._arm.send("POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body)
+            except AzureError as e:
+                raise InventoryError(f"Resource Graph query failed: {e.message or e}") from e
+            if response.status_code != 200:
+                raise InventoryError(f"Resource Graph query failed: HTTP {response.status_code}: {arm_error(response)}")
+            payload = response.json()
+            yield from payload.get("data") or []
+            token = payload.get("$skipToken")
+            if not token:
+                return
+            options = {**options, "$skipToken": token}

@@ -1,0 +1,219 @@
+"""The `driftguard` command: `scan` (posture scan) and `rules` (the catalog).
+
+Exit codes: 0 clean (or no --fail-on), 1 findings at or above --fail-on, 2 usage or input error.
+Every error is one line on stderr; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from azure.core.exceptions import AzureError, ClientAuthenticationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from driftguard import compose, rules
+from driftguard.azure.resource_graph import Scope
+from driftguard.inventory import Inventory, InventoryError
+from driftguard.model import Finding, Severity
+from driftguard.pipeline import Evaluator
+from driftguard.policy import ConfigError, Policy, load_policy, load_settings
+from driftguard.report import Format, html, json_report, sarif, table
+from driftguard.snapshot import SnapshotError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: scripts and people both read the first line.
+        self.exit(EXIT_ERROR, f"driftguard: error: {message} (see --help)\n")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="driftguard", description="Keep Azure AI estates inside their security baseline.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = sub.add_parser("scan", help="read-only posture scan of an estate")
+    source = scan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--subscription", action="append", metavar="ID", help="subscription to scan (repeatable; live, read-only)")
+    source.add_argument("--management-group", metavar="NAME", help="scan every subscription under this management group (live)")
+    source.add_argument("--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output; - for stdin")
+    source.add_argument("--simulated", action="store_true", help="scan the bundled simulated estate (no Azure needed)")
+    scan.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults")
+    scan.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE, help="output format (default: table)")
+    scan.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    scan.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
+    scan.add_argument("--deep", action=argparse.BooleanOptionalAction, default=True,
+                      help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)")
+
+    rules_cmd = sub.add_parser("rules", help="list the rule catalog")
+    rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        if args.command == "rules":
+            return _rules(args.format, out)
+        return _scan(args, stdin or sys.stdin, out, err)
+    except (ConfigError, SnapshotError, InventoryError, UsageError) as e:
+        err.write(f"driftguard: error: {e}\n")
+    except ClientAuthenticationError as e:
+        err.write(f"driftguard: error: Azure authentication failed (run `az login`, or check the managed identity): {_first_line(e.message)}\n")
+    except AzureError as e:
+        err.write(f"driftguard: error: Azure request failed: {_first_line(e.message or str(e))}\n")
+    except OSError as e:
+        err.write(f"driftguard: error: {e.filename or ''}: {e.strerror or e}\n")
+    return EXIT_ERROR
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else "no details"
+
+
+def _rules(fmt: str, out: IO[str]) -> int:
+    metas = rules.metas()
+    if fmt == "json":
+        payload = [
+            {
+                "id": m.id,
+                "title": m.title,
+                "severity": m.severity.label,
+                "resource_types": list(m.resource_types),
+                "seed_section": m.seed_section,
+                "default_mode": m.default_mode.value,
+                "remediation": m.remediation,
+                "references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in m.references],
+                "requires": list(m.requires),
+            }
+            for m in metas
+        ]
+        out.write(json.dumps(payload, indent=2) + "\n")
+        return EXIT_CLEAN
+    from rich.table import Table
+
+    t = Table(title=f"{len(metas)} resource rules", expand=True)
+    for col in ("rule", "severity", "default mode", "remediation", "seed section"):
+        t.add_column(col, overflow="fold")
+    for m in metas:
+        t.add_row(m.id, m.severity.label, m.default_mode.value, m.remediation or "-", m.seed_section)
+    Console(file=out, width=160).print(t)
+    return EXIT_CLEAN
+
+
+def _policy(path: Path | None) -> Policy:
+    policy = load_policy(path)
+    policy.check_rule_ids({m.id for m in rules.metas()})
+    return policy
+
+
+def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManager[Inventory]:
+    settings = load_settings()
+    if args.simulated:
+        return compose.simulated_inventory(deep=args.deep)
+    if args.snapshot:
+        return compose.snapshot_inventory(args.snapshot, stdin)
+    try:
+        scope = Scope(subscriptions=tuple(_guids(args.subscription or [])), management_group=args.management_group)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return compose.live_inventory(scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+
+
+def _guids(values: list[str]) -> Iterator[str]:
+    import uuid
+
+    for v in values:
+        try:
+            yield str(uuid.UUID(v))
+        except ValueError:
+            raise ValueError(f"--subscription {v!r} is not a subscription id (a GUID)") from None
+
+
+def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
+    settings = load_settings()  # validated even when the command line gives everything: a bad setting is a bug to surface
+    policy = _policy(args.policy or settings.policy_file)
+    evaluator = Evaluator(policy, now=datetime.now(UTC))
+    worst: Severity | None = None
+
+    def track(findings: Iterator[Finding]) -> Iterator[Finding]:
+        nonlocal worst
+        for f in findings:
+            if worst is None or f.severity > worst:
+                worst = f.severity
+            yield f
+
+    with _open_output(args.output, out) as sink, _inventory(args, stdin) as inventory, _progress(err, enabled=not args.snapshot) as progress:
+        findings, summary = evaluator.run(inventory, progress=progress)
+        stream = track(findings)
+        if args.format == Format.JSON:
+            json_report.write(stream, summary.to_json, sink)
+        else:
+            collected = list(stream)
+            _render(args.format, collected, summary.to_json(), sink)
+    if args.fail_on is not None and worst is not None and worst >= args.fail_on:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _render(fmt: Format, findings: list[Finding], summary: dict[str, Any], sink: IO[str]) -> None:
+    if fmt == Format.SARIF:
+        sink.write(json.dumps(sarif.document(findings, rules.metas()), indent=2) + "\n")
+    elif fmt == Format.HTML:
+        sink.write(html.render(findings, summary, generated=datetime.now(UTC)))
+    else:
+        table.render(findings, summary, Console(file=sink, width=None if sink.isatty() else 180))
+
+
+@contextlib.contextmanager
+def _open_output(path: str | None, default: IO[str]) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield default
+        return
+    with Path(path).open("w", encoding="utf-8") as f:
+        yield f
+
+
+@contextlib.contextmanager
+def _progress(err: IO[str], *, enabled: bool) -> Iterator[Any]:
+    """A progress line on a terminal for live scans; nothing when stderr is a file or a pipe."""
+    if not (enabled and err.isatty()):
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(file=err), transient=True) as bar:
+        task = bar.add_task("reading the estate", total=None)
+        yield lambda n: bar.update(task, description=f"evaluated {n} resources")
+
+
+def run() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,68 @@
+"""What the engine reads resources from: a live sweep, a snapshot file, or the simulator.
+
+An inventory streams ARM resource objects and, on request, the child data that Resource Graph does not
+index (diagnostic settings). Streaming keeps memory bounded on large estates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from driftguard.model import Source
+
+
+class InventoryError(Exception):
+    """The inventory could not be read (bad input, or Azure refused): nothing may be judged compliant."""
+
+
+class Inventory(Protocol):
+    source: Source
+
+    def resources(self) -> Iterator[Mapping[str, Any]]:
+        """Every resource in scope, once each, in any order."""
+        ...
+
+    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
+        """Child data of `kind` for each resource id (lower case keys), or None when this inventory
+        cannot provide that kind (the rules that need it are then reported as not evaluated)."""
+        ...
+
+
+def parent_of_extension(resource_id: str) -> str | None:
+    """`<parent>/providers/Microsoft.Insights/diagnosticSettings/x` -> `<parent>` (lower case)."""
+    lowered = resource_id.lower()
+    marker = "/providers/microsoft.insights/diagnosticsettings/"
+    at = lowered.find(marker)
+    return lowered[:at] if at > 0 else None
+
+
+class ListInventory:
+    """An inventory over objects already in memory or streamed from a file: child data arrives mixed
+    with the resources, so it is indexed as it streams past."""
+
+    DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
+
+    def __init__(self, items: Iterable[Mapping[str, Any]], *, source: Source) -> None:
+        self.source = source
+        self._items = items
+        self._diagnostics: dict[str, list[Mapping[str, Any]]] = {}
+        self._saw_diagnostics = False
+
+    def resources(self) -> Iterator[Mapping[str, Any]]:
+        for item in self._items:
+            rtype = str(item.get("type", "")).lower()
+            if rtype == self.DIAGNOSTIC_TYPE:
+                self._saw_diagnostics = True
+                parent = parent_of_extension(str(item.get("id", "")))
+                if parent:
+                    self._diagnostics.setdefault(parent, []).append(item)
+                continue
+            yield item
+
+    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
+        # A file with no diagnostic settings at all most likely was exported without them: say
+        # "not evaluated" rather than flag every resource.
+        if kind != "diagnosticSettings" or not self._saw_diagnostics:
+            return None
+        return {rid.lower(): self._diagnostics.get(rid.lower(), []) for rid in resource_ids}

@@ -1,0 +1,114 @@
+"""The engine's vocabulary: frozen dataclasses and StrEnums shared by every layer.
+
+Snapshots hold ARM JSON exactly as Azure returned it; nothing here mutates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class Severity(IntEnum):
+    """Ordered so that `--fail-on` can compare: a higher value is worse."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+class Mode(StrEnum):
+    """What DriftGuard does when a rule fails (see CONTROLS.md, "Modes")."""
+
+    AUTO = "auto"
+    REVERT = "revert"
+    APPROVE = "approve"
+    TICKET = "ticket"
+    REPORT = "report"
+    OFF = "off"
+
+
+class Source(StrEnum):
+    """Where an inventory came from."""
+
+    LIVE = "live"
+    SNAPSHOT = "snapshot"
+    SIMULATED = "simulated"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A public reference for a rule: an Azure Policy built-in, MCSB, MITRE ATLAS or OWASP entry."""
+
+    kind: str
+    id: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSnapshot:
+    """One ARM resource as read, plus the child settings read with it.
+
+    `related` maps a kind of child data (for example "diagnosticSettings") to the ARM objects read for
+    it. A kind that is absent from `related` was not read, which is not the same as "there are none".
+    """
+
+    resource: Mapping[str, Any]
+    related: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.resource["id"])
+
+    @property
+    def type(self) -> str:
+        return str(self.resource["type"])
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        props = self.resource.get("properties")
+        return props if isinstance(props, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A failed check on one resource. `evidence` holds the values that made it fail."""
+
+    rule: str
+    resource_id: str
+    resource_type: str
+    severity: Severity
+    message: str
+    mode: Mode
+    remediation: str | None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> JSON:
+        return {
+            "rule": self.rule,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "severity": self.severity.label,
+            "message": self.message,
+            "evidence": dict(self.evidence),
+            "mode": self.mode.value,
+            "remediation": self.remediation,
+        }

@@ -1,0 +1,256 @@
+"""The policy file and the app settings, each validated once at start-up.
+
+An unknown key or a bad value stops the program with a message that names it: a typo in a security
+setting must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from driftguard.model import Mode
+
+
+class ConfigError(ValueError):
+    """A setting or a policy value is wrong; the message names it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApprovedModel(_Strict):
+    format: str
+    name: str
+    # None approves every version of the model.
+    version: str | None = None
+
+
+class ModeOverride(_Strict):
+    """Mode of one rule below one scope (a subscription, resource group or resource id prefix)."""
+
+    rule: str
+    scope: str
+    mode: Mode
+
+
+class NetworkPolicy(_Strict):
+    # The widest IPv4 prefix an IP rule may use: 16 means a /16 passes and a /15 fails.
+    max_ip_prefix: Annotated[int, Field(ge=0, le=32)] = 16
+    # When non-empty, every IP rule must fall inside one of these ranges.
+    approved_ip_ranges: tuple[str, ...] = ()
+    # When non-empty, every virtual network rule must use a subnet of one of these VNets (ids).
+    approved_vnets: tuple[str, ...] = ()
+    # The `bypass` value that networkAcls should keep (None: any value).
+    bypass: str | None = "AzureServices"
+    # Outbound FQDNs AI accounts may call when outbound access is restricted.
+    approved_fqdns: tuple[str, ...] = ()
+    # Private endpoints may live only in these tenants / subscriptions (empty: the scanned ones).
+    private_endpoint_tenants: tuple[str, ...] = ()
+    private_endpoint_subscriptions: tuple[str, ...] = ()
+    # Machine Learning workspaces may use AllowInternetOutbound instead of AllowOnlyApprovedOutbound.
+    ml_allow_internet_outbound: bool = False
+
+    @field_validator("approved_ip_ranges")
+    @classmethod
+    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{item!r} is not an IP range") from e
+        return value
+
+
+class ContentFilterPolicy(_Strict):
+    # The weakest acceptable severity threshold for the harm filters: "Low" blocks most,
+    # "High" blocks least. A filter set to block only at a weaker level fails.
+    harm_threshold: str = "Medium"
+    # Names of RAI policies that are acceptable whatever their content (for example a reviewed
+    # custom policy managed elsewhere).
+    trusted_policies: tuple[str, ...] = ()
+
+    @field_validator("harm_threshold")
+    @classmethod
+    def _threshold(cls, value: str) -> str:
+        if value.lower() not in ("low", "medium", "high"):
+            raise ValueError(f"{value!r} is not one of Low, Medium, High")
+        return value
+
+
+class ModelPolicy(_Strict):
+    # Empty means "no catalog configured": every model passes (the rule still checks pinning).
+    approved: tuple[ApprovedModel, ...] = ()
+    require_version_pinning: bool = False
+
+
+class DataPolicy(_Strict):
+    # Storage accounts carrying this tag (any value but "false") hold AI data even when no AI resource
+    # names them.
+    ai_data_tag: str = "driftguard-ai-data"
+    # Resources whose classification tag has one of these values must use customer-managed keys.
+    classification_tag: str = "data-classification"
+    cmk_classifications: tuple[str, ...] = ("confidential", "highly-confidential", "restricted")
+
+
+class KeyPolicy(_Strict):
+    # Object ids or app ids allowed to list or regenerate keys (for example a key-rotation pipeline).
+    allowed_principals: tuple[str, ...] = ()
+
+
+class MonitoringPolicy(_Strict):
+    # Resource id of the Log Analytics workspace diagnostic logs must reach (None: any workspace).
+    log_analytics_workspace_id: str | None = None
+
+
+class Policy(_Strict):
+    """What the security team wants: modes, approved lists and thresholds."""
+
+    modes: dict[str, Mode] = Field(default_factory=dict)
+    overrides: tuple[ModeOverride, ...] = ()
+    network: NetworkPolicy = NetworkPolicy()
+    content_filters: ContentFilterPolicy = ContentFilterPolicy()
+    models: ModelPolicy = ModelPolicy()
+    data: DataPolicy = DataPolicy()
+    monitoring: MonitoringPolicy = MonitoringPolicy()
+    keys: KeyPolicy = KeyPolicy()
+
+    def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
+        """The most specific override wins (longest scope), then the rule's mode, then its default."""
+        rid = resource_id.lower()
+        best: ModeOverride | None = None
+        for o in self.overrides:
+            scope = o.scope.lower().rstrip("/")
+            if o.rule == rule_id and (rid == scope or rid.startswith(scope + "/")):
+                if best is None or len(o.scope) > len(best.scope):
+                    best = o
+        if best is not None:
+            return best.mode
+        return self.modes.get(rule_id, default)
+
+    def check_rule_ids(self, known: set[str]) -> None:
+        """Rule ids are a public contract: a policy naming an unknown one is a typo to report."""
+        named = set(self.modes) | {o.rule for o in self.overrides}
+        unknown = sorted(named - known)
+        if unknown:
+            raise ConfigError(f"policy names unknown rule id(s): {', '.join(unknown)}")
+
+
+def _describe(e: ValidationError, where: str) -> str:
+    first = e.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(root)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    extra = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+    return f"{where}: {loc}: {msg}{extra}"
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read a policy file (JSON or TOML, by extension); None gives the defaults of CONTROLS.md."""
+    if path is None:
+        return Policy()
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"policy file {path}: {e.strerror or e}") from e
+    try:
+        data: Any = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(f"policy file {path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"policy file {path}: expected an object at the top level")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, f"policy file {path}")) from e
+
+
+# --- app settings ---------------------------------------------------------------------------------
+
+PREFIX = "DRIFTGUARD_"
+
+
+def _guid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a GUID") from e
+
+
+class Settings(_Strict):
+    """The app's settings, read from DRIFTGUARD_* environment variables (app settings in Azure)."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_group: str | None = None
+    policy_file: Path | None = None
+    arm_endpoint: str = "https://management.azure.com"
+    # Client id of the user-assigned managed identity to authenticate as (None: DefaultAzureCredential's
+    # own choice).
+    managed_identity_client_id: str | None = None
+    # NCRONTAB schedules of the timer functions.
+    sweep_schedule: str = "0 */15 * * * *"
+    deep_sweep_schedule: str = "0 30 2 * * *"
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _subs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_guid(v) for v in value)
+
+    @field_validator("managed_identity_client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        return None if value is None else _guid(value)
+
+    @field_validator("arm_endpoint")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (bearer tokens are never sent over plain HTTP)")
+        return value.rstrip("/")
+
+    @field_validator("sweep_schedule", "deep_sweep_schedule")
+    @classmethod
+    def _ncrontab(cls, value: str) -> str:
+        if len(value.split()) != 6:
+            raise ValueError("must be an NCRONTAB expression with six fields (second minute hour day month weekday)")
+        return value
+
+    def require_scope(self) -> None:
+        if not self.subscriptions and not self.management_group:
+            raise ConfigError(f"set {PREFIX}SUBSCRIPTIONS or {PREFIX}MANAGEMENT_GROUP: there is nothing to watch")
+
+
+SETTING_NAMES: dict[str, str] = {f"{PREFIX}{name.upper()}": name for name in Settings.model_fields}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment. Unknown DRIFTGUARD_* variables are errors, not ignored typos."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = SETTING_NAMES.get(key)
+        if name is None:
+            raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
+        if name == "subscriptions":
+            values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
+        elif raw.strip() != "":
+            values[name] = raw.strip()
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = f"{PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
+        raise ConfigError(f"setting {key}: {first['msg']}") from e

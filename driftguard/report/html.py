@@ -1,0 +1,27 @@
+"""A single self-contained HTML page a security lead would open: no scripts, no external assets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from driftguard.model import Finding, Severity
+
+_env = Environment(loader=PackageLoader("driftguard.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: datetime) -> str:
+    ordered = sorted(findings, key=lambda f: (-f.severity, f.rule, f.resource_id))
+    groups: dict[str, list[Finding]] = {}
+    for f in ordered:
+        groups.setdefault(f.severity.label, []).append(f)
+    return _env.get_template("report.html.j2").render(
+        findings=ordered,
+        groups=groups,
+        severities=[s.label for s in sorted(Severity, reverse=True)],
+        summary=summary,
+        generated=generated.strftime("%Y-%m-%d %H:%M UTC"),
+    )

@@ -1,0 +1,23 @@
+"""JSON output: `{"findings": [...], "summary": {...}}`, streamed so that large scans stay small in memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import IO
+
+from driftguard.model import JSON, Finding
+
+SCHEMA_VERSION = "1"
+
+
+def write(findings: Iterable[Finding], summary: Callable[[], JSON], out: IO[str]) -> None:
+    """`summary` is called after the findings are written: counts are only final then."""
+    out.write('{"schema_version":"' + SCHEMA_VERSION + '","findings":[')
+    first = True
+    for finding in findings:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(finding.to_json(), sort_keys=True))
+        first = False
+    out.write("\n],\n" if not first else "],\n")
+    out.write('"summary":' + json.dumps(summary(), sort_keys=True) + "}\n")

@@ -1,0 +1,67 @@
+"""The rule registry: one explicit import per rule, module name == rule id (a meta-test checks it)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from driftguard.rules import (
+    cognitiveservices_account_customer_managed_key,
+    cognitiveservices_account_defender_for_ai_enabled,
+    cognitiveservices_account_keys_not_exposed,
+    cognitiveservices_account_local_auth_disabled,
+    cognitiveservices_account_managed_identity_enabled,
+    cognitiveservices_account_network_rules_restricted,
+    cognitiveservices_account_outbound_restricted,
+    cognitiveservices_account_private_endpoint_approved_only,
+    cognitiveservices_account_public_network_access_disabled,
+    cognitiveservices_deployment_content_filter_enforced,
+    cognitiveservices_deployment_model_approved,
+    machinelearning_workspace_datastores_identity_auth,
+    machinelearning_workspace_managed_network_isolated,
+    machinelearning_workspace_public_network_access_disabled,
+    monitor_ai_resource_diagnostic_logs_enabled,
+    search_service_local_auth_disabled,
+    search_service_public_network_access_disabled,
+    security_pricing_ai_defender_enabled,
+    storage_account_blob_public_access_disabled,
+    storage_account_public_network_access_disabled,
+    storage_account_shared_key_disabled,
+)
+from driftguard.rules.base import Evaluate, RuleMeta
+
+RESOURCE_RULES: tuple[ModuleType, ...] = (
+    cognitiveservices_account_public_network_access_disabled,
+    cognitiveservices_account_network_rules_restricted,
+    cognitiveservices_account_private_endpoint_approved_only,
+    cognitiveservices_account_outbound_restricted,
+    cognitiveservices_account_local_auth_disabled,
+    cognitiveservices_account_keys_not_exposed,
+    cognitiveservices_account_managed_identity_enabled,
+    cognitiveservices_account_defender_for_ai_enabled,
+    cognitiveservices_account_customer_managed_key,
+    cognitiveservices_deployment_content_filter_enforced,
+    cognitiveservices_deployment_model_approved,
+    machinelearning_workspace_public_network_access_disabled,
+    machinelearning_workspace_managed_network_isolated,
+    machinelearning_workspace_datastores_identity_auth,
+    search_service_public_network_access_disabled,
+    search_service_local_auth_disabled,
+    storage_account_public_network_access_disabled,
+    storage_account_blob_public_access_disabled,
+    storage_account_shared_key_disabled,
+    monitor_ai_resource_diagnostic_logs_enabled,
+    security_pricing_ai_defender_enabled,
+)
+
+
+def metas() -> list[RuleMeta]:
+    return [m.META for m in RESOURCE_RULES]
+
+
+def registry() -> dict[str, tuple[RuleMeta, Evaluate]]:
+    return {m.META.id: (m.META, m.evaluate) for m in RESOURCE_RULES}
+
+
+def rule_types() -> frozenset[str]:
+    """Every resource type some rule judges, lower case."""
+    return frozenset(t.lower() for m in RESOURCE_RULES for t in m.META.resource_types)

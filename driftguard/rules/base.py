@@ -1,0 +1,170 @@
+"""What every rule is made of: typed metadata, the context it is given, and small pure helpers.
+
+Rules are pure: no clock, no environment, no network. Everything they join against comes in
+`RuleContext`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
+from driftguard.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    id: str
+    title: str
+    severity: Severity
+    resource_types: tuple[str, ...]
+    seed_section: str
+    default_mode: Mode
+    remediation: str | None
+    references: tuple[Reference, ...] = ()
+    # Kinds of child data (keys of ResourceSnapshot.related) the rule cannot judge without.
+    requires: tuple[str, ...] = ()
+
+    def applies_to(self, resource_type: str) -> bool:
+        wanted = resource_type.lower()
+        return any(t.lower() == wanted for t in self.resource_types)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Data joined from outside the resource, prepared by the engine before rules run."""
+
+    policy: Policy
+    now: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
+    # account id (lower case) -> RAI policy name (lower case) -> the RAI policy as read
+    rai_policies: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    # storage account ids (lower case) that an AI resource uses for its data
+    ai_linked_storage: frozenset[str] = frozenset()
+    # account ids (lower case) whose RAI policies were part of the inventory
+    rai_policies_loaded: bool = False
+    # last-known-good resource JSON per resource id (lower case), when the store has one
+    baselines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def mode(self, rule: RuleMeta, resource_id: str, default: Mode | None = None) -> Mode:
+        return self.policy.mode_for(rule.id, resource_id, default=default or rule.default_mode)
+
+    def finding(
+        self,
+        rule: RuleMeta,
+        snapshot: ResourceSnapshot,
+        message: str,
+        evidence: Mapping[str, Any],
+        *,
+        fixable: bool = True,
+        default_mode: Mode | None = None,
+    ) -> Finding:
+        """A finding for `rule`; `fixable=False` when this case needs people even though the rule
+        usually has an automated fix (for example the free Search SKU, which cannot use private link);
+        `default_mode` replaces the rule's default for this finding when the policy names no mode."""
+        return Finding(
+            rule=rule.id,
+            resource_id=snapshot.id,
+            resource_type=snapshot.type,
+            severity=rule.severity,
+            message=message,
+            mode=self.mode(rule, snapshot.id, default_mode),
+            remediation=rule.remediation if fixable else None,
+            evidence=evidence,
+        )
+
+
+class Rule(Protocol):
+    META: RuleMeta
+
+    @staticmethod
+    def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]: ...
+
+
+Evaluate = Callable[[ResourceSnapshot, RuleContext], list[Finding]]
+
+
+# --- pure helpers shared by the rules -------------------------------------------------------------
+
+
+def prop(obj: Mapping[str, Any], *path: str) -> Any:
+    """Walk a path of keys, matching each case-insensitively (services and samples disagree)."""
+    cur: Any = obj
+    for key in path:
+        if not isinstance(cur, Mapping):
+            return None
+        if key in cur:
+            cur = cur[key]
+            continue
+        lowered = key.lower()
+        cur = next((v for k, v in cur.items() if isinstance(k, str) and k.lower() == lowered), None)
+    return cur
+
+
+def same(value: Any, expected: str) -> bool:
+    """Case-insensitive enum comparison; a non-string never matches."""
+    return isinstance(value, str) and value.strip().lower() == expected.lower()
+
+
+def is_true(value: Any) -> bool:
+    """ARM booleans, also as Resource Notifications send them (1/0) and as strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in ("true", "1")
+
+
+def is_false(value: Any) -> bool:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value == 0
+    return isinstance(value, str) and value.strip().lower() in ("false", "0")
+
+
+def ip_rule_problem(value: str, *, max_prefix: int, approved: tuple[str, ...]) -> str | None:
+    """Why an IP rule value is too open, or None when it is acceptable.
+
+    `max_prefix` is the widest prefix allowed (16 means /16 is fine, /15 is not). When `approved`
+    lists ranges, every rule must fall inside one of them.
+    """
+    text = value.strip()
+    if text in ("*", "0.0.0.0/0", "0.0.0.0", "::/0", "any", "internet"):
+        return f"{text!r} opens the resource to the whole internet"
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"{text!r} is not an IP address or CIDR range"
+    if net.version == 4 and net.prefixlen < max_prefix:
+        return f"{text!r} is wider than the allowed /{max_prefix}"
+    if approved:
+        allowed = [ipaddress.ip_network(a, strict=False) for a in approved]
+        if not any(net.version == a.version and net.subnet_of(a) for a in allowed):  # type: ignore[arg-type]
+            return f"{text!r} is outside the approved address ranges"
+    return None
+
+
+def parent_id(resource_id: str, levels: int = 1) -> str:
+    """The id of the parent resource: drops `levels` trailing type/name pairs."""
+    parts = resource_id.rstrip("/").split("/")
+    return "/".join(parts[: len(parts) - 2 * levels])
+
+
+def is_ai_storage(snapshot: ResourceSnapshot, context: RuleContext) -> bool:
+    """A storage account holds AI data when an AI resource names it or the policy's tag marks it."""
+    if snapshot.id.lower() in context.ai_linked_storage:
+        return True
+    tag = prop(snapshot.resource, "tags", context.policy.data.ai_data_tag)
+    return tag is not None and not is_false(tag)
+
+
+class NotEvaluable(Exception):
+    """A rule cannot judge this resource with the data at hand: reported, never taken as compliant."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,8 @@
+"""Azure Functions entry point: builds the app and registers the blueprints. Nothing else."""
+
+import azure.functions as func
+
+from functions.schedules import bp as schedules
+
+app = func.FunctionApp()
+app.register_functions(schedules)

@@ -1,0 +1,286 @@
+"""ARM JSON for each simulated resource type, in the shapes of Microsoft's REST examples.
+
+Every builder returns a full object as a GET returns it (etag, systemData, provisioning state, the
+service's documented properties); `drift` switches the security settings to their unsafe values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+ETAG = "W/\"datetime'2025-10-01T08%3A00%3A05.445595Z'\""
+
+
+def _system_data() -> JSON:
+    return {
+        "createdBy": "platform-team@contoso.com",
+        "createdByType": "User",
+        "createdAt": "2025-03-01T10:00:00.000Z",
+        "lastModifiedBy": "platform-team@contoso.com",
+        "lastModifiedByType": "User",
+        "lastModifiedAt": "2025-10-01T08:00:00.000Z",
+    }
+
+
+def rg_id(sub: str, rg: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
+
+
+def cognitive_account(sub: str, rg: str, name: str, *, kind: str = "OpenAI", location: str = "eastus", public: bool = False,
+                      local_auth: bool = False, outbound_restricted: bool = True, fqdns: list[str] | None = None,
+                      identity: bool = True, ip_rules: list[str] | None = None, default_action: str = "Deny",
+                      user_owned_storage: list[str] | None = None, tags: JSON | None = None, cmk: bool = False,
+                      private_endpoints: list[str] | None = None) -> JSON:
+    rid = f"{rg_id(sub, rg)}/providers/Microsoft.CognitiveServices/accounts/{name}"
+    props: JSON = {
+        "endpoint": f"https://{name}.openai.azure.com/",
+        "internalId": "c4ef3b0b9f8b4e4c9d8a0f1e2d3c4b5a",
+        "dateCreated": "2025-03-01T10:00:00.0000000Z",
+        "customSubDomainName": name,
+        "provisioningState": "Succeeded",
+        "publicNetworkAccess": "Enabled" if public else "Disabled",
+        "networkAcls": {
+            "defaultAction": default_action,
+            "ipRules": [{"value": v} for v in (ip_rules or [])],
+            "virtualNetworkRules": [],
+            "bypass": "AzureServices",
+        },
+        "disableLocalAuth": not local_auth,
+        "restrictOutboundNetworkAccess": outbound_restricted,
+        "allowedFqdnList": list(fqdns if fqdns is not None else ["contoso-docs.search.windows.net"]),
+        "privateEndpointConnections": [
+            {
+                "id": f"{rid}/privateEndpointConnections/pe-{i}",
+                "name": f"pe-{i}",
+                "type": "Microsoft.CognitiveServices/accounts/privateEndpointConnections",
+                "properties": {
+                    "privateEndpoint": {"id": pe},
+                    "privateLinkServiceConnectionState": {"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"},
+                    "groupIds": ["account"],
+                    "provisioningState": "Succeeded",
+                },
+            }
+            for i, pe in enumerate(private_endpoints or [])
+        ],
+        "capabilities": [{"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}],
+        "isMigrated": False,
+    }
+    if cmk:
+        props["encryption"] = {
+            "keySource": "Microsoft.KeyVault",
+            "keyVaultProperties": {"keyName": "ai-cmk", "keyVaultUri": "https://kv-contoso-ai.vault.azure.net/", "keyVersion": "891cf236d2414738"},
+        }
+    else:
+        props["encryption"] = {"keySource": "Microsoft.CognitiveServices"}
+    if user_owned_storage:
+        props["userOwnedStorage"] = [{"resourceId": s} for s in user_owned_storage]
+    account: JSON = {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts",
+        "location": location,
+        "sku": {"name": "S0"},
+        "kind": kind,
+        "tags": dict(tags or {}),
+        "etag": ETAG,
+        "properties": props,
+        "systemData": _system_data(),
+    }
+    if identity:
+        account["identity"] = {"type": "SystemAssigned", "principalId": "b5cf119e-a5c2-42c7-802f-592e0efb169f", "tenantId": TENANT}
+    return account
+
+
+def deployment(account_id: str, name: str, *, model: str = "gpt-4o", version: str = "2024-08-06", rai_policy: str | None = "Microsoft.DefaultV2",
+               upgrade: str = "NoAutoUpgrade") -> JSON:
+    props: JSON = {
+        "model": {"format": "OpenAI", "name": model, "version": version},
+        "versionUpgradeOption": upgrade,
+        "provisioningState": "Succeeded",
+        "capabilities": {"chatCompletion": "true"},
+        "currentCapacity": 10,
+    }
+    if rai_policy is not None:
+        props["raiPolicyName"] = rai_policy
+    return {
+        "id": f"{account_id}/deployments/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/deployments",
+        "sku": {"name": "Standard", "capacity": 10},
+        "properties": props,
+        "systemData": _system_data(),
+        "etag": '"00000000-0000-0000-0000-000000000001"',
+    }
+
+
+def rai_policy(account_id: str, name: str, *, jailbreak: bool = True, indirect: bool = True, harm_threshold: str = "Medium") -> JSON:
+    filters: list[JSON] = [
+        {"name": harm, "blocking": True, "enabled": True, "severityThreshold": harm_threshold, "source": source}
+        for harm in ("Hate", "Sexual", "Selfharm", "Violence")
+        for source in ("Prompt", "Completion")
+    ]
+    filters += [
+        {"name": "Jailbreak", "blocking": jailbreak, "source": "Prompt", "enabled": jailbreak},
+        {"name": "Indirect Attack", "blocking": indirect, "source": "Prompt", "enabled": indirect},
+        {"name": "Protected Material Text", "blocking": True, "source": "Completion", "enabled": True},
+        {"name": "Protected Material Code", "blocking": True, "source": "Completion", "enabled": True},
+    ]
+    return {
+        "id": f"{account_id}/raiPolicies/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/raiPolicies",
+        "etag": '"00000000-0000-0000-0000-000000000002"',
+        "properties": {"basePolicyName": "Microsoft.Default", "mode": "Blocking", "type": "UserManaged", "contentFilters": filters},
+        "systemData": _system_data(),
+    }
+
+
+def defender_setting(account_id: str, *, enabled: bool = True) -> JSON:
+    return {
+        "id": f"{account_id}/defenderForAISettings/Default",
+        "name": "Default",
+        "type": "Microsoft.CognitiveServices/accounts/defenderForAISettings",
+        "properties": {"state": "Enabled" if enabled else "Disabled"},
+        "systemData": _system_data(),
+        "etag": '"00000000-0000-0000-0000-000000000000"',
+    }
+
+
+def workspace(sub: str, rg: str, name: str, *, kind: str = "Hub", public: bool = False, isolation: str | None = "AllowOnlyApprovedOutbound",
+              datastore_auth: str | None = "Identity", storage: str | None = None, hub_id: str | None = None, location: str = "eastus2") -> JSON:
+    rid = f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
+    props: JSON = {
+        "friendlyName": name,
+        "description": f"{kind} workspace",
+        "keyVault": f"{rg_id(sub, rg)}/providers/Microsoft.KeyVault/vaults/kv-{name}"[:200],
+        "applicationInsights": f"{rg_id(sub, rg)}/providers/microsoft.insights/components/appi-{name}",
+        "containerRegistry": f"{rg_id(sub, rg)}/providers/Microsoft.ContainerRegistry/registries/acr{name.replace('-', '')}",
+        "storageAccount": storage or f"{rg_id(sub, rg)}/providers/Microsoft.Storage/storageAccounts/st{name.replace('-', '')}"[:200],
+        "discoveryUrl": f"https://{location}.api.azureml.ms/discovery",
+        "hbiWorkspace": False,
+        "allowPublicAccessWhenBehindVnet": False,
+        "publicNetworkAccess": "Enabled" if public else "Disabled",
+        "provisioningState": "Succeeded",
+        "privateLinkCount": 0,
+        "privateEndpointConnections": [],
+        "sharedPrivateLinkResources": [],
+        "v1LegacyMode": False,
+    }
+    if isolation is not None:
+        props["managedNetwork"] = {"isolationMode": isolation, "outboundRules": {}, "status": {"status": "Active", "sparkReady": False}}
+    if datastore_auth is not None:
+        props["systemDatastoresAuthMode"] = datastore_auth
+    if hub_id:
+        props["hubResourceId"] = hub_id
+    return {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces",
+        "location": location,
+        "kind": kind,
+        "sku": {"name": "Basic", "tier": "Basic"},
+        "tags": {},
+        "identity": {"type": "SystemAssigned", "principalId": "3fa1b2c4-1111-4222-8333-444455556666", "tenantId": TENANT},
+        "properties": props,
+        "systemData": _system_data(),
+    }
+
+
+def search_service(sub: str, rg: str, name: str, *, public: bool = False, local_auth: bool = False, ip_rules: list[str] | None = None,
+                   sku: str = "standard", identity: bool = True, location: str = "westus") -> JSON:
+    service: JSON = {
+        "id": f"{rg_id(sub, rg)}/providers/Microsoft.Search/searchServices/{name}",
+        "name": name,
+        "location": location,
+        "type": "Microsoft.Search/searchServices",
+        "tags": {},
+        "sku": {"name": sku},
+        "properties": {
+            "replicaCount": 1,
+            "partitionCount": 1,
+            "endpoint": f"https://{name}.search.windows.net/",
+            "status": "running",
+            "statusDetails": "",
+            "hostingMode": "Default",
+            "computeType": "Default",
+            "provisioningState": "succeeded",
+            "publicNetworkAccess": "Enabled" if public else "Disabled",
+            "networkRuleSet": {"ipRules": [{"value": v} for v in (ip_rules or [])], "bypass": "None"},
+            "privateEndpointConnections": [],
+            "sharedPrivateLinkResources": [],
+            "encryptionWithCmk": {"enforcement": "Unspecified", "encryptionComplianceStatus": "Compliant"},
+            "disableLocalAuth": not local_auth,
+            "authOptions": {"apiKeyOnly": {}} if local_auth else None,
+            "dataExfiltrationProtections": [],
+            "upgradeAvailable": "notAvailable",
+            "serviceUpgradedAt": "2025-05-01T00:00:00Z",
+        },
+        "systemData": _system_data(),
+    }
+    if identity:
+        service["identity"] = {"type": "SystemAssigned", "principalId": "9d2c1b0a-aaaa-4bbb-8ccc-ddddeeeeffff", "tenantId": TENANT}
+    return service
+
+
+def storage_account(sub: str, rg: str, name: str, *, public: bool = False, blob_public: bool = False, shared_key: bool = False,
+                    tags: JSON | None = None, location: str = "eastus") -> JSON:
+    return {
+        "id": f"{rg_id(sub, rg)}/providers/Microsoft.Storage/storageAccounts/{name}",
+        "name": name,
+        "type": "Microsoft.Storage/storageAccounts",
+        "location": location,
+        "kind": "StorageV2",
+        "sku": {"name": "Standard_LRS", "tier": "Standard"},
+        "tags": dict(tags or {}),
+        "properties": {
+            "keyCreationTime": {"key1": "2025-03-01T10:00:00.0000000Z", "key2": "2025-03-01T10:00:00.0000000Z"},
+            "allowCrossTenantReplication": False,
+            "privateEndpointConnections": [],
+            "minimumTlsVersion": "TLS1_2",
+            "allowBlobPublicAccess": blob_public,
+            "allowSharedKeyAccess": shared_key,
+            "publicNetworkAccess": "Enabled" if public else "Disabled",
+            "networkAcls": {"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow" if public else "Deny"},
+            "supportsHttpsTrafficOnly": True,
+            "encryption": {
+                "services": {"file": {"keyType": "Account", "enabled": True}, "blob": {"keyType": "Account", "enabled": True}},
+                "keySource": "Microsoft.Storage",
+            },
+            "accessTier": "Hot",
+            "provisioningState": "Succeeded",
+            "creationTime": "2025-03-01T10:00:00.0000000Z",
+            "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/", "dfs": f"https://{name}.dfs.core.windows.net/"},
+            "primaryLocation": location,
+            "statusOfPrimary": "available",
+        },
+    }
+
+
+def diagnostic_setting(resource_id: str, workspace_id: str, *, name: str = "to-law", category_group: str = "allLogs", enabled: bool = True) -> JSON:
+    return {
+        "id": f"{resource_id}/providers/Microsoft.Insights/diagnosticSettings/{name}",
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "properties": {
+            "workspaceId": workspace_id,
+            "logs": [{"categoryGroup": category_group, "enabled": enabled, "retentionPolicy": {"enabled": False, "days": 0}}],
+            "metrics": [{"category": "AllMetrics", "enabled": True, "retentionPolicy": {"enabled": False, "days": 0}}],
+            "logAnalyticsDestinationType": None,
+        },
+    }
+
+
+def pricing(sub: str, *, standard: bool) -> JSON:
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Security/pricings/AI",
+        "name": "AI",
+        "type": "Microsoft.Security/pricings",
+        "properties": {
+            "pricingTier": "Standard" if standard else "Free",
+            "freeTrialRemainingTime": "P0D",
+            "enablementTime": "2025-03-01T10:00:00Z" if standard else None,
+            "extensions": [{"name": "AIPromptEvidence", "isEnabled": "True" if standard else "False"}],
+        },
+    }

@@ -1,0 +1,294 @@
+"""The simulator's one core: a request in, a response out, over an `Estate`.
+
+It speaks ARM's wire format (as the Microsoft examples show it): `{"value": [...]}` lists, the
+`{"error": {"code", "message"}}` envelope, a required `api-version`, bearer tokens; and Resource Graph's
+`POST /providers/Microsoft.ResourceGraph/resources` with 1,000-row pages and `$skipToken`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from simulator import kql
+from simulator.state import JSON, Estate, split_id
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    api_version: str | None
+    status: int
+
+    @property
+    def is_graph(self) -> bool:
+        return self.path.lower().startswith("/providers/microsoft.resourcegraph/")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    # Set when the connection must be dropped without an answer (a fault).
+    drop: bool = False
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+@dataclass
+class Fault:
+    """An injected failure: `kind` is "429", "500", "503", "latency" or "drop"; it fires `times` times
+    on requests whose method and path match."""
+
+    kind: str
+    path: str = ".*"
+    method: str | None = None
+    times: int = 1
+    retry_after: int = 1
+    delay_s: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method.upper() == method) and re.search(self.path, path, re.I) is not None
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return Response.json(status, {"error": {"code": code, "message": message}})
+
+
+class Simulator:
+    def __init__(self, estate: Estate | None = None, *, management_groups: Mapping[str, list[str]] | None = None) -> None:
+        self.estate = estate or Estate()
+        self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._pages: dict[str, list[JSON]] = {}
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def count(self, *, graph: bool | None = None, method: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (graph is None or r.is_graph == graph) and (method is None or r.method == method)
+            )
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for f in self.faults:
+                if f.times > 0 and f.matches(method, path):
+                    f.times -= 1
+                    return f
+        return None
+
+    # --- entry point -----------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
+        method = method.upper()
+        params = {k.lower(): v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        response = self._dispatch(method, path, params, headers, body)
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, params.get("api-version"), response.status))
+        return response
+
+    def _dispatch(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+        fault = self._take_fault(method, path)
+        if fault is not None:
+            if fault.kind == "latency":
+                time.sleep(fault.delay_s)
+            elif fault.kind == "drop":
+                return Response(0, drop=True)
+            elif fault.kind == "429":
+                return Response.json(429, {"error": {"code": "TooManyRequests", "message": "simulated throttling"}}, {"Retry-After": str(fault.retry_after)})
+            else:
+                return error(int(fault.kind), "ServerError", f"simulated HTTP {fault.kind}")
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if not auth.lower().startswith("bearer ") or len(auth) < 8:
+            return error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        if "api-version" not in params:
+            return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+        if path.lower() == "/providers/microsoft.resourcegraph/resources":
+            if method != "POST":
+                return error(405, "MethodNotAllowed", "Resource Graph queries are POST requests")
+            return self._graph(body)
+        if method == "GET":
+            return self._get(path, params)
+        return error(405, "MethodNotAllowed", f"the simulator does not support {method} {path}")
+
+    # --- ARM reads ---------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, str]) -> Response:
+        clean = "/" + path.strip("/")
+        lowered = clean.lower()
+        if "/providers/microsoft.authorization/roleassignments" in lowered and lowered.endswith("/roleassignments"):
+            return self._role_assignments(clean[: lowered.rindex("/providers/")], params.get("$filter", ""))
+        if "/providers/microsoft.authorization/roledefinitions" in lowered:
+            return self._role_definitions(clean)
+        found = self.estate.get(clean)
+        if found is not None:
+            return Response.json(200, found)
+        parts = clean.strip("/").split("/")
+        low = [p.lower() for p in parts]
+        if "providers" not in low:
+            return error(404, "NotFound", f"no route for {clean}")
+        i = len(low) - 1 - low[::-1].index("providers")
+        scope, rest = "/".join(["", *parts[:i]]), parts[i + 1 :]
+        if len(rest) >= 2 and len(rest) % 2 == 0:
+            # .../providers/{ns}/{type}[/{name}/{childType}]: a collection
+            parent = scope if len(rest) == 2 else "/".join([scope, "providers", *rest[:-1]])
+            full_type = "/".join([rest[0], *rest[1::2]])
+            if len(rest) > 2 and self.estate.get(parent) is None:
+                return self._not_found(parent)
+            return Response.json(200, {"value": self.estate.children(parent, full_type)})
+        return self._not_found(clean)
+
+    def _not_found(self, resource_id: str) -> Response:
+        _, _, rtype, name = split_id(resource_id)
+        return error(404, "ResourceNotFound", f"The Resource '{rtype}/{name}' under resource group was not found.")
+
+    def _role_assignments(self, scope: str, filter_text: str) -> Response:
+        scope_l = scope.lower().rstrip("/") or "/"
+        at_scope = "atscope()" in filter_text.lower()
+        m = re.search(r"principalId\s+eq\s+'([^']+)'", filter_text, re.I)
+        principal = m.group(1).lower() if m else None
+        if filter_text and not at_scope and principal is None:
+            return error(400, "InvalidFilter", f"unsupported $filter {filter_text!r}: use atScope() or principalId eq '...'")
+        out = []
+        for r in self.estate.raw_items():
+            if str(r["type"]).lower() != "microsoft.authorization/roleassignments":
+                continue
+            a_scope = str(r["properties"]["scope"]).lower().rstrip("/") or "/"
+            above = a_scope == "/" or scope_l == a_scope or scope_l.startswith(a_scope + "/")
+            below = a_scope.startswith(scope_l + "/")
+            if at_scope and not above:
+                continue
+            if not at_scope and not (above or below):
+                continue
+            if principal and str(r["properties"]["principalId"]).lower() != principal:
+                continue
+            out.append(r)
+        return Response.json(200, {"value": json.loads(json.dumps(out))})
+
+    def _role_definitions(self, path: str) -> Response:
+        lowered = path.lower()
+        tail = lowered.rsplit("/providers/microsoft.authorization/roledefinitions", 1)[1].strip("/")
+        defs = [r for r in self.estate.raw_items() if str(r["type"]).lower() == "microsoft.authorization/roledefinitions"]
+        if not tail:
+            return Response.json(200, {"value": json.loads(json.dumps(defs))})
+        for d in defs:
+            if str(d["name"]).lower() == tail:
+                return Response.json(200, json.loads(json.dumps(d)))
+        return error(404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{tail}' does not exist.")
+
+    # --- Resource Graph ----------------------------------------------------------------------------
+
+    def _graph(self, body: bytes) -> Response:
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return error(400, "BadRequest", "the request body is not JSON")
+        options = request.get("options") or {}
+        token = options.get("$skipToken")
+        if token:
+            rows = self._pages.get(str(token).split(".")[0])
+            if rows is None:
+                return error(400, "InvalidSkipToken", "the $skipToken is unknown or expired")
+            offset = int(json.loads(base64.urlsafe_b64decode(str(token).split(".")[1]))["offset"])
+        else:
+            try:
+                query = kql.parse(str(request.get("query", "")))
+            except kql.KqlError as e:
+                return error(400, "BadRequest", f"Please provide below info when asking for support: the simulator does not understand this query: {e}")
+            subs = self._scope_subscriptions(request)
+            if subs is None:
+                return error(400, "BadRequest", "the request names an unknown management group")
+            rows = query.run(self._table(query.table, subs))
+            offset = 0
+        top = min(int(options.get("$top", PAGE)), PAGE)
+        page = rows[offset : offset + top]
+        payload: JSON = {
+            "totalRecords": len(rows),
+            "count": len(page),
+            "resultTruncated": "false",
+            "facets": [],
+            "data": page,
+        }
+        if offset + top < len(rows):
+            key = token.split(".")[0] if token else uuid.uuid4().hex
+            self._pages[key] = rows
+            payload["$skipToken"] = key + "." + base64.urlsafe_b64encode(json.dumps({"offset": offset + top}).encode()).decode()
+        elif token:
+            self._pages.pop(str(token).split(".")[0], None)
+        return Response.json(200, payload)
+
+    def _scope_subscriptions(self, request: Mapping[str, Any]) -> set[str] | None:
+        subs = {s.lower() for s in request.get("subscriptions") or []}
+        for mg in request.get("managementGroups") or []:
+            members = self.management_groups.get(str(mg).lower())
+            if members is None:
+                return None
+            subs.update(s.lower() for s in members)
+        return subs
+
+    def _table(self, table: str, subs: set[str]) -> list[JSON]:
+        out = []
+        for r in self.estate.raw_items():
+            rid = str(r["id"])
+            sub, rg, rtype, _ = split_id(rid)
+            if subs and sub.lower() not in subs:
+                continue
+            namespace = rtype.split("/", 1)[0].lower()
+            if table == "securityresources" and namespace != "microsoft.security":
+                continue
+            if table == "authorizationresources" and namespace != "microsoft.authorization":
+                continue
+            if table == "resources" and (namespace in ("microsoft.security", "microsoft.authorization", "microsoft.insights") and "/" in rtype and rtype.lower() != "microsoft.insights/components"):
+                continue
+            out.append(graph_row(r, sub, rg))
+        return out
+
+
+def graph_row(resource: Mapping[str, Any], sub: str, rg: str) -> JSON:
+    """A resource as Resource Graph returns it: type and resource group lower-cased, every column present."""
+    return {
+        "id": resource["id"],
+        "name": resource.get("name"),
+        "type": str(resource["type"]).lower(),
+        "tenantId": resource.get("tenantId", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+        "kind": resource.get("kind", ""),
+        "location": str(resource.get("location", "")).replace(" ", "").lower(),
+        "resourceGroup": rg.lower(),
+        "subscriptionId": sub,
+        "managedBy": resource.get("managedBy", ""),
+        "sku": resource.get("sku"),
+        "plan": resource.get("plan"),
+        "properties": resource.get("properties"),
+        "tags": resource.get("tags"),
+        "identity": resource.get("identity"),
+        "zones": resource.get("zones"),
+        "extendedLocation": resource.get("extendedLocation"),
+    }

@@ -1,0 +1,59 @@
+"""In-process mount: a `requests` adapter that hands each request to the simulator core.
+
+The real management clients keep their whole pipeline (auth, retries, LRO polling, deserialization):
+    RequestsTransport(session=in_process_session(sim), session_owner=False)
+The base URL must still be https://.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+import io
+from urllib.parse import urlsplit
+
+import urllib3
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+from simulator.core import Simulator
+
+BASE_URL = "https://management.simulator.local"
+
+
+class SimulatorAdapter(BaseAdapter):
+    def __init__(self, simulator: Simulator) -> None:
+        super().__init__()
+        self.simulator = simulator
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        url = urlsplit(request.url or "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        answer = self.simulator.handle(request.method or "GET", url.path, url.query, dict(request.headers), bytes(body))
+        if answer.drop:
+            raise requests.ConnectionError("simulated dropped connection", request=request)
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict({**answer.headers, "Content-Length": str(len(answer.body))})
+        response._content = answer.body
+        # azure-core's transport reads `raw` (a urllib3 response) for content-length checks and streaming.
+        response.raw = urllib3.HTTPResponse(
+            body=io.BytesIO(answer.body), headers=dict(response.headers), status=answer.status, preload_content=False
+        )
+        response.url = request.url or ""
+        response.request = request
+        response.reason = "OK" if answer.status < 400 else "Error"
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def in_process_session(simulator: Simulator) -> requests.Session:
+    session = requests.Session()
+    session.mount("https://", SimulatorAdapter(simulator))
+    return session
