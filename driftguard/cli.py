@@ -59,19 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--management-group", metavar="NAME", help="scan every subscription under this management group (live)")
     source.add_argument("--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output; - for stdin")
     source.add_argument("--simulated", action="store_true", help="scan the bundled simulated estate (no Azure needed)")
-    scan.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults")
+    scan.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults"
+    )
     scan.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE, help="output format (default: table)")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    scan.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 when a finding is at or above this severity (info, low, medium, high, critical)")
-    scan.add_argument("--deep", action=argparse.BooleanOptionalAction, default=True,
-                      help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)")
+    scan.add_argument(
+        "--fail-on",
+        type=_severity,
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above this severity (info, low, medium, high, critical)",
+    )
+    scan.add_argument(
+        "--deep",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)",
+    )
 
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
@@ -85,7 +98,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, std
     except (ConfigError, SnapshotError, InventoryError, UsageError) as e:
         err.write(f"driftguard: error: {e}\n")
     except ClientAuthenticationError as e:
-        err.write(f"driftguard: error: Azure authentication failed (run `az login`, or check the managed identity): {_first_line(e.message)}\n")
+        err.write(
+            f"driftguard: error: Azure authentication failed (run `az login`, or check the managed identity): {_first_line(e.message)}\n"
+        )
     except AzureError as e:
         err.write(f"driftguard: error: Azure request failed: {_first_line(e.message or str(e))}\n")
     except OSError as e:
@@ -143,7 +158,9 @@ def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManag
         scope = Scope(subscriptions=tuple(_guids(args.subscription or [])), management_group=args.management_group)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    return compose.live_inventory(scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    return compose.live_inventory(
+        scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
+    )
 
 
 def _guids(values: list[str]) -> Iterator[str]:
@@ -169,7 +186,11 @@ def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) 
                 worst = f.severity
             yield f
 
-    with _open_output(args.output, out) as sink, _inventory(args, stdin) as inventory, _progress(err, enabled=not args.snapshot) as progress:
+    with (
+        _open_output(args.output, out) as sink,
+        _inventory(args, stdin) as inventory,
+        _progress(err, enabled=not args.snapshot) as progress,
+    ):
         findings, summary = evaluator.run(inventory, progress=progress)
         stream = track(findings)
         if args.format == Format.JSON:

@@ -22,7 +22,9 @@ DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
 
 @contextmanager
-def live_inventory(scope: Scope, *, deep: bool, endpoint: str = DEFAULT_ARM_ENDPOINT, managed_identity_client_id: str | None = None) -> Iterator[LiveInventory]:
+def live_inventory(
+    scope: Scope, *, deep: bool, endpoint: str = DEFAULT_ARM_ENDPOINT, managed_identity_client_id: str | None = None
+) -> Iterator[LiveInventory]:
     connection = live_connection(endpoint=endpoint, managed_identity_client_id=managed_identity_client_id)
     inventory = LiveInventory(connection, scope, rule_types=rules.rule_types(), deep=deep)
     try:
@@ -39,7 +41,9 @@ def simulated_inventory(*, deep: bool = True) -> Iterator[LiveInventory]:
 
     sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
     connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
-    inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=deep, source=Source.SIMULATED)
+    inventory = LiveInventory(
+        connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=deep, source=Source.SIMULATED
+    )
     try:
         yield inventory
     finally:

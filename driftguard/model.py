@@ -85,7 +85,7 @@ class ResourceSnapshot:
     @property
     def properties(self) -> Mapping[str, Any]:
         props = self.resource.get("properties")
-        return props if isinstance(props, Mapping) else {}
+        return props if type(props) is dict or isinstance(props, Mapping) else {}
 
 
 @dataclass(frozen=True, slots=True)

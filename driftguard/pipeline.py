@@ -18,16 +18,18 @@ from driftguard import rules as rule_registry
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import JSON, Finding, Mode, ResourceSnapshot, Severity, Source
 from driftguard.policy import Policy
+from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
+from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, is_ai_storage, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, prop
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
 WORKSPACE = "microsoft.machinelearningservices/workspaces"
 STORAGE = "microsoft.storage/storageaccounts"
-# Judged only after every other resource was seen, because their rules join against others.
+# Their rules join against other resources: judged when the join is complete, at the latest at the end.
 DEFERRED = frozenset({DEPLOYMENT, STORAGE})
+BUILT_IN_DEFAULT = "Microsoft.Default"
 
 
 @dataclass
@@ -113,7 +115,9 @@ class Evaluator:
         return self._run(inventory, summary, progress), summary
 
     def _run(self, inventory: Inventory, summary: ScanSummary, progress: Callable[[int], None] | None) -> Iterator[Finding]:
-        deferred: list[str] = []  # raw JSON of deferred resources: compact, decoded again in phase 2
+        # Resources whose joins are not complete yet wait as compact JSON text: a large estate's
+        # unlinked storage accounts must not all sit in memory as dicts.
+        deferred: list[str] = []
         rai: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
         linked_storage: set[str] = set()
         saw_rai = False
@@ -132,16 +136,17 @@ class Evaluator:
             summary.by_type[rtype] += 1
             if rtype == RAI_POLICY:
                 saw_rai = True
-                account = str(item["id"]).rsplit("/raiPolicies/", 1)[0].rsplit("/raipolicies/", 1)[0].lower()
-                rai[account][str(item.get("name") or item["id"].rsplit("/", 1)[-1]).lower()] = item
+                rai[parent_id(str(item["id"])).lower()][str(item["id"]).rsplit("/", 1)[-1].lower()] = item
             elif rtype in (ACCOUNT, WORKSPACE):
                 linked_storage.update(_linked_storage(item))
-            if rtype in DEFERRED:
+            elif rtype in DEFERRED and not _joins_complete(rtype, item, rai, context):
                 deferred.append(json.dumps(item, separators=(",", ":")))
                 continue
-            yield from self._evaluate(ResourceSnapshot(item), context, summary, needs_related)
+            found = self._evaluate(ResourceSnapshot(item), context, summary, needs_related)
+            if found:
+                yield from found
 
-        # Phase 2: the joins are complete.
+        # Phase 2: every resource was seen, the joins are complete.
         rai_loaded = saw_rai or getattr(inventory, "rai_policies_loaded", False)
         context = self._context(rai, linked_storage, rai_loaded=bool(rai_loaded))
         for text in deferred:
@@ -152,11 +157,12 @@ class Evaluator:
             progress(summary.resources)
 
     def _context(self, rai: Mapping[str, Mapping[str, Mapping[str, Any]]], linked: set[str], *, rai_loaded: bool) -> RuleContext:
+        # The context holds the live join tables: phase 1 sees them grow, phase 2 sees them complete.
         return RuleContext(
             policy=self.policy,
             now=self.now,
             rai_policies=rai,
-            ai_linked_storage=frozenset(linked),
+            ai_linked_storage=linked,
             rai_policies_loaded=rai_loaded,
             baselines=self.baselines,
         )
@@ -167,27 +173,33 @@ class Evaluator:
         context: RuleContext,
         summary: ScanSummary,
         needs_related: dict[str, list[tuple[str, str, str]]],
-    ) -> Iterator[Finding]:
+    ) -> list[Finding]:
         summary.evaluated += 1
+        out: list[Finding] = []
         for meta, evaluate in self._by_type[snapshot.type.lower()]:
-            missing = [k for k in meta.requires if k not in snapshot.related]
-            if missing:
-                for kind in missing:
-                    needs_related[kind].append((snapshot.id, snapshot.type, str(snapshot.resource.get("name", ""))))
-                continue
-            yield from self._apply(meta, evaluate, snapshot, context, summary)
+            if meta.requires:
+                missing = [k for k in meta.requires if k not in snapshot.related]
+                if missing:
+                    for kind in missing:
+                        needs_related[kind].append((snapshot.id, snapshot.type, str(snapshot.resource.get("name", ""))))
+                    continue
+            out.extend(self._apply(meta, evaluate, snapshot, context, summary))
+        return out
 
-    def _apply(self, meta: RuleMeta, evaluate: Evaluate, snapshot: ResourceSnapshot, context: RuleContext, summary: ScanSummary) -> Iterator[Finding]:
+    def _apply(
+        self, meta: RuleMeta, evaluate: Evaluate, snapshot: ResourceSnapshot, context: RuleContext, summary: ScanSummary
+    ) -> list[Finding]:
         try:
             found = evaluate(snapshot, context)
         except NotEvaluable as e:
             summary.not_evaluated[meta.id][e.reason] += 1
-            return
-        for finding in found:
-            if finding.mode == Mode.OFF:
-                continue
+            return []
+        if not found:
+            return found
+        kept = [f for f in found if f.mode != Mode.OFF]
+        for finding in kept:
             summary.add(finding)
-            yield finding
+        return kept
 
     def _evaluate_related(
         self,
@@ -203,7 +215,9 @@ class Evaluator:
             unique = list(dict.fromkeys(idents))
             data = inventory.related(kind, [i[0] for i in unique])
             for rid, rtype, name in unique:
-                snapshot = ResourceSnapshot({"id": rid, "type": rtype, "name": name}, {kind: tuple(data.get(rid.lower(), [])) if data is not None else ()})
+                snapshot = ResourceSnapshot(
+                    {"id": rid, "type": rtype, "name": name}, {kind: tuple(data.get(rid.lower(), [])) if data is not None else ()}
+                )
                 for meta, evaluate in self._by_type[rtype.lower()]:
                     if kind not in meta.requires:
                         continue
@@ -219,6 +233,16 @@ def _why_not(kind: str, source: Source) -> str:
     if source is Source.SNAPSHOT:
         return f"{kind} not read: the snapshot holds none"
     return f"{kind} not read: run with --deep to read them"
+
+
+def _joins_complete(rtype: str, item: Mapping[str, Any], rai: Mapping[str, Mapping[str, Any]], context: RuleContext) -> bool:
+    """Whether a deployment or storage account can be judged now, before the whole estate was seen."""
+    snapshot = ResourceSnapshot(item)
+    if rtype == STORAGE:
+        # Judged now only when known to hold AI data; otherwise a later AI resource may still name it.
+        return is_ai_storage(snapshot, context)
+    name = str(prop(snapshot.properties, "raiPolicyName") or BUILT_IN_DEFAULT).lower()
+    return name in content_filter.BUILT_IN or name in rai.get(parent_id(snapshot.id).lower(), {})
 
 
 def _linked_storage(resource: Mapping[str, Any]) -> set[str]:

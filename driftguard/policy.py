@@ -131,9 +131,9 @@ class Policy(_Strict):
         best: ModeOverride | None = None
         for o in self.overrides:
             scope = o.scope.lower().rstrip("/")
-            if o.rule == rule_id and (rid == scope or rid.startswith(scope + "/")):
-                if best is None or len(o.scope) > len(best.scope):
-                    best = o
+            applies = o.rule == rule_id and (rid == scope or rid.startswith(scope + "/"))
+            if applies and (best is None or len(o.scope) > len(best.scope)):
+                best = o
         if best is not None:
             return best.mode
         return self.modes.get(rule_id, default)

@@ -70,9 +70,8 @@ class _Reader:
                     continue
                 raise SnapshotError(f"{self.name}: malformed JSON at character {self.consumed + e.pos}: {e.msg}") from None
             # A number at the very end of the buffer may continue in the next chunk.
-            if end == len(self.buf) and not self.eof and not isinstance(obj, (dict, list, str)):
-                if self._fill():
-                    continue
+            if end == len(self.buf) and not self.eof and not isinstance(obj, (dict, list, str)) and self._fill():
+                continue
             self.pos = end
             return obj
 
@@ -117,8 +116,8 @@ def iter_resources(stream: IO[str], *, name: str = "snapshot") -> Iterator[Any]:
                 reader.pos += 1
         if not found:
             raise SnapshotError(
-                f"{name}: expected a JSON array of resources, an object with a \"value\" array (ARM list) "
-                "or a \"data\" array (az graph query output)"
+                f'{name}: expected a JSON array of resources, an object with a "value" array (ARM list) '
+                'or a "data" array (az graph query output)'
             )
     elif first == "":
         raise SnapshotError(f"{name}: the file is empty")

@@ -23,7 +23,9 @@ def sweep(settings: Settings, *, deep: bool) -> ScanSummary:
     settings.require_scope()
     policy = load_policy(settings.policy_file)
     scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
-    with compose.live_inventory(scope, deep=deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id) as inventory:
+    with compose.live_inventory(
+        scope, deep=deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
+    ) as inventory:
         findings, summary = Evaluator(policy).run(inventory)
         for finding in findings:
             log.warning("finding %s on %s: %s (mode %s)", finding.rule, finding.resource_id, finding.message, finding.mode.value)

@@ -28,11 +28,25 @@ def rg_id(sub: str, rg: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}"
 
 
-def cognitive_account(sub: str, rg: str, name: str, *, kind: str = "OpenAI", location: str = "eastus", public: bool = False,
-                      local_auth: bool = False, outbound_restricted: bool = True, fqdns: list[str] | None = None,
-                      identity: bool = True, ip_rules: list[str] | None = None, default_action: str = "Deny",
-                      user_owned_storage: list[str] | None = None, tags: JSON | None = None, cmk: bool = False,
-                      private_endpoints: list[str] | None = None) -> JSON:
+def cognitive_account(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    kind: str = "OpenAI",
+    location: str = "eastus",
+    public: bool = False,
+    local_auth: bool = False,
+    outbound_restricted: bool = True,
+    fqdns: list[str] | None = None,
+    identity: bool = True,
+    ip_rules: list[str] | None = None,
+    default_action: str = "Deny",
+    user_owned_storage: list[str] | None = None,
+    tags: JSON | None = None,
+    cmk: bool = False,
+    private_endpoints: list[str] | None = None,
+) -> JSON:
     rid = f"{rg_id(sub, rg)}/providers/Microsoft.CognitiveServices/accounts/{name}"
     props: JSON = {
         "endpoint": f"https://{name}.openai.azure.com/",
@@ -70,7 +84,11 @@ def cognitive_account(sub: str, rg: str, name: str, *, kind: str = "OpenAI", loc
     if cmk:
         props["encryption"] = {
             "keySource": "Microsoft.KeyVault",
-            "keyVaultProperties": {"keyName": "ai-cmk", "keyVaultUri": "https://kv-contoso-ai.vault.azure.net/", "keyVersion": "891cf236d2414738"},
+            "keyVaultProperties": {
+                "keyName": "ai-cmk",
+                "keyVaultUri": "https://kv-contoso-ai.vault.azure.net/",
+                "keyVersion": "891cf236d2414738",
+            },
         }
     else:
         props["encryption"] = {"keySource": "Microsoft.CognitiveServices"}
@@ -93,8 +111,15 @@ def cognitive_account(sub: str, rg: str, name: str, *, kind: str = "OpenAI", loc
     return account
 
 
-def deployment(account_id: str, name: str, *, model: str = "gpt-4o", version: str = "2024-08-06", rai_policy: str | None = "Microsoft.DefaultV2",
-               upgrade: str = "NoAutoUpgrade") -> JSON:
+def deployment(
+    account_id: str,
+    name: str,
+    *,
+    model: str = "gpt-4o",
+    version: str = "2024-08-06",
+    rai_policy: str | None = "Microsoft.DefaultV2",
+    upgrade: str = "NoAutoUpgrade",
+) -> JSON:
     props: JSON = {
         "model": {"format": "OpenAI", "name": model, "version": version},
         "versionUpgradeOption": upgrade,
@@ -148,8 +173,19 @@ def defender_setting(account_id: str, *, enabled: bool = True) -> JSON:
     }
 
 
-def workspace(sub: str, rg: str, name: str, *, kind: str = "Hub", public: bool = False, isolation: str | None = "AllowOnlyApprovedOutbound",
-              datastore_auth: str | None = "Identity", storage: str | None = None, hub_id: str | None = None, location: str = "eastus2") -> JSON:
+def workspace(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    kind: str = "Hub",
+    public: bool = False,
+    isolation: str | None = "AllowOnlyApprovedOutbound",
+    datastore_auth: str | None = "Identity",
+    storage: str | None = None,
+    hub_id: str | None = None,
+    location: str = "eastus2",
+) -> JSON:
     rid = f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
     props: JSON = {
         "friendlyName": name,
@@ -188,8 +224,18 @@ def workspace(sub: str, rg: str, name: str, *, kind: str = "Hub", public: bool =
     }
 
 
-def search_service(sub: str, rg: str, name: str, *, public: bool = False, local_auth: bool = False, ip_rules: list[str] | None = None,
-                   sku: str = "standard", identity: bool = True, location: str = "westus") -> JSON:
+def search_service(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    public: bool = False,
+    local_auth: bool = False,
+    ip_rules: list[str] | None = None,
+    sku: str = "standard",
+    identity: bool = True,
+    location: str = "westus",
+) -> JSON:
     service: JSON = {
         "id": f"{rg_id(sub, rg)}/providers/Microsoft.Search/searchServices/{name}",
         "name": name,
@@ -224,8 +270,17 @@ def search_service(sub: str, rg: str, name: str, *, public: bool = False, local_
     return service
 
 
-def storage_account(sub: str, rg: str, name: str, *, public: bool = False, blob_public: bool = False, shared_key: bool = False,
-                    tags: JSON | None = None, location: str = "eastus") -> JSON:
+def storage_account(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    public: bool = False,
+    blob_public: bool = False,
+    shared_key: bool = False,
+    tags: JSON | None = None,
+    location: str = "eastus",
+) -> JSON:
     return {
         "id": f"{rg_id(sub, rg)}/providers/Microsoft.Storage/storageAccounts/{name}",
         "name": name,
@@ -242,7 +297,12 @@ def storage_account(sub: str, rg: str, name: str, *, public: bool = False, blob_
             "allowBlobPublicAccess": blob_public,
             "allowSharedKeyAccess": shared_key,
             "publicNetworkAccess": "Enabled" if public else "Disabled",
-            "networkAcls": {"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Allow" if public else "Deny"},
+            "networkAcls": {
+                "bypass": "AzureServices",
+                "virtualNetworkRules": [],
+                "ipRules": [],
+                "defaultAction": "Allow" if public else "Deny",
+            },
             "supportsHttpsTrafficOnly": True,
             "encryption": {
                 "services": {"file": {"keyType": "Account", "enabled": True}, "blob": {"keyType": "Account", "enabled": True}},
@@ -258,7 +318,9 @@ def storage_account(sub: str, rg: str, name: str, *, public: bool = False, blob_
     }
 
 
-def diagnostic_setting(resource_id: str, workspace_id: str, *, name: str = "to-law", category_group: str = "allLogs", enabled: bool = True) -> JSON:
+def diagnostic_setting(
+    resource_id: str, workspace_id: str, *, name: str = "to-law", category_group: str = "allLogs", enabled: bool = True
+) -> JSON:
     return {
         "id": f"{resource_id}/providers/Microsoft.Insights/diagnosticSettings/{name}",
         "name": name,

@@ -87,11 +87,7 @@ class Simulator:
 
     def count(self, *, graph: bool | None = None, method: str | None = None) -> int:
         with self._lock:
-            return sum(
-                1
-                for r in self.requests
-                if (graph is None or r.is_graph == graph) and (method is None or r.method == method)
-            )
+            return sum(1 for r in self.requests if (graph is None or r.is_graph == graph) and (method is None or r.method == method))
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
@@ -109,6 +105,12 @@ class Simulator:
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
         method = method.upper()
+        if path == "/_simulator/stats":
+            # Control endpoint for benchmarks in another process: request counts, not itself counted.
+            return Response.json(200, {"graph_calls": self.count(graph=True), "arm_calls": self.count(graph=False)})
+        if path == "/_simulator/reset":
+            self.reset_log()
+            return Response.json(200, {})
         params = {k.lower(): v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         response = self._dispatch(method, path, params, headers, body)
         with self._lock:
@@ -123,7 +125,9 @@ class Simulator:
             elif fault.kind == "drop":
                 return Response(0, drop=True)
             elif fault.kind == "429":
-                return Response.json(429, {"error": {"code": "TooManyRequests", "message": "simulated throttling"}}, {"Retry-After": str(fault.retry_after)})
+                return Response.json(
+                    429, {"error": {"code": "TooManyRequests", "message": "simulated throttling"}}, {"Retry-After": str(fault.retry_after)}
+                )
             else:
                 return error(int(fault.kind), "ServerError", f"simulated HTTP {fault.kind}")
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
@@ -182,7 +186,7 @@ class Simulator:
             if str(r["type"]).lower() != "microsoft.authorization/roleassignments":
                 continue
             a_scope = str(r["properties"]["scope"]).lower().rstrip("/") or "/"
-            above = a_scope == "/" or scope_l == a_scope or scope_l.startswith(a_scope + "/")
+            above = a_scope in ("/", scope_l) or scope_l.startswith(a_scope + "/")
             below = a_scope.startswith(scope_l + "/")
             if at_scope and not above:
                 continue
@@ -222,7 +226,11 @@ class Simulator:
             try:
                 query = kql.parse(str(request.get("query", "")))
             except kql.KqlError as e:
-                return error(400, "BadRequest", f"Please provide below info when asking for support: the simulator does not understand this query: {e}")
+                return error(
+                    400,
+                    "BadRequest",
+                    f"Please provide below info when asking for support: the simulator does not understand this query: {e}",
+                )
             subs = self._scope_subscriptions(request)
             if subs is None:
                 return error(400, "BadRequest", "the request names an unknown management group")
@@ -266,7 +274,11 @@ class Simulator:
                 continue
             if table == "authorizationresources" and namespace != "microsoft.authorization":
                 continue
-            if table == "resources" and (namespace in ("microsoft.security", "microsoft.authorization", "microsoft.insights") and "/" in rtype and rtype.lower() != "microsoft.insights/components"):
+            if table == "resources" and (
+                namespace in ("microsoft.security", "microsoft.authorization", "microsoft.insights")
+                and "/" in rtype
+                and rtype.lower() != "microsoft.insights/components"
+            ):
                 continue
             out.append(graph_row(r, sub, rg))
         return out

@@ -14,7 +14,9 @@ PROD = "11111111-1111-4111-8111-111111111111"
 DEV = "22222222-2222-4222-8222-222222222222"
 MANAGEMENT_GROUP = "contoso-ai"
 LAW = f"/subscriptions/{PROD}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-security"
-FOREIGN_PE = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-partner/providers/Microsoft.Network/privateEndpoints/pe-partner"
+FOREIGN_PE = (
+    "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-partner/providers/Microsoft.Network/privateEndpoints/pe-partner"
+)
 
 
 def build() -> Estate:
@@ -24,59 +26,103 @@ def build() -> Estate:
     # --- production: mostly in baseline ---
     st_hub = b.storage_account(PROD, p_rg, "stmlhubprod")
     st_oai = b.storage_account(PROD, p_rg, "stoaidataprod", shared_key=True)  # drift: shared keys back on
-    oai = b.cognitive_account(PROD, p_rg, "oai-contoso-prod", user_owned_storage=[st_oai["id"]],
-                              tags={"data-classification": "confidential"}, cmk=True)
-    oai_eu = b.cognitive_account(PROD, p_rg, "oai-contoso-prod-eu", kind="AIServices", location="westeurope",
-                                 public=True, default_action="Allow", local_auth=True,  # drift: opened "to debug"
-                                 ip_rules=["0.0.0.0/0"], outbound_restricted=False,
-                                 tags={"data-classification": "confidential"}, private_endpoints=[FOREIGN_PE])
+    oai = b.cognitive_account(
+        PROD, p_rg, "oai-contoso-prod", user_owned_storage=[st_oai["id"]], tags={"data-classification": "confidential"}, cmk=True
+    )
+    oai_eu = b.cognitive_account(
+        PROD,
+        p_rg,
+        "oai-contoso-prod-eu",
+        kind="AIServices",
+        location="westeurope",
+        public=True,
+        default_action="Allow",
+        local_auth=True,  # drift: opened "to debug"
+        ip_rules=["0.0.0.0/0"],
+        outbound_restricted=False,
+        tags={"data-classification": "confidential"},
+        private_endpoints=[FOREIGN_PE],
+    )
     hub = b.workspace(PROD, p_rg, "mlw-hub-prod", storage=st_hub["id"])
     project = b.workspace(PROD, p_rg, "mlw-proj-chat", kind="Project", public=True, isolation=None, datastore_auth=None, hub_id=hub["id"])
     srch = b.search_service(PROD, p_rg, "srch-contoso-prod")
     srch_open = b.search_service(PROD, p_rg, "srch-contoso-rag", public=True, local_auth=True)  # drift
     e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open])
-    e.put_many([
-        b.storage_account(PROD, "rg-web", "stwebassets", public=True, blob_public=True, shared_key=True),  # not AI data: out of scope
-        b.deployment(oai["id"], "gpt-4o", rai_policy="strict-prod"),
-        b.deployment(oai["id"], "gpt-4o-mini", model="gpt-4o-mini", version="2024-07-18", rai_policy="relaxed-debug"),  # drift
-        b.deployment(oai["id"], "text-embedding-3-large", model="text-embedding-3-large", version="1", rai_policy="Microsoft.DefaultV2"),
-        b.deployment(oai_eu["id"], "gpt-35-turbo", model="gpt-35-turbo", version="0301", rai_policy="Microsoft.Default",
-                     upgrade="OnceNewDefaultVersionAvailable"),  # unapproved model, no Prompt Shields
-        b.rai_policy(oai["id"], "strict-prod"),
-        b.rai_policy(oai["id"], "relaxed-debug", jailbreak=False, harm_threshold="High"),
-        b.defender_setting(oai["id"]),
-        b.defender_setting(oai_eu["id"], enabled=False),
-        b.diagnostic_setting(oai["id"], LAW),
-        b.diagnostic_setting(hub["id"], LAW),
-        b.diagnostic_setting(srch["id"], LAW, category_group="audit"),
-        b.diagnostic_setting(oai_eu["id"], LAW, enabled=False),  # drift: logs switched off
-        b.pricing(PROD, standard=True),
-    ])
+    e.put_many(
+        [
+            b.storage_account(PROD, "rg-web", "stwebassets", public=True, blob_public=True, shared_key=True),  # not AI data: out of scope
+            b.deployment(oai["id"], "gpt-4o", rai_policy="strict-prod"),
+            b.deployment(oai["id"], "gpt-4o-mini", model="gpt-4o-mini", version="2024-07-18", rai_policy="relaxed-debug"),  # drift
+            b.deployment(
+                oai["id"], "text-embedding-3-large", model="text-embedding-3-large", version="1", rai_policy="Microsoft.DefaultV2"
+            ),
+            b.deployment(
+                oai_eu["id"],
+                "gpt-35-turbo",
+                model="gpt-35-turbo",
+                version="0301",
+                rai_policy="Microsoft.Default",
+                upgrade="OnceNewDefaultVersionAvailable",
+            ),  # unapproved model, no Prompt Shields
+            b.rai_policy(oai["id"], "strict-prod"),
+            b.rai_policy(oai["id"], "relaxed-debug", jailbreak=False, harm_threshold="High"),
+            b.defender_setting(oai["id"]),
+            b.defender_setting(oai_eu["id"], enabled=False),
+            b.diagnostic_setting(oai["id"], LAW),
+            b.diagnostic_setting(hub["id"], LAW),
+            b.diagnostic_setting(srch["id"], LAW, category_group="audit"),
+            b.diagnostic_setting(oai_eu["id"], LAW, enabled=False),  # drift: logs switched off
+            b.pricing(PROD, standard=True),
+        ]
+    )
 
     # --- development: looser, several findings ---
     st_dev = b.storage_account(DEV, d_rg, "stmldev", public=True, blob_public=True, shared_key=True)
-    oai_dev = b.cognitive_account(DEV, d_rg, "oai-contoso-dev", public=True, default_action="Deny",
-                                  ip_rules=["203.0.113.0/24", "198.51.0.0/15"], identity=False)
-    e.put_many([
-        st_dev,
-        oai_dev,
-        b.cognitive_account(DEV, d_rg, "ai-contoso-lab", kind="AIServices", fqdns=["contoso-docs.search.windows.net", "pastebin.com"]),
-        b.workspace(DEV, d_rg, "mlw-dev", kind="Default", public=True, isolation="Disabled", datastore_auth="AccessKey", storage=st_dev["id"]),
-        b.search_service(DEV, d_rg, "srch-contoso-dev", public=True, ip_rules=["203.0.113.10"], sku="free", identity=False),
-        b.storage_account(DEV, d_rg, "sttrainingdata", blob_public=True, tags={"driftguard-ai-data": "true"}),
-        b.deployment(oai_dev["id"], "gpt-4o", rai_policy=None),
-        b.defender_setting(oai_dev["id"]),
-        b.diagnostic_setting(oai_dev["id"], LAW),
-        b.pricing(DEV, standard=False),
-    ])
+    oai_dev = b.cognitive_account(
+        DEV, d_rg, "oai-contoso-dev", public=True, default_action="Deny", ip_rules=["203.0.113.0/24", "198.51.0.0/15"], identity=False
+    )
+    e.put_many(
+        [
+            st_dev,
+            oai_dev,
+            b.cognitive_account(DEV, d_rg, "ai-contoso-lab", kind="AIServices", fqdns=["contoso-docs.search.windows.net", "pastebin.com"]),
+            b.workspace(
+                DEV, d_rg, "mlw-dev", kind="Default", public=True, isolation="Disabled", datastore_auth="AccessKey", storage=st_dev["id"]
+            ),
+            b.search_service(DEV, d_rg, "srch-contoso-dev", public=True, ip_rules=["203.0.113.10"], sku="free", identity=False),
+            b.storage_account(DEV, d_rg, "sttrainingdata", blob_public=True, tags={"driftguard-ai-data": "true"}),
+            b.deployment(oai_dev["id"], "gpt-4o", rai_policy=None),
+            b.defender_setting(oai_dev["id"]),
+            b.diagnostic_setting(oai_dev["id"], LAW),
+            b.pricing(DEV, standard=False),
+        ]
+    )
 
     # --- identity: the built-in roles and a few assignments (used by access reviews) ---
     e.put_many(role_definition(guid) for guid in BUILT_IN)
-    e.put_many([
-        role_assignment(f"/subscriptions/{PROD}", "0f6b0c1e-0001-4a00-8000-000000000001", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "a1b2c3d4-0000-4000-8000-00000000a001"),
-        role_assignment(oai["id"], "0f6b0c1e-0002-4a00-8000-000000000002", "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd", "a1b2c3d4-0000-4000-8000-00000000b002", principal_type="ServicePrincipal"),
-        role_assignment(f"/subscriptions/{PROD}/resourceGroups/{p_rg}", "0f6b0c1e-0003-4a00-8000-000000000003", "b24988ac-6180-42a0-ab88-20f7382dd24c", "a1b2c3d4-0000-4000-8000-00000000c003"),
-    ])
+    e.put_many(
+        [
+            role_assignment(
+                f"/subscriptions/{PROD}",
+                "0f6b0c1e-0001-4a00-8000-000000000001",
+                "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+                "a1b2c3d4-0000-4000-8000-00000000a001",
+            ),
+            role_assignment(
+                oai["id"],
+                "0f6b0c1e-0002-4a00-8000-000000000002",
+                "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+                "a1b2c3d4-0000-4000-8000-00000000b002",
+                principal_type="ServicePrincipal",
+            ),
+            role_assignment(
+                f"/subscriptions/{PROD}/resourceGroups/{p_rg}",
+                "0f6b0c1e-0003-4a00-8000-000000000003",
+                "b24988ac-6180-42a0-ab88-20f7382dd24c",
+                "a1b2c3d4-0000-4000-8000-00000000c003",
+            ),
+        ]
+    )
     return e
 
 

@@ -71,8 +71,4 @@ class Estate:
         prefix = parent_id.lower().rstrip("/") + "/"
         wanted = full_type.lower()
         with self._lock:
-            return [
-                copy.deepcopy(r)
-                for key, r in self._resources.items()
-                if key.startswith(prefix) and str(r["type"]).lower() == wanted
-            ]
+            return [copy.deepcopy(r) for key, r in self._resources.items() if key.startswith(prefix) and str(r["type"]).lower() == wanted]

@@ -7,13 +7,12 @@ The base URL must still be https://.
 
 from __future__ import annotations
 
-from typing import Any
 import io
+from typing import Any
 from urllib.parse import urlsplit
 
-import urllib3
-
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -27,7 +26,15 @@ class SimulatorAdapter(BaseAdapter):
         super().__init__()
         self.simulator = simulator
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    def send(  # noqa: PLR0917 - requests' adapter signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         url = urlsplit(request.url or "")
         body = request.body or b""
         if isinstance(body, str):

@@ -73,7 +73,9 @@ class ArmReader:
             except AzureError as e:
                 raise InventoryError(f"reading diagnostic settings of {resource_id} failed: {_message(e)}") from e
             if response.status_code != 200:
-                raise InventoryError(f"reading diagnostic settings of {resource_id} failed: HTTP {response.status_code}: {arm_error(response)}")
+                raise InventoryError(
+                    f"reading diagnostic settings of {resource_id} failed: HTTP {response.status_code}: {arm_error(response)}"
+                )
             return list(response.json().get("value") or [])
 
         return dict(zip((r.lower() for r in resource_ids), _parallel(read, resource_ids), strict=True))

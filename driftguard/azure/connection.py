@@ -25,10 +25,12 @@ T = TypeVar("T")
 class StaticTokenCredential:
     """A fixed bearer token: for the simulator, which checks that a token is sent, not what it says."""
 
-    def __init__(self, token: str = "simulated-token") -> None:
+    def __init__(self, token: str = "simulated-token") -> None:  # noqa: S107 - not a secret: the simulator's placeholder
         self._token = token
 
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+    def get_token(
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, enable_cae: bool = False, **kwargs: Any
+    ) -> AccessToken:
         return AccessToken(self._token, int(time.time()) + 3600)
 
     def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:

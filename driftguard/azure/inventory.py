@@ -27,7 +27,9 @@ class LiveInventory:
 
     rai_policies_loaded = True
 
-    def __init__(self, connection: ArmConnection, scope: Scope, *, rule_types: frozenset[str], deep: bool, source: Source = Source.LIVE) -> None:
+    def __init__(
+        self, connection: ArmConnection, scope: Scope, *, rule_types: frozenset[str], deep: bool, source: Source = Source.LIVE
+    ) -> None:
         self.source = source
         self.scope = scope
         self.deep = deep

@@ -60,7 +60,9 @@ class ResourceGraph:
             body = {**scope.body(), "query": kql, "options": options}
             self.calls += 1
             try:
-                response = self._arm.send("POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body)
+                response = self._arm.send(
+                    "POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body
+                )
             except AzureError as e:
                 raise InventoryError(f"Resource Graph query failed: {e.message or e}") from e
             if response.status_code != 200:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -43,11 +44,14 @@ class RuleContext:
     # account id (lower case) -> RAI policy name (lower case) -> the RAI policy as read
     rai_policies: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     # storage account ids (lower case) that an AI resource uses for its data
-    ai_linked_storage: frozenset[str] = frozenset()
+    ai_linked_storage: AbstractSet[str] = frozenset()
     # account ids (lower case) whose RAI policies were part of the inventory
     rai_policies_loaded: bool = False
     # last-known-good resource JSON per resource id (lower case), when the store has one
     baselines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Per-scan scratch space for values derived purely from the context (for example the verdict on a
+    # RAI policy that hundreds of deployments share): a cache, never an input.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def mode(self, rule: RuleMeta, resource_id: str, default: Mode | None = None) -> Mode:
         return self.policy.mode_for(rule.id, resource_id, default=default or rule.default_mode)
@@ -89,14 +93,21 @@ Evaluate = Callable[[ResourceSnapshot, RuleContext], list[Finding]]
 
 # --- pure helpers shared by the rules -------------------------------------------------------------
 
+_MISSING = object()
+
 
 def prop(obj: Mapping[str, Any], *path: str) -> Any:
     """Walk a path of keys, matching each case-insensitively (services and samples disagree)."""
     cur: Any = obj
     for key in path:
-        if not isinstance(cur, Mapping):
+        if type(cur) is dict:  # fast path: parsed JSON is plain dicts, and exact keys are the norm
+            value = cur.get(key, _MISSING)
+            if value is not _MISSING:
+                cur = value
+                continue
+        elif not isinstance(cur, Mapping):
             return None
-        if key in cur:
+        elif key in cur:
             cur = cur[key]
             continue
         lowered = key.lower()
@@ -133,7 +144,7 @@ def ip_rule_problem(value: str, *, max_prefix: int, approved: tuple[str, ...]) -
     lists ranges, every rule must fall inside one of them.
     """
     text = value.strip()
-    if text in ("*", "0.0.0.0/0", "0.0.0.0", "::/0", "any", "internet"):
+    if text in ("*", "0.0.0.0/0", "0.0.0.0", "::/0", "any", "internet"):  # noqa: S104 - detecting it, not binding
         return f"{text!r} opens the resource to the whole internet"
     try:
         net = ipaddress.ip_network(text, strict=False)

@@ -19,10 +19,20 @@ META = RuleMeta(
     default_mode=Mode.REPORT,
     remediation=None,
     references=(
-        Reference("azure-policy", "67121cc7-ff39-4ab8-b7e3-95b84dab487d", "Azure AI Services resources should encrypt data at rest with a customer-managed key"),
-        Reference("azure-policy", "ba769a63-b8cc-4b2d-abf6-ac33c7204be8", "Azure Machine Learning workspaces should be encrypted with a customer-managed key"),
+        Reference(
+            "azure-policy",
+            "67121cc7-ff39-4ab8-b7e3-95b84dab487d",
+            "Azure AI Services resources should encrypt data at rest with a customer-managed key",
+        ),
+        Reference(
+            "azure-policy",
+            "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
+            "Azure Machine Learning workspaces should be encrypted with a customer-managed key",
+        ),
         Reference("azure-policy", "76a56461-9dc0-40f0-82f5-2453283afa2f", "Azure AI Search services should use customer-managed keys"),
-        Reference("azure-policy", "6fac406b-40ca-413b-bf8e-0bf964659c25", "Storage accounts should use customer-managed key for encryption"),
+        Reference(
+            "azure-policy", "6fac406b-40ca-413b-bf8e-0bf964659c25", "Storage accounts should use customer-managed key for encryption"
+        ),
     ),
 )
 

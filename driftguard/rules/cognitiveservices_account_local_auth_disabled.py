@@ -15,7 +15,11 @@ META = RuleMeta(
     remediation="cognitiveservices_account_disable_local_auth",
     references=(
         Reference("azure-policy", "71ef260a-8f18-47b7-abcb-62d0673d94dc", "Azure AI Services resources should have key access disabled"),
-        Reference("azure-policy", "14de9e63-1b31-492e-a5a3-c3f7fd57f555", "Configure Cognitive Services accounts to disable local authentication methods"),
+        Reference(
+            "azure-policy",
+            "14de9e63-1b31-492e-a5a3-c3f7fd57f555",
+            "Configure Cognitive Services accounts to disable local authentication methods",
+        ),
         Reference("mcsb", "IM-1", "Use centralized identity and authentication system"),
         Reference("mitre-atlas", "AML.T0012", "Valid Accounts"),
     ),

@@ -15,7 +15,9 @@ META = RuleMeta(
     remediation="cognitiveservices_account_disable_public_network_access",
     references=(
         Reference("azure-policy", "037eea7a-bd0a-46c5-9a66-03aea78705d3", "Azure AI Services resources should restrict network access"),
-        Reference("azure-policy", "47ba1dd7-28d9-4b07-a8d5-9813bed64e0c", "Configure Cognitive Services accounts to disable public network access"),
+        Reference(
+            "azure-policy", "47ba1dd7-28d9-4b07-a8d5-9813bed64e0c", "Configure Cognitive Services accounts to disable public network access"
+        ),
         Reference("mcsb", "NS-2", "Secure cloud services with network controls"),
         Reference("mitre-atlas", "AML.T0049", "Exploit Public-Facing Application"),
     ),

@@ -24,8 +24,16 @@ META = RuleMeta(
     default_mode=Mode.REVERT,
     remediation="cognitiveservices_rai_policy_restore",
     references=(
-        Reference("azure-policy", "f3a9c2e0-7b4d-4d8f-9c3a-2e1f6b9a8d4e", "Cognitive Services Deployments should only use allowed prompt content filtering"),
-        Reference("azure-policy", "af253d37-136a-42f8-a1fc-30010c083d41", "Cognitive Services Deployments should only use allowed completion content filtering"),
+        Reference(
+            "azure-policy",
+            "f3a9c2e0-7b4d-4d8f-9c3a-2e1f6b9a8d4e",
+            "Cognitive Services Deployments should only use allowed prompt content filtering",
+        ),
+        Reference(
+            "azure-policy",
+            "af253d37-136a-42f8-a1fc-30010c083d41",
+            "Cognitive Services Deployments should only use allowed completion content filtering",
+        ),
         Reference("owasp-llm", "LLM01", "Prompt Injection"),
         Reference("mitre-atlas", "AML.T0054", "LLM Jailbreak"),
     ),
@@ -75,7 +83,9 @@ def filter_problems(filters: Sequence[Mapping[str, Any]], threshold: str) -> lis
                 if not (is_true(prop(f, "enabled")) and is_true(prop(f, "blocking"))):
                     problems.append(f"{harm.title()} filter on {source.lower()}s is not enabled and blocking")
                 elif STRENGTH.get(level, 99) > limit:
-                    problems.append(f"{harm.title()} filter on {source.lower()}s blocks only at {level or 'unknown'}, weaker than {threshold}")
+                    problems.append(
+                        f"{harm.title()} filter on {source.lower()}s blocks only at {level or 'unknown'}, weaker than {threshold}"
+                    )
     return problems
 
 
@@ -109,12 +119,15 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         return [context.finding(META, snapshot, f"deployment moved from RAI policy {base_name!r} to {name!r}", evidence)]
     if name.lower() in trusted:
         return []
-    filters = _policy_filters(snapshot, context, account_id, name)
-    if filters is None:
-        if not context.rai_policies_loaded:
-            raise NotEvaluable("custom RAI policies were not part of the inventory")
-        return [context.finding(META, snapshot, f"deployment uses RAI policy {name!r}, which does not exist on the account", evidence)]
-    problems = filter_problems(filters, cf.harm_threshold)
+    key = (META.id, account_id.lower() if name.lower() not in BUILT_IN else "", name.lower())
+    problems = context.memo.get(key)
+    if problems is None:
+        filters = _policy_filters(snapshot, context, account_id, name)
+        if filters is None:
+            if not context.rai_policies_loaded:
+                raise NotEvaluable("custom RAI policies were not part of the inventory")
+            return [context.finding(META, snapshot, f"deployment uses RAI policy {name!r}, which does not exist on the account", evidence)]
+        problems = context.memo[key] = filter_problems(filters, cf.harm_threshold)
     if not problems:
         return []
     evidence["problems"] = problems

@@ -14,7 +14,11 @@ META = RuleMeta(
     default_mode=Mode.TICKET,
     remediation=None,
     references=(
-        Reference("azure-policy", "aafe3651-cb78-4f68-9f81-e7e41509110f", "Cognitive Services Deployments should only use approved Registry Models"),
+        Reference(
+            "azure-policy",
+            "aafe3651-cb78-4f68-9f81-e7e41509110f",
+            "Cognitive Services Deployments should only use approved Registry Models",
+        ),
         Reference("owasp-llm", "LLM03", "Supply Chain"),
         Reference("mitre-atlas", "AML.T0010", "ML Supply Chain Compromise"),
     ),
@@ -27,8 +31,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     fmt, name, version = (str(prop(model, k) or "") for k in ("format", "name", "version"))
     problems: list[str] = []
     if models.approved and not any(
-        same(fmt, a.format) and same(name, a.name) and (a.version is None or same(version, a.version))
-        for a in models.approved
+        same(fmt, a.format) and same(name, a.name) and (a.version is None or same(version, a.version)) for a in models.approved
     ):
         problems.append(f"model {fmt}/{name}:{version or '(no version)'} is not in the approved catalog")
     upgrade = prop(snapshot.properties, "versionUpgradeOption")

@@ -15,7 +15,11 @@ META = RuleMeta(
     remediation=None,
     references=(
         # The built-in's default parameter flags isolated workspaces; this rule does not copy that.
-        Reference("azure-policy", "6ddb1705-c8cf-450e-aa4b-19ad6703c440", "Azure Machine Learning and AI Studio should use Allow Only Approved Outbound Managed Vnet mode"),
+        Reference(
+            "azure-policy",
+            "6ddb1705-c8cf-450e-aa4b-19ad6703c440",
+            "Azure Machine Learning and AI Studio should use Allow Only Approved Outbound Managed Vnet mode",
+        ),
         Reference("mitre-atlas", "AML.T0025", "Exfiltration via Cyber Means"),
     ),
 )

@@ -14,8 +14,14 @@ META = RuleMeta(
     default_mode=Mode.REVERT,
     remediation="machinelearning_workspace_disable_public_network_access",
     references=(
-        Reference("azure-policy", "438c38d2-3772-465a-a9cc-7a6666a275ce", "Azure Machine Learning Workspaces should disable public network access"),
-        Reference("azure-policy", "a10ee784-7409-4941-b091-663697637c0f", "Configure Azure Machine Learning Workspaces to disable public network access"),
+        Reference(
+            "azure-policy", "438c38d2-3772-465a-a9cc-7a6666a275ce", "Azure Machine Learning Workspaces should disable public network access"
+        ),
+        Reference(
+            "azure-policy",
+            "a10ee784-7409-4941-b091-663697637c0f",
+            "Configure Azure Machine Learning Workspaces to disable public network access",
+        ),
         Reference("mitre-atlas", "AML.T0049", "Exploit Public-Facing Application"),
     ),
 )
@@ -32,6 +38,10 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
             META,
             snapshot,
             "public network access is enabled",
-            {"publicNetworkAccess": value, "kind": prop(snapshot.resource, "kind"), "hubResourceId": prop(snapshot.properties, "hubResourceId")},
+            {
+                "publicNetworkAccess": value,
+                "kind": prop(snapshot.resource, "kind"),
+                "hubResourceId": prop(snapshot.properties, "hubResourceId"),
+            },
         )
     ]

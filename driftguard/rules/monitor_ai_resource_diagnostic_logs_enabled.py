@@ -23,9 +23,17 @@ META = RuleMeta(
     default_mode=Mode.AUTO,
     remediation="monitor_diagnostic_setting_create",
     references=(
-        Reference("azure-policy", "1b4d1c4e-934c-4703-944c-27c82c06bebb", "Diagnostic logs in Azure AI services resources should be enabled"),
-        Reference("azure-policy", "55d1f543-d1b0-4811-9663-d6d0dbc6326d", "Enable logging by category group for Cognitive Services to Log Analytics"),
-        Reference("azure-policy", "afe0c3be-ba3b-4544-ba52-0c99672a8ad6", "Resource logs in Azure Machine Learning Workspaces should be enabled"),
+        Reference(
+            "azure-policy", "1b4d1c4e-934c-4703-944c-27c82c06bebb", "Diagnostic logs in Azure AI services resources should be enabled"
+        ),
+        Reference(
+            "azure-policy",
+            "55d1f543-d1b0-4811-9663-d6d0dbc6326d",
+            "Enable logging by category group for Cognitive Services to Log Analytics",
+        ),
+        Reference(
+            "azure-policy", "afe0c3be-ba3b-4544-ba52-0c99672a8ad6", "Resource logs in Azure Machine Learning Workspaces should be enabled"
+        ),
         Reference("azure-policy", "b4330a05-a843-4bc8-bf9a-cacce50c67f4", "Resource logs in Search services should be enabled"),
         Reference("mcsb", "LT-3", "Enable logging for security investigation"),
     ),

@@ -14,8 +14,14 @@ META = RuleMeta(
     default_mode=Mode.REVERT,
     remediation="search_service_disable_local_auth",
     references=(
-        Reference("azure-policy", "6300012e-e9a4-4649-b41f-a85f5c43be91", "Azure AI Search services should have local authentication methods disabled"),
-        Reference("azure-policy", "4eb216f2-9dba-4979-86e6-5d7e63ce3b75", "Configure Azure AI Search services to disable local authentication"),
+        Reference(
+            "azure-policy",
+            "6300012e-e9a4-4649-b41f-a85f5c43be91",
+            "Azure AI Search services should have local authentication methods disabled",
+        ),
+        Reference(
+            "azure-policy", "4eb216f2-9dba-4979-86e6-5d7e63ce3b75", "Configure Azure AI Search services to disable local authentication"
+        ),
     ),
 )
 

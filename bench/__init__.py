@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench scan ...` prints one JSON line of figures at the end."""
