@@ -13,7 +13,8 @@ def test_classified_with_cmk_passes() -> None:
 
 def test_classified_without_cmk_is_reported() -> None:
     [f] = run(rule, b.cognitive_account("s", "rg", "oai", tags=CONFIDENTIAL))
-    assert f.mode is Mode.REPORT and f.remediation is None
+    assert f.mode is Mode.REPORT
+    assert f.remediation is None
 
 
 def test_unclassified_not_applicable() -> None:

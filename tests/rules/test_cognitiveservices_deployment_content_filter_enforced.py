@@ -37,14 +37,16 @@ def test_absent_rai_policy_name_means_microsoft_default_without_prompt_shields()
 
 def test_other_casing_of_builtin_and_filter_names() -> None:
     [f] = run(rule, b.deployment(ACCOUNT, "gpt", rai_policy="microsoft.defaultv2"))
-    assert "Indirect Attack" in f.message and "Jailbreak" not in f.message
+    assert "Indirect Attack" in f.message
+    assert "Jailbreak" not in f.message
 
 
 def test_corpus_rai_policy_lacks_indirect_attack_and_hate_prompt_filter() -> None:
     policy = corpus_body("rest-examples", "cognitiveservices", "2025-09-01", "GetRaiPolicy.json")
     policy["type"] = "Microsoft.CognitiveServices/accounts/raiPolicies"  # the example omits it
     [f] = run(rule, policy)
-    assert "Indirect Attack" in f.message and "Hate filter on prompts is not enabled" in f.message
+    assert "Indirect Attack" in f.message
+    assert "Hate filter on prompts is not enabled" in f.message
 
 
 def test_missing_custom_policy() -> None:

@@ -20,7 +20,8 @@ def test_approved_pinned_model_passes() -> None:
 
 def test_unapproved_model_is_a_ticket() -> None:
     [f] = run(rule, b.deployment(ACCOUNT, "x", model="gpt-35-turbo", version="0301"), policy=CATALOG)
-    assert f.mode is Mode.TICKET and f.remediation is None
+    assert f.mode is Mode.TICKET
+    assert f.remediation is None
 
 
 def test_absent_upgrade_option_is_auto_upgrade() -> None:

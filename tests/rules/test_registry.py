@@ -57,7 +57,9 @@ def test_every_rule_has_its_test_module() -> None:
 def test_metadata_is_complete() -> None:
     for module in RESOURCE_RULES:
         meta = module.META
-        assert meta.title and meta.seed_section and meta.resource_types
+        assert meta.title
+        assert meta.seed_section
+        assert meta.resource_types
         assert meta.references, f"{meta.id} names no reference"
         for ref in meta.references:
             if ref.kind == "azure-policy":

@@ -11,7 +11,8 @@ def test_disabled_passes_in_lower_case_as_the_service_writes_it() -> None:
 
 def test_corpus_public_without_ip_rules_fails() -> None:
     [f] = run(rule, corpus_body("rest-examples", "search", "2025-05-01", "SearchGetService.json"))
-    assert f.mode is Mode.REVERT and f.remediation is not None
+    assert f.mode is Mode.REVERT
+    assert f.remediation is not None
 
 
 def test_public_with_narrow_ip_rules_passes_and_wide_fails() -> None:
@@ -25,4 +26,5 @@ def test_absent_means_public() -> None:
 
 def test_free_sku_is_a_ticket_without_remediation() -> None:
     [f] = run(rule, b.search_service("s", "rg", "srch", public=True, sku="free"))
-    assert f.mode is Mode.TICKET and f.remediation is None
+    assert f.mode is Mode.TICKET
+    assert f.remediation is None

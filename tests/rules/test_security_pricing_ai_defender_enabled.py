@@ -10,7 +10,8 @@ def test_standard_passes() -> None:
 
 def test_free_fails_as_ticket() -> None:
     [f] = run(rule, b.pricing("s", standard=False))
-    assert f.mode is Mode.TICKET and f.evidence == {"pricingTier": "Free"}
+    assert f.mode is Mode.TICKET
+    assert f.evidence == {"pricingTier": "Free"}
 
 
 def test_absent_tier_fails() -> None:
