@@ -6,6 +6,7 @@ service's documented properties); `drift` switches the security settings to thei
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 JSON = dict[str, Any]
@@ -185,6 +186,9 @@ def workspace(
     storage: str | None = None,
     hub_id: str | None = None,
     location: str = "eastus2",
+    user_assigned: str | None = None,
+    private_endpoint: str | None = None,
+    cmk: bool = False,
 ) -> JSON:
     rid = f"{rg_id(sub, rg)}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
     props: JSON = {
@@ -204,8 +208,49 @@ def workspace(
         "sharedPrivateLinkResources": [],
         "v1LegacyMode": False,
     }
+    props["serviceProvisionedResourceGroup"] = f"{name}_{uuid_like(name)}"
+    props["imageBuildCompute"] = ""
+    props["encryption"] = {
+        "status": "Enabled" if cmk else "Disabled",
+        "identity": {"userAssignedIdentity": user_assigned or ""},
+        "keyVaultProperties": {
+            "keyVaultArmId": props["keyVault"] if cmk else "",
+            "keyIdentifier": f"https://kv-{name}.vault.azure.net/keys/ws/0123456789abcdef" if cmk else "",
+            "identityClientId": "",
+        },
+    }
+    if private_endpoint:
+        props["privateEndpointConnections"].append(
+            {
+                "id": f"{rid}/privateEndpointConnections/pe-0",
+                "name": "pe-0",
+                "type": "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateEndpoint": {"id": private_endpoint},
+                    "privateLinkServiceConnectionState": {"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"},
+                },
+            }
+        )
+        props["privateLinkCount"] = 1
+        props["sharedPrivateLinkResources"].append(
+            {
+                "name": "cosmos",
+                "properties": {
+                    "privateLinkResourceId": private_endpoint,
+                    "groupId": "Sql",
+                    "requestMessage": "Please approve",
+                    "status": "Approved",
+                },
+            }
+        )
     if isolation is not None:
-        props["managedNetwork"] = {"isolationMode": isolation, "outboundRules": {}, "status": {"status": "Active", "sparkReady": False}}
+        props["managedNetwork"] = {
+            "isolationMode": isolation,
+            "networkId": uuid_like(name + "-net"),
+            "outboundRules": {"required-fqdn": {"type": "FQDN", "destination": "pypi.org", "status": "Active", "category": "Required"}},
+            "status": {"status": "Active", "sparkReady": False},
+        }
     if datastore_auth is not None:
         props["systemDatastoresAuthMode"] = datastore_auth
     if hub_id:
@@ -218,10 +263,56 @@ def workspace(
         "kind": kind,
         "sku": {"name": "Basic", "tier": "Basic"},
         "tags": {},
-        "identity": {"type": "SystemAssigned", "principalId": "3fa1b2c4-1111-4222-8333-444455556666", "tenantId": TENANT},
+        "identity": _identity(user_assigned),
         "properties": props,
         "systemData": _system_data(),
     }
+
+
+def uuid_like(seed: str) -> str:
+    """A stable GUID-shaped string for ids the service generates."""
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+
+
+def _identity(user_assigned: str | None) -> JSON:
+    identity: JSON = {"principalId": "3fa1b2c4-1111-4222-8333-444455556666", "tenantId": TENANT, "type": "SystemAssigned"}
+    if user_assigned:
+        identity["type"] = "SystemAssigned,UserAssigned"
+        identity["userAssignedIdentities"] = {
+            user_assigned: {"principalId": uuid_like(user_assigned), "clientId": uuid_like(user_assigned + "c")}
+        }
+    return identity
+
+
+_FILTER_CATALOG = (
+    ("Hate", "Hate", True, None),
+    ("Sexual", "Sexual", True, None),
+    ("Violence", "Violence", True, None),
+    ("Selfharm", "Selfharm", True, None),
+    ("Jailbreak", "Jailbreak", False, "Prompt"),
+    ("IndirectAttack", "Indirect Attack", False, "Prompt"),
+    ("ProtectedMaterialText", "Protected Material Text", False, "Completion"),
+    ("ProtectedMaterialCode", "Protected Material Code", False, "Completion"),
+)
+
+
+def rai_content_filters(sub: str, location: str) -> list[JSON]:
+    """The location-level catalog of content filters (`locations/{location}/raiContentFilters`)."""
+    out: list[JSON] = []
+    for name, display, multi, source in _FILTER_CATALOG:
+        props: JSON = {"name": display, "isMultiLevelFilter": multi}
+        if source:
+            props["source"] = source
+        out.append(
+            {
+                "id": f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{location}/raiContentFilters/{name}",
+                "type": "Microsoft.CognitiveServices/locations/raiContentFilters",
+                "name": name,
+                "properties": props,
+            }
+        )
+    return out
 
 
 def search_service(

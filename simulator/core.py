@@ -165,7 +165,8 @@ class Simulator:
             # .../providers/{ns}/{type}[/{name}/{childType}]: a collection
             parent = scope if len(rest) == 2 else "/".join([scope, "providers", *rest[:-1]])
             full_type = "/".join([rest[0], *rest[1::2]])
-            if len(rest) > 2 and self.estate.get(parent) is None:
+            # Location-scoped catalogs (locations/{loc}/...) have no parent resource to look up.
+            if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
                 return self._not_found(parent)
             return Response.json(200, {"value": self.estate.children(parent, full_type)})
         return self._not_found(clean)
