@@ -39,7 +39,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: scripts and people both read the first line.
-        self.exit(EXIT_ERROR, f"driftguard: error: {message} (see --help)\n")
+        raise UsageError(f"{message} (see --help)")
 
 
 def _severity(text: str) -> Severity:
@@ -89,7 +89,10 @@ def main(
     err = stderr or sys.stderr
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as e:
+    except UsageError as e:
+        err.write(f"driftguard: error: {e}\n")
+        return EXIT_ERROR
+    except SystemExit as e:  # --help
         return int(e.code or 0)
     try:
         if args.command == "rules":

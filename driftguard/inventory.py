@@ -51,7 +51,8 @@ class ListInventory:
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
         for item in self._items:
-            rtype = str(item.get("type", "")).lower()
+            # Anything that is not an object passes through for the engine to reject with its position.
+            rtype = str(item.get("type", "")).lower() if isinstance(item, Mapping) else ""
             if rtype == self.DIAGNOSTIC_TYPE:
                 self._saw_diagnostics = True
                 parent = parent_of_extension(str(item.get("id", "")))

@@ -13,7 +13,7 @@ from driftguard.pipeline import Evaluator, ScanSummary
 from driftguard.policy import Settings, load_policy, load_settings
 
 log = logging.getLogger("driftguard.sweep")
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 # Validated at start-up: a bad or unknown setting stops the host with a message naming it.
 SETTINGS: Settings = load_settings()

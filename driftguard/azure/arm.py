@@ -54,7 +54,7 @@ class ArmReader:
             if client is None:
                 client = self._connection.client(cls, subscription_id=subscription_id, **kwargs)
                 self._clients[key] = client
-            return client  # type: ignore[no-any-return]
+            return client
 
     def _count(self) -> None:
         with self._lock:
@@ -88,7 +88,7 @@ class ArmReader:
             client = self._client(CognitiveServicesManagementClient, sub, api_version=api_versions.COGNITIVE_SERVICES)
             self._count()
             try:
-                result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, name, "Default", cls=raw_json)
+                result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, name, "Default", cls=raw_json)  # type: ignore[assignment]
             except ResourceNotFoundError:
                 return None
             except AzureError as e:

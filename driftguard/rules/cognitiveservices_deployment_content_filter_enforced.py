@@ -91,7 +91,7 @@ def filter_problems(filters: Sequence[Mapping[str, Any]], threshold: str) -> lis
 
 def _policy_filters(snapshot: ResourceSnapshot, context: RuleContext, account_id: str, name: str) -> list[Mapping[str, Any]] | None:
     if name.lower() in BUILT_IN:
-        return BUILT_IN[name.lower()]
+        return list(BUILT_IN[name.lower()])
     policy = context.rai_policies.get(account_id.lower(), {}).get(name.lower())
     if policy is None:
         return None
@@ -104,10 +104,10 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if snapshot.type.lower().endswith("/raipolicies"):
         if snapshot.id.rsplit("/", 1)[-1].lower() in trusted:
             return []
-        problems = filter_problems(list(prop(snapshot.properties, "contentFilters") or []), cf.harm_threshold)
-        if not problems:
+        weak = filter_problems(list(prop(snapshot.properties, "contentFilters") or []), cf.harm_threshold)
+        if not weak:
             return []
-        return [context.finding(META, snapshot, "RAI policy is weaker than required: " + "; ".join(problems), {"problems": problems})]
+        return [context.finding(META, snapshot, "RAI policy is weaker than required: " + "; ".join(weak), {"problems": weak})]
 
     account_id = parent_id(snapshot.id)
     name = str(prop(snapshot.properties, "raiPolicyName") or "Microsoft.Default")

@@ -100,7 +100,9 @@ CASES: dict[str, Case] = {
     ),
     "machinelearningservices/2025-06-01/Workspace/get.json": (
         "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces/{workspaceName}",
-        lambda p: [b.workspace(p["subscriptionId"], p["resourceGroupName"], p["workspaceName"], user_assigned=UAI, private_endpoint=PE, cmk=True)],
+        lambda p: [
+            b.workspace(p["subscriptionId"], p["resourceGroupName"], p["workspaceName"], user_assigned=UAI, private_endpoint=PE, cmk=True)
+        ],
         "ml",
         lambda c, p: c.workspaces.get(p["resourceGroupName"], p["workspaceName"]),
     ),
@@ -117,7 +119,11 @@ def test_every_get_and_list_example_is_covered() -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"reference corpus not found at {CORPUS}")
     root = CORPUS / "rest-examples"
-    examples = {str(p.relative_to(root)) for p in root.rglob("*.json") if re.match(r"(search)?(get|list)", p.name.lower()) and p.name != "ListKeys.json"}
+    examples = {
+        str(p.relative_to(root))
+        for p in root.rglob("*.json")
+        if re.match(r"(search)?(get|list)", p.name.lower()) and p.name != "ListKeys.json"
+    }
     # ListKeys is a POST action, not a read: it belongs to the key-exposure work.
     assert examples == set(CASES)
 

@@ -1,0 +1,182 @@
+"""`driftguard scan` and `driftguard rules` through the real command-line entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftguard.cli import main
+from simulator import builders as b
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("DRIFTGUARD_"):
+            monkeypatch.delenv(key)
+
+
+def estate() -> list[dict[str, Any]]:
+    return [
+        b.cognitive_account("s", "rg", "oai", public=True, default_action="Allow", local_auth=True),
+        b.cognitive_account("s", "rg", "ok"),
+        {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app", "type": "Microsoft.Web/sites", "name": "app"},
+    ]
+
+
+def test_simulated_scan_json_schema() -> None:
+    code, out, err = run("scan", "--simulated", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"schema_version", "findings", "summary"}
+    assert doc["findings"], "the sample estate has drift"
+    for f in doc["findings"]:
+        assert set(f) >= {"rule", "resource_id", "severity", "message", "evidence", "mode", "remediation"}
+    assert doc["summary"]["findings"] == len(doc["findings"])
+    assert doc["summary"]["source"] == "simulated"
+    # Key-exposure is judged on events, and the scan says so instead of calling it compliant.
+    assert "cognitiveservices_account_keys_not_exposed" in doc["summary"]["not_evaluated"]
+
+
+def test_no_deep_reports_rules_it_could_not_judge() -> None:
+    code, out, _ = run("scan", "--simulated", "--no-deep", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert "monitor_ai_resource_diagnostic_logs_enabled" in doc["summary"]["not_evaluated"]
+    assert "monitor_ai_resource_diagnostic_logs_enabled" not in doc["summary"]["by_rule"]
+
+
+@pytest.mark.parametrize("shape", ["array", "arm-list", "graph"])
+def test_snapshot_shapes(shape: str, tmp_path: Path) -> None:
+    items = estate()
+    payload: Any = {
+        "array": items,
+        "arm-list": {"value": items, "nextLink": None},
+        "graph": {"count": 3, "data": items, "skip_token": None, "total_records": 3},
+    }[shape]
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps(payload))
+    code, out, err = run("scan", "--snapshot", str(path), "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["summary"]["resources"] == 3
+    assert doc["summary"]["skipped_unknown_types"] == 1
+    assert {f["rule"] for f in doc["findings"] if f["resource_id"].endswith("/oai")} >= {
+        "cognitiveservices_account_public_network_access_disabled",
+        "cognitiveservices_account_local_auth_disabled",
+    }
+    assert not [
+        f for f in doc["findings"] if f["resource_id"].endswith("/ok") and f["rule"] != "cognitiveservices_account_outbound_restricted"
+    ]
+
+
+def test_snapshot_from_stdin_and_fail_on() -> None:
+    code, _, _ = run("scan", "--snapshot", "-", "--format", "json", "--fail-on", "high", stdin=json.dumps(estate()))
+    assert code == 1
+    code, _, _ = run("scan", "--snapshot", "-", "--format", "json", "--fail-on", "critical", stdin=json.dumps(estate()))
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "malformed JSON"),
+        ('{"resources": []}', "expected a JSON array of resources"),
+        ("42", "expected a JSON array or object"),
+        ('[{"type": "Microsoft.CognitiveServices/accounts"}]', "resource #1 ((no id)): missing or empty 'id'"),
+        ('[{"id": "/subscriptions/s/x"}]', "missing or empty 'type'"),
+        ('["just a string"]', "expected a JSON object, got str"),
+        ("", "the file is empty"),
+        ('[{"id": "a", "type": "b"}', "expected ',' or ']'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(content: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    code, _, err = run("scan", "--snapshot", str(path))
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_missing_file_and_bad_usage() -> None:
+    code, _, err = run("scan", "--snapshot", "/nonexistent/estate.json")
+    assert code == 2
+    assert "No such file" in err
+    code, _, err = run("scan", "--subscription", "not-a-guid")
+    assert code == 2
+    assert "not a subscription id" in err
+    code, _, err = run("scan", "--simulated", "--fail-on", "severe")
+    assert code == 2
+    assert err.count("\n") == 1
+
+
+def test_bad_policy_and_settings_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"network": {"max_ip_prefx": 16}}))
+    code, _, err = run("scan", "--simulated", "--policy", str(policy))
+    assert code == 2
+    assert "network.max_ip_prefx: unknown key" in err
+    policy.write_text(json.dumps({"modes": {"no_such_rule": "auto"}}))
+    code, _, err = run("scan", "--simulated", "--policy", str(policy))
+    assert "unknown rule id(s): no_such_rule" in err
+    monkeypatch.setenv("DRIFTGUARD_SUBSCRIPTION", "x")
+    code, _, err = run("scan", "--simulated")
+    assert code == 2
+    assert "unknown setting DRIFTGUARD_SUBSCRIPTION" in err
+
+
+def test_sarif_output(tmp_path: Path) -> None:
+    target = tmp_path / "out.sarif"
+    code, _, _ = run("scan", "--simulated", "--format", "sarif", "--output", str(target))
+    assert code == 0
+    doc = json.loads(target.read_text())
+    assert doc["version"] == "2.1.0"
+    run_ = doc["runs"][0]
+    rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == 21
+    for result in run_["results"]:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert result["partialFingerprints"]
+
+
+def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
+    items = estate()
+    items[0]["properties"]["networkAcls"]["ipRules"] = [{"value": "<script>alert(1)</script>"}]
+    items[0]["properties"]["networkAcls"]["defaultAction"] = "Deny"
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(items))
+    target = tmp_path / "report.html"
+    code, _, _ = run("scan", "--snapshot", str(path), "--format", "html", "--output", str(target))
+    page = target.read_text()
+    assert code == 0
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+    assert "http://" not in page
+    assert "<link" not in page
+
+
+def test_table_and_rules_listing() -> None:
+    code, out, _ = run("scan", "--simulated")
+    assert code == 0
+    assert "oai-contoso-prod-eu" in out
+    code, out, _ = run("rules", "--format", "json")
+    rules = json.loads(out)
+    assert code == 0
+    assert len(rules) == 21
+    assert {"id", "severity", "default_mode", "remediation", "references"} <= set(rules[0])

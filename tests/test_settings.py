@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from driftguard.model import Mode
+from driftguard.policy import ConfigError, ModeOverride, Policy, load_policy, load_settings
+
+
+def test_settings_parse_and_validate() -> None:
+    s = load_settings(
+        {"DRIFTGUARD_SUBSCRIPTIONS": "11111111-1111-4111-8111-111111111111; 22222222-2222-4222-8222-222222222222", "OTHER": "x"}
+    )
+    assert len(s.subscriptions) == 2
+    with pytest.raises(ConfigError, match="DRIFTGUARD_SUBSCRIPTIONS"):
+        load_settings({"DRIFTGUARD_SUBSCRIPTIONS": "nope"})
+    with pytest.raises(ConfigError, match="DRIFTGUARD_ARM_ENDPOINT"):
+        load_settings({"DRIFTGUARD_ARM_ENDPOINT": "http://management.azure.com"})
+    with pytest.raises(ConfigError, match="unknown setting DRIFTGUARD_SUBSCRIPTON"):
+        load_settings({"DRIFTGUARD_SUBSCRIPTON": "x"})
+    with pytest.raises(ConfigError, match="nothing to watch"):
+        load_settings({}).require_scope()
+
+
+def test_local_settings_sample_names_every_setting() -> None:
+    import json
+
+    from driftguard.policy import SETTING_NAMES
+
+    sample = json.loads((Path(__file__).parents[1] / "local.settings.sample.json").read_text())["Values"]
+    assert {k for k in sample if k.startswith("DRIFTGUARD_")} == set(SETTING_NAMES)
+
+
+def test_mode_overrides_most_specific_wins(tmp_path: Path) -> None:
+    p = Policy(
+        modes={"r": Mode.REPORT},
+        overrides=(
+            ModeOverride(rule="r", scope="/subscriptions/A", mode=Mode.APPROVE),
+            ModeOverride(rule="r", scope="/subscriptions/a/resourceGroups/prod", mode=Mode.AUTO),
+        ),
+    )
+    assert p.mode_for("r", "/subscriptions/a/resourceGroups/prod/providers/x/y/z", default=Mode.OFF) is Mode.AUTO
+    assert p.mode_for("r", "/subscriptions/a/resourceGroups/dev/providers/x/y/z", default=Mode.OFF) is Mode.APPROVE
+    assert p.mode_for("r", "/subscriptions/b/resourceGroups/dev", default=Mode.OFF) is Mode.REPORT
+    assert p.mode_for("q", "/subscriptions/b", default=Mode.TICKET) is Mode.TICKET
+
+
+def test_policy_files_toml_and_errors(tmp_path: Path) -> None:
+    toml = tmp_path / "p.toml"
+    toml.write_text('[network]\nmax_ip_prefix = 20\n[modes]\nsearch_service_local_auth_disabled = "approve"\n')
+    policy = load_policy(toml)
+    assert policy.network.max_ip_prefix == 20
+    bad = tmp_path / "p.json"
+    bad.write_text('{"network": {"max_ip_prefix": 64}}')
+    with pytest.raises(ConfigError, match=r"network\.max_ip_prefix"):
+        load_policy(bad)
+    bad.write_text('{"modes": {"x": "sometimes"}}')
+    with pytest.raises(ConfigError, match=r"modes\.x"):
+        load_policy(bad)
+    bad.write_text("{")
+    with pytest.raises(ConfigError, match="not valid"):
+        load_policy(bad)
