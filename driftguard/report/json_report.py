@@ -9,6 +9,8 @@ from typing import IO
 from driftguard.model import JSON, Finding
 
 SCHEMA_VERSION = "1"
+# One encoder for the whole stream: json.dumps builds a new one per call when options are given.
+_encode = json.JSONEncoder(sort_keys=True).encode
 
 
 def write(findings: Iterable[Finding], summary: Callable[[], JSON], out: IO[str]) -> None:
@@ -17,7 +19,7 @@ def write(findings: Iterable[Finding], summary: Callable[[], JSON], out: IO[str]
     first = True
     for finding in findings:
         out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(finding.to_json(), sort_keys=True))
+        out.write(_encode(finding.to_json()))
         first = False
     out.write("\n],\n" if not first else "],\n")
     out.write('"summary":' + json.dumps(summary(), sort_keys=True) + "}\n")
