@@ -25,7 +25,7 @@ from driftguard.azure.resource_graph import Scope
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import Finding, Severity
 from driftguard.pipeline import Evaluator
-from driftguard.policy import ConfigError, Policy, load_policy, load_settings
+from driftguard.policy import ConfigError, Policy, load_policy, load_settings, parse_guid
 from driftguard.report import Format, html, json_report, sarif, table
 from driftguard.snapshot import SnapshotError
 
@@ -157,23 +157,16 @@ def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManag
         return compose.simulated_inventory(deep=args.deep)
     if args.snapshot:
         return compose.snapshot_inventory(args.snapshot, stdin)
-    try:
-        scope = Scope(subscriptions=tuple(_guids(args.subscription or [])), management_group=args.management_group)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    subscriptions = []
+    for value in args.subscription or []:
+        try:
+            subscriptions.append(parse_guid(value))
+        except ValueError:
+            raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
+    scope = Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
     return compose.live_inventory(
         scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
     )
-
-
-def _guids(values: list[str]) -> Iterator[str]:
-    import uuid
-
-    for v in values:
-        try:
-            yield str(uuid.UUID(v))
-        except ValueError:
-            raise ValueError(f"--subscription {v!r} is not a subscription id (a GUID)") from None
 
 
 def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) -> int:

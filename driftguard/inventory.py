@@ -18,6 +18,9 @@ class InventoryError(Exception):
 
 class Inventory(Protocol):
     source: Source
+    # True when custom RAI policies are part of what `resources()` yields, so that a deployment naming
+    # a policy that never came is a finding, not a gap in the data.
+    rai_policies_loaded: bool
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
         """Every resource in scope, once each, in any order."""
@@ -45,6 +48,8 @@ class ListInventory:
 
     def __init__(self, items: Iterable[Mapping[str, Any]], *, source: Source) -> None:
         self.source = source
+        # A file may or may not hold RAI policies: the engine learns it from the first one it sees.
+        self.rai_policies_loaded = False
         self._items = items
         self._diagnostics: dict[str, list[Mapping[str, Any]]] = {}
         self._saw_diagnostics = False

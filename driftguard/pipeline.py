@@ -147,8 +147,7 @@ class Evaluator:
                 yield from found
 
         # Phase 2: every resource was seen, the joins are complete.
-        rai_loaded = saw_rai or getattr(inventory, "rai_policies_loaded", False)
-        context = self._context(rai, linked_storage, rai_loaded=bool(rai_loaded))
+        context = self._context(rai, linked_storage, rai_loaded=saw_rai or inventory.rai_policies_loaded, memo=context.memo)
         for text in deferred:
             yield from self._evaluate(ResourceSnapshot(json.loads(text)), context, summary, needs_related)
         del deferred
@@ -156,7 +155,9 @@ class Evaluator:
         if progress is not None:
             progress(summary.resources)
 
-    def _context(self, rai: Mapping[str, Mapping[str, Mapping[str, Any]]], linked: set[str], *, rai_loaded: bool) -> RuleContext:
+    def _context(
+        self, rai: Mapping[str, Mapping[str, Mapping[str, Any]]], linked: set[str], *, rai_loaded: bool, memo: dict[Any, Any] | None = None
+    ) -> RuleContext:
         # The context holds the live join tables: phase 1 sees them grow, phase 2 sees them complete.
         return RuleContext(
             policy=self.policy,
@@ -165,6 +166,7 @@ class Evaluator:
             ai_linked_storage=linked,
             rai_policies_loaded=rai_loaded,
             baselines=self.baselines,
+            memo={} if memo is None else memo,
         )
 
     def _evaluate(

@@ -181,7 +181,7 @@ def load_policy(path: Path | None) -> Policy:
 PREFIX = "DRIFTGUARD_"
 
 
-def _guid(value: str) -> str:
+def parse_guid(value: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError as e:
@@ -205,12 +205,12 @@ class Settings(_Strict):
     @field_validator("subscriptions")
     @classmethod
     def _subs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_guid(v) for v in value)
+        return tuple(parse_guid(v) for v in value)
 
     @field_validator("managed_identity_client_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
-        return None if value is None else _guid(value)
+        return None if value is None else parse_guid(value)
 
     @field_validator("arm_endpoint")
     @classmethod

@@ -45,7 +45,6 @@ class ArmReader:
         self._raw = raw
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-        self.calls = 0
 
     def _client(self, cls: type[T], subscription_id: str, **kwargs: Any) -> T:
         key = (cls.__name__, subscription_id.lower())
@@ -56,16 +55,11 @@ class ArmReader:
                 self._clients[key] = client
             return client
 
-    def _count(self) -> None:
-        with self._lock:
-            self.calls += 1
-
     def diagnostic_settings(self, resource_ids: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
         """Diagnostic settings of each resource (keys lower case)."""
 
         def read(resource_id: str) -> list[Mapping[str, Any]]:
             parse_id(resource_id)  # the id came from Resource Graph; still, only ever an ARM resource path
-            self._count()
             # azure-mgmt-monitor 7 dropped diagnostic settings and 6 yields models only: a raw GET keeps ARM's JSON.
             path = f"/{resource_id.strip('/')}/providers/Microsoft.Insights/diagnosticSettings"
             try:
@@ -86,7 +80,6 @@ class ArmReader:
         def read(account_id: str) -> Mapping[str, Any] | None:
             sub, rg, name = parse_id(account_id)
             client = self._client(CognitiveServicesManagementClient, sub, api_version=api_versions.COGNITIVE_SERVICES)
-            self._count()
             try:
                 result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, name, "Default", cls=raw_json)  # type: ignore[assignment]
             except ResourceNotFoundError:

@@ -51,14 +51,12 @@ def load_query(name: str, **values: str) -> str:
 class ResourceGraph:
     def __init__(self, arm: RawArm) -> None:
         self._arm = arm
-        self.calls = 0
 
     def query(self, kql: str, scope: Scope) -> Iterator[Mapping[str, Any]]:
         """Every row of the query, page by page (1,000 rows a page), never all pages in memory."""
         options: dict[str, Any] = {"resultFormat": "objectArray", "$top": PAGE_SIZE}
         while True:
             body = {**scope.body(), "query": kql, "options": options}
-            self.calls += 1
             try:
                 response = self._arm.send(
                     "POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body

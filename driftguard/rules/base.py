@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.policy import Policy
@@ -79,13 +79,6 @@ class RuleContext:
             remediation=rule.remediation if fixable else None,
             evidence=evidence,
         )
-
-
-class Rule(Protocol):
-    META: RuleMeta
-
-    @staticmethod
-    def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]: ...
 
 
 Evaluate = Callable[[ResourceSnapshot, RuleContext], list[Finding]]
