@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from types import MappingProxyType
 from typing import Any
 
 JSON = dict[str, Any]
@@ -24,7 +25,7 @@ class Severity(IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -33,6 +34,9 @@ class Severity(IntEnum):
         except KeyError:
             names = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+
+_LABELS: dict[Severity, str] = {s: s.name.lower() for s in Severity}
 
 
 class Mode(StrEnum):
@@ -63,6 +67,9 @@ class Reference:
     title: str = ""
 
 
+_NO_RELATED: Mapping[str, tuple[Mapping[str, Any], ...]] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceSnapshot:
     """One ARM resource as read, plus the child settings read with it.
@@ -72,7 +79,8 @@ class ResourceSnapshot:
     """
 
     resource: Mapping[str, Any]
-    related: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    # Most snapshots have no child data: they share one read-only empty mapping.
+    related: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=lambda: _NO_RELATED)
 
     @property
     def id(self) -> str:

@@ -7,19 +7,20 @@ resources that use it) are deferred to a second phase; everything else is judged
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from driftguard import rules as rule_registry
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import JSON, Finding, Mode, ResourceSnapshot, Severity, Source
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
-from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, is_ai_storage, parent_id, prop
+from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
@@ -27,8 +28,6 @@ DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
 WORKSPACE = "microsoft.machinelearningservices/workspaces"
 STORAGE = "microsoft.storage/storageaccounts"
-# Their rules join against other resources: judged when the join is complete, at the latest at the end.
-DEFERRED = frozenset({DEPLOYMENT, STORAGE})
 BUILT_IN_DEFAULT = "Microsoft.Default"
 
 
@@ -98,27 +97,29 @@ class Evaluator:
         self.now = now or datetime.now(UTC)
         self.rules = dict(rules if rules is not None else rule_registry.registry())
         self.baselines = baselines or {}
-        self._by_type: dict[str, list[tuple[RuleMeta, Evaluate]]] = defaultdict(list)
+        self._by_type: dict[str, list[tuple[RuleMeta, Evaluate]]] = {}
         self.off: list[str] = []
         for meta, evaluate in self.rules.values():
             if policy.modes.get(meta.id) == Mode.OFF and not any(o.rule == meta.id for o in policy.overrides):
                 self.off.append(meta.id)
                 continue
             for t in meta.resource_types:
-                self._by_type[t.lower()].append((meta, evaluate))
-
-    def known_type(self, rtype: str) -> bool:
-        return rtype.lower() in self._by_type
+                self._by_type.setdefault(t.lower(), []).append((meta, evaluate))
 
     def run(self, inventory: Inventory, *, progress: Callable[[int], None] | None = None) -> tuple[Iterator[Finding], ScanSummary]:
         summary = ScanSummary(source=inventory.source, rules_off=list(self.off))
         return self._run(inventory, summary, progress), summary
 
     def _run(self, inventory: Inventory, summary: ScanSummary, progress: Callable[[int], None] | None) -> Iterator[Finding]:
-        # Resources whose joins are not complete yet wait as compact JSON text: a large estate's
-        # unlinked storage accounts must not all sit in memory as dicts.
-        deferred: list[str] = []
-        rai: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+        # Memory stays bounded whatever the order: what must wait for a join waits as compact JSON text,
+        # except the current account's deployments, which Resource Graph's id order follows at once
+        # with that account's RAI policies.
+        waiting_storage: list[bytes] = []  # storage no AI resource has named yet
+        waiting_deployments: list[bytes] = []  # deployments of earlier accounts whose RAI policy was not seen
+        current_account = ""
+        current_deployments: list[Mapping[str, Any]] = []  # deployments of the account being read
+        rai: dict[str, dict[str, RaiFilterIndex]] = defaultdict(dict)
+        interned: dict[RaiFilterIndex, RaiFilterIndex] = {}  # equal policies share one index object
         linked_storage: set[str] = set()
         saw_rai = False
         needs_related: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # kind -> [(id, type, name)]
@@ -129,34 +130,52 @@ class Evaluator:
             summary.resources += 1
             if progress is not None and summary.resources % 500 == 0:
                 progress(summary.resources)
+            if current_deployments and not str(item["id"]).lower().startswith(current_account + "/"):
+                waiting_deployments.extend(_compact(d) for d in current_deployments)
+                current_deployments = []
             rtype = str(item["type"]).lower()
-            if not self.known_type(rtype):
+            if rtype not in self._by_type:
                 summary.skipped_types[str(item["type"])] += 1
                 continue
             summary.by_type[rtype] += 1
             if rtype == RAI_POLICY:
                 saw_rai = True
-                rai[parent_id(str(item["id"])).lower()][str(item["id"]).rsplit("/", 1)[-1].lower()] = item
+                account = parent_id(str(item["id"])).lower()
+                filters = content_filter.index_policy(item)
+                rai[account][str(item["id"]).rsplit("/", 1)[-1].lower()] = interned.setdefault(filters, filters)
+                if account == current_account and current_deployments:
+                    ready = [d for d in current_deployments if _rai_known(d, rai)]
+                    current_deployments = [d for d in current_deployments if not _rai_known(d, rai)]
+                    for d in ready:
+                        yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
             elif rtype in (ACCOUNT, WORKSPACE):
                 linked_storage.update(_linked_storage(item))
-            elif rtype in DEFERRED and not _joins_complete(rtype, item, rai, context):
-                deferred.append(json.dumps(item, separators=(",", ":")))
+            elif rtype == DEPLOYMENT and not _rai_known(item, rai):
+                current_account = parent_id(str(item["id"])).lower()
+                current_deployments.append(item)
                 continue
-            found = self._evaluate(ResourceSnapshot(item), context, summary, needs_related)
+            elif rtype == STORAGE and not is_ai_storage(ResourceSnapshot(item), context):
+                # Judged now only when known to hold AI data: a later AI resource may still name it.
+                waiting_storage.append(_compact(item))
+                continue
+            found = self._evaluate(ResourceSnapshot(item), rtype, context, summary, needs_related)
             if found:
                 yield from found
 
         # Phase 2: every resource was seen, the joins are complete.
         context = self._context(rai, linked_storage, rai_loaded=saw_rai or inventory.rai_policies_loaded, memo=context.memo)
-        for text in deferred:
-            yield from self._evaluate(ResourceSnapshot(json.loads(text)), context, summary, needs_related)
-        del deferred
+        for d in current_deployments:
+            yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
+        for texts, rtype in ((waiting_deployments, DEPLOYMENT), (waiting_storage, STORAGE)):
+            for text in texts:
+                yield from self._evaluate(ResourceSnapshot(orjson.loads(text)), rtype, context, summary, needs_related)
+            texts.clear()
         yield from self._evaluate_related(inventory, context, summary, needs_related)
         if progress is not None:
             progress(summary.resources)
 
     def _context(
-        self, rai: Mapping[str, Mapping[str, Mapping[str, Any]]], linked: set[str], *, rai_loaded: bool, memo: dict[Any, Any] | None = None
+        self, rai: Mapping[str, Mapping[str, RaiFilterIndex]], linked: set[str], *, rai_loaded: bool, memo: dict[Any, Any] | None = None
     ) -> RuleContext:
         # The context holds the live join tables: phase 1 sees them grow, phase 2 sees them complete.
         return RuleContext(
@@ -172,21 +191,29 @@ class Evaluator:
     def _evaluate(
         self,
         snapshot: ResourceSnapshot,
+        rtype: str,
         context: RuleContext,
         summary: ScanSummary,
         needs_related: dict[str, list[tuple[str, str, str]]],
     ) -> list[Finding]:
         summary.evaluated += 1
         out: list[Finding] = []
-        for meta, evaluate in self._by_type[snapshot.type.lower()]:
+        for meta, evaluate in self._by_type[rtype]:
             if meta.requires:
                 missing = [k for k in meta.requires if k not in snapshot.related]
                 if missing:
                     for kind in missing:
                         needs_related[kind].append((snapshot.id, snapshot.type, str(snapshot.resource.get("name", ""))))
                     continue
-            out.extend(self._apply(meta, evaluate, snapshot, context, summary))
-        return out
+            # Inlined `_apply`: this loop runs a few hundred thousand times on a large estate.
+            try:
+                found = evaluate(snapshot, context)
+            except NotEvaluable as e:
+                summary.not_evaluated[meta.id][e.reason] += 1
+                continue
+            if found:
+                out.extend(found)
+        return _keep(out, summary) if out else out
 
     def _apply(
         self, meta: RuleMeta, evaluate: Evaluate, snapshot: ResourceSnapshot, context: RuleContext, summary: ScanSummary
@@ -196,12 +223,7 @@ class Evaluator:
         except NotEvaluable as e:
             summary.not_evaluated[meta.id][e.reason] += 1
             return []
-        if not found:
-            return found
-        kept = [f for f in found if f.mode != Mode.OFF]
-        for finding in kept:
-            summary.add(finding)
-        return kept
+        return _keep(found, summary) if found else found
 
     def _evaluate_related(
         self,
@@ -237,14 +259,22 @@ def _why_not(kind: str, source: Source) -> str:
     return f"{kind} not read: run with --deep to read them"
 
 
-def _joins_complete(rtype: str, item: Mapping[str, Any], rai: Mapping[str, Mapping[str, Any]], context: RuleContext) -> bool:
-    """Whether a deployment or storage account can be judged now, before the whole estate was seen."""
-    snapshot = ResourceSnapshot(item)
-    if rtype == STORAGE:
-        # Judged now only when known to hold AI data; otherwise a later AI resource may still name it.
-        return is_ai_storage(snapshot, context)
-    name = str(prop(snapshot.properties, "raiPolicyName") or BUILT_IN_DEFAULT).lower()
-    return name in content_filter.BUILT_IN or name in rai.get(parent_id(snapshot.id).lower(), {})
+def _compact(item: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(item)
+
+
+def _keep(found: list[Finding], summary: ScanSummary) -> list[Finding]:
+    """Findings the policy has not switched off for their scope, counted in the summary."""
+    kept = [f for f in found if f.mode != Mode.OFF]
+    for finding in kept:
+        summary.add(finding)
+    return kept
+
+
+def _rai_known(deployment: Mapping[str, Any], rai: Mapping[str, Mapping[str, RaiFilterIndex]]) -> bool:
+    """Whether the RAI policy a deployment names is built in or already read."""
+    name = str(prop(deployment.get("properties") or {}, "raiPolicyName") or BUILT_IN_DEFAULT).lower()
+    return name in content_filter.BUILT_IN or name in rai.get(parent_id(str(deployment["id"])).lower(), {})
 
 
 def _linked_storage(resource: Mapping[str, Any]) -> set[str]:

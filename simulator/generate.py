@@ -44,8 +44,8 @@ def resources(count: int, *, seed: int = 7, subscriptions: int = 10) -> Iterator
         batch.append(b.deployment(account["id"], "gpt-4o", rai_policy="strict" if not drift() else "Microsoft.Default"))
         if unit % 2 == 0:
             batch.append(b.deployment(account["id"], "embed", model="text-embedding-3-large", version="1", rai_policy="strict"))
-        if unit % 3 == 0:
-            batch.append(b.rai_policy(account["id"], "strict", jailbreak=not drift(0.05)))
+        # After the deployments, as Resource Graph's id order puts them (deployments < raiPolicies).
+        batch.append(b.rai_policy(account["id"], "strict", jailbreak=not drift(0.05)))
         if unit % 5 == 0:
             batch.append(b.search_service(sub, rg, f"srch-{unit:06d}", public=drift(), local_auth=drift()))
         if unit % 7 == 0:

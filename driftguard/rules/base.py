@@ -35,14 +35,19 @@ class RuleMeta:
         return any(t.lower() == wanted for t in self.resource_types)
 
 
+# A RAI policy's content filters as (name, source, enabled and blocking, severity level), lower case.
+RaiFilterIndex = tuple[tuple[str, str, bool, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class RuleContext:
     """Data joined from outside the resource, prepared by the engine before rules run."""
 
     policy: Policy
     now: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
-    # account id (lower case) -> RAI policy name (lower case) -> the RAI policy as read
-    rai_policies: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    # account id (lower case) -> RAI policy name (lower case) -> the policy's filters, indexed by the
+    # content-filter rule's `index_policy` (a compact value, so that a large estate's policies fit)
+    rai_policies: Mapping[str, Mapping[str, RaiFilterIndex]] = field(default_factory=dict)
     # storage account ids (lower case) that an AI resource uses for its data
     ai_linked_storage: AbstractSet[str] = frozenset()
     # account ids (lower case) whose RAI policies were part of the inventory
@@ -103,9 +108,18 @@ def prop(obj: Mapping[str, Any], *path: str) -> Any:
         elif key in cur:
             cur = cur[key]
             continue
-        lowered = key.lower()
-        cur = next((v for k, v in cur.items() if isinstance(k, str) and k.lower() == lowered), None)
+        cur = _casefold_get(cur, key)
     return cur
+
+
+def _casefold_get(obj: Mapping[str, Any], key: str) -> Any:
+    # An absent key is the common miss (the property takes its default): compare lengths before
+    # lower-casing, so a miss costs a pass of cheap length checks.
+    size, lowered = len(key), key.lower()
+    for k, v in obj.items():
+        if isinstance(k, str) and len(k) == size and k.lower() == lowered:
+            return v
+    return None
 
 
 def same(value: Any, expected: str) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, is_true, parent_id, prop, same
+from driftguard.rules.base import NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_true, parent_id, prop
 
 META = RuleMeta(
     id="cognitiveservices_deployment_content_filter_enforced",
@@ -44,6 +44,33 @@ SHIELDS = ("jailbreak", "indirect attack")
 # Lower is stricter: "Low" blocks low, medium and high severity content.
 STRENGTH = {"low": 0, "medium": 1, "high": 2}
 
+
+def _norm(name: Any) -> str:
+    return str(name or "").strip().lower().replace("_", " ").replace(" ", "")
+
+
+def index_filters(filters: Any) -> RaiFilterIndex:
+    """A RAI policy's content filters reduced to what this rule reads: (name, source, enabled and
+    blocking, level) per filter. Hashable, so equal policies share one verdict and one object."""
+    if not isinstance(filters, Sequence):
+        return ()
+    return tuple(
+        (
+            _norm(prop(f, "name")),
+            str(prop(f, "source") or "").lower(),
+            is_true(prop(f, "enabled")) and is_true(prop(f, "blocking")),
+            str(prop(f, "severityThreshold") or "").lower(),
+        )
+        for f in filters
+        if isinstance(f, Mapping)
+    )
+
+
+def index_policy(policy: Mapping[str, Any]) -> RaiFilterIndex:
+    """The index of a RAI policy resource as ARM returns it."""
+    return index_filters(prop(policy, "properties", "contentFilters"))
+
+
 # Microsoft's built-in policies. Microsoft.DefaultV2 adds Prompt Shields for jailbreak; neither
 # blocks indirect attacks, which need a custom policy.
 _DEFAULT_HARM = [
@@ -51,51 +78,47 @@ _DEFAULT_HARM = [
     for n in ("Hate", "Sexual", "Violence", "Selfharm")
     for s in ("Prompt", "Completion")
 ]
-BUILT_IN: dict[str, list[dict[str, Any]]] = {
-    "microsoft.default": _DEFAULT_HARM,
-    "microsoft.defaultv2": [*_DEFAULT_HARM, {"name": "Jailbreak", "enabled": True, "blocking": True, "source": "Prompt"}],
+BUILT_IN: dict[str, RaiFilterIndex] = {
+    "microsoft.default": index_filters(_DEFAULT_HARM),
+    "microsoft.defaultv2": index_filters([*_DEFAULT_HARM, {"name": "Jailbreak", "enabled": True, "blocking": True, "source": "Prompt"}]),
 }
 
 
-def _norm(name: Any) -> str:
-    return str(name or "").strip().lower().replace("_", " ")
-
-
-def filter_problems(filters: Sequence[Mapping[str, Any]], threshold: str) -> list[str]:
-    """What is weaker than required in a list of RAI content filters (empty: all good)."""
+def filter_problems(index: RaiFilterIndex, threshold: str) -> tuple[str, ...]:
+    """What is weaker than required in a policy's filters (empty: all good)."""
     limit = STRENGTH[threshold.lower()]
     problems: list[str] = []
-    by_name: dict[str, list[Mapping[str, Any]]] = {}
-    for f in filters:
-        by_name.setdefault(_norm(prop(f, "name")).replace(" ", ""), []).append(f)
     for shield in SHIELDS:
-        entries = by_name.get(shield.replace(" ", ""), [])
-        if not any(is_true(prop(f, "enabled")) and is_true(prop(f, "blocking")) for f in entries):
+        name = shield.replace(" ", "")
+        if not any(on for n, _, on, _ in index if n == name):
             problems.append(f"{shield.title()} (Prompt Shields) is not enabled and blocking")
     for harm in HARM:
-        for source in ("Prompt", "Completion"):
-            entries = [f for f in by_name.get(harm, []) if same(prop(f, "source"), source)]
+        for source in ("prompt", "completion"):
+            entries = [(on, level) for n, src, on, level in index if n == harm and src == source]
             if not entries:
-                problems.append(f"{harm.title()} filter on {source.lower()}s is missing")
-                continue
-            for f in entries:
-                level = str(prop(f, "severityThreshold") or "").lower()
-                if not (is_true(prop(f, "enabled")) and is_true(prop(f, "blocking"))):
-                    problems.append(f"{harm.title()} filter on {source.lower()}s is not enabled and blocking")
+                problems.append(f"{harm.title()} filter on {source}s is missing")
+            for on, level in entries:
+                if not on:
+                    problems.append(f"{harm.title()} filter on {source}s is not enabled and blocking")
                 elif STRENGTH.get(level, 99) > limit:
-                    problems.append(
-                        f"{harm.title()} filter on {source.lower()}s blocks only at {level or 'unknown'}, weaker than {threshold}"
-                    )
-    return problems
+                    problems.append(f"{harm.title()} filter on {source}s blocks only at {level or 'unknown'}, weaker than {threshold}")
+    return tuple(problems)
 
 
-def _policy_filters(snapshot: ResourceSnapshot, context: RuleContext, account_id: str, name: str) -> list[Mapping[str, Any]] | None:
+def cached_problems(index: RaiFilterIndex, threshold: str, memo: dict[Any, Any]) -> list[str]:
+    """`filter_problems` once per distinct policy content in a scan: estates deploy one template's
+    policy to hundreds of accounts, and an account's deployments share its policy."""
+    key = (META.id, index, threshold)
+    found: tuple[str, ...] | None = memo.get(key)
+    if found is None:
+        found = memo[key] = filter_problems(index, threshold)
+    return list(found)
+
+
+def _policy_index(context: RuleContext, account_id: str, name: str) -> RaiFilterIndex | None:
     if name.lower() in BUILT_IN:
-        return list(BUILT_IN[name.lower()])
-    policy = context.rai_policies.get(account_id.lower(), {}).get(name.lower())
-    if policy is None:
-        return None
-    return list(prop(policy, "properties", "contentFilters") or [])
+        return BUILT_IN[name.lower()]
+    return context.rai_policies.get(account_id.lower(), {}).get(name.lower())
 
 
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
@@ -104,7 +127,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if snapshot.type.lower().endswith("/raipolicies"):
         if snapshot.id.rsplit("/", 1)[-1].lower() in trusted:
             return []
-        weak = filter_problems(list(prop(snapshot.properties, "contentFilters") or []), cf.harm_threshold)
+        weak = cached_problems(index_policy(snapshot.resource), cf.harm_threshold, context.memo)
         if not weak:
             return []
         return [context.finding(META, snapshot, "RAI policy is weaker than required: " + "; ".join(weak), {"problems": weak})]
@@ -119,15 +142,12 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         return [context.finding(META, snapshot, f"deployment moved from RAI policy {base_name!r} to {name!r}", evidence)]
     if name.lower() in trusted:
         return []
-    key = (META.id, account_id.lower() if name.lower() not in BUILT_IN else "", name.lower())
-    problems = context.memo.get(key)
-    if problems is None:
-        filters = _policy_filters(snapshot, context, account_id, name)
-        if filters is None:
-            if not context.rai_policies_loaded:
-                raise NotEvaluable("custom RAI policies were not part of the inventory")
-            return [context.finding(META, snapshot, f"deployment uses RAI policy {name!r}, which does not exist on the account", evidence)]
-        problems = context.memo[key] = filter_problems(filters, cf.harm_threshold)
+    index = _policy_index(context, account_id, name)
+    if index is None:
+        if not context.rai_policies_loaded:
+            raise NotEvaluable("custom RAI policies were not part of the inventory")
+        return [context.finding(META, snapshot, f"deployment uses RAI policy {name!r}, which does not exist on the account", evidence)]
+    problems = cached_problems(index, cf.harm_threshold, context.memo)
     if not problems:
         return []
     evidence["problems"] = problems

@@ -11,7 +11,7 @@ ACCOUNT = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServi
 
 
 def rai(**kw: object) -> dict:
-    return {ACCOUNT.lower(): {"strict": b.rai_policy(ACCOUNT, "strict", **kw)}}  # type: ignore[arg-type]
+    return {ACCOUNT.lower(): {"strict": rule.index_policy(b.rai_policy(ACCOUNT, "strict", **kw))}}  # type: ignore[arg-type]
 
 
 def test_deployment_on_strict_custom_policy_passes() -> None:
