@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azure.core.exceptions import AzureError
+from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
+from azure.core.rest import HttpResponse
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from driftguard.azure import api_versions
 from driftguard.azure.arm import arm_error
@@ -52,15 +54,24 @@ class ResourceGraph:
     def __init__(self, arm: RawArm) -> None:
         self._arm = arm
 
+    # azure-core retries 408/429/5xx itself but never a dropped connection on a POST, which it must
+    # treat as non-idempotent. A Resource Graph query is a read: retry exactly that case, briefly.
+    @retry(
+        retry=retry_if_exception_type((ServiceRequestError, ServiceResponseError)),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential_jitter(multiplier=0.2, max=2.0),
+        reraise=True,
+    )
+    def _send(self, body: dict[str, Any]) -> HttpResponse:
+        return self._arm.send("POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body)
+
     def query(self, kql: str, scope: Scope) -> Iterator[Mapping[str, Any]]:
         """Every row of the query, page by page (1,000 rows a page), never all pages in memory."""
         options: dict[str, Any] = {"resultFormat": "objectArray", "$top": PAGE_SIZE}
         while True:
             body = {**scope.body(), "query": kql, "options": options}
             try:
-                response = self._arm.send(
-                    "POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body
-                )
+                response = self._send(body)
             except AzureError as e:
                 raise InventoryError(f"Resource Graph query failed: {e.message or e}") from e
             if response.status_code != 200:

@@ -117,3 +117,36 @@ def test_role_assignment_filters(sim: Simulator) -> None:
         ).body
     )
     assert owner["properties"]["roleName"] == "Owner"
+
+
+def test_dropped_connection_is_retried_in_process(sim: Simulator, connection: ArmConnection) -> None:
+    sim.inject(Fault("drop", path="resourcegraph", times=1))
+    findings, _ = scan(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), deep=False)
+    assert findings
+    assert [r.status for r in sim.requests if r.is_graph][:2] == [0, 200]
+
+
+def test_dropped_connection_is_retried_over_https(sim: Simulator, https_sim: SimulatorServer) -> None:
+    over_https = ArmConnection(https_sim.base_url, StaticTokenCredential(), connection_verify=https_sim.ca_file, polling_interval=0)
+    sim.inject(Fault("drop", path="diagnosticSettings", times=2))
+    _, summary = scan(over_https, Scope(subscriptions=sample.SUBSCRIPTIONS))
+    assert "monitor_ai_resource_diagnostic_logs_enabled" in summary["by_rule"]
+    assert sum(1 for r in sim.requests if r.status == 0) == 2
+
+
+def test_latency_is_only_latency(sim: Simulator, connection: ArmConnection) -> None:
+    import time
+
+    sim.inject(Fault("latency", path="resourcegraph", times=1, delay_s=0.3))
+    started = time.perf_counter()
+    slow, _ = scan(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), deep=False)
+    assert time.perf_counter() - started >= 0.3
+    assert slow == scan(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), deep=False)[0]
+
+
+def test_https_refuses_an_untrusted_certificate(https_sim: SimulatorServer) -> None:
+    from azure.core.exceptions import ServiceRequestError
+
+    untrusted = ArmConnection(https_sim.base_url, StaticTokenCredential(), polling_interval=0)
+    with pytest.raises((InventoryError, ServiceRequestError)):
+        scan(untrusted, Scope(subscriptions=sample.SUBSCRIPTIONS), deep=False)
