@@ -54,16 +54,17 @@ def index_filters(filters: Any) -> RaiFilterIndex:
     blocking, level) per filter. Hashable, so equal policies share one verdict and one object."""
     if not isinstance(filters, Sequence):
         return ()
-    return tuple(
-        (
-            _norm(prop(f, "name")),
-            str(prop(f, "source") or "").lower(),
-            is_true(prop(f, "enabled")) and is_true(prop(f, "blocking")),
-            str(prop(f, "severityThreshold") or "").lower(),
-        )
-        for f in filters
-        if isinstance(f, Mapping)
-    )
+    return tuple(_index_one(f) for f in filters if isinstance(f, Mapping))
+
+
+_FIELDS = ("name", "source", "enabled", "blocking", "severityThreshold")
+
+
+def _index_one(f: Mapping[str, Any]) -> tuple[str, str, bool, str]:
+    # Exact keys first (plain dict lookups), `prop`'s case-insensitive walk only for what is missing:
+    # a large estate has tens of thousands of policies of a dozen filters each.
+    name, source, enabled, blocking, level = (f.get(k) if k in f else prop(f, k) for k in _FIELDS)
+    return (_norm(name), str(source or "").lower(), is_true(enabled) and is_true(blocking), str(level or "").lower())
 
 
 def index_policy(policy: Mapping[str, Any]) -> RaiFilterIndex:
@@ -127,7 +128,10 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if snapshot.type.lower().endswith("/raipolicies"):
         if snapshot.id.rsplit("/", 1)[-1].lower() in trusted:
             return []
-        weak = cached_problems(index_policy(snapshot.resource), cf.harm_threshold, context.memo)
+        # The engine indexed this policy for the join already; index it here only when judged alone.
+        name = snapshot.id.rsplit("/", 1)[-1].lower()
+        index = context.rai_policies.get(parent_id(snapshot.id).lower(), {}).get(name)
+        weak = cached_problems(index if index is not None else index_policy(snapshot.resource), cf.harm_threshold, context.memo)
         if not weak:
             return []
         return [context.finding(META, snapshot, "RAI policy is weaker than required: " + "; ".join(weak), {"problems": weak})]
