@@ -149,7 +149,7 @@ class Evaluator:
                     for d in ready:
                         yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
             elif rtype in (ACCOUNT, WORKSPACE):
-                linked_storage.update(_linked_storage(item))
+                linked_storage.update(_linked_storage(rtype, item))
             elif rtype == DEPLOYMENT and not _rai_known(item, rai):
                 current_account = parent_id(str(item["id"])).lower()
                 current_deployments.append(item)
@@ -277,20 +277,21 @@ def _rai_known(deployment: Mapping[str, Any], rai: Mapping[str, Mapping[str, Rai
     return name in content_filter.BUILT_IN or name in rai.get(parent_id(str(deployment["id"])).lower(), {})
 
 
-def _linked_storage(resource: Mapping[str, Any]) -> set[str]:
-    """Storage accounts an AI resource keeps its data in (ML workspace storage, AI account BYOS)."""
+def _linked_storage(rtype: str, resource: Mapping[str, Any]) -> set[str]:
+    """Storage accounts an AI resource keeps its data in: an ML workspace's storage (and a hub's extra
+    storage), an AI account's user-owned storage. Each type is asked only for its own properties."""
     out: set[str] = set()
     props = resource.get("properties")
     if not isinstance(props, Mapping):
         return out
-    ws = prop(props, "storageAccount")
-    if isinstance(ws, str) and ws:
-        out.add(ws.lower())
-    for extra in prop(props, "storageAccounts") or []:
-        if isinstance(extra, str):
-            out.add(extra.lower())
-    for owned in prop(props, "userOwnedStorage") or []:
-        rid = prop(owned, "resourceId") if isinstance(owned, Mapping) else None
-        if isinstance(rid, str) and rid:
-            out.add(rid.lower())
+    if rtype == WORKSPACE:
+        ws = prop(props, "storageAccount")
+        if isinstance(ws, str) and ws:
+            out.add(ws.lower())
+        out.update(s.lower() for s in prop(props, "storageAccounts") or [] if isinstance(s, str))
+    else:
+        for owned in prop(props, "userOwnedStorage") or []:
+            rid = prop(owned, "resourceId") if isinstance(owned, Mapping) else None
+            if isinstance(rid, str) and rid:
+                out.add(rid.lower())
     return out
