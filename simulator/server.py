@@ -21,6 +21,9 @@ from simulator.core import Simulator
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes on a kept-alive connection: with Nagle's algorithm on,
+    # the client's delayed ACK stalls every response by ~40 ms.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
