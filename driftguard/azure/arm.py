@@ -17,6 +17,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm
+from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
 from driftguard.inventory import InventoryError
 
 T = TypeVar("T")
@@ -30,13 +31,15 @@ def raw_json(pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
     return pipeline_response.http_response.json()
 
 
-def parse_id(resource_id: str) -> tuple[str, str, str]:
-    """(subscription, resource group, name) of an ARM resource id, or InventoryError."""
-    parts = resource_id.strip("/").split("/")
-    low = [p.lower() for p in parts]
-    if len(parts) < 8 or low[0] != "subscriptions" or low[2] != "resourcegroups" or low[4] != "providers":
-        raise InventoryError(f"not an ARM resource id: {resource_id!r}")
-    return parts[1], parts[3], parts[7]
+def parse_id(resource_id: str) -> tuple[str, str, ResourceId]:
+    """(subscription, resource group, parsed id) of a resource in a resource group, or InventoryError."""
+    try:
+        parsed = parse_resource_id(resource_id)
+    except InvalidResourceId as e:
+        raise InventoryError(str(e)) from e
+    if parsed.subscription is None or parsed.resource_group is None:
+        raise InventoryError(f"{resource_id!r} is not a resource in a resource group")
+    return parsed.subscription, parsed.resource_group, parsed
 
 
 class ArmReader:
@@ -59,9 +62,10 @@ class ArmReader:
         """Diagnostic settings of each resource (keys lower case)."""
 
         def read(resource_id: str) -> list[Mapping[str, Any]]:
-            parse_id(resource_id)  # the id came from Resource Graph; still, only ever an ARM resource path
+            # The id came from Resource Graph; still, the path is rebuilt from its parsed parts.
+            canonical = str(parse_id(resource_id)[2])
             # azure-mgmt-monitor 7 dropped diagnostic settings and 6 yields models only: a raw GET keeps ARM's JSON.
-            path = f"/{resource_id.strip('/')}/providers/Microsoft.Insights/diagnosticSettings"
+            path = f"{canonical}/providers/Microsoft.Insights/diagnosticSettings"
             try:
                 response = self._raw.send("GET", path, api_version=api_versions.DIAGNOSTIC_SETTINGS)
             except AzureError as e:
@@ -78,7 +82,8 @@ class ArmReader:
         """The `Default` Defender for AI setting of each account; accounts without one are skipped."""
 
         def read(account_id: str) -> Mapping[str, Any] | None:
-            sub, rg, name = parse_id(account_id)
+            sub, rg, account = parse_id(account_id)
+            name = account.name
             client = self._client(CognitiveServicesManagementClient, sub, api_version=api_versions.COGNITIVE_SERVICES)
             try:
                 result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, name, "Default", cls=raw_json)  # type: ignore[assignment]
