@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Azurite (Azure Storage emulator) from npm: the Table Storage backend's tests run against it.
+AZURITE := .tools/node_modules/.bin/azurite-table
+AZURITE_VERSION := 3.37.0
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -12,6 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
 	touch $(STAMP)
+
+$(AZURITE):
+	npm install --prefix .tools --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
 
 demo: $(STAMP)
 	$(BIN)/driftguard scan --simulated --policy examples/policy.json
@@ -23,7 +29,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(AZURITE)
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -33,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench scan --snapshot --resources 100000
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,223 @@
+"""SQLite backend: the embedded default for the command line and the demo.
+
+Each operation opens its own connection (cheap for SQLite) so that threads and processes can share
+the file; read-modify-write operations run in `BEGIN IMMEDIATE` transactions, which SQLite serialises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from driftguard.store.base import (
+    AuditEntry,
+    Baseline,
+    FindingRecord,
+    FindingStatus,
+    FlapWindow,
+    Revert,
+    StoreConflict,
+    StoreUnavailable,
+    audit_from_json,
+    audit_to_json,
+    resource_key,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS event_marks (event_id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state_marks (resource_key TEXT PRIMARY KEY, state_hash TEXT NOT NULL, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS baselines (resource_key TEXT NOT NULL, rule TEXT NOT NULL, resource_id TEXT NOT NULL,
+    resource TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (resource_key, rule));
+CREATE TABLE IF NOT EXISTS findings (resource_key TEXT NOT NULL, rule TEXT NOT NULL, resource_id TEXT NOT NULL,
+    status TEXT NOT NULL, finding TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, version TEXT NOT NULL,
+    PRIMARY KEY (resource_key, rule));
+CREATE INDEX IF NOT EXISTS findings_status ON findings (status);
+CREATE TABLE IF NOT EXISTS claims (resource_key TEXT NOT NULL, rule TEXT NOT NULL, owner TEXT NOT NULL, expires_at TEXT NOT NULL,
+    PRIMARY KEY (resource_key, rule));
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, resource_key TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
+CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
+CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
+"""
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"state store {self.path}: {e}") from e
+        try:
+            yield db
+        except sqlite3.OperationalError as e:  # locked past the timeout, disk errors: transient
+            raise StoreUnavailable(f"state store {self.path}: {e}") from e
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # --- dedupe ------------------------------------------------------------------------------------
+    def first_sight_of_event(self, event_id: str, *, now: datetime) -> bool:
+        with self._connect() as db:
+            cur = db.execute("INSERT OR IGNORE INTO event_marks VALUES (?, ?)", (event_id, _ts(now)))
+            return cur.rowcount == 1
+
+    def state_changed(self, resource_id: str, state_hash: str, *, now: datetime) -> bool:
+        key = resource_key(resource_id)
+        with self._transaction() as db:
+            row = db.execute("SELECT state_hash FROM state_marks WHERE resource_key = ?", (key,)).fetchone()
+            if row is not None and row[0] == state_hash:
+                return False
+            db.execute("INSERT OR REPLACE INTO state_marks VALUES (?, ?, ?)", (key, state_hash, _ts(now)))
+            return True
+
+    def purge_marks(self, *, before: datetime) -> int:
+        with self._transaction() as db:
+            a = db.execute("DELETE FROM event_marks WHERE seen_at < ?", (_ts(before),)).rowcount
+            b = db.execute("DELETE FROM state_marks WHERE seen_at < ?", (_ts(before),)).rowcount
+            return int(a + b)
+
+    # --- baselines -----------------------------------------------------------------------------------
+    def baseline(self, resource_id: str, rule: str) -> Baseline | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT resource_id, resource, recorded_at FROM baselines WHERE resource_key = ? AND rule = ?",
+                (resource_key(resource_id), rule),
+            ).fetchone()
+        return None if row is None else Baseline(row[0], rule, orjson.loads(row[1]), _dt(row[2]))
+
+    def save_baseline(self, baseline: Baseline) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?)",
+                (
+                    resource_key(baseline.resource_id),
+                    baseline.rule,
+                    baseline.resource_id,
+                    _json(baseline.resource),
+                    _ts(baseline.recorded_at),
+                ),
+            )
+
+    # --- findings ------------------------------------------------------------------------------------
+    def finding(self, rule: str, resource_id: str) -> FindingRecord | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT resource_id, status, finding, first_seen, last_seen, version FROM findings WHERE resource_key = ? AND rule = ?",
+                (resource_key(resource_id), rule),
+            ).fetchone()
+        return None if row is None else _finding(rule, row)
+
+    def save_finding(self, record: FindingRecord) -> FindingRecord:
+        key = resource_key(record.resource_id)
+        version = uuid.uuid4().hex
+        with self._transaction() as db:
+            row = db.execute("SELECT version FROM findings WHERE resource_key = ? AND rule = ?", (key, record.rule)).fetchone()
+            current = None if row is None else row[0]
+            if current != record.version:
+                raise StoreConflict(f"finding {record.rule} on {record.resource_id} changed since it was read")
+            db.execute(
+                "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    record.rule,
+                    record.resource_id,
+                    record.status.value,
+                    _json(record.finding),
+                    _ts(record.first_seen),
+                    _ts(record.last_seen),
+                    version,
+                ),
+            )
+        return FindingRecord(record.rule, record.resource_id, record.status, record.finding, record.first_seen, record.last_seen, version)
+
+    def findings(self, *, status: FindingStatus | None = None) -> Iterator[FindingRecord]:
+        query = "SELECT resource_id, status, finding, first_seen, last_seen, version, rule FROM findings"
+        args: tuple[str, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            args = (status.value,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY resource_id, rule", args).fetchall()
+        for row in rows:
+            yield _finding(row[6], row[:6])
+
+    # --- coordination --------------------------------------------------------------------------------
+    def claim(self, resource_id: str, rule: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
+        key = resource_key(resource_id)
+        with self._transaction() as db:
+            row = db.execute("SELECT owner, expires_at FROM claims WHERE resource_key = ? AND rule = ?", (key, rule)).fetchone()
+            if row is not None and row[0] != owner and _dt(row[1]) > now:
+                return False
+            db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (key, rule, owner, _ts(now + ttl)))
+            return True
+
+    def release(self, resource_id: str, rule: str, owner: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM claims WHERE resource_key = ? AND rule = ? AND owner = ?", (resource_key(resource_id), rule, owner))
+
+    # --- audit ---------------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO audit (at, resource_key, entry) VALUES (?, ?, ?)",
+                (_ts(entry.at), resource_key(entry.resource_id), _json(audit_to_json(entry))),
+            )
+
+    def audit_log(self, *, resource_id: str | None = None) -> Iterator[AuditEntry]:
+        with self._connect() as db:
+            if resource_id is None:
+                rows = db.execute("SELECT entry FROM audit ORDER BY seq").fetchall()
+            else:
+                rows = db.execute("SELECT entry FROM audit WHERE resource_key = ? ORDER BY seq", (resource_key(resource_id),)).fetchall()
+        for (text,) in rows:
+            yield audit_from_json(orjson.loads(text))
+
+    # --- flap protection -----------------------------------------------------------------------------
+    def record_revert(self, resource_id: str, rule: str, revert: Revert, *, window: timedelta) -> FlapWindow:
+        key = resource_key(resource_id)
+        with self._transaction() as db:
+            db.execute("DELETE FROM reverts WHERE resource_key = ? AND rule = ? AND at < ?", (key, rule, _ts(revert.at - window)))
+            db.execute("INSERT INTO reverts VALUES (?, ?, ?, ?)", (key, rule, _ts(revert.at), revert.caller))
+            rows = db.execute("SELECT at, caller FROM reverts WHERE resource_key = ? AND rule = ? ORDER BY at", (key, rule)).fetchall()
+        return FlapWindow(tuple(Revert(_dt(at), caller) for at, caller in rows))
+
+
+def _finding(rule: str, row: tuple[Any, ...]) -> FindingRecord:
+    resource_id, status, finding, first_seen, last_seen, version = row
+    return FindingRecord(rule, resource_id, FindingStatus(status), orjson.loads(finding), _dt(first_seen), _dt(last_seen), version)

@@ -1,0 +1,273 @@
+"""Azure Table Storage backend: production state, shared by every Function instance.
+
+Optimistic concurrency uses the entities' ETags: an update carries the ETag it read and fails with 412
+when someone else wrote first. Keys cannot hold '/', so resources are keyed by a hash of their id.
+Strings over the 64 KiB property limit (large baselines) are split across numbered properties.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import orjson
+from azure.core import MatchConditions
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
+
+from driftguard.store.base import (
+    AuditEntry,
+    Baseline,
+    FindingRecord,
+    FindingStatus,
+    FlapWindow,
+    Revert,
+    StoreConflict,
+    StoreUnavailable,
+    audit_from_json,
+    audit_to_json,
+    resource_key,
+)
+
+TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
+CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
+T = TypeVar("T")
+
+
+def _pack(name: str, text: str) -> dict[str, Any]:
+    parts = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
+    out: dict[str, Any] = {f"{name}_{i}": part for i, part in enumerate(parts)}
+    out[f"{name}_n"] = len(parts)
+    return out
+
+
+def _unpack(entity: dict[str, Any], name: str) -> str:
+    return "".join(entity[f"{name}_{i}"] for i in range(int(entity[f"{name}_n"])))
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+class TableStore:
+    def __init__(self, service: TableServiceClient, *, prefix: str = "") -> None:
+        """`prefix` namespaces the tables (several deployments or test runs in one account)."""
+        if prefix and not _NAME.fullmatch(prefix):
+            raise ValueError(f"table prefix {prefix!r} must be letters and digits, starting with a letter")
+        self._service = service
+        self._tables: dict[str, TableClient] = {}
+        for name in TABLES:
+            self._create(prefix + name)
+            self._tables[name] = service.get_table_client(prefix + name)
+
+    def _create(self, name: str) -> None:
+        self._call(lambda: self._service.create_table_if_not_exists(name))
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, *, prefix: str = "", **client_options: Any) -> TableStore:
+        return cls(TableServiceClient.from_connection_string(connection_string, **client_options), prefix=prefix)
+
+    @classmethod
+    def from_endpoint(cls, endpoint: str, credential: TokenCredential) -> TableStore:
+        """Production: the Function App's managed identity, no account keys (shared key is disabled)."""
+        return cls(TableServiceClient(endpoint=endpoint, credential=credential))
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            raise
+        except HttpResponseError as e:
+            if e.status_code is not None and (e.status_code >= 500 or e.status_code in (408, 429)):
+                raise StoreUnavailable(f"table storage: HTTP {e.status_code}") from e
+            raise
+        except AzureError as e:
+            raise StoreUnavailable(f"table storage: {e.message or e}") from e
+
+    def _get(self, table: str, pk: str, rk: str) -> TableEntity | None:
+        try:
+            return self._call(lambda: self._tables[table].get_entity(pk, rk))
+        except ResourceNotFoundError:
+            return None
+
+    # --- dedupe ------------------------------------------------------------------------------------
+    def first_sight_of_event(self, event_id: str, *, now: datetime) -> bool:
+        key = resource_key(event_id)
+        try:
+            self._call(lambda: self._tables["dgevents"].create_entity({"PartitionKey": key[:2], "RowKey": key, "seen_at": _ts(now)}))
+        except ResourceExistsError:
+            return False
+        return True
+
+    def state_changed(self, resource_id: str, state_hash: str, *, now: datetime) -> bool:
+        key = resource_key(resource_id)
+        current = self._get("dgstates", key, "state")
+        if current is not None and current.get("state_hash") == state_hash:
+            return False
+        entity = {"PartitionKey": key, "RowKey": "state", "state_hash": state_hash, "seen_at": _ts(now)}
+        self._call(lambda: self._tables["dgstates"].upsert_entity(entity, mode=UpdateMode.REPLACE))
+        return True
+
+    def purge_marks(self, *, before: datetime) -> int:
+        count = 0
+        for table in ("dgevents", "dgstates"):
+            for entity in self._old_marks(self._tables[table], before):
+                self._delete(self._tables[table], entity)
+                count += 1
+        return count
+
+    def _old_marks(self, client: TableClient, before: datetime) -> list[TableEntity]:
+        query = "seen_at lt @t"
+        return self._call(lambda: list(client.query_entities(query, parameters={"t": _ts(before)}, select=["PartitionKey", "RowKey"])))
+
+    def _delete(self, client: TableClient, entity: TableEntity) -> None:
+        self._call(lambda: client.delete_entity(entity["PartitionKey"], entity["RowKey"]))
+
+    # --- baselines -----------------------------------------------------------------------------------
+    def baseline(self, resource_id: str, rule: str) -> Baseline | None:
+        e = self._get("dgbaselines", resource_key(resource_id), rule)
+        if e is None:
+            return None
+        return Baseline(e["resource_id"], rule, orjson.loads(_unpack(e, "resource")), datetime.fromisoformat(e["recorded_at"]))
+
+    def save_baseline(self, baseline: Baseline) -> None:
+        entity = {
+            "PartitionKey": resource_key(baseline.resource_id),
+            "RowKey": baseline.rule,
+            "resource_id": baseline.resource_id,
+            "recorded_at": _ts(baseline.recorded_at),
+            **_pack("resource", orjson.dumps(baseline.resource).decode()),
+        }
+        self._call(lambda: self._tables["dgbaselines"].upsert_entity(entity, mode=UpdateMode.REPLACE))
+
+    # --- findings ------------------------------------------------------------------------------------
+    def finding(self, rule: str, resource_id: str) -> FindingRecord | None:
+        e = self._get("dgfindings", resource_key(resource_id), rule)
+        return None if e is None else self._finding(e)
+
+    def _finding(self, e: Any) -> FindingRecord:
+        return FindingRecord(
+            rule=e["RowKey"],
+            resource_id=e["resource_id"],
+            status=FindingStatus(e["status"]),
+            finding=orjson.loads(_unpack(e, "finding")),
+            first_seen=datetime.fromisoformat(e["first_seen"]),
+            last_seen=datetime.fromisoformat(e["last_seen"]),
+            version=e.metadata["etag"],
+        )
+
+    def save_finding(self, record: FindingRecord) -> FindingRecord:
+        entity = {
+            "PartitionKey": resource_key(record.resource_id),
+            "RowKey": record.rule,
+            "resource_id": record.resource_id,
+            "status": record.status.value,
+            "first_seen": _ts(record.first_seen),
+            "last_seen": _ts(record.last_seen),
+            **_pack("finding", orjson.dumps(record.finding).decode()),
+        }
+        client = self._tables["dgfindings"]
+        try:
+            if record.version is None:
+                meta = self._call(lambda: client.create_entity(entity))
+            else:
+                etag = record.version
+                meta = self._call(
+                    lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+                )
+        except (ResourceExistsError, ResourceModifiedError) as e:
+            raise StoreConflict(f"finding {record.rule} on {record.resource_id} changed since it was read") from e
+        return FindingRecord(
+            record.rule, record.resource_id, record.status, record.finding, record.first_seen, record.last_seen, str(meta["etag"])
+        )
+
+    def findings(self, *, status: FindingStatus | None = None) -> Iterator[FindingRecord]:
+        client = self._tables["dgfindings"]
+        if status is None:
+            entities = self._call(lambda: list(client.list_entities()))
+        else:
+            entities = self._call(lambda: list(client.query_entities("status eq @s", parameters={"s": status.value})))
+        for e in sorted(entities, key=lambda e: (e["resource_id"], e["RowKey"])):
+            yield self._finding(e)
+
+    # --- coordination --------------------------------------------------------------------------------
+    def claim(self, resource_id: str, rule: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
+        client = self._tables["dgclaims"]
+        entity = {"PartitionKey": resource_key(resource_id), "RowKey": rule, "owner": owner, "expires_at": _ts(now + ttl)}
+        try:
+            self._call(lambda: client.create_entity(entity))
+            return True
+        except ResourceExistsError:
+            pass
+        current = self._get("dgclaims", entity["PartitionKey"], rule)
+        if current is None:  # released in between: try once more from the start
+            return self.claim(resource_id, rule, owner, now=now, ttl=ttl)
+        if current["owner"] != owner and datetime.fromisoformat(current["expires_at"]) > now:
+            return False
+        etag = current.metadata["etag"]
+        try:
+            self._call(
+                lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+            )
+        except ResourceModifiedError:
+            return False  # someone took it over first
+        return True
+
+    def release(self, resource_id: str, rule: str, owner: str) -> None:
+        current = self._get("dgclaims", resource_key(resource_id), rule)
+        if current is None or current["owner"] != owner:
+            return
+        etag = current.metadata["etag"]
+        # Taken over or gone in between: not ours to delete any more.
+        with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+            self._call(
+                lambda: self._tables["dgclaims"].delete_entity(
+                    current["PartitionKey"], rule, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            )
+
+    # --- audit ---------------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        # RowKeys sort as text: a fixed-width UTC timestamp then a unique suffix keeps them in time order.
+        at = entry.at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        entity = {
+            "PartitionKey": resource_key(entry.resource_id),
+            "RowKey": f"{at}-{uuid.uuid4().hex}",
+            **_pack("entry", orjson.dumps(audit_to_json(entry)).decode()),
+        }
+        self._call(lambda: self._tables["dgaudit"].create_entity(entity))
+
+    def audit_log(self, *, resource_id: str | None = None) -> Iterator[AuditEntry]:
+        client = self._tables["dgaudit"]
+        if resource_id is None:
+            entities = self._call(lambda: list(client.list_entities()))
+        else:
+            entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": resource_key(resource_id)})))
+        for e in sorted(entities, key=lambda e: e["RowKey"]):
+            yield audit_from_json(orjson.loads(_unpack(e, "entry")))
+
+    # --- flap protection -----------------------------------------------------------------------------
+    def record_revert(self, resource_id: str, rule: str, revert: Revert, *, window: timedelta) -> FlapWindow:
+        client = self._tables["dgreverts"]
+        pk = f"{resource_key(resource_id)}-{rule}"
+        at = revert.at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._call(
+            lambda: client.create_entity(
+                {"PartitionKey": pk, "RowKey": f"{at}-{uuid.uuid4().hex}", "at": _ts(revert.at), "caller": revert.caller or ""}
+            )
+        )
+        entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": pk})))
+        kept: list[Revert] = []
+        for e in sorted(entities, key=lambda e: e["RowKey"]):
+            when = datetime.fromisoformat(e["at"])
+            if when < revert.at - window:
+                self._delete(client, e)
+            else:
+                kept.append(Revert(when, e["caller"] or None))
+        return FlapWindow(tuple(kept))

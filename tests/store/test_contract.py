@@ -1,0 +1,158 @@
+"""One contract, two backends: every test here runs on SQLite and on Table Storage (Azurite)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from driftguard.store.base import AuditEntry, Baseline, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
+
+T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+RID = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
+RULE = "cognitiveservices_account_public_network_access_disabled"
+
+
+def test_event_dedupe_and_purge(store: StateStore) -> None:
+    assert store.first_sight_of_event("e-1", now=T0)
+    assert not store.first_sight_of_event("e-1", now=T0)
+    assert store.first_sight_of_event("e-2", now=T0 + timedelta(hours=2))
+    assert store.purge_marks(before=T0 + timedelta(hours=1)) == 1
+    assert store.first_sight_of_event("e-1", now=T0)  # purged: seen as new
+    assert not store.first_sight_of_event("e-2", now=T0)
+
+
+def test_state_hash_dedupe_is_case_insensitive_on_ids(store: StateStore) -> None:
+    assert store.state_changed(RID, "h1", now=T0)
+    assert not store.state_changed(RID.upper(), "h1", now=T0)
+    assert store.state_changed(RID, "h2", now=T0)
+    assert store.state_changed(RID, "h1", now=T0)  # back to an earlier state is a change
+
+
+def test_baselines_round_trip_including_large_ones(store: StateStore) -> None:
+    assert store.baseline(RID, RULE) is None
+    big = {"id": RID, "properties": {"notes": "x" * 200_000, "publicNetworkAccess": "Disabled", "n": 1, "ok": True, "none": None}}
+    store.save_baseline(Baseline(RID, RULE, big, T0))
+    got = store.baseline(RID.lower(), RULE)
+    assert got is not None
+    assert got.resource == big
+    assert got.recorded_at == T0
+    store.save_baseline(Baseline(RID, RULE, {"id": RID, "v": 2}, T0 + timedelta(minutes=1)))
+    again = store.baseline(RID, RULE)
+    assert again is not None
+    assert again.resource == {"id": RID, "v": 2}
+    assert store.baseline(RID, "other_rule") is None
+
+
+def record(status: FindingStatus = FindingStatus.OPEN, version: str | None = None) -> FindingRecord:
+    return FindingRecord(RULE, RID, status, {"message": "public", "evidence": {"publicNetworkAccess": "Enabled"}}, T0, T0, version)
+
+
+def test_finding_lifecycle_with_optimistic_concurrency(store: StateStore) -> None:
+    saved = store.save_finding(record())
+    assert saved.version
+    with pytest.raises(StoreConflict):
+        store.save_finding(record())  # already exists
+    remediating = store.save_finding(saved.with_status(FindingStatus.REMEDIATING, now=T0 + timedelta(seconds=5)))
+    assert remediating.version != saved.version
+    with pytest.raises(StoreConflict):
+        store.save_finding(saved.with_status(FindingStatus.RESOLVED, now=T0))  # stale version
+    got = store.finding(RULE, RID)
+    assert got is not None
+    assert got.status is FindingStatus.REMEDIATING
+    assert got.finding == record().finding
+    assert [f.status for f in store.findings(status=FindingStatus.REMEDIATING)] == [FindingStatus.REMEDIATING]
+    assert list(store.findings(status=FindingStatus.OPEN)) == []
+    assert store.finding("other_rule", RID) is None
+
+
+def test_claims(store: StateStore) -> None:
+    ttl = timedelta(minutes=5)
+    assert store.claim(RID, RULE, "a", now=T0, ttl=ttl)
+    assert not store.claim(RID, RULE, "b", now=T0, ttl=ttl)
+    assert store.claim(RID, RULE, "a", now=T0, ttl=ttl)  # the owner may renew
+    assert store.claim(RID, "other_rule", "b", now=T0, ttl=ttl)  # per rule
+    store.release(RID, RULE, "b")  # not b's: no effect
+    assert not store.claim(RID, RULE, "b", now=T0, ttl=ttl)
+    store.release(RID, RULE, "a")
+    assert store.claim(RID, RULE, "b", now=T0, ttl=ttl)
+    assert store.claim(RID, RULE, "c", now=T0 + ttl + timedelta(seconds=1), ttl=ttl)  # expired: taken over
+
+
+def test_racing_handlers_claim_exactly_once(store: StateStore) -> None:
+    """Two handlers on the same resource at once: exactly one may remediate, every round."""
+    rounds, contenders = 15, 4
+    for r in range(rounds):
+        rid = f"{RID}-{r}"
+        barrier = threading.Barrier(contenders)
+        wins: list[str] = []
+        lock = threading.Lock()
+
+        def contend(
+            name: str, rid: str = rid, barrier: threading.Barrier = barrier, wins: list[str] = wins, lock: threading.Lock = lock
+        ) -> None:
+            barrier.wait()
+            if store.claim(rid, RULE, name, now=T0, ttl=timedelta(minutes=5)):
+                with lock:
+                    wins.append(name)
+
+        threads = [threading.Thread(target=contend, args=(f"h{i}",)) for i in range(contenders)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(wins) == 1, (r, wins)
+
+
+def test_racing_finding_updates_exactly_one_wins(store: StateStore) -> None:
+    base = store.save_finding(record())
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def update(status: FindingStatus) -> None:
+        barrier.wait()
+        try:
+            store.save_finding(base.with_status(status, now=T0))
+            result = "won"
+        except StoreConflict:
+            result = "conflict"
+        with lock:
+            outcomes.append(result)
+
+    threads = [
+        threading.Thread(target=update, args=(s,)) for s in (FindingStatus.REMEDIATING, FindingStatus.SUPPRESSED, FindingStatus.RESOLVED)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "conflict", "won"]
+
+
+def test_audit_is_append_only_and_ordered(store: StateStore) -> None:
+    other = RID.replace("/oai", "/other")
+    entries = [
+        AuditEntry(
+            T0, "driftguard", "reverted", RID, RULE, {"publicNetworkAccess": "Enabled"}, {"publicNetworkAccess": "Disabled"}, "c-1", "drift"
+        ),
+        AuditEntry(T0 + timedelta(seconds=1), "driftguard", "case_opened", other, RULE),
+        AuditEntry(T0 + timedelta(seconds=2), "alice", "approved", RID, RULE, detail="ok"),
+    ]
+    for e in entries:
+        store.append_audit(e)
+    assert list(store.audit_log()) == entries
+    assert list(store.audit_log(resource_id=RID.upper())) == [entries[0], entries[2]]
+
+
+def test_flap_window(store: StateStore) -> None:
+    window = timedelta(minutes=60)
+    store.record_revert(RID, RULE, Revert(T0, "pipeline"), window=window)
+    store.record_revert(RID, RULE, Revert(T0 + timedelta(minutes=10), "pipeline"), window=window)
+    w = store.record_revert(RID, RULE, Revert(T0 + timedelta(minutes=20), "alice"), window=window)
+    assert len(w.reverts) == 3
+    assert w.callers == ("alice", "pipeline")
+    later = store.record_revert(RID, RULE, Revert(T0 + timedelta(minutes=75), None), window=window)
+    assert [r.at for r in later.reverts] == [T0 + timedelta(minutes=20), T0 + timedelta(minutes=75)]
+    assert len(store.record_revert(RID, "other_rule", Revert(T0, None), window=window).reverts) == 1
