@@ -8,8 +8,10 @@ It speaks ARM's wire format (as the Microsoft examples show it): `{"value": [...
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -20,6 +22,7 @@ from urllib.parse import parse_qs
 
 from simulator import kql
 from simulator.state import JSON, Estate, split_id
+from simulator.writes import KEY_ACTIONS, LRO_TYPES, WriteSide, merge_patch, new_etag
 
 PAGE = 1000
 
@@ -74,6 +77,7 @@ class Simulator:
     def __init__(self, estate: Estate | None = None, *, management_groups: Mapping[str, list[str]] | None = None) -> None:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
+        self.writes = WriteSide(self.estate)
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -140,8 +144,104 @@ class Simulator:
                 return error(405, "MethodNotAllowed", "Resource Graph queries are POST requests")
             return self._graph(body)
         if method == "GET":
+            if "/operationresults/" in path.lower():
+                status = self.writes.operation_status(path.rstrip("/").rsplit("/", 1)[-1])
+                return Response.json(200, status) if status else error(404, "OperationNotFound", "no such operation")
             return self._get(path, params)
+        if method in ("PUT", "PATCH", "POST", "DELETE"):
+            return self._write(method, "/" + path.strip("/"), params, headers, body, token=auth[7:].strip())
         return error(405, "MethodNotAllowed", f"the simulator does not support {method} {path}")
+
+    # --- ARM writes ----------------------------------------------------------------------------------
+
+    def _write(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes, *, token: str) -> Response:
+        hdr = {k.lower(): v for k, v in headers.items()}
+        correlation = hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4())
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return error(400, "InvalidRequestContent", "the request body is not JSON")
+        if method == "POST":
+            return self._action(path, payload, token, correlation)
+        existing = self.estate.get(path)
+        if_match = hdr.get("if-match")
+        if if_match and if_match != "*" and (existing is None or existing.get("etag") != if_match):
+            return error(412, "PreconditionFailed", "The specified precondition 'If-Match' failed: the resource changed.")
+        if existing is not None and self.writes.busy(path):
+            return error(409, "AnotherOperationInProgress", "Another operation is in progress on this resource.")
+        if "/privateendpointconnections/" in path.lower() and method == "PUT":
+            return self._put_connection(path, payload, token, correlation)
+        _, _, rtype, name = split_id(path)
+        if method == "DELETE":
+            if existing is None:
+                return Response(204)
+            self.estate.delete(path)
+            self.writes.emit("Delete", existing["id"], f"{existing['type']}/delete", token, correlation)
+            return Response.json(200, existing)
+        if not isinstance(payload, dict):
+            return error(400, "InvalidRequestContent", "the request body must be a JSON object")
+        if method == "PATCH":
+            if existing is None:
+                return self._not_found(path)
+            resource = merge_patch(existing, payload)
+        else:
+            resource = copy.deepcopy(payload)
+            if existing is not None and "systemData" in existing:
+                resource["systemData"] = existing["systemData"]
+        resource["id"] = existing["id"] if existing else path
+        resource["name"] = existing["name"] if existing else name
+        resource["type"] = existing["type"] if existing else rtype
+        resource["etag"] = new_etag()
+        props = resource.setdefault("properties", {})
+        lro = resource["type"].lower() in LRO_TYPES
+        props["provisioningState"] = "Updating" if lro else "Succeeded"
+        self.estate.put(resource)
+        self.writes.emit("Write", resource["id"], f"{resource['type']}/write", token, correlation)
+        if not lro:
+            return Response.json(201 if existing is None and method == "PUT" else 200, resource)
+        operation = self.writes.start_operation(resource["id"])
+        sub, _, _, _ = split_id(resource["id"])
+        location = str(resource.get("location", "global")).replace(" ", "").lower()
+        host = hdr.get("host", "management.simulator.local")
+        status_url = (
+            f"https://{host}/subscriptions/{sub}/providers/{resource['type'].split('/')[0]}/locations/{location}"
+            f"/operationResults/{operation}?api-version={params.get('api-version')}"
+        )
+        return Response.json(202, resource, {"Azure-AsyncOperation": status_url, "Location": status_url, "Retry-After": "0"})
+
+    def _action(self, path: str, payload: Any, token: str, correlation: str) -> Response:
+        parent, _, action = path.rpartition("/")
+        resource = self.estate.get(parent)
+        if resource is None:
+            return self._not_found(parent)
+        act = action.lower()
+        if act not in KEY_ACTIONS:
+            return error(400, "InvalidAction", f"the simulator does not support the action {action!r}")
+        keys = self.writes.keys(parent)
+        if act == "regeneratekey":
+            name = str((payload or {}).get("keyName", "")).lower()
+            if name not in ("key1", "key2"):
+                return error(400, "InvalidKeyName", "keyName must be Key1 or Key2")
+            keys[name] = secrets.token_hex(16)
+        self.writes.emit("Action", resource["id"], f"{resource['type']}/{action}/action", token, correlation)
+        if act == "listadminkeys":
+            return Response.json(200, {"primaryKey": keys["key1"], "secondaryKey": keys["key2"]})
+        return Response.json(200, {"key1": keys["key1"], "key2": keys["key2"]})
+
+    def _put_connection(self, path: str, payload: Any, token: str, correlation: str) -> Response:
+        """Private endpoint connections live inside their parent's properties, as ARM returns them."""
+        parent_path, _, name = path.rpartition("/privateEndpointConnections/")
+        parent = self.estate.get(parent_path)
+        if parent is None:
+            return self._not_found(parent_path)
+        for conn in parent.get("properties", {}).get("privateEndpointConnections", []):
+            if str(conn.get("name", "")).lower() == name.lower():
+                conn["properties"] = merge_patch(conn.get("properties", {}), (payload or {}).get("properties", {}))
+                parent["etag"] = new_etag()
+                self.estate.put(parent)
+                self.writes.emit("Write", conn["id"], f"{parent['type']}/privateEndpointConnections/write", token, correlation)
+                return Response.json(200, conn)
+        return self._not_found(path)
 
     # --- ARM reads ---------------------------------------------------------------------------------
 

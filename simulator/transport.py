@@ -39,7 +39,8 @@ class SimulatorAdapter(BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
-        answer = self.simulator.handle(request.method or "GET", url.path, url.query, dict(request.headers), bytes(body))
+        headers = {"Host": url.netloc, **dict(request.headers)}
+        answer = self.simulator.handle(request.method or "GET", url.path, url.query, headers, bytes(body))
         if answer.drop:
             raise requests.ConnectionError("simulated dropped connection", request=request)
         response = requests.Response()
