@@ -120,3 +120,49 @@ class Finding:
             "mode": self.mode.value,
             "remediation": self.remediation,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One ARM request exactly as it will be sent. `path` is built from a parsed resource id."""
+
+    method: str
+    path: str
+    api_version: str
+    body: Mapping[str, Any] | None = None
+    if_match: str | None = None
+
+    def to_json(self) -> JSON:
+        return {"method": self.method, "path": self.path, "api_version": self.api_version, "body": self.body, "if_match": self.if_match}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a remediation will do: the requests, and the values they change (before and after, keyed by
+    dotted property path). A case shows it; an approver signs its digest; rollback uses `before`."""
+
+    remediation: str
+    resource_id: str
+    steps: tuple[Step, ...]
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    summary: str
+
+    def to_json(self) -> JSON:
+        return {
+            "remediation": self.remediation,
+            "resource_id": self.resource_id,
+            "steps": [s.to_json() for s in self.steps],
+            "before": dict(self.before),
+            "after": dict(self.after),
+            "summary": self.summary,
+        }
+
+    def digest(self) -> str:
+        """Hash of the requests (not the prose): approving a plan approves exactly these bytes."""
+        import hashlib
+
+        import orjson
+
+        canonical = orjson.dumps([s.to_json() for s in self.steps], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(canonical).hexdigest()

@@ -1,1 +1,58 @@
-"""One module per fix: a pure plan() and an apply() that does the single write (issue 3)."""
+"""The remediation registry: one explicit import per remediation, module name == id (a meta-test
+checks it, and that every rule's remediation is here)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from remediations import (
+    cognitiveservices_account_disable_local_auth,
+    cognitiveservices_account_disable_public_network_access,
+    cognitiveservices_account_enable_defender_for_ai,
+    cognitiveservices_account_regenerate_keys,
+    cognitiveservices_account_restore_network_acls,
+    cognitiveservices_account_restrict_outbound,
+    cognitiveservices_rai_policy_restore,
+    machinelearning_workspace_datastores_identity,
+    machinelearning_workspace_disable_public_network_access,
+    monitor_diagnostic_setting_create,
+    private_endpoint_connection_reject,
+    resource_enable_system_assigned_identity,
+    search_service_disable_local_auth,
+    search_service_disable_public_network_access,
+    security_pricing_enable_ai,
+    storage_account_disable_blob_public_access,
+    storage_account_disable_public_network_access,
+    storage_account_disable_shared_key,
+)
+from remediations.base import Remediation
+
+MODULES: tuple[ModuleType, ...] = (
+    cognitiveservices_account_disable_public_network_access,
+    cognitiveservices_account_restore_network_acls,
+    cognitiveservices_account_restrict_outbound,
+    cognitiveservices_account_disable_local_auth,
+    cognitiveservices_account_regenerate_keys,
+    resource_enable_system_assigned_identity,
+    cognitiveservices_account_enable_defender_for_ai,
+    cognitiveservices_rai_policy_restore,
+    private_endpoint_connection_reject,
+    machinelearning_workspace_disable_public_network_access,
+    machinelearning_workspace_datastores_identity,
+    search_service_disable_public_network_access,
+    search_service_disable_local_auth,
+    storage_account_disable_public_network_access,
+    storage_account_disable_blob_public_access,
+    storage_account_disable_shared_key,
+    monitor_diagnostic_setting_create,
+    security_pricing_enable_ai,
+)
+
+
+def registry() -> dict[str, Remediation]:
+    return {m.REMEDIATION.id: m.REMEDIATION for m in MODULES}
+
+
+def all_actions() -> frozenset[str]:
+    """The union of RBAC actions the remediations declare: exactly what the remediator role grants."""
+    return frozenset(a for m in MODULES for a in m.REMEDIATION.actions)

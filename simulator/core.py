@@ -255,6 +255,8 @@ class Simulator:
         found = self.estate.get(clean)
         if found is not None:
             return Response.json(200, found)
+        if "/privateendpointconnections/" in lowered:
+            return self._get_connection(clean)
         parts = clean.strip("/").split("/")
         low = [p.lower() for p in parts]
         if "providers" not in low:
@@ -270,6 +272,15 @@ class Simulator:
                 return self._not_found(parent)
             return Response.json(200, {"value": self.estate.children(parent, full_type)})
         return self._not_found(clean)
+
+    def _get_connection(self, path: str) -> Response:
+        """Private endpoint connections are embedded in their parent, and ARM also serves them alone."""
+        parent_path, _, name = path.rpartition("/privateEndpointConnections/")
+        parent = self.estate.get(parent_path)
+        for conn in (parent or {}).get("properties", {}).get("privateEndpointConnections", []):
+            if str(conn.get("name", "")).lower() == name.lower():
+                return Response.json(200, conn)
+        return self._not_found(path)
 
     def _not_found(self, resource_id: str) -> Response:
         _, _, rtype, name = split_id(resource_id)

@@ -82,5 +82,10 @@ class RawArm:
         request = HttpRequest(method, path, params={"api-version": api_version}, json=body, headers=headers)
         return self._client._send_request(request)
 
+    def send_url(self, method: str, url: str) -> HttpResponse:
+        """A request to an absolute URL ARM handed back (an operation status). The caller checks the
+        host first: the bearer token must never be sent anywhere but the ARM endpoint."""
+        return self._client._send_request(HttpRequest(method, url))
+
     def close(self) -> None:
         self._client.close()

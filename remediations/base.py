@@ -1,0 +1,110 @@
+"""What every remediation is made of, and the helpers the simple ones share.
+
+A remediation is a pure `plan(resource, context)` that returns the exact requests (or None when the
+resource is already fixed, which makes applying twice a no-op) and the Azure RBAC actions it needs,
+declared as data for the deployment's role definition. The writer verifies every fix the same way: it
+reads each written resource back and checks that what it sent is what Azure now holds. A remediation
+never sends a full PUT of a resource it can PATCH.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftguard.azure import api_versions
+from driftguard.ids import parse_resource_id
+from driftguard.model import Plan, Step
+from driftguard.policy import Policy
+from driftguard.rules.base import prop
+
+
+class CannotPlan(Exception):
+    """No automated fix fits this case (no baseline to restore, no workspace configured): open a case
+    for people instead. The message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    policy: Policy
+    # The last-known-good resource for the rule being fixed, when the store has one.
+    baseline: Mapping[str, Any] | None = None
+    # Extra data a remediation needs, such as the rule's evidence.
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+PlanFn = Callable[[Mapping[str, Any], PlanContext], Plan | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Remediation:
+    id: str
+    title: str
+    resource_types: tuple[str, ...]
+    # Azure RBAC actions the remediator identity needs for this fix (the Bicep role is their union).
+    actions: tuple[str, ...]
+    plan: PlanFn
+
+
+def canonical_id(resource: Mapping[str, Any]) -> str:
+    """The resource's id, rebuilt from its parsed parts: request paths never reuse raw text."""
+    return str(parse_resource_id(resource.get("id")))
+
+
+def get_path(obj: Mapping[str, Any], dotted: str) -> Any:
+    return prop(obj, *dotted.split("."))
+
+
+def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """{"properties.a": 1, "identity.type": "x"} -> {"properties": {"a": 1}, "identity": {"type": "x"}}."""
+    out: dict[str, Any] = {}
+    for path, value in dotted.items():
+        cur = out
+        *parents, leaf = path.split(".")
+        for p in parents:
+            cur = cur.setdefault(p, {})
+        cur[leaf] = copy.deepcopy(value)
+    return out
+
+
+def patch_plan(remediation: str, resource: Mapping[str, Any], changes: Mapping[str, Any], summary: str) -> Plan | None:
+    """A PATCH of only `changes` (dotted paths), guarded by the ETag read, or None when every value
+    is already in place."""
+    before = {path: get_path(resource, path) for path in changes}
+    if all(before[p] == v for p, v in changes.items()):
+        return None
+    rid = canonical_id(resource)
+    etag = resource.get("etag")
+    step = Step("PATCH", rid, api_versions.for_type(str(resource.get("type"))), nest(changes), etag if isinstance(etag, str) else None)
+    return Plan(remediation, rid, (step,), before, dict(changes), summary)
+
+
+def constant_patch(
+    *, remediation_id: str, title: str, resource_types: tuple[str, ...], actions: tuple[str, ...], changes: Mapping[str, Any], summary: str
+) -> Remediation:
+    """The common case: PATCH a few properties to fixed values."""
+
+    def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
+        return patch_plan(remediation_id, resource, changes, summary)
+
+    return Remediation(id=remediation_id, title=title, resource_types=resource_types, actions=actions, plan=plan)
+
+
+COGNITIVE_ACCOUNT = ("Microsoft.CognitiveServices/accounts",)
+COGNITIVE_WRITE = ("Microsoft.CognitiveServices/accounts/read", "Microsoft.CognitiveServices/accounts/write")
+STORAGE = ("Microsoft.Storage/storageAccounts",)
+STORAGE_WRITE = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/write")
+SEARCH = ("Microsoft.Search/searchServices",)
+SEARCH_WRITE = ("Microsoft.Search/searchServices/read", "Microsoft.Search/searchServices/write")
+WORKSPACE = ("Microsoft.MachineLearningServices/workspaces",)
+WORKSPACE_WRITE = ("Microsoft.MachineLearningServices/workspaces/read", "Microsoft.MachineLearningServices/workspaces/write")
+
+
+def rollback(plan: Plan, current: Mapping[str, Any]) -> Plan | None:
+    """The plan that puts the recorded before-values back, or None when they already are. Only PATCH
+    plans roll back this way; the others (key regeneration above all) cannot be undone."""
+    if any(step.method != "PATCH" for step in plan.steps):
+        raise CannotPlan(f"{plan.remediation} cannot be rolled back automatically")
+    return patch_plan(plan.remediation, current, plan.before, f"roll back: {plan.summary}")

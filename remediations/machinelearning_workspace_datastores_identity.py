@@ -1,0 +1,12 @@
+"""Switches a workspace's system datastores to identity-based access."""
+
+from remediations.base import WORKSPACE, WORKSPACE_WRITE, constant_patch
+
+REMEDIATION = constant_patch(
+    remediation_id="machinelearning_workspace_datastores_identity",
+    title="Use identity-based access for a workspace's system datastores",
+    resource_types=WORKSPACE,
+    actions=WORKSPACE_WRITE,
+    changes={"properties.systemDatastoresAuthMode": "Identity"},
+    summary="authenticate system datastores with the workspace identity",
+)

@@ -1,0 +1,12 @@
+"""Disallows anonymous blob access on a storage account that holds AI data."""
+
+from remediations.base import STORAGE, STORAGE_WRITE, constant_patch
+
+REMEDIATION = constant_patch(
+    remediation_id="storage_account_disable_blob_public_access",
+    title="Disallow anonymous blob access",
+    resource_types=STORAGE,
+    actions=STORAGE_WRITE,
+    changes={"properties.allowBlobPublicAccess": False},
+    summary="disallow anonymous blob access",
+)
