@@ -6,11 +6,13 @@ setting must never silently fall back to a default.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import tomllib
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,8 +115,40 @@ class MonitoringPolicy(_Strict):
     log_analytics_workspace_id: str | None = None
 
 
+class Exemption(_Strict):
+    """A documented exception. It lives in the policy file, never in resource tags, which the people
+    being checked can edit. Past `expires_on` it is ignored and reported."""
+
+    resource: str  # a resource id, or a pattern with * (fnmatch, case-insensitive)
+    rules: tuple[str, ...]  # rule ids, or ("*",) for every rule
+    reason: str
+    approver: str
+    expires_on: date
+
+    def covers(self, rule_id: str, resource_id: str) -> bool:
+        rule_ok = "*" in self.rules or rule_id in self.rules
+        return rule_ok and fnmatch.fnmatchcase(resource_id.lower(), self.resource.lower())
+
+
+class Limits(_Strict):
+    # Automatic changes per subscription per hour; past it, one case for the batch.
+    max_auto_changes_per_subscription_per_hour: Annotated[int, Field(ge=0)] = 20
+    # In a sweep, automatic changes may touch at most this share of the resources in scope.
+    sweep_max_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    # Flap protection: more than `flap_max_reverts` reverts of one (resource, rule) within the window
+    # stops reverting and opens a case naming the other callers.
+    flap_max_reverts: Annotated[int, Field(ge=1)] = 3
+    flap_window_minutes: Annotated[int, Field(ge=1)] = 60
+
+
 class Policy(_Strict):
     """What the security team wants: modes, approved lists and thresholds."""
+
+    exemptions: tuple[Exemption, ...] = ()
+    # Principals (object or app ids) and resources (ids or patterns) DriftGuard never touches.
+    break_glass_principals: tuple[str, ...] = ()
+    break_glass_resources: tuple[str, ...] = ()
+    limits: Limits = Limits()
 
     modes: dict[str, Mode] = Field(default_factory=dict)
     overrides: tuple[ModeOverride, ...] = ()
@@ -200,9 +234,14 @@ class Settings(_Strict):
     managed_identity_client_id: str | None = None
     # NCRONTAB schedules of the timer functions.
     sweep_schedule: str = "0 */15 * * * *"
+    # DriftGuard's own identities (object ids and client ids): its writes come back as events and must
+    # not be taken for drift.
+    identity_ids: tuple[str, ...] = ()
+    # Decide and record everything, change nothing.
+    dry_run: bool = False
     deep_sweep_schedule: str = "0 30 2 * * *"
 
-    @field_validator("subscriptions")
+    @field_validator("subscriptions", "identity_ids")
     @classmethod
     def _subs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(parse_guid(v) for v in value)
@@ -244,7 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         name = SETTING_NAMES.get(key)
         if name is None:
             raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
-        if name == "subscriptions":
+        if name in ("subscriptions", "identity_ids"):
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
         elif raw.strip() != "":
             values[name] = raw.strip()
