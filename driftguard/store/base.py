@@ -30,6 +30,85 @@ class FindingStatus(StrEnum):
     SUPPRESSED = "suppressed"
 
 
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A decision that needs a person. `dedupe_key` (rule + resource, + principal for access rules)
+    makes a repeated detection update the same case instead of opening another."""
+
+    dedupe_key: str
+    rule: str
+    resource_id: str
+    status: CaseStatus
+    reason: str
+    opened_at: datetime
+    updated_at: datetime
+    # The exact remediation plan (Plan.to_json()) and its digest, when there is a fix to approve.
+    plan: Mapping[str, Any] | None = None
+    plan_digest: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    detections: int = 1
+
+    @property
+    def id(self) -> str:
+        return case_id(self.dedupe_key)
+
+
+def case_id(dedupe_key: str) -> str:
+    return hashlib.sha256(dedupe_key.lower().encode()).hexdigest()[:24]
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    return {
+        "dedupe_key": case.dedupe_key,
+        "rule": case.rule,
+        "resource_id": case.resource_id,
+        "status": case.status.value,
+        "reason": case.reason,
+        "opened_at": case.opened_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "plan": case.plan,
+        "plan_digest": case.plan_digest,
+        "evidence": case.evidence,
+        "detections": case.detections,
+    }
+
+
+def case_from_json(data: Mapping[str, Any]) -> Case:
+    return Case(
+        dedupe_key=data["dedupe_key"],
+        rule=data["rule"],
+        resource_id=data["resource_id"],
+        status=CaseStatus(data["status"]),
+        reason=data["reason"],
+        opened_at=datetime.fromisoformat(data["opened_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+        plan=data.get("plan"),
+        plan_digest=data.get("plan_digest"),
+        evidence=data.get("evidence") or {},
+        detections=int(data.get("detections", 1)),
+    )
+
+
+def merge_detection(existing: Case | None, new: Case) -> Case:
+    """An open case absorbs a repeated detection (newest reason, plan and evidence; first opening
+    time kept); a closed one is reopened."""
+    if existing is None:
+        return new
+    if existing.status is CaseStatus.OPEN:
+        return replace(new, opened_at=existing.opened_at, detections=existing.detections + 1)
+    return replace(new, detections=existing.detections + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Baseline:
     """The last-known-good state of a resource for one rule: the resource as read when it passed."""
@@ -125,6 +204,15 @@ class StateStore(Protocol):
     def release(self, resource_id: str, rule: str, owner: str) -> None:
         """Gives a claim back; a claim held by another owner is left alone."""
         ...
+
+    # --- cases ---------------------------------------------------------------------------------------
+    def open_case(self, case: Case) -> Case:
+        """Opens the case, or folds the detection into the case with the same dedupe key."""
+        ...
+
+    def case(self, case_id: str) -> Case | None: ...
+
+    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]: ...
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None: ...

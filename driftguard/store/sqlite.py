@@ -19,6 +19,8 @@ import orjson
 from driftguard.store.base import (
     AuditEntry,
     Baseline,
+    Case,
+    CaseStatus,
     FindingRecord,
     FindingStatus,
     FlapWindow,
@@ -27,6 +29,9 @@ from driftguard.store.base import (
     StoreUnavailable,
     audit_from_json,
     audit_to_json,
+    case_from_json,
+    case_to_json,
+    merge_detection,
     resource_key,
 )
 
@@ -43,6 +48,7 @@ CREATE TABLE IF NOT EXISTS claims (resource_key TEXT NOT NULL, rule TEXT NOT NUL
     PRIMARY KEY (resource_key, rule));
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, resource_key TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
+CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
 """
@@ -190,6 +196,27 @@ class SqliteStore:
     def release(self, resource_id: str, rule: str, owner: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM claims WHERE resource_key = ? AND rule = ? AND owner = ?", (resource_key(resource_id), rule, owner))
+
+    # --- cases ---------------------------------------------------------------------------------------
+    def open_case(self, case: Case) -> Case:
+        with self._transaction() as db:
+            row = db.execute("SELECT body FROM cases WHERE case_id = ?", (case.id,)).fetchone()
+            merged = merge_detection(None if row is None else case_from_json(orjson.loads(row[0])), case)
+            db.execute("INSERT OR REPLACE INTO cases VALUES (?, ?, ?)", (merged.id, merged.status.value, _json(case_to_json(merged))))
+        return merged
+
+    def case(self, case_id: str) -> Case | None:
+        with self._connect() as db:
+            row = db.execute("SELECT body FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return None if row is None else case_from_json(orjson.loads(row[0]))
+
+    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
+        with self._connect() as db:
+            if status is None:
+                rows = db.execute("SELECT body FROM cases").fetchall()
+            else:
+                rows = db.execute("SELECT body FROM cases WHERE status = ?", (status.value,)).fetchall()
+        yield from sorted((case_from_json(orjson.loads(r[0])) for r in rows), key=lambda c: (c.opened_at, c.id))
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

@@ -23,6 +23,8 @@ from azure.data.tables import TableClient, TableEntity, TableServiceClient, Upda
 from driftguard.store.base import (
     AuditEntry,
     Baseline,
+    Case,
+    CaseStatus,
     FindingRecord,
     FindingStatus,
     FlapWindow,
@@ -31,10 +33,13 @@ from driftguard.store.base import (
     StoreUnavailable,
     audit_from_json,
     audit_to_json,
+    case_from_json,
+    case_to_json,
+    merge_detection,
     resource_key,
 )
 
-TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts")
+TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcases")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
 T = TypeVar("T")
@@ -125,6 +130,12 @@ class TableStore:
     def _old_marks(self, client: TableClient, before: datetime) -> list[TableEntity]:
         query = "seen_at lt @t"
         return self._call(lambda: list(client.query_entities(query, parameters={"t": _ts(before)}, select=["PartitionKey", "RowKey"])))
+
+    def _insert(self, client: TableClient, entity: dict[str, Any]) -> None:
+        self._call(lambda: client.create_entity(entity))
+
+    def _replace_if_unchanged(self, client: TableClient, entity: dict[str, Any], etag: str) -> None:
+        self._call(lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified))
 
     def _delete(self, client: TableClient, entity: TableEntity) -> None:
         self._call(lambda: client.delete_entity(entity["PartitionKey"], entity["RowKey"]))
@@ -231,6 +242,40 @@ class TableStore:
                     current["PartitionKey"], rule, etag=etag, match_condition=MatchConditions.IfNotModified
                 )
             )
+
+    # --- cases ---------------------------------------------------------------------------------------
+    def open_case(self, case: Case) -> Case:
+        client = self._tables["dgcases"]
+        for _ in range(5):  # optimistic concurrency: re-read and fold again when someone else wrote first
+            current = self._get("dgcases", "case", case.id)
+            merged = merge_detection(None if current is None else case_from_json(orjson.loads(_unpack(current, "body"))), case)
+            entity = {
+                "PartitionKey": "case",
+                "RowKey": merged.id,
+                "status": merged.status.value,
+                **_pack("body", orjson.dumps(case_to_json(merged)).decode()),
+            }
+            try:
+                if current is None:
+                    self._insert(client, entity)
+                else:
+                    self._replace_if_unchanged(client, entity, current.metadata["etag"])
+            except (ResourceExistsError, ResourceModifiedError):
+                continue
+            return merged
+        raise StoreConflict(f"case {case.dedupe_key} kept changing under concurrent updates")
+
+    def case(self, case_id: str) -> Case | None:
+        e = self._get("dgcases", "case", case_id)
+        return None if e is None else case_from_json(orjson.loads(_unpack(e, "body")))
+
+    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
+        client = self._tables["dgcases"]
+        if status is None:
+            entities = self._call(lambda: list(client.list_entities()))
+        else:
+            entities = self._call(lambda: list(client.query_entities("status eq @s", parameters={"s": status.value})))
+        yield from sorted((case_from_json(orjson.loads(_unpack(e, "body"))) for e in entities), key=lambda c: (c.opened_at, c.id))
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

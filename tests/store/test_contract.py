@@ -156,3 +156,42 @@ def test_flap_window(store: StateStore) -> None:
     later = store.record_revert(RID, RULE, Revert(T0 + timedelta(minutes=75), None), window=window)
     assert [r.at for r in later.reverts] == [T0 + timedelta(minutes=20), T0 + timedelta(minutes=75)]
     assert len(store.record_revert(RID, "other_rule", Revert(T0, None), window=window).reverts) == 1
+
+
+def test_cases_dedupe_by_key_and_reopen(store: StateStore) -> None:
+    from driftguard.store.base import Case, CaseStatus
+
+    first = Case(
+        f"{RULE}|{RID}",
+        RULE,
+        RID,
+        CaseStatus.OPEN,
+        "first sight",
+        T0,
+        T0,
+        plan={"steps": []},
+        plan_digest="d1",
+        evidence={"caller": "alice"},
+    )
+    opened = store.open_case(first)
+    again = store.open_case(
+        Case(
+            f"{RULE}|{RID.upper()}",
+            RULE,
+            RID,
+            CaseStatus.OPEN,
+            "seen again",
+            T0 + timedelta(hours=1),
+            T0 + timedelta(hours=1),
+            plan_digest="d2",
+        )
+    )
+    assert again.id == opened.id  # the key is case-insensitive like the ids in it
+    assert again.detections == 2
+    assert again.opened_at == T0
+    assert again.reason == "seen again"
+    stored = store.case(opened.id)
+    assert stored == again
+    assert [c.id for c in store.cases(status=CaseStatus.OPEN)] == [opened.id]
+    assert store.case("nope") is None
+    assert list(store.cases(status=CaseStatus.APPLIED)) == []
