@@ -134,7 +134,7 @@ class TableStore:
     def _insert(self, client: TableClient, entity: dict[str, Any]) -> None:
         self._call(lambda: client.create_entity(entity))
 
-    def _replace_if_unchanged(self, client: TableClient, entity: dict[str, Any], etag: str) -> None:
+    def _replace_if_unchanged(self, client: TableClient, entity: dict[str, Any], etag: str | None) -> None:
         self._call(lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified))
 
     def _delete(self, client: TableClient, entity: TableEntity) -> None:
