@@ -1,0 +1,371 @@
+"""Respond to one change event: evaluate -> decide -> act, within one handler call.
+
+Cheap rejections come first, before any ARM call (scope, catalog, failed operations, duplicates, our
+own writes). The event is a pointer: the resource is read fresh (Resource Notifications carry it).
+Transient failures (ARM or the store unreachable) raise so that Event Grid redelivers; a resource the
+engine cannot fix automatically becomes a case, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from driftguard import rules as rule_registry
+from driftguard.azure import api_versions
+from driftguard.azure.writes import ArmWriter, PlanStale, WriteFailed
+from driftguard.decide import Action, Circumstances, Decision, decide
+from driftguard.events import ChangeEvent, Kind, Operation
+from driftguard.model import Finding, Plan, ResourceSnapshot
+from driftguard.policy import Policy
+from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
+from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
+from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.store.base import AuditEntry, Baseline, Case, CaseStatus, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
+from remediations.base import CannotPlan, PlanContext, Remediation
+
+ACTOR = "driftguard"
+CLAIM_TTL = timedelta(minutes=5)
+# Fields that change without any configuration change: left out of the state hash.
+VOLATILE = ("etag", "systemData")
+VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
+KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
+LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
+
+
+class Outcome(StrEnum):
+    OUT_OF_SCOPE = "out_of_scope"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    OWN_WRITE = "own_write"
+    UNCHANGED = "unchanged"
+    COMPLIANT = "compliant"
+    REVERTED = "reverted"
+    CASE_OPENED = "case_opened"
+    RECORDED = "recorded"
+    RESOLVED = "resolved"
+    NOT_EVALUATED = "not_evaluated"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    event_id: str
+    resource_id: str
+    outcome: Outcome
+    reason: str
+    rule: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "resource_id": self.resource_id,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "rule": self.rule,
+        }
+
+
+Reader = Callable[[str, str], Mapping[str, Any] | None]  # (path, api version) -> resource or None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One finding being acted on, with what it was found on."""
+
+    event: ChangeEvent
+    finding: Finding
+    resource: Mapping[str, Any]
+    baseline: Baseline | None
+    now: datetime
+
+    @property
+    def rid(self) -> str:
+        return self.event.resource_id
+
+    def result(self, outcome: Outcome, reason: str) -> Result:
+        return Result(self.event.event_id, self.rid, outcome, reason, self.finding.rule)
+
+
+def state_hash(resource: Mapping[str, Any]) -> str:
+    trimmed = {k: v for k, v in resource.items() if k not in VOLATILE}
+    props = trimmed.get("properties")
+    if isinstance(props, Mapping):
+        trimmed["properties"] = {k: v for k, v in props.items() if k not in VOLATILE_PROPERTIES}
+    return hashlib.sha256(orjson.dumps(trimmed, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+class Responder:
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        store: StateStore,
+        reader: Reader,
+        writer: ArmWriter,
+        remediations: Mapping[str, Remediation],
+        subscriptions: tuple[str, ...] = (),
+        identity_ids: tuple[str, ...] = (),
+        dry_run: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        rules: Mapping[str, tuple[RuleMeta, Evaluate]] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.store = store
+        self.read = reader
+        self.writer = writer
+        self.remediations = remediations
+        self.subscriptions = {s.lower() for s in subscriptions}
+        self.identity = {i.lower() for i in identity_ids}
+        self.dry_run = dry_run
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.rules = dict(rules if rules is not None else rule_registry.registry())
+        self.types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
+
+    # --- entry point -----------------------------------------------------------------------------
+    def handle(self, event: ChangeEvent) -> list[Result]:
+        now = self.clock()
+        rid = event.resource_id
+
+        def result(outcome: Outcome, reason: str, rule: str | None = None) -> Result:
+            return Result(event.event_id, rid, outcome, reason, rule)
+
+        if self.subscriptions and (event.resource.subscription or "") not in self.subscriptions:
+            return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
+        if event.kind is Kind.ROLE_ASSIGNMENT:
+            return [result(Outcome.IGNORED, "role assignments are judged by the access rules")]
+        if event.resource.full_type.lower() not in self.types:
+            return [result(Outcome.IGNORED, f"type {event.resource.full_type} is outside the catalog")]
+        if not event.succeeded:
+            return [result(Outcome.IGNORED, "the operation failed: nothing changed")]
+        if not self.store.first_sight_of_event(event.event_id, now=now):
+            return [result(Outcome.DUPLICATE, "event already handled")]
+        callers = tuple(c for c in (event.caller_object_id, event.caller_app_id) if c)
+        if self.identity & set(callers) and event.kind is not Kind.KEY_ACCESS:
+            return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
+        if event.operation is Operation.DELETE:
+            return [result(Outcome.RESOLVED, f"resource deleted: {n} finding(s) closed") for n in [self._close_all(rid, now)]]
+
+        resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
+        if resource is None:
+            return [result(Outcome.RESOLVED, f"resource gone: {self._close_all(rid, now)} finding(s) closed")]
+        if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state_hash(resource), now=now):
+            return [result(Outcome.UNCHANGED, "state already judged")]
+        return self._judge(event, resource, callers, now)
+
+    # --- evaluate ----------------------------------------------------------------------------------
+    def _judge(self, event: ChangeEvent, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime) -> list[Result]:
+        rid = event.resource_id
+        related: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        if event.kind is Kind.KEY_ACCESS:
+            related[KEY_EVENTS] = (
+                {
+                    "operationName": event.operation_name,
+                    "objectId": event.caller_object_id,
+                    "appId": event.caller_app_id,
+                    "correlationId": event.correlation_id,
+                    "time": now.isoformat(),
+                },
+            )
+        snapshot = ResourceSnapshot(resource, related)
+        context = self._context(snapshot)
+        results: list[Result] = []
+        for meta, evaluate in self.rules.values():
+            if not meta.applies_to(snapshot.type) or any(k not in related for k in meta.requires):
+                continue
+            if event.kind is Kind.KEY_ACCESS and KEY_EVENTS not in meta.requires:
+                continue  # a key listing changes no configuration: only the key rule judges it
+            try:
+                found = evaluate(snapshot, context)
+            except NotEvaluable as e:
+                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, e.reason, meta.id))
+                continue
+            if not found:
+                self._passed(meta, resource, rid, now)
+                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", meta.id))
+                continue
+            for finding in found:
+                results.append(self._act(event, finding, resource, callers, now))
+        return results
+
+    def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
+        rai: dict[str, dict[str, Any]] = {}
+        loaded = False
+        if snapshot.type.lower() == "microsoft.cognitiveservices/accounts/deployments":
+            name = str(prop(snapshot.properties, "raiPolicyName") or "")
+            if name and name.lower() not in content_filter.BUILT_IN:
+                account = parent_id(snapshot.id)
+                policy = self.read(f"{account}/raiPolicies/{name}", api_versions.COGNITIVE_SERVICES)
+                rai = {account.lower(): {name.lower(): content_filter.index_policy(policy)}} if policy else {}
+                loaded = True
+        linked: frozenset[str] = frozenset()
+        if snapshot.type.lower() == "microsoft.storage/storageaccounts" and any(
+            self.store.baseline(snapshot.id, r)
+            for r in ("storage_account_public_network_access_disabled", "storage_account_shared_key_disabled")
+        ):
+            linked = frozenset({snapshot.id.lower()})  # judged as AI storage by an earlier sweep
+        baselines = {}
+        for meta, _ in self.rules.values():
+            if meta.applies_to(snapshot.type) and (b := self.store.baseline(snapshot.id, meta.id)) is not None:
+                baselines[snapshot.id.lower()] = b.resource
+        return RuleContext(
+            policy=self.policy,
+            now=self.clock(),
+            rai_policies=rai,
+            rai_policies_loaded=loaded,
+            ai_linked_storage=linked,
+            baselines=baselines,
+        )
+
+    def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime) -> None:
+        self.store.save_baseline(Baseline(rid, meta.id, resource, now))
+        record = self.store.finding(meta.id, rid)
+        if record is not None and record.status is not FindingStatus.RESOLVED:
+            self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+
+    # --- decide and act --------------------------------------------------------------------------------
+    def _act(self, event: ChangeEvent, finding: Finding, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime) -> Result:
+        job = _Job(event, finding, resource, self.store.baseline(event.resource_id, finding.rule), now)
+        circumstances = Circumstances(today=now.date(), has_baseline=job.baseline is not None, callers=callers, dry_run=self.dry_run)
+        decision = decide(finding, self.policy, circumstances)
+        if decision.action is Action.APPLY:
+            # Record the attempt first, then look at the window it falls in: more than N reverts of the
+            # same setting in M minutes means someone keeps changing it back.
+            window = self.store.record_revert(
+                job.rid, finding.rule, Revert(now, event.caller_object_id), window=timedelta(minutes=self.policy.limits.flap_window_minutes)
+            )
+            decision = decide(
+                finding, self.policy, replace(circumstances, recent_reverts=len(window.reverts) - 1, flap_callers=window.callers)
+            )
+        record = self._track(finding, job.rid, now)
+        if decision.action is Action.APPLY:
+            return self._apply(job, record, decision)
+        if decision.action is Action.OPEN_CASE:
+            return self._open_case(job, decision.reason)
+        status = (
+            FindingStatus.SUPPRESSED
+            if decision.reason.startswith(("exempted", "break-glass", "changed by a break-glass"))
+            else FindingStatus.OPEN
+        )
+        self._save(replace(record, status=status, last_seen=now))
+        self._audit(job, "recorded", detail=decision.reason)
+        return job.result(Outcome.RECORDED, decision.reason)
+
+    def _apply(self, job: _Job, record: FindingRecord, decision: Decision) -> Result:
+        owner = uuid.uuid4().hex
+        if not self.store.claim(job.rid, job.finding.rule, owner, now=job.now, ttl=CLAIM_TTL):
+            return job.result(Outcome.RECORDED, "another handler is remediating it")
+        try:
+            plan = self._plan(job)
+            if plan is None:
+                return job.result(Outcome.COMPLIANT, "already fixed")
+            self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
+            try:
+                applied = self.writer.apply(plan)
+            except PlanStale:
+                raise  # the resource changed meanwhile: Event Grid redelivers and the fresh read re-plans
+            except WriteFailed as e:
+                return self._open_case(job, f"the fix was refused: {e}")
+            self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
+            fixed_state = applied.read_back.get(job.rid)
+            if fixed_state is not None:
+                # The fixed state is now the last one judged: the same drift coming back is new again.
+                self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
+            if job.finding.rule == LOCAL_AUTH_RULE and KEY_REMEDIATION in self.remediations:
+                self._rotate_keys(job)
+            current = self.store.finding(job.finding.rule, job.rid)
+            if current is not None:
+                self._save(replace(current, status=FindingStatus.RESOLVED, last_seen=job.now))
+            return job.result(Outcome.REVERTED, f"{decision.reason}; {plan.summary}")
+        except CannotPlan as e:
+            return self._open_case(job, str(e))
+        finally:
+            self.store.release(job.rid, job.finding.rule, owner)
+
+    def _rotate_keys(self, job: _Job) -> None:
+        """Keys that existed while local auth was on are treated as exposed."""
+        plan = self.remediations[KEY_REMEDIATION].plan(job.resource, PlanContext(policy=self.policy))
+        if plan is not None:
+            self.writer.apply(plan)
+            self._audit(job, "keys_regenerated", detail="keys that existed while local auth was on are treated as exposed")
+
+    def _plan(self, job: _Job) -> Plan | None:
+        remediation = self.remediations.get(job.finding.remediation or "")
+        if remediation is None:
+            raise CannotPlan(f"remediation {job.finding.remediation!r} is not available")
+        baseline = job.baseline.resource if job.baseline else None
+        return remediation.plan(job.resource, PlanContext(policy=self.policy, baseline=baseline, extra=job.finding.evidence))
+
+    def _open_case(self, job: _Job, reason: str) -> Result:
+        plan: Plan | None = None
+        if job.finding.remediation:
+            try:
+                plan = self._plan(job)
+            except CannotPlan as e:
+                reason = f"{reason} (no automated fix: {e})"
+        event = job.event
+        evidence = {
+            "finding": job.finding.to_json(),
+            "caller_object_id": event.caller_object_id,
+            "caller_app_id": event.caller_app_id,
+            "correlation_id": event.correlation_id,
+            "event_id": event.event_id,
+        }
+        key = f"{job.finding.rule}|{job.rid}"
+        case = self.store.open_case(
+            Case(
+                key,
+                job.finding.rule,
+                job.rid,
+                CaseStatus.OPEN,
+                reason,
+                job.now,
+                job.now,
+                plan.to_json() if plan else None,
+                plan.digest() if plan else None,
+                evidence,
+            )
+        )
+        record = self.store.finding(job.finding.rule, job.rid)
+        if record is not None:
+            self._save(replace(record, status=FindingStatus.OPEN, last_seen=job.now))
+        self._audit(job, "case_opened", detail=f"case {case.id}: {reason}")
+        return job.result(Outcome.CASE_OPENED, reason)
+
+    # --- store helpers -------------------------------------------------------------------------------
+    def _track(self, finding: Finding, rid: str, now: datetime) -> FindingRecord:
+        current = self.store.finding(finding.rule, rid)
+        if current is None:
+            return self._save(FindingRecord(finding.rule, rid, FindingStatus.OPEN, finding.to_json(), now, now))
+        return current
+
+    def _save(self, record: FindingRecord) -> FindingRecord:
+        try:
+            return self.store.save_finding(record)
+        except StoreConflict:
+            latest = self.store.finding(record.rule, record.resource_id)
+            if latest is None:
+                raise
+            return self.store.save_finding(replace(record, version=latest.version))
+
+    def _close_all(self, rid: str, now: datetime) -> int:
+        closed = 0
+        for meta, _ in self.rules.values():
+            record = self.store.finding(meta.id, rid)
+            if record is not None and record.status is not FindingStatus.RESOLVED:
+                self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+                closed += 1
+        return closed
+
+    def _audit(
+        self, job: _Job, action: str, *, before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None, detail: str = ""
+    ) -> None:
+        self.store.append_audit(
+            AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail)
+        )

@@ -1,0 +1,194 @@
+"""The event path end to end against the simulator: a real change by a principal becomes an Event Grid
+event, the responder reads the resource fresh, decides, reverts or opens a case, and audits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import remediations
+from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
+from driftguard.azure.writes import ArmWriter
+from driftguard.events import parse_event
+from driftguard.policy import Policy
+from driftguard.respond import Outcome, Responder
+from driftguard.store.base import CaseStatus
+from driftguard.store.sqlite import SqliteStore
+from simulator import Simulator, sample
+from simulator.transport import BASE_URL, in_process_session
+
+DG = "d9d9d9d9-0000-4000-8000-000000000001"
+DEV = "de7de7de-0000-4000-8000-000000000002"
+PIPELINE = "919e1111-0000-4000-8000-000000000003"
+PROD_OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+PROD_EU = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
+API = "api-version=2025-09-01"
+
+
+class World:
+    def __init__(self, tmp: Path) -> None:
+        self.sim = Simulator(sample.build())
+        self.events: list[dict[str, Any]] = []
+        self.sim.writes.subscribe(self.events.append)
+        self.store = SqliteStore(tmp / "state.db")
+        conn = ArmConnection(BASE_URL, StaticTokenCredential(f"sim:{DG}"), session=in_process_session(self.sim), polling_interval=0)
+        writer = ArmWriter(RawArm(conn), BASE_URL, poll_interval_s=0)
+        self.responder = Responder(
+            policy=Policy(),
+            store=self.store,
+            reader=writer.read,
+            writer=writer,
+            remediations=remediations.registry(),
+            subscriptions=sample.SUBSCRIPTIONS,
+            identity_ids=(DG,),
+            clock=lambda: datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
+        )
+
+    def change(self, who: str, resource_id: str, body: dict[str, Any], method: str = "PATCH") -> None:
+        answer = self.sim.handle(
+            method,
+            resource_id,
+            API,
+            {"Authorization": f"Bearer sim:{who}", "Host": "management.simulator.local"},
+            json.dumps(body).encode(),
+        )
+        assert answer.status < 300, answer.body
+        self.settle()
+
+    def settle(self) -> None:
+        """Complete outstanding LROs, as ARM would by itself."""
+        for op in list(self.sim.writes._operations):
+            self.sim.writes.operation_status(op)
+
+    def deliver(self) -> list[tuple[str, str | None, str]]:
+        """Hands every pending event to the responder, as Event Grid would; returns (outcome, rule, reason)."""
+        out = []
+        while self.events:
+            raw = self.events.pop(0)
+            for r in self.responder.handle(parse_event(raw)):
+                if r.outcome is not Outcome.COMPLIANT:
+                    out.append((r.outcome.value, r.rule, r.reason))
+            self.settle()
+        return out
+
+    def resource(self, rid: str) -> dict[str, Any]:
+        found = self.sim.estate.get(rid)
+        assert found is not None
+        return found
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def baseline_prod(world: World) -> None:
+    """A harmless write on the compliant account: the responder sees it pass and records baselines."""
+    world.change(DEV, PROD_OAI, {"tags": {"owner": "ai-platform"}})
+    outcomes = world.deliver()
+    assert all(o[0] != "reverted" for o in outcomes)
+    assert world.store.baseline(PROD_OAI, "cognitiveservices_account_public_network_access_disabled") is not None
+
+
+def test_public_access_re_enabled_is_reverted_with_an_audit_record(world: World) -> None:
+    baseline_prod(world)
+    world.change(DEV, PROD_OAI, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}})
+    outcomes = world.deliver()
+    reverted = [o for o in outcomes if o[0] == "reverted"]
+    assert [o[1] for o in reverted] == ["cognitiveservices_account_public_network_access_disabled"]
+    assert world.resource(PROD_OAI)["properties"]["publicNetworkAccess"] == "Disabled"
+    # DriftGuard's own write came back as an event and was recognised.
+    assert ("own_write", None, "DriftGuard's own change") in outcomes
+    [entry] = [e for e in world.store.audit_log(resource_id=PROD_OAI) if e.action == "reverted"]
+    assert entry.before == {
+        "properties.networkAcls": {"defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": [], "bypass": "AzureServices"}
+    } or entry.before == {"properties.publicNetworkAccess": "Enabled"}
+    assert entry.correlation_id
+
+
+def test_first_sight_opens_a_case_with_the_exact_plan(world: World) -> None:
+    world.change(DEV, PROD_EU, {"tags": {"touched": "yes"}})
+    outcomes = world.deliver()
+    cases = {c.rule: c for c in world.store.cases(status=CaseStatus.OPEN)}
+    assert "cognitiveservices_account_public_network_access_disabled" in cases
+    case = cases["cognitiveservices_account_public_network_access_disabled"]
+    assert case.plan_digest
+    assert case.plan is not None
+    assert case.plan["steps"][0]["method"] == "PATCH"
+    assert case.evidence["caller_object_id"] == DEV
+    assert world.resource(PROD_EU)["properties"]["publicNetworkAccess"] == "Enabled"  # nothing changed
+    assert any(o[0] == "case_opened" for o in outcomes)
+
+
+def test_duplicates_and_unchanged_state_cost_no_work(world: World) -> None:
+    world.change(DEV, PROD_OAI, {"tags": {"a": "1"}})
+    raw = world.events[0]
+    world.deliver()
+    assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [Outcome.DUPLICATE]
+    again = dict(raw, id="another-delivery-of-the-same-state")
+    assert [r.outcome for r in world.responder.handle(parse_event(again))] == [Outcome.UNCHANGED]
+
+
+def test_local_auth_re_enabled_is_reverted_and_keys_rotated(world: World) -> None:
+    baseline_prod(world)
+    before = dict(world.sim.writes.keys(PROD_OAI))
+    world.change(DEV, PROD_OAI, {"properties": {"disableLocalAuth": False}})
+    outcomes = world.deliver()
+    assert ("reverted", "cognitiveservices_account_local_auth_disabled") in [(o[0], o[1]) for o in outcomes]
+    assert world.resource(PROD_OAI)["properties"]["disableLocalAuth"] is True
+    after = world.sim.writes.keys(PROD_OAI)
+    assert after["key1"] != before["key1"]
+    assert after["key2"] != before["key2"]
+    actions = [e.action for e in world.store.audit_log(resource_id=PROD_OAI)]
+    assert "keys_regenerated" in actions
+
+
+def test_key_listing_by_a_developer_rotates_keys_when_local_auth_is_off(world: World) -> None:
+    before = dict(world.sim.writes.keys(PROD_OAI))
+    answer = world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert answer.status == 200
+    outcomes = world.deliver()
+    assert ("reverted", "cognitiveservices_account_keys_not_exposed") in [(o[0], o[1]) for o in outcomes]
+    assert world.sim.writes.keys(PROD_OAI)["key1"] != before["key1"]
+
+
+def test_a_pipeline_that_keeps_flipping_a_setting_is_stopped_and_named(world: World) -> None:
+    baseline_prod(world)
+    results = []
+    for _ in range(5):
+        world.change(PIPELINE, PROD_OAI, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}})
+        results += [o for o in world.deliver() if o[1] == "cognitiveservices_account_public_network_access_disabled"]
+    kinds = [o[0] for o in results]
+    assert kinds[:3] == ["reverted", "reverted", "reverted"]
+    assert "case_opened" in kinds[3:]
+    flap = next(o for o in results if o[0] == "case_opened")
+    assert PIPELINE in flap[2]
+
+
+def test_cheap_rejections(world: World) -> None:
+    def event(**data: Any) -> dict[str, Any]:
+        rid = data.pop("rid", PROD_OAI)
+        return {
+            "id": data.pop("id", "x-1"),
+            "eventType": data.pop("eventType", "Microsoft.Resources.ResourceWriteSuccess"),
+            "eventTime": "2026-11-29T10:00:00Z",
+            "subject": rid,
+            "data": {"resourceUri": rid, "operationName": "x/write", "status": "Succeeded", **data},
+        }
+
+    other_sub = PROD_OAI.replace(sample.PROD, "33333333-3333-4333-8333-333333333333")
+    web = f"/subscriptions/{sample.PROD}/resourceGroups/rg/providers/Microsoft.Web/sites/app"
+    cases = [
+        (event(rid=other_sub, id="a"), Outcome.OUT_OF_SCOPE),
+        (event(rid=web, id="b"), Outcome.IGNORED),
+        (event(id="c", eventType="Microsoft.Resources.ResourceWriteFailure"), Outcome.IGNORED),
+        (event(id="d", claims={"http://schemas.microsoft.com/identity/claims/objectidentifier": DG}), Outcome.OWN_WRITE),
+    ]
+    reads_before = len(world.sim.requests)
+    for raw, expected in cases:
+        assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [expected]
+    assert len(world.sim.requests) == reads_before  # rejected before any ARM call
