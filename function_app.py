@@ -2,7 +2,9 @@
 
 import azure.functions as func
 
+from functions.events import bp as events
 from functions.schedules import bp as schedules
 
 app = func.FunctionApp()
+app.register_functions(events)
 app.register_functions(schedules)

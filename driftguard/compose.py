@@ -10,15 +10,50 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from azure.core.credentials import TokenCredential
+
+import remediations
 from driftguard import rules
-from driftguard.azure.connection import ArmConnection, StaticTokenCredential, live_connection
+from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential, live_connection
 from driftguard.azure.inventory import LiveInventory
 from driftguard.azure.resource_graph import Scope
+from driftguard.azure.writes import ArmWriter
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
+from driftguard.policy import ConfigError, Policy, Settings
+from driftguard.respond import Responder
 from driftguard.snapshot import iter_resources
+from driftguard.store.base import StateStore
+from driftguard.store.sqlite import SqliteStore
+from driftguard.store.table import TableStore
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_STATE_DB = "driftguard-state.db"
+
+
+def state_store(settings: Settings, credential: TokenCredential | None = None) -> StateStore:
+    """Table Storage with the app's managed identity when an endpoint is set, else a SQLite file."""
+    if settings.table_endpoint:
+        if credential is None:
+            raise ConfigError("DRIFTGUARD_TABLE_ENDPOINT needs a credential (the managed identity)")
+        return TableStore.from_endpoint(settings.table_endpoint, credential)
+    return SqliteStore(settings.state_db or Path(DEFAULT_STATE_DB))
+
+
+def live_responder(settings: Settings, policy: Policy) -> Responder:
+    """The production event path: live ARM with DefaultAzureCredential, the configured store."""
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    writer = ArmWriter(RawArm(connection), settings.arm_endpoint)
+    return Responder(
+        policy=policy,
+        store=state_store(settings, connection.credential),
+        reader=writer.read,
+        writer=writer,
+        remediations=remediations.registry(),
+        subscriptions=settings.subscriptions,
+        identity_ids=settings.identity_ids,
+        dry_run=settings.dry_run,
+    )
 
 
 @contextmanager

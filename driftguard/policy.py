@@ -239,6 +239,9 @@ class Settings(_Strict):
     identity_ids: tuple[str, ...] = ()
     # Decide and record everything, change nothing.
     dry_run: bool = False
+    # The state store: Table Storage by endpoint (managed identity; production), else a SQLite file.
+    table_endpoint: str | None = None
+    state_db: Path | None = None
     deep_sweep_schedule: str = "0 30 2 * * *"
 
     @field_validator("subscriptions", "identity_ids")
@@ -250,6 +253,13 @@ class Settings(_Strict):
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
         return None if value is None else parse_guid(value)
+
+    @field_validator("table_endpoint")
+    @classmethod
+    def _table_https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
 
     @field_validator("arm_endpoint")
     @classmethod

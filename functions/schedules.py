@@ -10,13 +10,11 @@ import azure.functions as func
 from driftguard import compose
 from driftguard.azure.resource_graph import Scope
 from driftguard.pipeline import Evaluator, ScanSummary
-from driftguard.policy import Settings, load_policy, load_settings
+from driftguard.policy import Settings, load_policy
+from functions.runtime import SETTINGS
 
 log = logging.getLogger("driftguard.sweep")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-# Validated at start-up: a bad or unknown setting stops the host with a message naming it.
-SETTINGS: Settings = load_settings()
 
 
 def sweep(settings: Settings, *, deep: bool) -> ScanSummary:

@@ -1,18 +1,43 @@
-"""The Functions entry point indexes the bindings the host will see."""
+"""The Functions entry point: the bindings the host indexes, and the Event Grid trigger called with
+real `azure.functions` types against the simulator."""
+
+from __future__ import annotations
 
 import importlib
+import logging
 import sys
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+import azure.functions as func
 import pytest
 
+MODULES = ("function_app", "functions", "functions.events", "functions.schedules", "functions.runtime")
+SUB = "11111111-1111-4111-8111-111111111111"
 
-def test_app_registers_timer_functions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DRIFTGUARD_SUBSCRIPTIONS", "11111111-1111-4111-8111-111111111111")
-    for name in ("function_app", "functions.schedules"):
+
+def fresh_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    for key, value in {"DRIFTGUARD_SUBSCRIPTIONS": SUB, **env}.items():
+        monkeypatch.setenv(key, value)
+    for name in MODULES:
         sys.modules.pop(name, None)
-    app = importlib.import_module("function_app").app
+    return importlib.import_module("function_app")
+
+
+@pytest.fixture(autouse=True)
+def _forget_modules() -> Any:
+    yield
+    for name in MODULES:
+        sys.modules.pop(name, None)
+
+
+def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = fresh_app(monkeypatch).app
     functions = {f.get_function_name(): f for f in app.get_functions()}
-    assert set(functions) == {"posture_sweep", "deep_posture_sweep"}
+    assert set(functions) == {"on_resource_event", "posture_sweep", "deep_posture_sweep"}
+    assert functions["on_resource_event"].get_bindings()[0].type == "eventGridTrigger"
     binding = functions["posture_sweep"].get_bindings()[0]
     assert binding.type == "timerTrigger"
     assert binding.schedule == "%DRIFTGUARD_SWEEP_SCHEDULE%"
@@ -21,9 +46,71 @@ def test_app_registers_timer_functions(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_setting_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     from driftguard.policy import ConfigError
 
-    monkeypatch.setenv("DRIFTGUARD_SWEEP_SCHEDULE", "every 5 minutes")
-    for name in ("function_app", "functions.schedules"):
-        sys.modules.pop(name, None)
     with pytest.raises(ConfigError, match="DRIFTGUARD_SWEEP_SCHEDULE"):
-        importlib.import_module("function_app")
-    sys.modules.pop("functions.schedules", None)
+        fresh_app(monkeypatch, DRIFTGUARD_SWEEP_SCHEDULE="every 5 minutes")
+
+
+def test_trigger_reverts_drift_from_a_simulator_event(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fresh_app(monkeypatch)
+    events_module = sys.modules["functions.events"]
+    runtime = sys.modules["functions.runtime"]
+    from tests.test_respond import PROD_OAI, World
+
+    world = World(tmp_path)
+    runtime.install(world.responder)
+    function = next(f for f in sys.modules["function_app"].app.get_functions() if f.get_function_name() == "on_resource_event")
+    handler = function.get_user_function()
+
+    def deliver() -> None:
+        while world.events:
+            raw = world.events.pop(0)
+            handler(
+                func.EventGridEvent(
+                    id=raw["id"],
+                    data=raw["data"],
+                    topic=raw["topic"],
+                    subject=raw["subject"],
+                    event_type=raw["eventType"],
+                    event_time=datetime.fromisoformat(raw["eventTime"]),
+                    data_version=raw["dataVersion"],
+                )
+            )
+            world.settle()
+
+    world.change("de7de7de-0000-4000-8000-000000000002", PROD_OAI, {"tags": {"owner": "x"}})
+    deliver()
+    world.change(
+        "de7de7de-0000-4000-8000-000000000002",
+        PROD_OAI,
+        {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}},
+    )
+    with caplog.at_level(logging.INFO, logger="driftguard.events"):
+        deliver()
+    assert world.resource(PROD_OAI)["properties"]["publicNetworkAccess"] == "Disabled"
+    assert any("reverted" in r.getMessage() for r in caplog.records)
+    assert any(e.action == "reverted" for e in world.store.audit_log(resource_id=PROD_OAI))
+    assert events_module is sys.modules["functions.events"]
+
+
+def test_hostile_event_is_acknowledged_with_its_reason(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    fresh_app(monkeypatch)
+    handler = next(
+        f for f in sys.modules["function_app"].app.get_functions() if f.get_function_name() == "on_resource_event"
+    ).get_user_function()
+    bad = func.EventGridEvent(
+        id="evil-1",
+        data={
+            "resourceUri": f"/subscriptions/{SUB}/resourceGroups/../providers/Microsoft.Storage/storageAccounts/x",
+            "status": "Succeeded",
+        },
+        topic="t",
+        subject=f"/subscriptions/{SUB}/resourceGroups/../providers/Microsoft.Storage/storageAccounts/x",
+        event_type="Microsoft.Resources.ResourceWriteSuccess",
+        event_time=None,
+        data_version="2",
+    )
+    with caplog.at_level(logging.WARNING, logger="driftguard.events"):
+        handler(bad)  # returns: acknowledged, not redelivered
+    assert any("evil-1" in r.getMessage() and "'..' segment" in r.getMessage() for r in caplog.records)
