@@ -20,7 +20,7 @@ $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
 
 demo: $(STAMP)
-	$(BIN)/driftguard scan --simulated --policy examples/policy.json
+	$(BIN)/driftguard demo --policy examples/policy.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)",
     )
 
+    demo = sub.add_parser(
+        "demo", help="the story in a terminal: sweep, drift by a developer, DriftGuard's answers (simulated, nothing to configure)"
+    )
+    demo.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
+    demo.add_argument(
+        "--report", type=Path, default=Path("driftguard-demo-report.html"), metavar="FILE", help="where to write the HTML report"
+    )
+
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -97,6 +105,10 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args.format, out)
+        if args.command == "demo":
+            from driftguard import demo
+
+            return demo.run(_policy(args.policy), out=out, report=args.report)
         return _scan(args, stdin or sys.stdin, out, err)
     except (ConfigError, SnapshotError, InventoryError, UsageError) as e:
         err.write(f"driftguard: error: {e}\n")

@@ -93,3 +93,67 @@ def snapshot_inventory(path: str, stdin: IO[str]) -> Iterator[ListInventory]:
         return
     with Path(path).open(encoding="utf-8") as stream:
         yield ListInventory(iter_resources(stream, name=path), source=Source.SNAPSHOT)
+
+
+class SimulatedWorld:
+    """The demo's world: the sample estate in the in-process simulator, a SQLite store, and the
+    responder wired exactly as in production but for the transport and the credential. Changes made
+    by other principals (`act_as`) produce Event Grid events, queued for `deliver`."""
+
+    DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
+
+    def __init__(self, state_dir: Path, policy: Policy) -> None:
+        from simulator import Simulator, sample
+
+        self.sample = sample
+        self.sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+        self.pending: list[dict[str, object]] = []
+        self.sim.writes.subscribe(self.pending.append)
+        self.store = SqliteStore(state_dir / "state.db")
+        connection = self._connection(f"sim:{self.DRIFTGUARD}")
+        self.writer = ArmWriter(RawArm(connection), self._base_url(), poll_interval_s=0)
+        self.responder = Responder(
+            policy=policy,
+            store=self.store,
+            reader=self.writer.read,
+            writer=self.writer,
+            remediations=remediations.registry(),
+            subscriptions=sample.SUBSCRIPTIONS,
+            identity_ids=(self.DRIFTGUARD,),
+        )
+
+    @staticmethod
+    def _base_url() -> str:
+        from simulator.transport import BASE_URL
+
+        return BASE_URL
+
+    def _connection(self, token: str) -> ArmConnection:
+        from simulator.transport import in_process_session
+
+        return ArmConnection(self._base_url(), StaticTokenCredential(token), session=in_process_session(self.sim), polling_interval=0)
+
+    def inventory(self) -> LiveInventory:
+        return LiveInventory(
+            self._connection(f"sim:{self.DRIFTGUARD}"),
+            Scope(subscriptions=self.sample.SUBSCRIPTIONS),
+            rule_types=rules.rule_types(),
+            deep=True,
+            source=Source.SIMULATED,
+        )
+
+    def act_as(self, principal: str, method: str, resource_id: str, body: object | None, api_version: str = "2025-09-01") -> int:
+        """Another principal changes Azure (through ARM, like a portal or a pipeline would)."""
+        raw = RawArm(self._connection(f"sim:{principal}"))
+        status = raw.send(method, resource_id, api_version=api_version, body=body).status_code
+        self.settle()
+        return status
+
+    def settle(self) -> None:
+        """Let running operations finish, as ARM does by itself."""
+        for operation in list(self.sim.writes._operations):
+            self.sim.writes.operation_status(operation)
+
+    def take_events(self) -> list[dict[str, object]]:
+        events, self.pending[:] = list(self.pending), []
+        return events

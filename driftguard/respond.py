@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,8 @@ from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
-from driftguard.events import ChangeEvent, Kind, Operation
+from driftguard.events import ChangeEvent, Kind, Operation, Schema
+from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.model import Finding, Plan, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
@@ -147,7 +148,7 @@ class Responder:
         if not self.store.first_sight_of_event(event.event_id, now=now):
             return [result(Outcome.DUPLICATE, "event already handled")]
         callers = tuple(c for c in (event.caller_object_id, event.caller_app_id) if c)
-        if self.identity & set(callers) and event.kind is not Kind.KEY_ACCESS:
+        if self.identity & set(callers):
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
         if event.operation is Operation.DELETE:
             return [result(Outcome.RESOLVED, f"resource deleted: {n} finding(s) closed") for n in [self._close_all(rid, now)]]
@@ -158,6 +159,32 @@ class Responder:
         if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state_hash(resource), now=now):
             return [result(Outcome.UNCHANGED, "state already judged")]
         return self._judge(event, resource, callers, now)
+
+    def sweep(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
+        """The sweep takes the same path as events: each resource enters as a change carrying its own
+        state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
+        events missed is decided like any drift."""
+        results: list[Result] = []
+        for resource in resources:
+            try:
+                rid = parse_resource_id(resource.get("id"))
+            except InvalidResourceId as e:
+                results.append(Result("sweep", str(resource.get("id")), Outcome.IGNORED, str(e)))
+                continue
+            event = ChangeEvent(
+                event_id=f"sweep-{uuid.uuid4().hex}",
+                event_type="DriftGuard.Sweep",
+                schema=Schema.EVENT_GRID,
+                resource=rid,
+                operation=Operation.WRITE,
+                operation_name="",
+                succeeded=True,
+                kind=Kind.RESOURCE_CHANGE,
+                time=self.clock(),
+                snapshot={**resource, "type": str(resource.get("type") or rid.full_type)},
+            )
+            results.extend(self.handle(event))
+        return results
 
     # --- evaluate ----------------------------------------------------------------------------------
     def _judge(self, event: ChangeEvent, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime) -> list[Result]:

@@ -192,3 +192,12 @@ def test_cheap_rejections(world: World) -> None:
     for raw, expected in cases:
         assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [expected]
     assert len(world.sim.requests) == reads_before  # rejected before any ARM call
+
+
+def test_driftguards_own_key_rotation_is_not_taken_for_key_exposure(world: World) -> None:
+    world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    outcomes = world.deliver()
+    key_results = [o for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"]
+    assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
+    assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
+    assert not list(world.store.cases())

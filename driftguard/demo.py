@@ -1,0 +1,137 @@
+"""`driftguard demo`: the story in a terminal, nothing to configure.
+
+The sweep finds the drifted resources; then a developer re-enables public network access on an OpenAI
+account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert,
+key rotation, restore); a pipeline keeps flipping a setting until flap protection stops and names it.
+It ends with a summary table and writes the HTML report.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+
+from driftguard import compose
+from driftguard.events import parse_event
+from driftguard.pipeline import Evaluator
+from driftguard.policy import Policy
+from driftguard.report import html
+from driftguard.respond import Outcome, Result
+from driftguard.store.base import CaseStatus
+
+DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
+PIPELINE = "919e1111-0000-4000-8000-000000000003"
+STYLE = {Outcome.REVERTED: "bold green", Outcome.CASE_OPENED: "bold yellow", Outcome.RECORDED: "cyan", Outcome.OWN_WRITE: "dim"}
+
+
+def run(policy: Policy, *, out: IO[str], report: Path) -> int:
+    console = Console(file=out, highlight=False, width=120)
+    totals: Counter[str] = Counter()
+    with tempfile.TemporaryDirectory(prefix="driftguard-demo-") as tmp:
+        world = compose.SimulatedWorld(Path(tmp), policy)
+        prod = world.sample.PROD
+        oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+
+        console.rule("[bold]1. The sweep[/]: Resource Graph inventory through the same decide/act path")
+        inventory = world.inventory()
+        started = time.perf_counter()
+        results = world.responder.sweep(inventory.resources())
+        inventory.close()
+        swept = Counter(r.outcome.value for r in results)
+        totals.update(swept)
+        console.print(
+            f"{len(results)} rule verdicts in {time.perf_counter() - started:.2f} s: "
+            f"{swept['compliant']} compliant (baselines recorded), {swept['reverted']} fixed automatically, "
+            f"{swept['case_opened']} cases opened (first sight or approval), {swept['recorded']} recorded"
+        )
+        world.take_events()  # DriftGuard's own sweep fixes come back as events: shown below, not here
+        _ack(world, totals)
+
+        def step(title: str, action: Callable[[], object]) -> None:
+            console.rule(f"[bold]{title}[/]")
+            action()
+            for result, ms in _deliver(world, totals):
+                if result.outcome in (Outcome.COMPLIANT, Outcome.UNCHANGED, Outcome.OWN_WRITE):
+                    continue
+                style = STYLE.get(result.outcome, "")
+                console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.rule or '':<58} {ms:6.1f} ms  {result.reason[:90]}")
+
+        step(
+            "2. A developer re-enables public network access on oai-contoso-prod",
+            lambda: world.act_as(
+                DEVELOPER, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+            ),
+        )
+        step("3. The developer lists the account's keys", lambda: world.act_as(DEVELOPER, "POST", f"{oai}/listKeys", None))
+        strict = f"{oai}/raiPolicies/strict-prod"
+
+        def weaken_filter() -> None:
+            current = world.sim.estate.get(strict) or {}
+            filters = [
+                dict(f, enabled=False, blocking=False) if f.get("name") == "Jailbreak" else f
+                for f in current.get("properties", {}).get("contentFilters", [])
+            ]
+            world.act_as(DEVELOPER, "PUT", strict, {"properties": {**current.get("properties", {}), "contentFilters": filters}})
+
+        step("4. The developer turns off the jailbreak filter (Prompt Shields)", weaken_filter)
+
+        def flip() -> None:
+            for _ in range(5):
+                world.act_as(
+                    PIPELINE, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+                )
+                for result, _ms in _deliver(world, totals):
+                    if result.outcome in (Outcome.REVERTED, Outcome.CASE_OPENED) and result.rule and "public_network" in result.rule:
+                        style = STYLE.get(result.outcome, "")
+                        console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.reason[:110]}")
+
+        step("5. A deployment pipeline keeps setting public access back", flip)
+
+        console.rule("[bold]Summary[/]")
+        table = Table(show_header=True)
+        table.add_column("outcome")
+        table.add_column("count", justify="right")
+        for outcome, count in sorted(totals.items()):
+            table.add_row(outcome, str(count))
+        console.print(table)
+        cases = list(world.store.cases(status=CaseStatus.OPEN))
+        console.print(f"{len(cases)} open case(s) waiting for a security approver, for example:")
+        for case in cases[:5]:
+            console.print(f"  - {case.rule} on {case.resource_id.rsplit('/', 1)[-1]}: {case.reason[:90]}")
+        audit = list(world.store.audit_log())
+        console.print(f"{len(audit)} audit records (who, what, before, after, correlation id).")
+
+        inventory = world.inventory()
+        findings, summary = Evaluator(policy, now=datetime.now(UTC)).run(inventory)
+        report.write_text(html.render(list(findings), summary.to_json(), generated=datetime.now(UTC)))
+        inventory.close()
+        console.print(f"HTML report of the estate as it is now: {report}")
+    return 0
+
+
+def _ack(world: compose.SimulatedWorld, totals: Counter[str]) -> None:
+    for _ in _deliver(world, totals):
+        pass
+
+
+def _deliver(world: compose.SimulatedWorld, totals: Counter[str]) -> list[tuple[Result, float]]:
+    """Hand every queued event to the responder, as Event Grid would, timing each."""
+    out: list[tuple[Result, float]] = []
+    while events := world.take_events():
+        for raw in events:
+            started = time.perf_counter()
+            results = world.responder.handle(parse_event(raw))
+            ms = (time.perf_counter() - started) * 1000
+            world.settle()
+            for r in results:
+                totals[r.outcome.value] += 1
+                out.append((r, ms))
+    return out

@@ -1,0 +1,30 @@
+"""`driftguard demo` tells the whole story against the simulator, with nothing configured."""
+
+import io
+from pathlib import Path
+
+from driftguard.cli import main
+from driftguard.demo import PIPELINE
+
+
+def test_demo_story(tmp_path: Path) -> None:
+    out = io.StringIO()
+    report = tmp_path / "report.html"
+    policy = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
+    code = main(["demo", "--policy", str(policy), "--report", str(report)], stdout=out, stderr=io.StringIO())
+    text = out.getvalue()
+    assert code == 0, text
+    sections = text.split("─ ")
+    assert "compliant (baselines recorded)" in text
+    # 2: public access re-enabled by the developer is reverted
+    assert "reverted cognitiveservices_account_public_network_access_disabled" in " ".join(text.split())
+    # 3: the developer's key listing leads to one rotation
+    assert " ".join(text.split()).count("reverted cognitiveservices_account_keys_not_exposed") == 1
+    # 4: the weakened content filter is restored
+    assert "restore the last-known-good RAI policy" in text
+    # 5: the pipeline is stopped and named
+    assert "flapping" in text
+    assert PIPELINE in " ".join(text.split()).replace(" ", "")
+    assert "open case(s) waiting for a security approver" in text
+    assert report.read_text().startswith("<!doctype html>")
+    assert len(sections) > 5
