@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", type=Path, default=Path("driftguard-demo-report.html"), metavar="FILE", help="where to write the HTML report"
     )
 
+    replay = sub.add_parser("events", help="replay Event Grid JSON (one event or an array, either schema) through the event path")
+    replay.add_argument("file", metavar="FILE", help="JSON file of events; - for standard input")
+    replay.add_argument("--live", action="store_true", help="read and judge against live Azure (default: the simulator)")
+    replay.add_argument("--apply", action="store_true", help="with --live: really apply fixes (without it, a dry run)")
+    replay.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
+    replay.add_argument("--format", choices=["table", "json"], default="table")
+
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -105,6 +112,8 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args.format, out)
+        if args.command == "events":
+            return _events(args, stdin or sys.stdin, out)
         if args.command == "demo":
             from driftguard import demo
 
@@ -153,6 +162,63 @@ def _rules(fmt: str, out: IO[str]) -> int:
         t.add_column(col, overflow="fold")
     for m in metas:
         t.add_row(m.id, m.severity.label, m.default_mode.value, m.remediation or "-", m.seed_section)
+    Console(file=out, width=160).print(t)
+    return EXIT_CLEAN
+
+
+def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
+    import tempfile
+
+    from driftguard.events import EventRejected, iter_events, parse_event
+    from driftguard.respond import Result
+
+    if args.apply and not args.live:
+        raise UsageError("--apply only means something with --live (the simulator is changed anyway)")
+    try:
+        text = stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        payload = json.loads(text)
+    except ValueError as e:
+        raise UsageError(f"{args.file}: not valid JSON: {e}") from None
+    try:
+        raw_events = list(iter_events(payload))
+    except EventRejected as e:
+        raise UsageError(f"{args.file}: {e.reason}") from None
+    settings = load_settings()
+    policy = _policy(args.policy or settings.policy_file)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="driftguard-events-") as tmp:
+        if args.live:
+            responder = compose.live_responder(settings.model_copy(update={"dry_run": not args.apply or settings.dry_run}), policy)
+        else:
+            responder = compose.SimulatedWorld(Path(tmp), policy).responder
+        for raw in raw_events:
+            try:
+                change = parse_event(raw)
+            except EventRejected as e:
+                rows.append({"event_id": e.event_id, "resource_id": None, "outcome": "rejected", "reason": e.reason, "rule": None})
+                continue
+            results: list[Result] = responder.handle(change)
+            rows.extend(r.to_json() for r in results if r.outcome.value != "compliant")
+            if all(r.outcome.value == "compliant" for r in results):
+                rows.append(
+                    {
+                        "event_id": change.event_id,
+                        "resource_id": change.resource_id,
+                        "outcome": "compliant",
+                        "reason": "every rule passes",
+                        "rule": None,
+                    }
+                )
+    if args.format == "json":
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_CLEAN
+    from rich.table import Table
+
+    t = Table(title=f"{len(raw_events)} event(s)", expand=True)
+    for col in ("event", "outcome", "rule", "reason"):
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(str(row["event_id"] or "-"), row["outcome"], row["rule"] or "", row["reason"])
     Console(file=out, width=160).print(t)
     return EXIT_CLEAN
 

@@ -1,0 +1,65 @@
+"""`driftguard events FILE`: replays events through the same path and reports each one's outcome."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from driftguard.cli import main
+from simulator import sample
+from tests.conftest import corpus_path
+
+OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
+
+
+def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(list(args), stdin=io.StringIO(stdin), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+def event(event_id: str, rid: str = OAI, **data: Any) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "eventType": "Microsoft.Resources.ResourceWriteSuccess",
+        "eventTime": "2026-11-29T10:00:00Z",
+        "subject": rid,
+        "data": {"resourceUri": rid, "operationName": "Microsoft.CognitiveServices/accounts/write", "status": "Succeeded", **data},
+    }
+
+
+def test_replay_reports_each_outcome_against_the_simulator(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text(
+        json.dumps(
+            [
+                event("e1"),
+                event("e1"),
+                {"id": "bad", "eventType": "Microsoft.Resources.ResourceWriteSuccess", "data": {"resourceUri": "/nope"}},
+            ]
+        )
+    )
+    code, out, _ = run("events", str(path), "--format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    outcomes = [r["outcome"] for r in rows]
+    assert "case_opened" in outcomes  # first sight of the drifted account
+    assert "duplicate" in outcomes
+    assert "rejected" in outcomes
+    assert any("starts with neither" in r["reason"] for r in rows if r["outcome"] == "rejected")
+
+
+def test_corpus_events_replay_cleanly() -> None:
+    text = corpus_path("events", "eventgrid-schema", "resource_write_success.json").read_text()
+    code, out, _ = run("events", "-", "--format", "json", stdin=text)
+    assert code == 0
+    assert json.loads(out)[0]["outcome"] == "rejected"  # {placeholder} ids are not ARM ids
+
+
+def test_unreadable_file_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    assert run("events", str(bad))[0] == 2
+    assert run("events", str(tmp_path / "missing.json"))[0] == 2
+    assert run("events", str(bad), "--apply")[0] == 2
