@@ -88,6 +88,96 @@ def bench_snapshot(count: int) -> dict[str, Any]:
     }
 
 
+def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any]:
+    """An Event Grid batch of `count` events over an estate of `resources`: real drift and harmless
+    changes by developers, delivered at least once (duplicates share their event id) and out of order,
+    handled by the in-process responder as the trigger would."""
+    import random
+    import statistics
+
+    import remediations
+    from driftguard.azure.connection import RawArm
+    from driftguard.azure.writes import ArmWriter
+    from driftguard.events import parse_event
+    from driftguard.respond import Responder
+    from driftguard.store.sqlite import SqliteStore
+    from simulator import Simulator, generate
+    from simulator.transport import BASE_URL, in_process_session
+
+    rng = random.Random(seed)
+    sim = Simulator(generate.estate(resources))
+    subs = _subscriptions()
+    with tempfile.TemporaryDirectory(prefix="driftguard-bench-") as tmp:
+        connection = ArmConnection(
+            BASE_URL, StaticTokenCredential("sim:d9d9d9d9-0000-4000-8000-000000000001"), session=in_process_session(sim), polling_interval=0
+        )
+        writer = ArmWriter(RawArm(connection), BASE_URL, poll_interval_s=0)
+        responder = Responder(
+            policy=Policy(),
+            store=SqliteStore(Path(tmp) / "state.db"),
+            reader=writer.read,
+            writer=writer,
+            remediations=remediations.registry(),
+            subscriptions=subs,
+            identity_ids=("d9d9d9d9-0000-4000-8000-000000000001",),
+        )
+        inventory = LiveInventory(connection, Scope(subscriptions=subs), rule_types=rules.rule_types(), deep=False)
+        responder.sweep(inventory.resources())  # baselines first, as the timer would have
+        inventory.close()
+
+        produced: list[dict[str, Any]] = []
+        sim.writes.subscribe(produced.append)
+        developer = RawArm(
+            ArmConnection(
+                BASE_URL,
+                StaticTokenCredential("sim:de7de7de-0000-4000-8000-000000000002"),
+                session=in_process_session(sim),
+                polling_interval=0,
+            )
+        )
+        targets = [
+            r for r in sim.estate.raw_items() if r["type"] in ("Microsoft.CognitiveServices/accounts", "Microsoft.Storage/storageAccounts")
+        ]
+        drifted = rng.sample(targets, min(150, len(targets)))
+        for r in drifted:
+            body = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+            developer.send("PATCH", r["id"], api_version="2025-09-01", body=body)
+        for r in rng.sample(targets, min(150, len(targets))):
+            developer.send("PATCH", r["id"], api_version="2025-09-01", body={"tags": {"touched": str(rng.random())}})
+        for op in list(sim.writes._operations):
+            sim.writes.operation_status(op)
+        distinct = list(produced)
+        batch = [rng.choice(distinct) for _ in range(count - len(distinct))] + distinct  # at least once, duplicates keep their id
+        rng.shuffle(batch)
+        produced.clear()
+        sim.writes.sinks.clear()  # DriftGuard's own fixes are not part of the measured batch
+        sim.reset_log()
+
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for raw in batch:
+            t0 = time.perf_counter()
+            responder.handle(parse_event(raw))
+            latencies.append((time.perf_counter() - t0) * 1000)
+            for op in list(sim.writes._operations):
+                sim.writes.operation_status(op)
+        wall = time.perf_counter() - started
+    reads = sum(1 for r in sim.requests if r.method == "GET" and "/operationresults/" not in r.path.lower())
+    writes = sum(1 for r in sim.requests if r.method in ("PUT", "PATCH", "POST", "DELETE"))
+    latencies.sort()
+    return {
+        "events": len(batch),
+        "distinct_events": len(distinct),
+        "real_drifts": len(drifted),
+        "wall_s": round(wall, 3),
+        "arm_reads": reads,
+        "arm_writes": writes,
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,8 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--resources", type=int, default=10000)
     scan.add_argument("--snapshot", action="store_true", help="scan a generated snapshot file instead of the HTTPS simulator")
     scan.add_argument("--deep", action="store_true", help="also read diagnostic and Defender for AI settings (one ARM call each)")
+    events = sub.add_parser("events")
+    events.add_argument("--events", type=int, default=5000)
+    events.add_argument("--resources", type=int, default=500)
     args = parser.parse_args(argv)
-    figures = bench_snapshot(args.resources) if args.snapshot else bench_live(args.resources, deep=args.deep)
+    if args.command == "events":
+        figures = bench_events(args.events, args.resources)
+    else:
+        figures = bench_snapshot(args.resources) if args.snapshot else bench_live(args.resources, deep=args.deep)
     print(json.dumps(figures), flush=True)
     return 0
 

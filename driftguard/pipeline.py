@@ -120,10 +120,10 @@ class Evaluator:
         current_deployments: list[Mapping[str, Any]] = []  # deployments of the account being read
         rai: dict[str, dict[str, RaiFilterIndex]] = defaultdict(dict)
         interned: dict[RaiFilterIndex, RaiFilterIndex] = {}  # equal policies share one index object
-        linked_storage: set[str] = set()
+        linked: set[str] = set()
         saw_rai = False
         needs_related: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # kind -> [(id, type, name)]
-        context = self._context(rai, linked_storage, rai_loaded=False)
+        context = self._context(rai, linked, rai_loaded=False)
 
         for index, raw in enumerate(inventory.resources()):
             item = check_shape(raw, index)
@@ -149,7 +149,7 @@ class Evaluator:
                     for d in ready:
                         yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
             elif rtype in (ACCOUNT, WORKSPACE):
-                linked_storage.update(_linked_storage(rtype, item))
+                linked.update(linked_storage(rtype, item))
             elif rtype == DEPLOYMENT and not _rai_known(item, rai):
                 current_account = parent_id(str(item["id"])).lower()
                 current_deployments.append(item)
@@ -163,7 +163,7 @@ class Evaluator:
                 yield from found
 
         # Phase 2: every resource was seen, the joins are complete.
-        context = self._context(rai, linked_storage, rai_loaded=saw_rai or inventory.rai_policies_loaded, memo=context.memo)
+        context = self._context(rai, linked, rai_loaded=saw_rai or inventory.rai_policies_loaded, memo=context.memo)
         for d in current_deployments:
             yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
         for texts, rtype in ((waiting_deployments, DEPLOYMENT), (waiting_storage, STORAGE)):
@@ -277,7 +277,7 @@ def _rai_known(deployment: Mapping[str, Any], rai: Mapping[str, Mapping[str, Rai
     return name in content_filter.BUILT_IN or name in rai.get(parent_id(str(deployment["id"])).lower(), {})
 
 
-def _linked_storage(rtype: str, resource: Mapping[str, Any]) -> set[str]:
+def linked_storage(rtype: str, resource: Mapping[str, Any]) -> set[str]:
     """Storage accounts an AI resource keeps its data in: an ML workspace's storage (and a hub's extra
     storage), an AI account's user-owned storage. Each type is asked only for its own properties."""
     out: set[str] = set()

@@ -25,6 +25,7 @@ from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.model import Finding, Plan, ResourceSnapshot
+from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
@@ -38,6 +39,8 @@ CLAIM_TTL = timedelta(minutes=5)
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
 KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
+# A marker kept with the baselines: "an AI resource named this storage account as its data store".
+AI_DATA_LINK = "ai-data-link"
 LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
 
 
@@ -201,6 +204,10 @@ class Responder:
                 },
             )
         snapshot = ResourceSnapshot(resource, related)
+        rtype = snapshot.type.lower()
+        if rtype in (ACCOUNT, WORKSPACE):
+            for storage in linked_storage(rtype, resource):
+                self.store.save_baseline(Baseline(storage, AI_DATA_LINK, {"linked_by": rid}, now))
         context = self._context(snapshot)
         results: list[Result] = []
         for meta, evaluate in self.rules.values():
@@ -218,7 +225,10 @@ class Responder:
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", meta.id))
                 continue
             for finding in found:
-                results.append(self._act(event, finding, resource, callers, now))
+                result, after = self._act(event, finding, resource, callers, now)
+                results.append(result)
+                if after is not None:
+                    resource = after  # the next fix plans from the state this one left (its ETag too)
         return results
 
     def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
@@ -232,11 +242,8 @@ class Responder:
                 rai = {account.lower(): {name.lower(): content_filter.index_policy(policy)}} if policy else {}
                 loaded = True
         linked: frozenset[str] = frozenset()
-        if snapshot.type.lower() == "microsoft.storage/storageaccounts" and any(
-            self.store.baseline(snapshot.id, r)
-            for r in ("storage_account_public_network_access_disabled", "storage_account_shared_key_disabled")
-        ):
-            linked = frozenset({snapshot.id.lower()})  # judged as AI storage by an earlier sweep
+        if snapshot.type.lower() == STORAGE and self.store.baseline(snapshot.id, AI_DATA_LINK) is not None:
+            linked = frozenset({snapshot.id.lower()})  # an AI resource names it as its data store
         baselines = {}
         for meta, _ in self.rules.values():
             if meta.applies_to(snapshot.type) and (b := self.store.baseline(snapshot.id, meta.id)) is not None:
@@ -257,7 +264,10 @@ class Responder:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
 
     # --- decide and act --------------------------------------------------------------------------------
-    def _act(self, event: ChangeEvent, finding: Finding, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime) -> Result:
+    def _act(
+        self, event: ChangeEvent, finding: Finding, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime
+    ) -> tuple[Result, Mapping[str, Any] | None]:
+        """The result, and the resource as the fix left it (None when nothing was written)."""
         job = _Job(event, finding, resource, self.store.baseline(event.resource_id, finding.rule), now)
         circumstances = Circumstances(today=now.date(), has_baseline=job.baseline is not None, callers=callers, dry_run=self.dry_run)
         decision = decide(finding, self.policy, circumstances)
@@ -274,31 +284,37 @@ class Responder:
         if decision.action is Action.APPLY:
             return self._apply(job, record, decision)
         if decision.action is Action.OPEN_CASE:
-            return self._open_case(job, decision.reason)
-        status = (
-            FindingStatus.SUPPRESSED
-            if decision.reason.startswith(("exempted", "break-glass", "changed by a break-glass"))
-            else FindingStatus.OPEN
-        )
-        self._save(replace(record, status=status, last_seen=now))
+            return self._open_case(job, decision.reason), None
+        suppressed = decision.reason.startswith(("exempted", "break-glass", "changed by a break-glass"))
+        self._save(replace(record, status=FindingStatus.SUPPRESSED if suppressed else FindingStatus.OPEN, last_seen=now))
         self._audit(job, "recorded", detail=decision.reason)
-        return job.result(Outcome.RECORDED, decision.reason)
+        return job.result(Outcome.RECORDED, decision.reason), None
 
-    def _apply(self, job: _Job, record: FindingRecord, decision: Decision) -> Result:
+    def _apply(self, job: _Job, record: FindingRecord, decision: Decision) -> tuple[Result, Mapping[str, Any] | None]:
         owner = uuid.uuid4().hex
         if not self.store.claim(job.rid, job.finding.rule, owner, now=job.now, ttl=CLAIM_TTL):
-            return job.result(Outcome.RECORDED, "another handler is remediating it")
+            return job.result(Outcome.RECORDED, "another handler is remediating it"), None
         try:
             plan = self._plan(job)
             if plan is None:
-                return job.result(Outcome.COMPLIANT, "already fixed")
+                return job.result(Outcome.COMPLIANT, "already fixed"), None
             self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
             try:
-                applied = self.writer.apply(plan)
-            except PlanStale:
-                raise  # the resource changed meanwhile: Event Grid redelivers and the fresh read re-plans
+                try:
+                    applied = self.writer.apply(plan)
+                except PlanStale:
+                    # Someone wrote in between: re-read and re-plan once. A second 412 goes back to Event
+                    # Grid, whose redelivery starts from a fresh read.
+                    fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+                    if fresh is None:
+                        return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
+                    job = replace(job, resource=fresh)
+                    plan = self._plan(job)
+                    if plan is None:
+                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
+                    applied = self.writer.apply(plan)
             except WriteFailed as e:
-                return self._open_case(job, f"the fix was refused: {e}")
+                return self._open_case(job, f"the fix was refused: {e}"), None
             self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
             fixed_state = applied.read_back.get(job.rid)
             if fixed_state is not None:
@@ -309,9 +325,9 @@ class Responder:
             current = self.store.finding(job.finding.rule, job.rid)
             if current is not None:
                 self._save(replace(current, status=FindingStatus.RESOLVED, last_seen=job.now))
-            return job.result(Outcome.REVERTED, f"{decision.reason}; {plan.summary}")
+            return job.result(Outcome.REVERTED, f"{decision.reason}; {plan.summary}"), fixed_state
         except CannotPlan as e:
-            return self._open_case(job, str(e))
+            return self._open_case(job, str(e)), None
         finally:
             self.store.release(job.rid, job.finding.rule, owner)
 

@@ -201,3 +201,24 @@ def test_driftguards_own_key_rotation_is_not_taken_for_key_exposure(world: World
     assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
     assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
     assert not list(world.store.cases())
+
+
+def test_several_drifts_in_one_change_are_all_reverted(world: World) -> None:
+    """Each fix plans from the state (and ETag) the previous fix left: no 412 between them."""
+    storage = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.Storage/storageAccounts/stmlhubprod"
+    hub = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
+    world.change(DEV, hub, {"tags": {"owner": "ml"}})  # judging the hub learns that it keeps its data in the storage
+    world.change(DEV, storage, {"tags": {"owner": "ml"}})  # judged as AI storage now: baselines recorded
+    world.deliver()
+    assert world.store.baseline(storage, "storage_account_shared_key_disabled") is not None
+    world.change(
+        DEV,
+        storage,
+        {"properties": {"allowSharedKeyAccess": True, "publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}},
+    )
+    outcomes = world.deliver()
+    reverted = sorted(o[1] for o in outcomes if o[0] == "reverted")
+    assert reverted == ["storage_account_public_network_access_disabled", "storage_account_shared_key_disabled"]
+    after = world.resource(storage)["properties"]
+    assert after["allowSharedKeyAccess"] is False
+    assert after["publicNetworkAccess"] == "Disabled"

@@ -1,12 +1,15 @@
 """SQLite backend: the embedded default for the command line and the demo.
 
-Each operation opens its own connection (cheap for SQLite) so that threads and processes can share
-the file; read-modify-write operations run in `BEGIN IMMEDIATE` transactions, which SQLite serialises.
+Each thread keeps its own connection to the file (SQLite connections are not shared across threads;
+other processes open their own); read-modify-write operations run in `BEGIN IMMEDIATE` transactions,
+which SQLite serialises across threads and processes. WAL with `synchronous=NORMAL`: the database
+cannot be corrupted by a crash; a power loss may forget the last commits, which the next sweep redoes.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,22 +72,38 @@ def _json(value: Any) -> str:
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._local = threading.local()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+                db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as e:
+                raise StoreUnavailable(f"state store {self.path}: {e}") from e
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Closes this thread's connection (others close with their threads)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        except sqlite3.Error as e:
-            raise StoreUnavailable(f"state store {self.path}: {e}") from e
+        db = self._connection()
         try:
             yield db
         except sqlite3.OperationalError as e:  # locked past the timeout, disk errors: transient
-            raise StoreUnavailable(f"state store {self.path}: {e}") from e
-        finally:
+            self._local.db = None
             db.close()
+            raise StoreUnavailable(f"state store {self.path}: {e}") from e
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
