@@ -39,6 +39,9 @@ CLAIM_TTL = timedelta(minutes=5)
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
 KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
+# The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
+# flap windows, under this name.
+AUTO_CHANGES = "auto-changes"
 # A marker kept with the baselines: "an AI resource named this storage account as its data store".
 AI_DATA_LINK = "ai-data-link"
 LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
@@ -131,6 +134,8 @@ class Responder:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rules = dict(rules if rules is not None else rule_registry.registry())
         self.types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
+        # During a sweep: [automatic changes planned so far, resources in scope] for the sweep's limit.
+        self._sweep: list[int] | None = None
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
@@ -167,6 +172,15 @@ class Responder:
         """The sweep takes the same path as events: each resource enters as a change carrying its own
         state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
         events missed is decided like any drift."""
+        items = list(resources)
+        self._sweep = [0, len(items)]
+        try:
+            return self._sweep_items(items)
+        finally:
+            self._sweep = None
+            self.store.purge_marks(before=self.clock() - timedelta(days=2))
+
+    def _sweep_items(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
         results: list[Result] = []
         for resource in resources:
             try:
@@ -270,16 +284,30 @@ class Responder:
         """The result, and the resource as the fix left it (None when nothing was written)."""
         job = _Job(event, finding, resource, self.store.baseline(event.resource_id, finding.rule), now)
         circumstances = Circumstances(today=now.date(), has_baseline=job.baseline is not None, callers=callers, dry_run=self.dry_run)
+        if self._sweep is not None:
+            circumstances = replace(circumstances, sweep_planned=self._sweep[0], sweep_scope=self._sweep[1])
         decision = decide(finding, self.policy, circumstances)
         if decision.action is Action.APPLY:
-            # Record the attempt first, then look at the window it falls in: more than N reverts of the
-            # same setting in M minutes means someone keeps changing it back.
-            window = self.store.record_revert(
+            # Record the attempt first, then look at the windows it falls in: more than N reverts of the
+            # same setting in M minutes means someone keeps changing it back; more than the hourly
+            # budget of automatic changes in the subscription means something larger is going on.
+            flaps = self.store.record_revert(
                 job.rid, finding.rule, Revert(now, event.caller_object_id), window=timedelta(minutes=self.policy.limits.flap_window_minutes)
             )
+            subscription = f"/subscriptions/{event.resource.subscription}"
+            budget = self.store.record_revert(subscription, AUTO_CHANGES, Revert(now, job.rid), window=timedelta(hours=1))
             decision = decide(
-                finding, self.policy, replace(circumstances, recent_reverts=len(window.reverts) - 1, flap_callers=window.callers)
+                finding,
+                self.policy,
+                replace(
+                    circumstances,
+                    recent_reverts=len(flaps.reverts) - 1,
+                    flap_callers=flaps.callers,
+                    auto_changes_this_hour=len(budget.reverts) - 1,
+                ),
             )
+            if decision.action is Action.APPLY and self._sweep is not None:
+                self._sweep[0] += 1
         record = self._track(finding, job.rid, now)
         if decision.action is Action.APPLY:
             return self._apply(job, record, decision)

@@ -1,41 +1,43 @@
-"""Timer triggers: the estate sweep (Resource Graph only, frequent) and the deep sweep (also reads
-per-resource settings Resource Graph does not index, on a slower schedule)."""
+"""Timer triggers: the estate sweep (Resource Graph only, frequent) and the deep sweep (also the
+per-resource settings Resource Graph does not index, on a slower schedule). Both run the same
+decide/act path as events: they record baselines, fix what events missed, and open cases."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 import azure.functions as func
 
 from driftguard import compose
 from driftguard.azure.resource_graph import Scope
-from driftguard.pipeline import Evaluator, ScanSummary
-from driftguard.policy import Settings, load_policy
-from functions.runtime import SETTINGS
+from driftguard.policy import Settings
+from functions import runtime
 
 log = logging.getLogger("driftguard.sweep")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
-def sweep(settings: Settings, *, deep: bool) -> ScanSummary:
+def sweep(settings: Settings, *, deep: bool) -> Counter[str]:
     settings.require_scope()
-    policy = load_policy(settings.policy_file)
     scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
     with compose.live_inventory(
         scope, deep=deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
     ) as inventory:
-        findings, summary = Evaluator(policy).run(inventory)
-        for finding in findings:
-            log.warning("finding %s on %s: %s (mode %s)", finding.rule, finding.resource_id, finding.message, finding.mode.value)
-    log.info("sweep of %s done: %s", scope.describe(), summary.to_json())
-    return summary
+        results = runtime.responder().sweep(inventory.resources())
+    outcomes = Counter(r.outcome.value for r in results)
+    for r in results:
+        if r.outcome.value in ("reverted", "case_opened"):
+            log.warning("sweep: %s %s on %s: %s", r.outcome.value, r.rule, r.resource_id, r.reason)
+    log.info("sweep of %s (%s) done: %s", scope.describe(), "deep" if deep else "Resource Graph", dict(outcomes))
+    return outcomes
 
 
 @bp.timer_trigger(schedule="%DRIFTGUARD_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def posture_sweep(timer: func.TimerRequest) -> None:
-    sweep(SETTINGS, deep=False)
+    sweep(runtime.SETTINGS, deep=False)
 
 
 @bp.timer_trigger(schedule="%DRIFTGUARD_DEEP_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def deep_posture_sweep(timer: func.TimerRequest) -> None:
-    sweep(SETTINGS, deep=True)
+    sweep(runtime.SETTINGS, deep=True)

@@ -222,3 +222,57 @@ def test_several_drifts_in_one_change_are_all_reverted(world: World) -> None:
     after = world.resource(storage)["properties"]
     assert after["allowSharedKeyAccess"] is False
     assert after["publicNetworkAccess"] == "Disabled"
+
+
+def test_blast_radius_turns_the_next_automatic_fix_into_a_case(world: World) -> None:
+    from driftguard.policy import Limits
+
+    world.responder.policy = Policy(limits=Limits(max_auto_changes_per_subscription_per_hour=1))
+    search = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.Search/searchServices/srch-contoso-prod"
+    for rid in (PROD_OAI, search):
+        world.change(DEV, rid, {"tags": {"baseline": "1"}})
+    world.deliver()
+    world.change(DEV, PROD_OAI, {"properties": {"disableLocalAuth": False}})
+    world.change(DEV, search, {"properties": {"disableLocalAuth": False}})
+    outcomes = [
+        o for o in world.deliver() if o[1] in ("cognitiveservices_account_local_auth_disabled", "search_service_local_auth_disabled")
+    ]
+    assert [o[0] for o in outcomes] == ["reverted", "case_opened"]
+    assert "blast radius" in outcomes[1][2]
+
+
+def test_a_sweep_changes_at_most_its_share_of_the_scope(world: World) -> None:
+    from driftguard.policy import Limits
+
+    world.responder.policy = Policy(limits=Limits(sweep_max_percent=4))
+    scope = len(list(world.sim.estate.raw_items()))
+    results = world.responder.sweep(world.sim.estate.raw_items())
+    fixed = [r for r in results if r.outcome is Outcome.REVERTED]
+    capped = [r for r in results if r.outcome is Outcome.CASE_OPENED and "blast radius" in r.reason]
+    assert fixed
+    assert len(fixed) * 100 <= 4 * scope
+    assert capped, "the sample estate has more auto-fixable drift than 4% of its resources"
+
+
+def test_transient_failures_raise_so_event_grid_redelivers(world: World) -> None:
+    from driftguard.azure.writes import TransientWriteError
+    from driftguard.store.base import StoreUnavailable
+    from simulator import Fault
+
+    world.change(DEV, PROD_OAI, {"tags": {"x": "1"}})
+    raw = world.events.pop(0)
+    world.sim.inject(Fault("503", path="oai-contoso-prod$", method="GET", times=10))
+    with pytest.raises(TransientWriteError):
+        world.responder.handle(parse_event(raw))
+    world.sim.faults.clear()
+
+    class Down:
+        def __getattr__(self, name: str) -> Any:
+            def fail(*a: Any, **k: Any) -> Any:
+                raise StoreUnavailable("table storage: HTTP 503")
+
+            return fail
+
+    world.responder.store = Down()  # type: ignore[assignment]
+    with pytest.raises(StoreUnavailable):
+        world.responder.handle(parse_event(dict(raw, id="redelivered")))
