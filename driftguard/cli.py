@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from driftguard import compose, rules
+from driftguard.assets import Asset, AssetTap
 from driftguard.azure.resource_graph import Scope
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import Finding, Severity
@@ -49,33 +50,43 @@ def _severity(text: str) -> Severity:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _add_sources(cmd: argparse.ArgumentParser) -> None:
+    source = cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("--subscription", action="append", metavar="ID", help="subscription to read (repeatable; live, read-only)")
+    source.add_argument("--management-group", metavar="NAME", help="every subscription under this management group (live)")
+    source.add_argument("--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output; - for stdin")
+    source.add_argument("--simulated", action="store_true", help="the bundled simulated estate (no Azure needed)")
+    cmd.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults"
+    )
+    cmd.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    cmd.add_argument(
+        "--deep",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftguard", description="Keep Azure AI estates inside their security baseline.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = sub.add_parser("scan", help="read-only posture scan of an estate")
-    source = scan.add_mutually_exclusive_group(required=True)
-    source.add_argument("--subscription", action="append", metavar="ID", help="subscription to scan (repeatable; live, read-only)")
-    source.add_argument("--management-group", metavar="NAME", help="scan every subscription under this management group (live)")
-    source.add_argument("--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output; - for stdin")
-    source.add_argument("--simulated", action="store_true", help="scan the bundled simulated estate (no Azure needed)")
-    scan.add_argument(
-        "--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults"
-    )
+    _add_sources(scan)
     scan.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE, help="output format (default: table)")
-    scan.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     scan.add_argument(
         "--fail-on",
         type=_severity,
         metavar="SEVERITY",
         help="exit 1 when a finding is at or above this severity (info, low, medium, high, critical)",
     )
-    scan.add_argument(
-        "--deep",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)",
+
+    assets = sub.add_parser(
+        "inventory", help="the AI asset inventory: accounts, deployments, workspaces, Search, linked storage, owners, posture"
     )
+    _add_sources(assets)
+    assets.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     demo = sub.add_parser(
         "demo", help="the story in a terminal: sweep, drift by a developer, DriftGuard's answers (simulated, nothing to configure)"
@@ -112,6 +123,8 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args.format, out)
+        if args.command == "inventory":
+            return _assets(args, stdin or sys.stdin, out, err)
         if args.command == "events":
             return _events(args, stdin or sys.stdin, out)
         if args.command == "demo":
@@ -265,23 +278,57 @@ def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) 
         _inventory(args, stdin) as inventory,
         _progress(err, enabled=not args.snapshot) as progress,
     ):
-        findings, summary = evaluator.run(inventory, progress=progress)
+        # The HTML report carries the AI asset inventory, gathered in the same pass.
+        tap = AssetTap(inventory, policy.data) if args.format == Format.HTML else None
+        findings, summary = evaluator.run(tap or inventory, progress=progress)
         stream = track(findings)
         if args.format == Format.JSON:
             json_report.write(stream, summary.to_json, sink)
         else:
             collected = list(stream)
-            _render(args.format, collected, summary.to_json(), sink)
+            assets = tap.finish(collected) if tap is not None else []
+            _render(args.format, collected, summary.to_json(), sink, assets)
     if args.fail_on is not None and worst is not None and worst >= args.fail_on:
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
 
-def _render(fmt: Format, findings: list[Finding], summary: dict[str, Any], sink: IO[str]) -> None:
+def _assets(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
+    from driftguard.assets import AssetTap, to_csv
+
+    settings = load_settings()
+    policy = _policy(args.policy or settings.policy_file)
+    with (
+        _open_output(args.output, out) as sink,
+        _inventory(args, stdin) as inventory,
+        _progress(err, enabled=not args.snapshot) as progress,
+    ):
+        tap = AssetTap(inventory, policy.data)
+        findings, _ = Evaluator(policy, now=datetime.now(UTC)).run(tap, progress=progress)
+        assets = tap.finish(findings)
+        if args.format == "json":
+            sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
+        elif args.format == "csv":
+            sink.write(to_csv(assets))
+        else:
+            from rich.table import Table
+
+            t = Table(title=f"{len(assets)} AI asset(s)", expand=True, show_lines=True)
+            for col in ("asset", "kind", "owner", "classification", "deployments / linked storage", "open findings"):
+                t.add_column(col, overflow="fold")
+            for a in assets:
+                detail = "\n".join(a.deployments) or "\n".join(s.rsplit("/", 1)[-1] for s in a.storage)
+                posture = ", ".join(f"{k} {v}" for k, v in sorted(a.findings.items())) or "none"
+                t.add_row(f"{a.name}\n[dim]{a.type}[/]", a.kind, a.owner, a.classification, detail, posture)
+            Console(file=sink, width=None if sink.isatty() else 180).print(t)
+    return EXIT_CLEAN
+
+
+def _render(fmt: Format, findings: list[Finding], summary: dict[str, Any], sink: IO[str], assets: Sequence[Asset] = ()) -> None:
     if fmt == Format.SARIF:
         sink.write(json.dumps(sarif.document(findings, rules.metas()), indent=2) + "\n")
     elif fmt == Format.HTML:
-        sink.write(html.render(findings, summary, generated=datetime.now(UTC)))
+        sink.write(html.render(findings, summary, generated=datetime.now(UTC), assets=assets))
     else:
         table.render(findings, summary, Console(file=sink, width=None if sink.isatty() else 180))
 

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from driftguard import compose
+from driftguard.assets import AssetTap
 from driftguard.events import parse_event
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
@@ -110,8 +111,10 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.print(f"{len(audit)} audit records (who, what, before, after, correlation id).")
 
         inventory = world.inventory()
-        findings, summary = Evaluator(policy, now=datetime.now(UTC)).run(inventory)
-        report.write_text(html.render(list(findings), summary.to_json(), generated=datetime.now(UTC)))
+        tap = AssetTap(inventory, policy.data)
+        findings, summary = Evaluator(policy, now=datetime.now(UTC)).run(tap)
+        found = list(findings)
+        report.write_text(html.render(found, summary.to_json(), generated=datetime.now(UTC), assets=tap.finish(found)))
         inventory.close()
         console.print(f"HTML report of the estate as it is now: {report}")
     return 0

@@ -8,12 +8,13 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from driftguard.assets import Asset
 from driftguard.model import Finding, Severity
 
 _env = Environment(loader=PackageLoader("driftguard.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
-def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: datetime) -> str:
+def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: datetime, assets: Sequence[Asset] = ()) -> str:
     ordered = sorted(findings, key=lambda f: (-f.severity, f.rule, f.resource_id))
     groups: dict[str, list[Finding]] = {}
     for f in ordered:
@@ -24,4 +25,5 @@ def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: d
         severities=[s.label for s in sorted(Severity, reverse=True)],
         summary=summary,
         generated=generated.strftime("%Y-%m-%d %H:%M UTC"),
+        assets=assets,
     )

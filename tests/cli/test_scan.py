@@ -185,3 +185,25 @@ def test_table_and_rules_listing() -> None:
     assert code == 0
     assert len(rules) == 21
     assert {"id", "severity", "default_mode", "remediation", "references"} <= set(rules[0])
+
+
+def test_inventory_in_every_format(tmp_path: Path) -> None:
+    code, out, _ = run("inventory", "--simulated", "--format", "json")
+    assets = {a["name"]: a for a in json.loads(out)}
+    assert code == 0
+    prod = assets["oai-contoso-prod"]
+    assert prod["kind"] == "OpenAI"
+    assert prod["endpoint"].startswith("https://")
+    assert prod["classification"] == "confidential"
+    assert any("gpt-4o-mini" in d and "relaxed-debug" in d for d in prod["deployments"])
+    assert prod["open_findings"]["high"] >= 1  # its deployments' findings count for it
+    assert "sttrainingdata" in assets  # tagged as AI data
+    assert "stwebassets" not in assets  # unrelated storage is not an AI asset
+    code, out, _ = run("inventory", "--simulated", "--format", "csv")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("resource_id,type,name")
+    assert len(lines) == len(assets) + 1
+    page = tmp_path / "r.html"
+    run("scan", "--simulated", "--format", "html", "--output", str(page))
+    assert "AI assets" in page.read_text()
+    assert "relaxed-debug" in page.read_text()
