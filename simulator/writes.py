@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.state import JSON, Estate, split_id
+from simulator.webhook import WebhookSubscription
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 LRO_TYPES = frozenset({"microsoft.cognitiveservices/accounts"})
@@ -59,7 +60,15 @@ class WriteSide:
 
     # --- events --------------------------------------------------------------------------------------
     def subscribe(self, sink: EventSink) -> None:
+        """In-process delivery: `sink` gets every event as Event Grid would send it."""
         self.sinks.append(sink)
+
+    def subscribe_webhook(self, url: str, *, verify: str | bool = True, topic: str = "/subscriptions") -> WebhookSubscription:
+        """Webhook delivery, after Event Grid's validation handshake (raises ValidationFailed)."""
+        subscription = WebhookSubscription(url, verify=verify)
+        subscription.validate(topic)
+        self.sinks.append(subscription)
+        return subscription
 
     def emit(self, kind: str, resource_id: str, operation: str, token: str, correlation_id: str) -> None:
         oid, appid = principal_of(token)
