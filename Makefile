@@ -37,6 +37,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m bench scan --resources 10000
 	$(BIN)/python -m bench scan --snapshot --resources 100000
+	$(BIN)/python -m bench events --events 5000 --resources 500
 
 clean:
 	rm -rf $(VENV) .tools build *.egg-info .pytest_cache .mypy_cache .ruff_cache
