@@ -81,6 +81,20 @@ def patch_plan(remediation: str, resource: Mapping[str, Any], changes: Mapping[s
     return Plan(remediation, rid, (step,), before, dict(changes), summary)
 
 
+def put_setting_plan(
+    remediation: str, resource: Mapping[str, Any], changes: Mapping[str, Any], *, api_version: str, summary: str
+) -> Plan | None:
+    """A PUT of a small setting resource that takes no PATCH (a Defender setting, a pricing): the body
+    is just `changes`, and None when they already hold (strings compared case-insensitively)."""
+    before = {path: get_path(resource, path) for path in changes}
+    if all(str(before[p]).lower() == str(v).lower() for p, v in changes.items()):
+        return None
+    rid = canonical_id(resource)
+    etag = resource.get("etag")
+    step = Step("PUT", rid, api_version, nest(changes), etag if isinstance(etag, str) else None)
+    return Plan(remediation, rid, (step,), before, dict(changes), summary)
+
+
 def constant_patch(
     *, remediation_id: str, title: str, resource_types: tuple[str, ...], actions: tuple[str, ...], changes: Mapping[str, Any], summary: str
 ) -> Remediation:

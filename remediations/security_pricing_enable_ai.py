@@ -1,5 +1,5 @@
 """Turns the subscription's Defender for AI plan on. It costs money, so its rule is a ticket by default:
-this runs only after a person approves."""
+this runs only after a person approves. Pricings take a PUT, not a PATCH."""
 
 from __future__ import annotations
 
@@ -7,24 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.azure import api_versions
-from driftguard.model import Plan, Step
-from remediations.base import PlanContext, Remediation, canonical_id, get_path
+from driftguard.model import Plan
+from remediations.base import PlanContext, Remediation, put_setting_plan
 
 ID = "security_pricing_enable_ai"
 
 
 def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
-    if str(get_path(resource, "properties.pricingTier") or "").lower() == "standard":
-        return None
-    rid = canonical_id(resource)
-    step = Step("PUT", rid, api_versions.SECURITY_PRICINGS, {"properties": {"pricingTier": "Standard"}})
-    return Plan(
-        ID,
-        rid,
-        (step,),
-        {"properties.pricingTier": get_path(resource, "properties.pricingTier")},
-        {"properties.pricingTier": "Standard"},
-        "enable the Defender for AI plan (billed)",
+    changes = {"properties.pricingTier": "Standard"}
+    return put_setting_plan(
+        ID, resource, changes, api_version=api_versions.SECURITY_PRICINGS, summary="enable the Defender for AI plan (billed)"
     )
 
 
