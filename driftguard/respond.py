@@ -30,6 +30,7 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.store.base import AuditEntry, Baseline, Case, CaseStatus, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
 from remediations.base import CannotPlan, PlanContext, Remediation
 
@@ -39,6 +40,7 @@ CLAIM_TTL = timedelta(minutes=5)
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
 KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
+DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
 # The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
 # flap windows, under this name.
 AUTO_CHANGES = "auto-changes"
@@ -136,6 +138,8 @@ class Responder:
         self.types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
         # During a sweep: [automatic changes planned so far, resources in scope] for the sweep's limit.
         self._sweep: list[int] | None = None
+        # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
+        self._deep = False
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
@@ -147,6 +151,12 @@ class Responder:
 
         if self.subscriptions and (event.resource.subscription or "") not in self.subscriptions:
             return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
+        settings_changed = event.resource.full_type.lower() == DIAGNOSTIC_TYPE and event.resource.parent is not None
+        if settings_changed and event.resource.parent is not None:
+            # A diagnostic setting changed (or was deleted): what is judged is the resource it belongs
+            # to, with its settings read.
+            event = replace(event, resource=event.resource.parent, snapshot=None, operation=Operation.WRITE)
+            rid = event.resource_id
         if event.kind is Kind.ROLE_ASSIGNMENT:
             return [result(Outcome.IGNORED, "role assignments are judged by the access rules")]
         if event.resource.full_type.lower() not in self.types:
@@ -164,20 +174,33 @@ class Responder:
         resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
         if resource is None:
             return [result(Outcome.RESOLVED, f"resource gone: {self._close_all(rid, now)} finding(s) closed")]
-        if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state_hash(resource), now=now):
+        # Diagnostic settings are not in the resource: read them (one call) only when they can have
+        # changed (an event about them) or a deep sweep asks, and judge them as part of the state.
+        settings = self._diagnostic_settings(rid, resource) if settings_changed or self._deep else None
+        state = state_hash(resource if settings is None else {**resource, "diagnosticSettings": list(settings)})
+        if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state, now=now):
             return [result(Outcome.UNCHANGED, "state already judged")]
-        return self._judge(event, resource, callers, now)
+        return self._judge(event, resource, callers, now, settings)
 
-    def sweep(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
+    def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
+        rtype = str(resource.get("type", ""))
+        if not any(DIAGNOSTIC_SETTINGS in meta.requires and meta.applies_to(rtype) for meta, _ in self.rules.values()):
+            return None
+        found = self.read(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", api_versions.DIAGNOSTIC_SETTINGS)
+        return tuple((found or {}).get("value") or [])
+
+    def sweep(self, resources: Iterable[Mapping[str, Any]], *, deep: bool = False) -> list[Result]:
         """The sweep takes the same path as events: each resource enters as a change carrying its own
         state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
         events missed is decided like any drift."""
         items = list(resources)
         self._sweep = [0, len(items)]
+        self._deep = deep
         try:
             return self._sweep_items(items)
         finally:
             self._sweep = None
+            self._deep = False
             self.store.purge_marks(before=self.clock() - timedelta(days=2))
 
     def _sweep_items(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
@@ -204,9 +227,18 @@ class Responder:
         return results
 
     # --- evaluate ----------------------------------------------------------------------------------
-    def _judge(self, event: ChangeEvent, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime) -> list[Result]:
+    def _judge(
+        self,
+        event: ChangeEvent,
+        resource: Mapping[str, Any],
+        callers: tuple[str, ...],
+        now: datetime,
+        settings: tuple[Mapping[str, Any], ...] | None,
+    ) -> list[Result]:
         rid = event.resource_id
         related: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        if settings is not None:
+            related[DIAGNOSTIC_SETTINGS] = settings
         if event.kind is Kind.KEY_ACCESS:
             related[KEY_EVENTS] = (
                 {

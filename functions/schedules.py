@@ -24,7 +24,7 @@ def sweep(settings: Settings, *, deep: bool) -> Counter[str]:
     with compose.live_inventory(
         scope, deep=deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
     ) as inventory:
-        results = runtime.responder().sweep(inventory.resources())
+        results = runtime.responder().sweep(inventory.resources(), deep=deep)
     outcomes = Counter(r.outcome.value for r in results)
     for r in results:
         if r.outcome.value in ("reverted", "case_opened"):

@@ -276,3 +276,32 @@ def test_transient_failures_raise_so_event_grid_redelivers(world: World) -> None
     world.responder.store = Down()  # type: ignore[assignment]
     with pytest.raises(StoreUnavailable):
         world.responder.handle(parse_event(dict(raw, id="redelivered")))
+
+
+LAW = f"/subscriptions/{sample.PROD}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-security"
+
+
+def test_deep_sweep_and_diagnostic_setting_events_keep_logs_on(world: World) -> None:
+    from driftguard.policy import MonitoringPolicy
+
+    world.responder.policy = Policy(monitoring=MonitoringPolicy(log_analytics_workspace_id=LAW))
+    # What Resource Graph returns: no diagnostic settings (it does not index them).
+    graph = [r for r in world.sim.estate.raw_items() if "/providers/microsoft.insights/" not in r["id"].lower()]
+    shallow = world.responder.sweep(graph)
+    assert not [r for r in shallow if r.rule == "monitor_ai_resource_diagnostic_logs_enabled"]  # shallow: not read
+    world.events.clear()
+    deep = world.responder.sweep(graph, deep=True)
+    diag = [r for r in deep if r.rule == "monitor_ai_resource_diagnostic_logs_enabled"]
+    assert {r.outcome for r in diag} >= {Outcome.COMPLIANT}
+    assert any(r.outcome in (Outcome.REVERTED, Outcome.CASE_OPENED) for r in diag)  # the EU account's logs are off
+    world.events.clear()
+
+    # A developer deletes the account's diagnostic setting: the event is about the extension resource,
+    # the account is judged with its settings, and the setting DriftGuard manages is created.
+    setting = f"{PROD_OAI}/providers/Microsoft.Insights/diagnosticSettings/to-law"
+    world.change(DEV, setting, {}, method="DELETE")
+    outcomes = world.deliver()
+    assert ("reverted", "monitor_ai_resource_diagnostic_logs_enabled") in [(o[0], o[1]) for o in outcomes]
+    created = world.sim.estate.get(f"{PROD_OAI}/providers/Microsoft.Insights/diagnosticSettings/driftguard")
+    assert created is not None
+    assert created["properties"]["workspaceId"] == LAW
