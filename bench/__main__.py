@@ -152,6 +152,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
         produced.clear()
         sim.writes.sinks.clear()  # DriftGuard's own fixes are not part of the measured batch
         sim.reset_log()
+        responder.counts.clear()  # count only the measured batch, not the baseline sweep
 
         latencies: list[float] = []
         started = time.perf_counter()
@@ -174,6 +175,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
         "arm_writes": writes,
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        "outcomes": dict(responder.counts),
         "peak_rss_mb": peak_rss_mb(),
     }
 

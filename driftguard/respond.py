@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -140,9 +141,16 @@ class Responder:
         self._sweep: list[int] | None = None
         # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
         self._deep = False
+        self.counts: Counter[str] = Counter()
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
+        results = self._handle(event)
+        # Every outcome is counted, the cheap rejections included: the trigger reports the totals.
+        self.counts.update(r.outcome.value for r in results)
+        return results
+
+    def _handle(self, event: ChangeEvent) -> list[Result]:
         now = self.clock()
         rid = event.resource_id
 

@@ -42,5 +42,7 @@ def on_resource_event(event: func.EventGridEvent) -> None:
     except EventRejected as e:
         log.warning("event %s rejected and acknowledged: %s", e.event_id or "(no id)", e.reason)
         return
-    for result in runtime.responder().handle(change):
+    responder = runtime.responder()
+    for result in responder.handle(change):
         log.info("event %s: %s %s on %s: %s", result.event_id, result.outcome.value, result.rule or "", result.resource_id, result.reason)
+    log.info("outcomes since start: %s", dict(responder.counts))

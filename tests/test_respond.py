@@ -305,3 +305,12 @@ def test_deep_sweep_and_diagnostic_setting_events_keep_logs_on(world: World) -> 
     created = world.sim.estate.get(f"{PROD_OAI}/providers/Microsoft.Insights/diagnosticSettings/driftguard")
     assert created is not None
     assert created["properties"]["workspaceId"] == LAW
+
+
+def test_every_outcome_is_counted(world: World) -> None:
+    world.change(DEV, PROD_OAI, {"tags": {"a": "1"}})
+    raw = world.events[0]
+    world.deliver()
+    world.responder.handle(parse_event(raw))
+    assert world.responder.counts["duplicate"] == 1
+    assert world.responder.counts["compliant"] >= 1
