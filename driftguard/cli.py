@@ -170,7 +170,7 @@ def _rules(fmt: str, out: IO[str]) -> int:
         return EXIT_CLEAN
     from rich.table import Table
 
-    t = Table(title=f"{len(metas)} resource rules", expand=True)
+    t = Table(title=f"{len(metas)} rules", expand=True)
     for col in ("rule", "severity", "default mode", "remediation", "seed section"):
         t.add_column(col, overflow="fold")
     for m in metas:

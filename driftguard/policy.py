@@ -13,6 +13,7 @@ import tomllib
 import uuid
 from collections.abc import Mapping
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,13 @@ from driftguard.model import Mode
 
 class ConfigError(ValueError):
     """A setting or a policy value is wrong; the message names it."""
+
+
+def parse_guid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a GUID") from e
 
 
 class _Strict(BaseModel):
@@ -141,8 +149,105 @@ class Limits(_Strict):
     flap_window_minutes: Annotated[int, Field(ge=1)] = 60
 
 
+class ScopeLevel(StrEnum):
+    RESOURCE = "resource"
+    RESOURCE_GROUP = "resource_group"
+    SUBSCRIPTION = "subscription"
+    MANAGEMENT_GROUP = "management_group"
+
+
+class PersonaRole(_Strict):
+    """A role (by definition GUID: roles get renamed, GUIDs stay) a persona may hold, and where."""
+
+    role: str
+    scopes: tuple[ScopeLevel, ...] = (ScopeLevel.RESOURCE,)
+
+    @field_validator("role")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        return parse_guid(value)
+
+
+class Persona(_Strict):
+    name: str
+    # Entra group object ids whose members hold this persona, and principals assigned to it directly
+    # (workload identities, for instance).
+    groups: tuple[str, ...] = ()
+    principals: tuple[str, ...] = ()
+    allowed: tuple[PersonaRole, ...] = ()
+
+    @field_validator("groups", "principals")
+    @classmethod
+    def _guids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(parse_guid(v) for v in value)
+
+
+def _r(guid: str, *levels: ScopeLevel) -> PersonaRole:
+    return PersonaRole(role=guid, scopes=levels or (ScopeLevel.RESOURCE,))
+
+
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+_ALL = (ScopeLevel.RESOURCE, ScopeLevel.RESOURCE_GROUP, ScopeLevel.SUBSCRIPTION)
+# The persona defaults of CONTROLS.md: who may hold what at AI scopes. Groups are the tenant's own,
+# so the defaults name none: a policy file maps its groups to these personas.
+DEFAULT_PERSONAS: tuple[Persona, ...] = (
+    Persona(
+        name="data_scientist",
+        allowed=(
+            _r("f6c7c914-8db3-469d-8ca1-694a8f32e121"),  # AzureML Data Scientist, on the workspace
+            _r("53ca6127-db72-4b80-b1b0-d745d6d5456d"),  # Azure AI User, on the project
+            _r("ba92f5b4-2d11-453d-a403-e96b0029c9fe"),  # Storage Blob Data Contributor, on data storage
+            _r(READER, *_ALL),
+        ),
+    ),
+    Persona(
+        name="ai_developer",
+        allowed=(
+            _r("64702f94-c441-49e6-a78b-ef80e0188fee", ScopeLevel.RESOURCE, ScopeLevel.RESOURCE_GROUP),  # Azure AI Developer
+            _r("a001fd3d-188f-4b5d-821b-7da978bf7442"),  # Cognitive Services OpenAI Contributor (non-production)
+            _r("5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"),  # Cognitive Services OpenAI User
+            _r("8ebe5a00-799e-43f5-93ac-243d3dce84a7"),  # Search Index Data Contributor
+            _r(READER, *_ALL),
+        ),
+    ),
+    Persona(
+        name="it_administrator",
+        allowed=(
+            _r(READER, *_ALL),
+            _r("e47c6f54-e4a2-4754-9501-8e0985b135e1", ScopeLevel.RESOURCE, ScopeLevel.RESOURCE_GROUP),  # Azure AI Account Owner
+        ),
+    ),
+    Persona(
+        name="workload_identity",
+        allowed=(
+            _r("5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"),  # Cognitive Services OpenAI User
+            _r("1407120a-92aa-4202-b7e9-c0e197c71c8f"),  # Search Index Data Reader
+            _r("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),  # Storage Blob Data Reader
+        ),
+    ),
+)
+
+
+class AccessPolicy(_Strict):
+    personas: tuple[Persona, ...] = DEFAULT_PERSONAS
+    # Personas whose members may hold privileged roles (Owner, Contributor, ...) as standing access at
+    # AI scopes (CONTROLS.md: the IT administrators; everyone else goes through PIM or break-glass).
+    standing_privileged_personas: tuple[str, ...] = ("it_administrator",)
+    # How far back activity counts as use, and how old an assignment must be to be judged unused.
+    review_window_days: Annotated[int, Field(ge=1, le=730)] = 90
+    # Activity data older than this is stale: nothing is judged unused on it.
+    activity_max_lag_hours: Annotated[int, Field(ge=1)] = 48
+    max_removals_per_review: Annotated[int, Field(ge=0)] = 25
+
+    def personas_of(self, principal_id: str, groups: frozenset[str] = frozenset()) -> tuple[Persona, ...]:
+        pid = principal_id.lower()
+        return tuple(p for p in self.personas if pid in {x.lower() for x in p.principals} or groups & {g.lower() for g in p.groups})
+
+
 class Policy(_Strict):
     """What the security team wants: modes, approved lists and thresholds."""
+
+    access: AccessPolicy = AccessPolicy()
 
     exemptions: tuple[Exemption, ...] = ()
     # Principals (object or app ids) and resources (ids or patterns) DriftGuard never touches.
@@ -213,13 +318,6 @@ def load_policy(path: Path | None) -> Policy:
 # --- app settings ---------------------------------------------------------------------------------
 
 PREFIX = "DRIFTGUARD_"
-
-
-def parse_guid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as e:
-        raise ValueError(f"{value!r} is not a GUID") from e
 
 
 class Settings(_Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from remediations import (
+    authorization_roleassignment_delete,
     cognitiveservices_account_disable_local_auth,
     cognitiveservices_account_disable_public_network_access,
     cognitiveservices_account_enable_defender_for_ai,
@@ -28,6 +29,7 @@ from remediations import (
 from remediations.base import Remediation
 
 MODULES: tuple[ModuleType, ...] = (
+    authorization_roleassignment_delete,
     cognitiveservices_account_disable_public_network_access,
     cognitiveservices_account_restore_network_acls,
     cognitiveservices_account_restrict_outbound,

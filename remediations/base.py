@@ -116,9 +116,24 @@ WORKSPACE = ("Microsoft.MachineLearningServices/workspaces",)
 WORKSPACE_WRITE = ("Microsoft.MachineLearningServices/workspaces/read", "Microsoft.MachineLearningServices/workspaces/write")
 
 
-def rollback(plan: Plan, current: Mapping[str, Any]) -> Plan | None:
-    """The plan that puts the recorded before-values back, or None when they already are. Only PATCH
-    plans roll back this way; the others (key regeneration above all) cannot be undone."""
-    if any(step.method != "PATCH" for step in plan.steps):
+def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
+    """The plan that puts the recorded before-values back, or None when they already are. PATCH plans
+    restore their values; a removed role assignment is recreated as it was (same name, role, scope,
+    principal, condition). Others (key regeneration above all) cannot be undone."""
+    assignment = plan.before.get("assignment")
+    if [s.method for s in plan.steps] == ["DELETE"] and isinstance(assignment, Mapping):
+        if current is not None:
+            return None
+        props = {k: v for k, v in assignment.items() if k not in ("name", "scope") and v is not None}
+        step = Step("PUT", plan.steps[0].path, plan.steps[0].api_version, {"properties": props})
+        return Plan(
+            plan.remediation,
+            plan.resource_id,
+            (step,),
+            {"assignment": None},
+            {"assignment": dict(assignment)},
+            f"roll back: recreate {assignment.get('name')}",
+        )
+    if current is None or any(step.method != "PATCH" for step in plan.steps):
         raise CannotPlan(f"{plan.remediation} cannot be rolled back automatically")
     return patch_plan(plan.remediation, current, plan.before, f"roll back: {plan.summary}")

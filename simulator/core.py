@@ -193,6 +193,8 @@ class Simulator:
         resource["type"] = existing["type"] if existing else rtype
         resource["etag"] = new_etag()
         props = resource.setdefault("properties", {})
+        if rtype.lower() == "microsoft.authorization/roleassignments":
+            props["scope"] = resource["id"][: resource["id"].lower().rindex("/providers/microsoft.authorization/")] or "/"
         lro = resource["type"].lower() in LRO_TYPES
         props["provisioningState"] = "Updating" if lro else "Succeeded"
         self.estate.put(resource)

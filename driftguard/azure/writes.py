@@ -85,6 +85,8 @@ class ArmWriter:
         for step in plan.steps:
             if step.method in ("PUT", "PATCH") and step.body is not None:
                 applied.read_back[step.path] = self._verify(step)
+            elif step.method == "DELETE" and self.read(step.path, step.api_version) is not None:
+                raise VerificationFailed(f"DELETE {step.path}: the resource is still there")
         return applied
 
     def read(self, path: str, api_version: str) -> Mapping[str, Any] | None:

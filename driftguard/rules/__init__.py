@@ -5,6 +5,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from driftguard.rules import (
+    authorization_roleassignment_not_orphaned,
+    authorization_roleassignment_privileged_not_standing,
+    authorization_roleassignment_used_recently,
+    authorization_roleassignment_within_persona,
+    authorization_roledefinition_least_privilege,
     cognitiveservices_account_customer_managed_key,
     cognitiveservices_account_defender_for_ai_enabled,
     cognitiveservices_account_keys_not_exposed,
@@ -54,8 +59,23 @@ RESOURCE_RULES: tuple[ModuleType, ...] = (
 )
 
 
+# Judged on role assignments and definitions by the event path and the access review, not by the scan.
+ACCESS_RULES: tuple[ModuleType, ...] = (
+    authorization_roleassignment_privileged_not_standing,
+    authorization_roleassignment_within_persona,
+    authorization_roleassignment_used_recently,
+    authorization_roleassignment_not_orphaned,
+    authorization_roledefinition_least_privilege,
+)
+
+
 def metas() -> list[RuleMeta]:
-    return [m.META for m in RESOURCE_RULES]
+    """Every rule of the catalog, resource rules first."""
+    return [m.META for m in (*RESOURCE_RULES, *ACCESS_RULES)]
+
+
+def access_registry() -> dict[str, tuple[RuleMeta, Evaluate]]:
+    return {m.META.id: (m.META, m.evaluate) for m in ACCESS_RULES}
 
 
 def registry() -> dict[str, tuple[RuleMeta, Evaluate]]:

@@ -19,6 +19,7 @@ from driftguard.rules.base import RuleContext
 from remediations.base import CannotPlan, PlanContext, rollback
 from simulator import Estate, Simulator
 from simulator import builders as b
+from simulator.roles import role_assignment
 from simulator.transport import BASE_URL, in_process_session
 
 SUB = "11111111-1111-4111-8111-111111111111"
@@ -75,6 +76,12 @@ def cases() -> dict[str, Case]:
         "storage_account_disable_shared_key": Case(st(shared_key=True)),
         "monitor_diagnostic_setting_create": Case(ACCOUNT, policy=Policy(monitoring=MonitoringPolicy(log_analytics_workspace_id=LAW))),
         "security_pricing_enable_ai": Case(b.pricing(SUB, standard=False)),
+        "authorization_roleassignment_delete": Case(
+            role_assignment(
+                acct, "0f6b0c1e-0009-4a00-8000-000000000009", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "a1b2c3d4-0000-4000-8000-00000000d004"
+            ),
+            others=[ACCOUNT],
+        ),
     }
 
 
@@ -114,6 +121,17 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
     assert all(e["data"]["claims"]["http://schemas.microsoft.com/identity/claims/objectidentifier"] == DRIFTGUARD for e in events)
 
     after = estate.get(case.target["id"])
+    if [s.method for s in plan.steps] == ["DELETE"]:
+        assert after is None
+        assert remediation.plan(case.target, context) is not None  # a removal always plans; the store keeps it from repeating
+        back = rollback(plan, None)
+        assert back is not None
+        writer.apply(back)
+        recreated = estate.get(case.target["id"])
+        assert recreated is not None
+        for key in ("roleDefinitionId", "principalId", "principalType", "scope"):
+            assert recreated["properties"][key] == case.target["properties"][key]
+        return
     assert after is not None
     if rid != "cognitiveservices_account_regenerate_keys":
         assert remediation.plan(after, context) is None or rid == "monitor_diagnostic_setting_create", "applying twice must be a no-op"

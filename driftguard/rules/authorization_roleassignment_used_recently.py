@@ -1,0 +1,58 @@
+"""Assignments unused for the review window are removed (privilege creep). Never judged on missing or
+stale activity data: a failed read must not turn into deletions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop
+from driftguard.rules.roles import ACTIVITY, one
+
+META = RuleMeta(
+    id="authorization_roleassignment_used_recently",
+    title="Role assignments at AI scopes are used within the review window",
+    severity=Severity.MEDIUM,
+    resource_types=("Microsoft.Authorization/roleAssignments",),
+    seed_section="Regular access reviews",
+    default_mode=Mode.APPROVE,
+    remediation="authorization_roleassignment_delete",
+    references=(Reference("mcsb", "PA-4", "Review and reconcile user access regularly"),),
+    requires=(ACTIVITY,),
+)
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
+    access = context.policy.access
+    window = timedelta(days=access.review_window_days)
+    created = _when(prop(snapshot.properties, "createdOn"))
+    if created is not None and created > context.now - window:
+        return []  # younger than the window: not judged unused
+    activity = one(snapshot.related, ACTIVITY) or {}
+    through = _when(prop(activity, "data_through"))
+    if through is None or through < context.now - timedelta(hours=access.activity_max_lag_hours):
+        raise NotEvaluable("activity data missing or stale: nothing is judged unused")
+    last = _when(prop(activity, "last_activity"))
+    if last is not None and last >= context.now - window:
+        return []
+    return [
+        context.finding(
+            META,
+            snapshot,
+            f"no activity in {access.review_window_days} days" + (f" (last: {last.date().isoformat()})" if last else " (none recorded)"),
+            {
+                "last_activity": last.isoformat() if last else None,
+                "window_days": access.review_window_days,
+                "evidence": prop(activity, "matched_by"),
+            },
+        )
+    ]
