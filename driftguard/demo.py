@@ -2,7 +2,8 @@
 
 The sweep finds the drifted resources; then a developer re-enables public network access on an OpenAI
 account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert,
-key rotation, restore); a pipeline keeps flipping a setting until flap protection stops and names it.
+key rotation, restore); a pipeline keeps flipping a setting until flap protection stops and names it;
+the developer gives itself Owner, which becomes a case with the exact removal to approve.
 It ends with a summary table and writes the HTML report.
 """
 
@@ -60,7 +61,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             console.rule(f"[bold]{title}[/]")
             action()
             for result, ms in _deliver(world, totals):
-                if result.outcome in (Outcome.COMPLIANT, Outcome.UNCHANGED, Outcome.OWN_WRITE):
+                if result.outcome in (Outcome.COMPLIANT, Outcome.UNCHANGED, Outcome.OWN_WRITE, Outcome.NOT_EVALUATED):
                     continue
                 style = STYLE.get(result.outcome, "")
                 console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.rule or '':<58} {ms:6.1f} ms  {result.reason[:90]}")
@@ -95,6 +96,19 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                         console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.reason[:110]}")
 
         step("5. A deployment pipeline keeps setting public access back", flip)
+
+        owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+        grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
+        step(
+            '6. The developer gives itself Owner on the account "for a day"',
+            lambda: world.act_as(
+                DEVELOPER,
+                "PUT",
+                grant,
+                {"properties": {"roleDefinitionId": owner, "principalId": DEVELOPER, "principalType": "User"}},
+                api_version="2022-04-01",
+            ),
+        )
 
         console.rule("[bold]Summary[/]")
         table = Table(show_header=True)

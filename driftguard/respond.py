@@ -32,6 +32,7 @@ from driftguard.rules import cognitiveservices_deployment_content_filter_enforce
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
+from driftguard.rules.roles import ROLE_DEFINITION
 from driftguard.store.base import AuditEntry, Baseline, Case, CaseStatus, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
 from remediations.base import CannotPlan, PlanContext, Remediation
 
@@ -142,6 +143,8 @@ class Responder:
         # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
         self._deep = False
         self.counts: Counter[str] = Counter()
+        self.access_rules = dict(rule_registry.access_registry())
+        self._definitions: dict[str, Mapping[str, Any] | None] = {}
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
@@ -165,9 +168,10 @@ class Responder:
             # to, with its settings read.
             event = replace(event, resource=event.resource.parent, snapshot=None, operation=Operation.WRITE)
             rid = event.resource_id
-        if event.kind is Kind.ROLE_ASSIGNMENT:
-            return [result(Outcome.IGNORED, "role assignments are judged by the access rules")]
-        if event.resource.full_type.lower() not in self.types:
+        role_assignment = event.kind is Kind.ROLE_ASSIGNMENT
+        if role_assignment and not self._at_ai_scope(event):
+            return [result(Outcome.IGNORED, "role assignment below a scope that is not an AI resource")]
+        if not role_assignment and event.resource.full_type.lower() not in self.types:
             return [result(Outcome.IGNORED, f"type {event.resource.full_type} is outside the catalog")]
         if not event.succeeded:
             return [result(Outcome.IGNORED, "the operation failed: nothing changed")]
@@ -178,6 +182,8 @@ class Responder:
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
         if event.operation is Operation.DELETE:
             return [result(Outcome.RESOLVED, f"resource deleted: {n} finding(s) closed") for n in [self._close_all(rid, now)]]
+        if role_assignment:
+            return self._judge_assignment(event, callers, now)
 
         resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
         if resource is None:
@@ -189,6 +195,55 @@ class Responder:
         if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state, now=now):
             return [result(Outcome.UNCHANGED, "state already judged")]
         return self._judge(event, resource, callers, now, settings)
+
+    # --- access: role assignments ----------------------------------------------------------------------
+    def _at_ai_scope(self, event: ChangeEvent) -> bool:
+        """At or above an AI scope: on an AI resource, or on a resource group, subscription or management
+        group (which hold the AI resources below them)."""
+        scope = event.resource.parent
+        return scope is None or scope.full_type.lower() in self.types
+
+    def _judge_assignment(self, event: ChangeEvent, callers: tuple[str, ...], now: datetime) -> list[Result]:
+        rid = event.resource_id
+        assignment = self.read(rid, api_versions.AUTHORIZATION)
+        if assignment is None:
+            return [Result(event.event_id, rid, Outcome.RESOLVED, f"assignment gone: {self._close_all(rid, now)} finding(s) closed")]
+        related: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        definition = self._role_definition(str(prop(assignment, "properties", "roleDefinitionId") or ""))
+        if definition is not None:
+            related[ROLE_DEFINITION] = (definition,)
+        snapshot = ResourceSnapshot({**assignment, "type": "Microsoft.Authorization/roleAssignments"}, related)
+        context = RuleContext(policy=self.policy, now=now)
+        results: list[Result] = []
+        for meta, evaluate in self.access_rules.values():
+            if not meta.applies_to(snapshot.type):
+                continue
+            missing = [k for k in meta.requires if k not in related]
+            if missing:
+                # Directory and activity data come with the scheduled access review, not with an event.
+                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, f"needs {', '.join(missing)} (access review)", meta.id))
+                continue
+            try:
+                found = evaluate(snapshot, context)
+            except NotEvaluable as e:
+                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, e.reason, meta.id))
+                continue
+            if not found:
+                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", meta.id))
+            for finding in found:
+                results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
+        return results
+
+    def _role_definition(self, definition_id: str) -> Mapping[str, Any] | None:
+        """Role definitions change rarely and are shared by many assignments: read once per process."""
+        try:
+            parsed = parse_resource_id(definition_id)
+        except InvalidResourceId:
+            return None
+        key = parsed.name.lower()
+        if key not in self._definitions:
+            self._definitions[key] = self.read(str(parsed), api_versions.AUTHORIZATION)
+        return self._definitions[key]
 
     def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
         rtype = str(resource.get("type", ""))
@@ -467,7 +522,7 @@ class Responder:
 
     def _close_all(self, rid: str, now: datetime) -> int:
         closed = 0
-        for meta, _ in self.rules.values():
+        for meta, _ in (*self.rules.values(), *self.access_rules.values()):
             record = self.store.finding(meta.id, rid)
             if record is not None and record.status is not FindingStatus.RESOLVED:
                 self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))

@@ -314,3 +314,55 @@ def test_every_outcome_is_counted(world: World) -> None:
     world.responder.handle(parse_event(raw))
     assert world.responder.counts["duplicate"] == 1
     assert world.responder.counts["compliant"] >= 1
+
+
+def test_a_new_owner_assignment_on_an_openai_account_becomes_a_case(world: World) -> None:
+    """Issue 4's first "done when": caught from its event, with the exact DELETE to approve."""
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/{owner}",
+            "principalId": DEV,
+            "principalType": "User",
+        }
+    }
+    answer = world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    assert answer.status == 201
+    outcomes = world.deliver()
+    assert ("case_opened", "authorization_roleassignment_privileged_not_standing") in [(o[0], o[1]) for o in outcomes]
+    [case] = [c for c in world.store.cases() if c.rule == "authorization_roleassignment_privileged_not_standing"]
+    assert case.plan is not None
+    assert case.plan["steps"] == [{"method": "DELETE", "path": assignment, "api_version": "2022-04-01", "body": None, "if_match": None}]
+    assert case.evidence["caller_object_id"] == DEV
+    assert world.sim.estate.get(assignment) is not None  # approval first: nothing removed yet
+    # Directory and activity data come with the review: those rules say so instead of passing.
+    assert {o[1] for o in outcomes if o[0] == "not_evaluated"} >= {
+        "authorization_roleassignment_not_orphaned",
+        "authorization_roleassignment_used_recently",
+    }
+
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert [o[0] for o in world.deliver()] == ["resolved"]
+    record = world.store.finding("authorization_roleassignment_privileged_not_standing", assignment)
+    assert record is not None
+    assert record.status.value == "resolved"
+
+
+def test_a_reader_assignment_passes(world: World) -> None:
+    reader = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    assignment = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0043-4a00-8000-000000000043"
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/{reader}",
+            "principalId": DEV,
+            "principalType": "User",
+        }
+    }
+    world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    outcomes = world.deliver()
+    assert not [o for o in outcomes if o[0] == "case_opened"]

@@ -26,5 +26,7 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "flapping" in text
     assert PIPELINE in " ".join(text.split()).replace(" ", "")
     assert "open case(s) waiting for a security approver" in text
+    # 6: standing Owner granted by the developer becomes a case
+    assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5
