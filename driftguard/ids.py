@@ -61,6 +61,8 @@ class ResourceId:
             base = str(self.parent)
         elif self.management_group is not None:
             base = f"/providers/Microsoft.Management/managementGroups/{self.management_group}"
+        elif self.subscription is None:
+            base = ""  # tenant level
         else:
             base = f"/subscriptions/{self.subscription}"
             if self.resource_group is not None:
@@ -107,8 +109,10 @@ def parse_resource_id(text: object) -> ResourceId:
     elif low[:3] == ["providers", "microsoft.management", "managementgroups"] and len(parts) >= 4:
         management_group = parts[3]
         i = 4
+    elif low[:1] == ["providers"]:
+        i = 0  # a tenant-level resource, such as a built-in role definition
     else:
-        raise InvalidResourceId(f"resource id {text[:80]!r} starts with neither /subscriptions/ nor a management group")
+        raise InvalidResourceId(f"resource id {text[:80]!r} starts with neither /subscriptions/, a management group nor /providers/")
 
     result: ResourceId | None = None
     while i < len(parts):

@@ -160,7 +160,9 @@ class Responder:
         def result(outcome: Outcome, reason: str, rule: str | None = None) -> Result:
             return Result(event.event_id, rid, outcome, reason, rule)
 
-        if self.subscriptions and (event.resource.subscription or "") not in self.subscriptions:
+        above_subscriptions = event.resource.subscription is None and event.resource.management_group is not None
+        if self.subscriptions and not above_subscriptions and (event.resource.subscription or "") not in self.subscriptions:
+            # A management group holds the watched subscriptions: its role assignments reach them.
             return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
         settings_changed = event.resource.full_type.lower() == DIAGNOSTIC_TYPE and event.resource.parent is not None
         if settings_changed and event.resource.parent is not None:
@@ -181,7 +183,8 @@ class Responder:
         if self.identity & set(callers):
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
         if event.operation is Operation.DELETE:
-            return [result(Outcome.RESOLVED, f"resource deleted: {n} finding(s) closed") for n in [self._close_all(rid, now)]]
+            closed = self._close_all(rid, now)
+            return [result(Outcome.RESOLVED, f"deleted: {closed} finding(s) closed")]
         if role_assignment:
             return self._judge_assignment(event, callers, now)
 

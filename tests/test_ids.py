@@ -30,6 +30,9 @@ def test_subscription_level_extension_and_management_group_resources() -> None:
     assert ext.full_type == "Microsoft.Insights/diagnosticSettings"
     assert ext.parent is not None
     assert str(ext.parent).endswith("/searchServices/s")
+    builtin = parse_resource_id("/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+    assert builtin.subscription is None
+    assert str(builtin) == "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
     mg = parse_resource_id("/providers/Microsoft.Management/managementGroups/contoso/providers/Microsoft.Authorization/roleAssignments/r1")
     assert mg.management_group == "contoso"
     assert str(mg) == "/providers/Microsoft.Management/managementGroups/contoso/providers/Microsoft.Authorization/roleAssignments/r1"

@@ -366,3 +366,24 @@ def test_a_reader_assignment_passes(world: World) -> None:
     )
     outcomes = world.deliver()
     assert not [o for o in outcomes if o[0] == "case_opened"]
+
+
+def test_management_group_assignments_reach_the_watched_subscriptions(world: World) -> None:
+    rid = "/providers/Microsoft.Management/managementGroups/contoso-ai/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0044-4a00-8000-000000000044"
+    owner = "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    body = {"properties": {"roleDefinitionId": owner, "principalId": DEV, "principalType": "User"}}
+    assert (
+        world.sim.handle(
+            "PUT", rid, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+        ).status
+        == 201
+    )
+    event = {
+        "id": "mg-1",
+        "eventType": "Microsoft.Resources.ResourceWriteSuccess",
+        "eventTime": "2026-11-29T10:00:00Z",
+        "subject": rid,
+        "data": {"resourceUri": rid, "operationName": "Microsoft.Authorization/roleAssignments/write", "status": "Succeeded"},
+    }
+    results = world.responder.handle(parse_event(event))
+    assert (Outcome.CASE_OPENED, "authorization_roleassignment_privileged_not_standing") in [(r.outcome, r.rule) for r in results]
