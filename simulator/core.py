@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -137,6 +138,9 @@ class Simulator:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if not auth.lower().startswith("bearer ") or len(auth) < 8:
             return error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        if path.lower().startswith("/v1/workspaces/") and path.lower().endswith("/query"):
+            # The Log Analytics query API versions itself in the path, not with api-version.
+            return self._logs(body) if method == "POST" else error(405, "MethodNotAllowed", "Log Analytics queries are POST requests")
         if "api-version" not in params:
             return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
         if path.lower() == "/providers/microsoft.resourcegraph/resources":
@@ -322,6 +326,39 @@ class Simulator:
                 return Response.json(200, json.loads(json.dumps(d)))
         return error(404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{tail}' does not exist.")
 
+    # --- Log Analytics ---------------------------------------------------------------------------------
+
+    def _logs(self, body: bytes) -> Response:
+        """Answers DriftGuard's named queries (their first line is `// driftguard: <name>`) from the
+        activity the simulator recorded; any other query is refused, never answered wrongly."""
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return error(400, "BadArgumentError", "the request body is not JSON")
+        text = str(request.get("query", ""))
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        name = first.removeprefix("// driftguard:").strip() if first.startswith("// driftguard:") else ""
+        records = self.writes.activity
+        if name == "activity-freshness":
+            latest = max((r["TimeGenerated"] for r in records), default=None)
+            return self._logs_table([("data_through", "datetime")], [[_iso(latest)]])
+        if name == "assignment-activity":
+            last: dict[tuple[str, str, str], datetime] = {}
+            for r in records:
+                key = (str(r["roleAssignmentId"]).lower(), str(r["Caller"]).lower(), str(r["_ResourceId"]).lower())
+                last[key] = max(last.get(key, r["TimeGenerated"]), r["TimeGenerated"])
+            rows = [[k[0], k[1], k[2], _iso(t)] for k, t in sorted(last.items())]
+            return self._logs_table(
+                [("roleAssignmentId", "string"), ("caller", "string"), ("resource", "string"), ("last_activity", "datetime")], rows
+            )
+        return error(400, "BadArgumentError", f"the simulator answers only DriftGuard's named queries, not {first[:80]!r}")
+
+    @staticmethod
+    def _logs_table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> Response:
+        return Response.json(
+            200, {"tables": [{"name": "PrimaryResult", "columns": [{"name": n, "type": t} for n, t in columns], "rows": rows}]}
+        )
+
     # --- Resource Graph ----------------------------------------------------------------------------
 
     def _graph(self, body: bytes) -> Response:
@@ -396,6 +433,10 @@ class Simulator:
                 continue
             out.append(graph_row(r, sub, rg))
         return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def graph_row(resource: Mapping[str, Any], sub: str, rg: str) -> JSON:

@@ -56,6 +56,8 @@ class WriteSide:
         self.sinks: list[EventSink] = []
         self._lock = threading.RLock()
         self._operations: dict[str, str] = {}  # operation id -> resource id (lower case)
+        # The Activity Log as Log Analytics would hold it: one record per successful write or action.
+        self.activity: list[JSON] = []
         self._keys: dict[str, dict[str, str]] = {}
 
     # --- events --------------------------------------------------------------------------------------
@@ -93,8 +95,29 @@ class WriteSide:
             "dataVersion": "2",
             "metadataVersion": "1",
         }
+        self.activity.append(
+            {
+                "TimeGenerated": self.clock(),
+                "Caller": oid,
+                "_ResourceId": resource_id,
+                "OperationNameValue": operation,
+                "roleAssignmentId": self._authorizing_assignment(oid, resource_id),
+            }
+        )
         for sink in list(self.sinks):
             sink(event)
+
+    def _authorizing_assignment(self, principal: str, resource_id: str) -> str:
+        """The assignment Azure would name as evidence: one of the caller's at or above the resource."""
+        target = resource_id.lower()
+        for r in self.estate.raw_items():
+            if str(r["type"]).lower() != "microsoft.authorization/roleassignments":
+                continue
+            props = r.get("properties") or {}
+            scope = str(props.get("scope", "")).lower().rstrip("/")
+            if str(props.get("principalId", "")).lower() == principal.lower() and (target == scope or target.startswith(scope + "/")):
+                return str(r["name"]).replace("-", "")  # Azure writes it without dashes
+        return ""
 
     # --- keys ----------------------------------------------------------------------------------------
     def keys(self, resource_id: str) -> dict[str, str]:

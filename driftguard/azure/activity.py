@@ -1,0 +1,77 @@
+"""Evidence of use: the last activity of each role assignment, from Log Analytics (`AzureActivity`)
+through azure-monitor-query. The KQL lives in `.kql` files beside the code."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError
+from azure.monitor.query import LogsQueryClient, LogsQueryStatus
+
+from driftguard.azure.resource_graph import load_query
+from driftguard.ids import normalize_guid
+from driftguard.inventory import InventoryError
+
+
+@dataclass
+class ActivityIndex:
+    """Last use per assignment (by its GUID) and per caller and resource, and how fresh the data is."""
+
+    data_through: datetime | None
+    by_assignment: dict[str, datetime] = field(default_factory=dict)
+    by_caller: dict[str, list[tuple[str, datetime]]] = field(default_factory=lambda: defaultdict(list))
+
+    def last_use(self, assignment_name: str, principal_id: str, scope: str) -> tuple[datetime | None, str]:
+        """(last activity, how it was matched): by assignment id first, else by caller under the scope."""
+        guid = normalize_guid(assignment_name)
+        if guid and guid in self.by_assignment:
+            return self.by_assignment[guid], "roleAssignmentId"
+        prefix = scope.lower().rstrip("/")
+        times = [
+            t for resource, t in self.by_caller.get(principal_id.lower(), []) if resource == prefix or resource.startswith(prefix + "/")
+        ]
+        return (max(times), "caller and scope") if times else (None, "none")
+
+
+class ActivityReader:
+    def __init__(
+        self, credential: TokenCredential, *, workspace_id: str, endpoint: str = "https://api.loganalytics.io", **client_options: Any
+    ) -> None:
+        self._client = LogsQueryClient(credential, endpoint=endpoint, **client_options)
+        self._workspace = workspace_id
+
+    def read(self, *, window_days: int) -> ActivityIndex:
+        fresh = self._rows(load_query("activity_freshness"), timedelta(days=window_days))
+        through = fresh[0].get("data_through") if fresh else None
+        index = ActivityIndex(data_through=through if isinstance(through, datetime) else None)
+        for row in self._rows(load_query("assignment_activity", days=str(window_days)), timedelta(days=window_days)):
+            when = row.get("last_activity")
+            if not isinstance(when, datetime):
+                continue
+            guid = normalize_guid(str(row.get("roleAssignmentId") or ""))
+            if guid:
+                index.by_assignment[guid] = max(when, index.by_assignment.get(guid, when))
+            caller = str(row.get("caller") or "")
+            if caller:
+                index.by_caller[caller].append((str(row.get("resource") or ""), when))
+        return index
+
+    def _rows(self, query: str, timespan: timedelta) -> list[dict[str, Any]]:
+        try:
+            result = self._client.query_workspace(self._workspace, query, timespan=timespan)
+        except AzureError as e:
+            raise InventoryError(f"Log Analytics query failed: {e.message or e}") from e
+        if result.status != LogsQueryStatus.SUCCESS:
+            raise InventoryError("Log Analytics returned a partial result: activity is incomplete, nothing is judged unused")
+        rows: list[dict[str, Any]] = []
+        for table in result.tables:
+            names = list(table.columns)
+            rows.extend(dict(zip(names, r, strict=False)) for r in table.rows)
+        return rows
+
+    def close(self) -> None:
+        self._client.close()
