@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from simulator import kql
+from simulator.directory import Directory
 from simulator.state import JSON, Estate, split_id
 from simulator.writes import KEY_ACTIONS, LRO_TYPES, WriteSide, merge_patch, new_etag
 
@@ -79,6 +80,7 @@ class Simulator:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
         self.writes = WriteSide(self.estate)
+        self.directory = Directory()
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -138,6 +140,8 @@ class Simulator:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if not auth.lower().startswith("bearer ") or len(auth) < 8:
             return error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        if path.lower().startswith("/v1.0/"):
+            return self._graph_directory(method, path, params, headers, body)
         if path.lower().startswith("/v1/workspaces/") and path.lower().endswith("/query"):
             # The Log Analytics query API versions itself in the path, not with api-version.
             return self._logs(body) if method == "POST" else error(405, "MethodNotAllowed", "Log Analytics queries are POST requests")
@@ -325,6 +329,29 @@ class Simulator:
             if str(d["name"]).lower() == tail:
                 return Response.json(200, json.loads(json.dumps(d)))
         return error(404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{tail}' does not exist.")
+
+    # --- Microsoft Graph (the directory) ------------------------------------------------------------------
+
+    def _graph_directory(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Response:
+        lowered = path.lower().rstrip("/")
+        if method == "POST" and lowered == "/v1.0/directoryobjects/getbyids":
+            ids = list((json.loads(body or b"{}") or {}).get("ids") or [])
+            if len(ids) > 1000:
+                return error(400, "Request_BadRequest", "getByIds takes at most 1000 ids")
+            return Response.json(200, {"value": self.directory.by_ids(ids)})
+        m = re.fullmatch(r"/v1\.0/groups/([^/]+)/transitivemembers", lowered)
+        if method == "GET" and m:
+            members = self.directory.transitive(m.group(1))
+            skip = int(params.get("$skiptoken", "0") or 0)
+            page = members[skip : skip + 999]
+            payload: JSON = {"value": [{"@odata.type": self.directory.objects.get(i, {}).get("@odata.type"), "id": i} for i in page]}
+            if skip + 999 < len(members):
+                host = next((v for k, v in headers.items() if k.lower() == "host"), "graph.simulator.local")
+                payload["@odata.nextLink"] = (
+                    f"https://{host}/v1.0/groups/{m.group(1)}/transitiveMembers?$select=id&$top=999&$skiptoken={skip + 999}"
+                )
+            return Response.json(200, payload)
+        return error(400, "Request_UnsupportedQuery", f"the simulator does not serve Graph {method} {path}")
 
     # --- Log Analytics ---------------------------------------------------------------------------------
 
