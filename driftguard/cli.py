@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     replay.add_argument("--format", choices=["table", "json"], default="table")
 
+    review = sub.add_parser("review", help="access review: role assignments at AI scopes judged by persona, privilege and use")
+    review.add_argument(
+        "--simulated", action="store_true", required=True, help="review the simulated tenant (live tenants: the scheduled review)"
+    )
+    review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
+    review.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    review.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -123,6 +131,8 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args.format, out)
+        if args.command == "review":
+            return _review(args, out)
         if args.command == "inventory":
             return _assets(args, stdin or sys.stdin, out, err)
         if args.command == "events":
@@ -290,6 +300,42 @@ def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) 
             _render(args.format, collected, summary.to_json(), sink, assets)
     if args.fail_on is not None and worst is not None and worst >= args.fail_on:
         return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _review(args: argparse.Namespace, out: IO[str]) -> int:
+    import tempfile
+
+    from driftguard.review import to_csv as review_csv
+
+    policy = _policy(args.policy or load_settings().policy_file)
+    with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, _open_output(args.output, out) as sink:
+        review = compose.SimulatedWorld(Path(tmp), policy).review(policy)
+        if args.format == "json":
+            sink.write(json.dumps({"summary": review.summary(), "assignments": [r.to_json() for r in review.rows]}, indent=2) + "\n")
+        elif args.format == "csv":
+            sink.write(review_csv(review))
+        else:
+            from rich.table import Table
+
+            t = Table(
+                title=f"{len(review.rows)} role assignment(s) at AI scopes, {len(review.findings)} finding(s)", expand=True, show_lines=True
+            )
+            for col in ("scope", "principal", "role", "last activity", "verdicts"):
+                t.add_column(col, overflow="fold")
+            for r in review.rows:
+                fails = [f"{k}: {v[6:]}" for k, v in r.verdicts.items() if v.startswith("fail")]
+                t.add_row(
+                    r.scope,
+                    f"{r.principal_id}\n[dim]{r.principal_kind}[/]",
+                    r.role_name,
+                    r.last_activity or "none",
+                    "\n".join(fails) or "ok",
+                )
+            console = Console(file=sink, width=None if sink.isatty() else 180)
+            console.print(t)
+            for note in review.notes:
+                console.print(f"[yellow]note:[/] {note}", highlight=False)
     return EXIT_CLEAN
 
 

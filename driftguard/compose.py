@@ -15,13 +15,14 @@ from azure.core.credentials import TokenCredential
 import remediations
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential, live_connection
-from driftguard.azure.inventory import LiveInventory
+from driftguard.azure.inventory import LiveInventory, inventory_query
 from driftguard.azure.resource_graph import Scope
 from driftguard.azure.writes import ArmWriter
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
 from driftguard.respond import Responder
+from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
 from driftguard.store.base import StateStore
 from driftguard.store.sqlite import SqliteStore
@@ -153,6 +154,42 @@ class SimulatedWorld:
         """Let running operations finish, as ARM does by itself."""
         for operation in list(self.sim.writes._operations):
             self.sim.writes.operation_status(operation)
+
+    def review(self, policy: Policy) -> Review:
+        """The access review of the simulated tenant, through the same gateways as in Azure."""
+        from datetime import UTC, datetime
+
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from driftguard.azure.activity import ActivityReader
+        from driftguard.azure.directory import Directory
+        from simulator.transport import in_process_session
+
+        self.sample.seed_directory(self.sim)
+        credential = StaticTokenCredential(f"sim:{self.DRIFTGUARD}")
+
+        def transport() -> RequestsTransport:
+            return RequestsTransport(session=in_process_session(self.sim), session_owner=False)
+
+        inventory = self.inventory()
+        raw = RawArm(self._connection(f"sim:{self.DRIFTGUARD}"))
+        try:
+            ai_ids = [str(r["id"]) for r in inventory.graph.query(inventory_query(rules.rule_types()), inventory.scope)]
+            return collect(
+                graph=inventory.graph,
+                read=ArmWriter(raw, self._base_url()).read,
+                directory=Directory(credential, endpoint="https://graph.simulator.local", transport=transport()),
+                activity=ActivityReader(
+                    credential, workspace_id="law-security", endpoint="https://logs.simulator.local", transport=transport()
+                ),
+                scope=inventory.scope,
+                policy=policy,
+                now=datetime.now(UTC),
+                ai_resource_ids=ai_ids,
+            )
+        finally:
+            inventory.close()
+            raw.close()
 
     def take_events(self) -> list[dict[str, object]]:
         events, self.pending[:] = list(self.pending), []

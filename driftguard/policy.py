@@ -238,10 +238,30 @@ class AccessPolicy(_Strict):
     # Activity data older than this is stale: nothing is judged unused on it.
     activity_max_lag_hours: Annotated[int, Field(ge=1)] = 48
     max_removals_per_review: Annotated[int, Field(ge=0)] = 25
+    # The tenant's Entra groups for each persona (by name), on top of the personas' own `groups`: the
+    # usual way to adopt the defaults without restating them.
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("groups")
+    @classmethod
+    def _group_ids(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return {name: tuple(parse_guid(g) for g in ids) for name, ids in value.items()}
+
+    def model_post_init(self, __context: Any) -> None:
+        known = {p.name for p in self.personas}
+        unknown = sorted(set(self.groups) - known)
+        if unknown:
+            raise ValueError(f"access.groups names unknown persona(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+
+    def group_ids(self, persona: Persona) -> set[str]:
+        return {g.lower() for g in (*persona.groups, *self.groups.get(persona.name, ()))}
+
+    def all_group_ids(self) -> list[str]:
+        return sorted({g for p in self.personas for g in self.group_ids(p)})
 
     def personas_of(self, principal_id: str, groups: frozenset[str] = frozenset()) -> tuple[Persona, ...]:
         pid = principal_id.lower()
-        return tuple(p for p in self.personas if pid in {x.lower() for x in p.principals} or groups & {g.lower() for g in p.groups})
+        return tuple(p for p in self.personas if pid in {x.lower() for x in p.principals} or groups & self.group_ids(p))
 
 
 class Policy(_Strict):

@@ -6,9 +6,15 @@ a relaxed content filter, storage opened up, logs missing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
 from simulator import builders as b
 from simulator.roles import BUILT_IN, role_assignment, role_definition
 from simulator.state import Estate
+
+if TYPE_CHECKING:
+    from simulator.core import Simulator
 
 PROD = "11111111-1111-4111-8111-111111111111"
 DEV = "22222222-2222-4222-8222-222222222222"
@@ -121,9 +127,62 @@ def build() -> Estate:
                 "b24988ac-6180-42a0-ab88-20f7382dd24c",
                 "a1b2c3d4-0000-4000-8000-00000000c003",
             ),
+            # Cognitive Services Contributor for a data scientist: off-persona and privileged
+            role_assignment(
+                oai["id"],
+                "0f6b0c1e-0004-4a00-8000-000000000004",
+                "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
+                "a1b2c3d4-0000-4000-8000-00000000d004",
+            ),
+            # Owner for an IT administrator: allowed standing
+            role_assignment(
+                f"/subscriptions/{PROD}",
+                "0f6b0c1e-0005-4a00-8000-000000000005",
+                "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+                "a1b2c3d4-0000-4000-8000-00000000e005",
+            ),
         ]
     )
     return e
+
+
+DATA_SCIENTISTS = "d5d5d5d5-0000-4000-8000-0000000000d5"
+IT_ADMINS = "adadadad-0000-4000-8000-0000000000ad"
+
+
+def seed_directory(sim: Simulator) -> None:
+    """The tenant's principals and the activity Log Analytics would hold, for the access review.
+
+    Planted: an escalated user (standing Owner on the subscription, not an IT administrator), an
+    orphaned assignment (its principal was deleted), an off-persona data scientist (Cognitive Services
+    Contributor on an account), and an unused workload identity (no activity in 90 days)."""
+    d = sim.directory
+    d.add(IT_ADMINS, "Group", "it-administrators")
+    d.add(DATA_SCIENTISTS, "Group", "data-scientists")
+    d.add("a1b2c3d4-0000-4000-8000-00000000a001", "User", "ops-alice")  # Owner on the subscription
+    d.add("a1b2c3d4-0000-4000-8000-00000000b002", "ServicePrincipal", "chat-backend")  # OpenAI User, unused
+    # a1b2c3d4-...c003 (Contributor on the resource group) no longer exists: orphaned
+    d.add("a1b2c3d4-0000-4000-8000-00000000d004", "User", "ds-dana", groups=(DATA_SCIENTISTS,))
+    d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "admin-erin", groups=(IT_ADMINS,))
+    now = datetime.now(UTC)
+    for caller, resource, days in (
+        ("a1b2c3d4-0000-4000-8000-00000000a001", f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod", 2),
+        (
+            "a1b2c3d4-0000-4000-8000-00000000d004",
+            f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod",
+            1,
+        ),
+        ("a1b2c3d4-0000-4000-8000-00000000e005", f"/subscriptions/{PROD}", 0),
+    ):
+        sim.writes.activity.append(
+            {
+                "TimeGenerated": now - timedelta(days=days, hours=1),
+                "Caller": caller,
+                "_ResourceId": resource,
+                "OperationNameValue": "x/write",
+                "roleAssignmentId": "",
+            }
+        )
 
 
 MANAGEMENT_GROUPS = {MANAGEMENT_GROUP: [PROD, DEV]}

@@ -1,0 +1,239 @@
+"""The access review: every role assignment at AI scopes, joined with its role definition, its
+principal (existence, kind, persona groups) and its evidence of use, judged by the access rules.
+
+Activity that is missing or stale judges nothing unused (never fail open into deletions); the report
+says so. Each assignment gets one row with its verdicts and evidence, for auditors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from driftguard import rules as rule_registry
+from driftguard.azure.activity import ActivityIndex
+from driftguard.azure.directory import Principal
+from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.model import Finding, ResourceSnapshot
+from driftguard.policy import Policy
+from driftguard.rules.base import NotEvaluable, RuleContext, prop
+from driftguard.rules.roles import ACTIVITY, PRINCIPAL, ROLE_DEFINITION, role_guid, scope_level
+
+ASSIGNMENT = "microsoft.authorization/roleassignments"
+
+
+@dataclass
+class Row:
+    assignment_id: str
+    scope: str
+    principal_id: str
+    principal_kind: str
+    role: str
+    role_name: str
+    last_activity: str | None
+    matched_by: str
+    verdicts: dict[str, str] = field(default_factory=dict)  # rule id -> "pass" | "fail: ..." | "not evaluated: ..."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "assignment_id": self.assignment_id,
+            "scope": self.scope,
+            "principal_id": self.principal_id,
+            "principal_kind": self.principal_kind,
+            "role": self.role,
+            "role_name": self.role_name,
+            "last_activity": self.last_activity,
+            "matched_by": self.matched_by,
+            "verdicts": self.verdicts,
+        }
+
+
+@dataclass
+class Review:
+    rows: list[Row]
+    findings: list[Finding]
+    activity_ok: bool
+    notes: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "assignments": len(self.rows),
+            "findings": len(self.findings),
+            "by_rule": dict(Counter(f.rule for f in self.findings)),
+            "activity_ok": self.activity_ok,
+            "notes": self.notes,
+        }
+
+
+def in_ai_scope(scope: str, ai_scopes: frozenset[str]) -> bool:
+    """At or above an AI scope: the AI resource itself, its resource group or subscription, or a
+    management group (which holds subscriptions)."""
+    s = scope.lower().rstrip("/")
+    return s in ai_scopes or s.startswith("/providers/microsoft.management/managementgroups/")
+
+
+def ai_scopes_of(resource_ids: Iterable[str]) -> frozenset[str]:
+    scopes: set[str] = set()
+    for rid in resource_ids:
+        try:
+            parsed = parse_resource_id(rid)
+        except InvalidResourceId:
+            continue
+        scopes.add(str(parsed).lower())
+        if parsed.subscription:
+            scopes.add(f"/subscriptions/{parsed.subscription}")
+            if parsed.resource_group:
+                scopes.add(f"/subscriptions/{parsed.subscription}/resourcegroups/{parsed.resource_group}".lower())
+    return frozenset(scopes)
+
+
+def judge(
+    assignments: Iterable[Mapping[str, Any]],
+    *,
+    definitions: Mapping[str, Mapping[str, Any] | None],
+    principals: Mapping[str, Principal],
+    memberships: Mapping[str, frozenset[str]],
+    activity: ActivityIndex | None,
+    ai_scopes: frozenset[str],
+    policy: Policy,
+    now: datetime,
+) -> Review:
+    """Pure: every input is read beforehand, in a few batched calls."""
+    lag = timedelta(hours=policy.access.activity_max_lag_hours)
+    activity_ok = activity is not None and activity.data_through is not None and activity.data_through >= now - lag
+    notes: list[str] = []
+    if not activity_ok:
+        notes.append("activity data missing or stale: no assignment is judged unused in this review")
+    context = RuleContext(policy=policy, now=now)
+    rows: list[Row] = []
+    findings: list[Finding] = []
+    for a in assignments:
+        props = a.get("properties")
+        if not isinstance(props, Mapping):
+            continue  # not an assignment ARM would return: nothing to judge
+        scope = str(props.get("scope") or "")
+        if not in_ai_scope(scope, ai_scopes):
+            continue
+        pid = str(props.get("principalId") or "").lower()
+        guid = role_guid(props.get("roleDefinitionId")) or ""
+        definition = definitions.get(guid)
+        principal = principals.get(pid)
+        related: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        if definition is not None:
+            related[ROLE_DEFINITION] = (definition,)
+        if principal is not None:
+            related[PRINCIPAL] = (
+                {"exists": principal.exists, "kind": principal.kind, "groups": sorted(memberships.get(pid, frozenset()))},
+            )
+        last, matched = (None, "none")
+        if activity is not None:
+            last, matched = activity.last_use(str(a.get("name") or ""), pid, scope)
+            related[ACTIVITY] = (
+                {
+                    "last_activity": last.isoformat() if last else None,
+                    "data_through": activity.data_through.isoformat() if activity.data_through else None,
+                    "matched_by": matched,
+                },
+            )
+        row = Row(
+            str(a.get("id")),
+            scope,
+            pid,
+            (principal.kind if principal else None) or str(props.get("principalType") or ""),
+            guid,
+            str(prop(definition or {}, "properties", "roleName") or "unknown role"),
+            last.isoformat() if last else None,
+            matched,
+        )
+        snapshot = ResourceSnapshot({**a, "type": "Microsoft.Authorization/roleAssignments"}, related)
+        for meta, evaluate in rule_registry.access_registry().values():
+            if not meta.applies_to(snapshot.type):
+                continue
+            missing = [k for k in meta.requires if k not in related]
+            if missing:
+                row.verdicts[meta.id] = f"not evaluated: no {', '.join(missing)}"
+                continue
+            try:
+                found = evaluate(snapshot, context)
+            except NotEvaluable as e:
+                row.verdicts[meta.id] = f"not evaluated: {e.reason}"
+                continue
+            row.verdicts[meta.id] = "pass" if not found else "fail: " + "; ".join(f.message for f in found)
+            findings.extend(found)
+        if definition is None:
+            row.verdicts["role_definition"] = f"unknown role definition {guid or props.get('roleDefinitionId')}"
+        row.verdicts["scope_level"] = scope_level(scope).value
+        rows.append(row)
+    return Review(rows, findings, activity_ok, notes)
+
+
+def to_csv(review: Review) -> str:
+    out = io.StringIO()
+    rules = list(rule_registry.access_registry())
+    writer = csv.writer(out)
+    writer.writerow(
+        ["assignment_id", "scope", "principal_id", "principal_kind", "role", "role_name", "last_activity", "matched_by", *rules]
+    )
+    for r in review.rows:
+        writer.writerow(
+            [
+                r.assignment_id,
+                r.scope,
+                r.principal_id,
+                r.principal_kind,
+                r.role,
+                r.role_name,
+                r.last_activity or "",
+                r.matched_by,
+                *(r.verdicts.get(x, "") for x in rules),
+            ]
+        )
+    return out.getvalue()
+
+
+def collect(
+    *,
+    graph: Any,
+    read: Any,
+    directory: Any,
+    activity: Any | None,
+    scope: Any,
+    policy: Policy,
+    now: datetime,
+    ai_resource_ids: Iterable[str],
+) -> Review:
+    """Reads every input in batches (Resource Graph pages, one read per distinct role definition,
+    Graph in 1,000-id batches and per persona group, two Log Analytics queries), then judges."""
+    from driftguard.azure.resource_graph import load_query
+    from driftguard.inventory import InventoryError
+
+    assignments = [a for a in graph.query(load_query("role_assignments"), scope) if str(a.get("type", "")).lower() == ASSIGNMENT]
+    guids = {g for a in assignments if (g := role_guid(prop(a, "properties", "roleDefinitionId")))}
+    definitions = {g: read(f"/providers/Microsoft.Authorization/roleDefinitions/{g}", "2022-04-01") for g in sorted(guids)}
+    principals = directory.principals(str(prop(a, "properties", "principalId") or "") for a in assignments)
+    groups = policy.access.all_group_ids()
+    memberships = directory.members(groups) if groups else {}
+    notes: list[str] = []
+    index: ActivityIndex | None = None
+    if activity is not None:
+        try:
+            index = activity.read(window_days=policy.access.review_window_days)
+        except InventoryError as e:
+            notes.append(f"activity could not be read: {e}")
+    review = judge(
+        assignments,
+        definitions=definitions,
+        principals=principals,
+        memberships=memberships,
+        activity=index,
+        ai_scopes=ai_scopes_of(ai_resource_ids),
+        policy=policy,
+        now=now,
+    )
+    review.notes = notes + review.notes
+    return review

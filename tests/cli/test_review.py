@@ -1,0 +1,38 @@
+"""`driftguard review` on the simulated tenant finds the planted escalated, orphaned, off-persona and
+unused assignments, with the evidence behind each verdict."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from driftguard.cli import main
+
+POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
+
+
+def review(fmt: str) -> str:
+    out = io.StringIO()
+    assert main(["review", "--simulated", "--policy", str(POLICY), "--format", fmt], stdout=out, stderr=io.StringIO()) == 0
+    return out.getvalue()
+
+
+def test_planted_privilege_creep_is_found() -> None:
+    doc = json.loads(review("json"))
+    rows = {r["principal_id"][-4:]: r for r in doc["assignments"]}
+    assert doc["summary"]["activity_ok"] is True
+    assert rows["a001"]["verdicts"]["authorization_roleassignment_privileged_not_standing"].startswith("fail")  # escalated
+    assert rows["c003"]["verdicts"]["authorization_roleassignment_not_orphaned"].startswith("fail")  # orphaned
+    assert rows["d004"]["verdicts"]["authorization_roleassignment_within_persona"].startswith("fail")  # off-persona
+    assert rows["b002"]["verdicts"]["authorization_roleassignment_used_recently"].startswith("fail")  # unused
+    assert rows["e005"]["verdicts"]["authorization_roleassignment_privileged_not_standing"] == "pass"  # an IT administrator
+    assert rows["d004"]["last_activity"] is not None  # matched on caller and scope: used, so not flagged unused
+    assert rows["d004"]["verdicts"]["authorization_roleassignment_used_recently"] == "pass"
+
+
+def test_csv_has_one_row_per_assignment_with_every_verdict() -> None:
+    lines = review("csv").strip().splitlines()
+    assert lines[0].startswith("assignment_id,scope,principal_id")
+    assert "authorization_roleassignment_used_recently" in lines[0]
+    assert len(lines) == 6
