@@ -104,8 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--format", choices=["table", "json"], default="table")
 
     review = sub.add_parser("review", help="access review: role assignments at AI scopes judged by persona, privilege and use")
+    who = review.add_mutually_exclusive_group(required=True)
+    who.add_argument("--subscription", action="append", metavar="ID", help="subscription to review (repeatable; live, read-only)")
+    who.add_argument("--management-group", metavar="NAME", help="every subscription under this management group (live)")
+    who.add_argument("--simulated", action="store_true", help="the simulated tenant (no Azure needed)")
     review.add_argument(
-        "--simulated", action="store_true", required=True, help="review the simulated tenant (live tenants: the scheduled review)"
+        "--workspace", metavar="GUID", help="Log Analytics workspace with the Activity Log (default: DRIFTGUARD_LOG_ANALYTICS_WORKSPACE)"
     )
     review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     review.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -308,9 +312,25 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
 
     from driftguard.review import to_csv as review_csv
 
-    policy = _policy(args.policy or load_settings().policy_file)
+    settings = load_settings()
+    policy = _policy(args.policy or settings.policy_file)
     with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, _open_output(args.output, out) as sink:
-        review = compose.SimulatedWorld(Path(tmp), policy).review(policy)
+        if args.simulated:
+            review = compose.SimulatedWorld(Path(tmp), policy).review(policy)
+        else:
+            subscriptions = []
+            for value in args.subscription or []:
+                try:
+                    subscriptions.append(parse_guid(value))
+                except ValueError:
+                    raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
+            if args.workspace:
+                try:
+                    parse_guid(args.workspace)
+                except ValueError:
+                    raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
+            scope = Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
+            review = compose.live_review(settings, policy, scope, workspace=args.workspace)
         if args.format == "json":
             sink.write(json.dumps({"summary": review.summary(), "assignments": [r.to_json() for r in review.rows]}, indent=2) + "\n")
         elif args.format == "csv":

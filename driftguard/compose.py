@@ -41,6 +41,44 @@ def state_store(settings: Settings, credential: TokenCredential | None = None) -
     return SqliteStore(settings.state_db or Path(DEFAULT_STATE_DB))
 
 
+def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: str | None = None) -> Review:
+    """A read-only access review of a live tenant: the same gateways and judgement as the simulated one."""
+    from datetime import UTC, datetime
+
+    from driftguard.azure.activity import ActivityReader
+    from driftguard.azure.directory import Directory
+
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    raw = RawArm(connection)
+    inventory = LiveInventory(connection, scope, rule_types=rules.rule_types(), deep=False)
+    workspace = workspace or settings.log_analytics_workspace
+    activity = ActivityReader(connection.credential, workspace_id=workspace) if workspace else None
+    directory = Directory(connection.credential)
+    try:
+        ai_ids = [str(r["id"]) for r in inventory.graph.query(inventory_query(rules.rule_types()), scope)]
+        review = collect(
+            graph=inventory.graph,
+            read=ArmWriter(raw, settings.arm_endpoint).read,
+            directory=directory,
+            activity=activity,
+            scope=scope,
+            policy=policy,
+            now=datetime.now(UTC),
+            ai_resource_ids=ai_ids,
+        )
+        if activity is None:
+            review.notes.insert(
+                0, "no Log Analytics workspace configured (DRIFTGUARD_LOG_ANALYTICS_WORKSPACE or --workspace): nothing is judged unused"
+            )
+        return review
+    finally:
+        inventory.close()
+        raw.close()
+        directory.close()
+        if activity is not None:
+            activity.close()
+
+
 def live_responder(settings: Settings, policy: Policy) -> Responder:
     """The production event path: live ARM with DefaultAzureCredential, the configured store."""
     connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)

@@ -357,6 +357,8 @@ class Settings(_Strict):
     identity_ids: tuple[str, ...] = ()
     # Decide and record everything, change nothing.
     dry_run: bool = False
+    # The Log Analytics workspace (its GUID) that receives the Activity Log: evidence of use for reviews.
+    log_analytics_workspace: str | None = None
     # The state store: Table Storage by endpoint (managed identity; production), else a SQLite file.
     table_endpoint: str | None = None
     state_db: Path | None = None
@@ -370,6 +372,11 @@ class Settings(_Strict):
     @field_validator("managed_identity_client_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
+        return None if value is None else parse_guid(value)
+
+    @field_validator("log_analytics_workspace")
+    @classmethod
+    def _workspace(cls, value: str | None) -> str | None:
         return None if value is None else parse_guid(value)
 
     @field_validator("table_endpoint")
