@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from driftguard import rules as rule_registry
+from driftguard.azure import api_versions
 from driftguard.azure.activity import ActivityIndex
 from driftguard.azure.directory import Principal
-from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import NotEvaluable, RuleContext, prop
-from driftguard.rules.roles import ACTIVITY, PRINCIPAL, ROLE_DEFINITION, role_guid, scope_level
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, role_guid, scope_level
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
 
@@ -102,8 +103,10 @@ def judge(
     ai_scopes: frozenset[str],
     policy: Policy,
     now: datetime,
+    activated: frozenset[str] = frozenset(),
 ) -> Review:
-    """Pure: every input is read beforehand, in a few batched calls."""
+    """Pure: every input is read beforehand, in a few batched calls. `activated` holds the GUIDs of
+    assignments that exist because of a PIM activation: time-bound, not standing access."""
     lag = timedelta(hours=policy.access.activity_max_lag_hours)
     activity_ok = activity is not None and activity.data_through is not None and activity.data_through >= now - lag
     notes: list[str] = []
@@ -126,6 +129,8 @@ def judge(
         related: dict[str, tuple[Mapping[str, Any], ...]] = {}
         if definition is not None:
             related[ROLE_DEFINITION] = (definition,)
+        if normalize_guid(str(a.get("name") or "")) in activated:
+            related[ELIGIBILITY] = ({"activated": True},)
         if principal is not None:
             related[PRINCIPAL] = (
                 {"exists": principal.exists, "kind": principal.kind, "groups": sorted(memberships.get(pid, frozenset()))},
@@ -216,6 +221,23 @@ def collect(
     guids = {g for a in assignments if (g := role_guid(prop(a, "properties", "roleDefinitionId")))}
     definitions = {g: read(f"/providers/Microsoft.Authorization/roleDefinitions/{g}", "2022-04-01") for g in sorted(guids)}
     principals = directory.principals(str(prop(a, "properties", "principalId") or "") for a in assignments)
+    # PIM: one list of active schedule instances per subscription names the activated assignments.
+    activated: set[str] = set()
+    for subscription in sorted(
+        {str(prop(a, "id") or "").split("/")[2].lower() for a in assignments if str(a.get("id", "")).lower().startswith("/subscriptions/")}
+    ):
+        found = (
+            read(
+                f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances",
+                api_versions.AUTHORIZATION_SCHEDULES,
+            )
+            or {}
+        )
+        for instance in found.get("value") or []:
+            if str(prop(instance, "properties", "assignmentType") or "").lower() == "activated":
+                origin = str(prop(instance, "properties", "originRoleAssignmentId") or "").rstrip("/").rsplit("/", 1)[-1]
+                if guid := normalize_guid(origin):
+                    activated.add(guid)
     groups = policy.access.all_group_ids()
     memberships = directory.members(groups) if groups else {}
     notes: list[str] = []
@@ -234,6 +256,7 @@ def collect(
         ai_scopes=ai_scopes_of(ai_resource_ids),
         policy=policy,
         now=now,
+        activated=frozenset(activated),
     )
     review.notes = notes + review.notes
     return review

@@ -134,6 +134,30 @@ def build() -> Estate:
                 "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
                 "a1b2c3d4-0000-4000-8000-00000000d004",
             ),
+            # Owner activated through PIM for an on-call engineer: time-bound, not standing
+            role_assignment(
+                f"/subscriptions/{PROD}",
+                "0f6b0c1e-0006-4a00-8000-000000000006",
+                "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+                "a1b2c3d4-0000-4000-8000-00000000f006",
+            ),
+            {
+                "id": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/5c4b3a29-0006-4a00-8000-000000000006",
+                "name": "5c4b3a29-0006-4a00-8000-000000000006",
+                "type": "Microsoft.Authorization/roleAssignmentScheduleInstances",
+                "properties": {
+                    "scope": f"/subscriptions/{PROD}",
+                    "roleDefinitionId": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+                    "principalId": "a1b2c3d4-0000-4000-8000-00000000f006",
+                    "principalType": "User",
+                    "assignmentType": "Activated",
+                    "memberType": "Direct",
+                    "originRoleAssignmentId": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0006-4a00-8000-000000000006",
+                    "linkedRoleEligibilityScheduleInstanceId": f"/subscriptions/{PROD}/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/e1e1e1e1-0006-4a00-8000-000000000006",
+                    "startDateTime": "2026-11-29T08:00:00Z",
+                    "endDateTime": "2026-11-29T16:00:00Z",
+                },
+            },
             # Owner for an IT administrator: allowed standing
             role_assignment(
                 f"/subscriptions/{PROD}",
@@ -164,6 +188,7 @@ def seed_directory(sim: Simulator) -> None:
     # a1b2c3d4-...c003 (Contributor on the resource group) no longer exists: orphaned
     d.add("a1b2c3d4-0000-4000-8000-00000000d004", "User", "ds-dana", groups=(DATA_SCIENTISTS,))
     d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "admin-erin", groups=(IT_ADMINS,))
+    d.add("a1b2c3d4-0000-4000-8000-00000000f006", "User", "oncall-frank")
     now = datetime.now(UTC)
     for caller, resource, days in (
         ("a1b2c3d4-0000-4000-8000-00000000a001", f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod", 2),

@@ -96,7 +96,7 @@ def test_role_assignment_filters(sim: Simulator) -> None:
             "GET", oai + "/providers/Microsoft.Authorization/roleAssignments", "api-version=2022-04-01&$filter=atScope()", hdr, b""
         ).body
     )["value"]
-    assert len(at) == 5  # two subscription Owners, the resource-group Contributor, the account's two
+    assert len(at) == 6  # three subscription Owners, the resource-group Contributor, the account's two
     one = json.loads(
         sim.handle(
             "GET",

@@ -27,6 +27,7 @@ def test_planted_privilege_creep_is_found() -> None:
     assert rows["d004"]["verdicts"]["authorization_roleassignment_within_persona"].startswith("fail")  # off-persona
     assert rows["b002"]["verdicts"]["authorization_roleassignment_used_recently"].startswith("fail")  # unused
     assert rows["e005"]["verdicts"]["authorization_roleassignment_privileged_not_standing"] == "pass"  # an IT administrator
+    assert rows["f006"]["verdicts"]["authorization_roleassignment_privileged_not_standing"] == "pass"  # activated through PIM
     assert rows["d004"]["last_activity"] is not None  # matched on caller and scope: used, so not flagged unused
     assert rows["d004"]["verdicts"]["authorization_roleassignment_used_recently"] == "pass"
 
@@ -35,4 +36,4 @@ def test_csv_has_one_row_per_assignment_with_every_verdict() -> None:
     lines = review("csv").strip().splitlines()
     assert lines[0].startswith("assignment_id,scope,principal_id")
     assert "authorization_roleassignment_used_recently" in lines[0]
-    assert len(lines) == 6
+    assert len(lines) == 7
