@@ -29,6 +29,7 @@ from driftguard.pipeline import Evaluator
 from driftguard.policy import ConfigError, Policy, load_policy, load_settings, parse_guid
 from driftguard.report import Format, html, json_report, sarif, table
 from driftguard.snapshot import SnapshotError
+from driftguard.store.base import StateStore
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -110,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--simulated", action="store_true", help="the simulated tenant (no Azure needed)")
     review.add_argument(
         "--workspace", metavar="GUID", help="Log Analytics workspace with the Activity Log (default: DRIFTGUARD_LOG_ANALYTICS_WORKSPACE)"
+    )
+    review.add_argument(
+        "--open-cases", action="store_true", help="open a removal case (with its exact DELETE) per recommended removal, behind the guards"
     )
     review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     review.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -315,8 +319,11 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
     settings = load_settings()
     policy = _policy(args.policy or settings.policy_file)
     with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, _open_output(args.output, out) as sink:
+        store: StateStore | None = None
         if args.simulated:
-            review = compose.SimulatedWorld(Path(tmp), policy).review(policy)
+            world = compose.SimulatedWorld(Path(tmp), policy)
+            review = world.review(policy)
+            store = world.store
         else:
             subscriptions = []
             for value in args.subscription or []:
@@ -331,8 +338,21 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
                     raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
             scope = Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
             review = compose.live_review(settings, policy, scope, workspace=args.workspace)
+            if args.open_cases:
+                store = compose.live_state_store(settings)
+        outcome = None
+        if args.open_cases and store is not None:
+            from driftguard.review import open_removal_cases
+
+            outcome = open_removal_cases(
+                review, store=store, policy=policy, now=datetime.now(UTC), own_ids=frozenset(settings.identity_ids)
+            )
         if args.format == "json":
-            sink.write(json.dumps({"summary": review.summary(), "assignments": [r.to_json() for r in review.rows]}, indent=2) + "\n")
+            cases = {"opened": outcome.opened, "guarded": outcome.guarded, "batched": outcome.batched} if outcome else None
+            sink.write(
+                json.dumps({"summary": review.summary(), "cases": cases, "assignments": [r.to_json() for r in review.rows]}, indent=2)
+                + "\n"
+            )
         elif args.format == "csv":
             sink.write(review_csv(review))
         else:
@@ -356,6 +376,13 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
             console.print(t)
             for note in review.notes:
                 console.print(f"[yellow]note:[/] {note}", highlight=False)
+            if outcome is not None:
+                batch = " (one batch case)" if outcome.batched else ""
+                console.print(
+                    f"{len(outcome.opened)} removal case(s) opened{batch}; {len(outcome.guarded)} kept by a guard", highlight=False
+                )
+                for kept in outcome.guarded:
+                    console.print(f"  kept: {kept}", highlight=False)
     return EXIT_CLEAN
 
 

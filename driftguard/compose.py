@@ -41,6 +41,12 @@ def state_store(settings: Settings, credential: TokenCredential | None = None) -
     return SqliteStore(settings.state_db or Path(DEFAULT_STATE_DB))
 
 
+def live_state_store(settings: Settings) -> StateStore:
+    """The configured state store, authenticated as the app (managed identity) or `az login`."""
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    return state_store(settings, connection.credential)
+
+
 def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: str | None = None) -> Review:
     """A read-only access review of a live tenant: the same gateways and judgement as the simulated one."""
     from datetime import UTC, datetime

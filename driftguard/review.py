@@ -60,6 +60,8 @@ class Review:
     findings: list[Finding]
     activity_ok: bool
     notes: list[str]
+    # The assignments judged, by lower-case id: a removal case carries the exact DELETE of one.
+    assignments: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -115,6 +117,7 @@ def judge(
     context = RuleContext(policy=policy, now=now)
     rows: list[Row] = []
     findings: list[Finding] = []
+    judged: dict[str, Mapping[str, Any]] = {}
     for a in assignments:
         props = a.get("properties")
         if not isinstance(props, Mapping):
@@ -174,7 +177,8 @@ def judge(
             row.verdicts["role_definition"] = f"unknown role definition {guid or props.get('roleDefinitionId')}"
         row.verdicts["scope_level"] = scope_level(scope).value
         rows.append(row)
-    return Review(rows, findings, activity_ok, notes)
+        judged[str(a.get("id")).lower()] = a
+    return Review(rows, findings, activity_ok, notes, judged)
 
 
 def to_csv(review: Review) -> str:
@@ -260,3 +264,97 @@ def collect(
     )
     review.notes = notes + review.notes
     return review
+
+
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+REMOVAL = "authorization_roleassignment_delete"
+
+
+@dataclass
+class CaseOutcome:
+    opened: list[str] = field(default_factory=list)  # case ids
+    guarded: list[str] = field(default_factory=list)  # "assignment: why it is kept"
+    batched: bool = False
+
+
+def open_removal_cases(
+    review: Review,
+    *,
+    store: Any,
+    policy: Policy,
+    now: datetime,
+    own_ids: frozenset[str] = frozenset(),
+) -> CaseOutcome:
+    """Each removal the review recommends becomes a case carrying the exact DELETE, behind the guards:
+    never break-glass or DriftGuard's own assignments, never the last Owner of a subscription, and past
+    `max_removals_per_review` one case for the whole batch instead of many."""
+    import remediations
+    from driftguard.store.base import Case, CaseStatus
+    from remediations.base import PlanContext
+
+    remediation = remediations.registry()[REMOVAL]
+    glass = {p.lower() for p in policy.break_glass_principals} | {i.lower() for i in own_ids}
+    owners: dict[str, int] = {}
+    for r in review.rows:
+        if r.role == OWNER and scope_level(r.scope).value == "subscription":
+            owners[r.scope.lower()] = owners.get(r.scope.lower(), 0) + 1
+    outcome = CaseOutcome()
+    wanted: list[tuple[Finding, Mapping[str, Any]]] = []
+    seen: set[str] = set()  # one decision per assignment, whichever rules asked for its removal
+    for f in review.findings:
+        if f.remediation != REMOVAL or f.resource_id.lower() in seen:
+            continue
+        seen.add(f.resource_id.lower())
+        assignment = review.assignments.get(f.resource_id.lower())
+        if assignment is None:
+            continue
+        props = assignment.get("properties") or {}
+        principal = str(props.get("principalId", "")).lower()
+        scope = str(props.get("scope", "")).lower()
+        if principal in glass:
+            outcome.guarded.append(f"{f.resource_id}: break-glass or DriftGuard's own identity")
+            continue
+        if role_guid(props.get("roleDefinitionId")) == OWNER and owners.get(scope, 0) <= 1:
+            outcome.guarded.append(f"{f.resource_id}: the last Owner of {scope}")
+            continue
+        wanted.append((f, assignment))
+    if len(wanted) > policy.access.max_removals_per_review:
+        outcome.batched = True
+        plans = [p.to_json() for _, a in wanted if (p := remediation.plan(a, PlanContext(policy=policy)))]
+        evidence = {"removals": [{"assignment": f.resource_id, "rule": f.rule, "why": f.message} for f, _ in wanted]}
+        case = store.open_case(
+            Case(
+                f"access-review-batch|{now.date().isoformat()}",
+                REMOVAL,
+                "access review",
+                CaseStatus.OPEN,
+                f"{len(wanted)} removals exceed the limit of {policy.access.max_removals_per_review} per review: review the batch",
+                now,
+                now,
+                {"steps": [s for p in plans for s in p["steps"]]},
+                None,
+                evidence,
+            )
+        )
+        outcome.opened.append(case.id)
+        return outcome
+    for f, assignment in wanted:
+        plan = remediation.plan(assignment, PlanContext(policy=policy))
+        props = assignment.get("properties") or {}
+        key = f"{f.rule}|{f.resource_id}|{props.get('principalId')}"
+        case = store.open_case(
+            Case(
+                key,
+                f.rule,
+                f.resource_id,
+                CaseStatus.OPEN,
+                f.message,
+                now,
+                now,
+                plan.to_json() if plan else None,
+                plan.digest() if plan else None,
+                {"finding": f.to_json(), "principalId": props.get("principalId"), "scope": props.get("scope")},
+            )
+        )
+        outcome.opened.append(case.id)
+    return outcome

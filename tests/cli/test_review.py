@@ -37,3 +37,13 @@ def test_csv_has_one_row_per_assignment_with_every_verdict() -> None:
     assert lines[0].startswith("assignment_id,scope,principal_id")
     assert "authorization_roleassignment_used_recently" in lines[0]
     assert len(lines) == 7
+
+
+def test_open_cases_carry_the_exact_delete() -> None:
+    out = io.StringIO()
+    assert (
+        main(["review", "--simulated", "--policy", str(POLICY), "--format", "json", "--open-cases"], stdout=out, stderr=io.StringIO()) == 0
+    )
+    cases = json.loads(out.getvalue())["cases"]
+    assert len(cases["opened"]) >= 4  # the escalated, orphaned, off-persona and unused assignments at least
+    assert cases["batched"] is False
