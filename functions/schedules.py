@@ -41,3 +41,31 @@ def posture_sweep(timer: func.TimerRequest) -> None:
 @bp.timer_trigger(schedule="%DRIFTGUARD_DEEP_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def deep_posture_sweep(timer: func.TimerRequest) -> None:
     sweep(runtime.SETTINGS, deep=True)
+
+
+def access_review(settings: Settings) -> dict[str, object]:
+    """The scheduled access review: judge every assignment at AI scopes, open the removal cases."""
+    from datetime import UTC, datetime
+
+    from driftguard.review import open_removal_cases
+
+    settings.require_scope()
+    policy = runtime.policy()
+    scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
+    review = compose.live_review(settings, policy, scope)
+    outcome = open_removal_cases(
+        review, store=runtime.responder().store, policy=policy, now=datetime.now(UTC), own_ids=frozenset(settings.identity_ids)
+    )
+    summary: dict[str, object] = {
+        **review.summary(),
+        "cases_opened": len(outcome.opened),
+        "kept_by_guards": outcome.guarded,
+        "batched": outcome.batched,
+    }
+    log.info("access review of %s: %s", scope.describe(), summary)
+    return summary
+
+
+@bp.timer_trigger(schedule="%DRIFTGUARD_REVIEW_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def scheduled_access_review(timer: func.TimerRequest) -> None:
+    access_review(runtime.SETTINGS)

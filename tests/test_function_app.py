@@ -36,7 +36,8 @@ def _forget_modules() -> Any:
 def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -> None:
     app = fresh_app(monkeypatch).app
     functions = {f.get_function_name(): f for f in app.get_functions()}
-    assert set(functions) == {"on_resource_event", "posture_sweep", "deep_posture_sweep"}
+    assert set(functions) == {"on_resource_event", "posture_sweep", "deep_posture_sweep", "scheduled_access_review"}
+    assert functions["scheduled_access_review"].get_bindings()[0].schedule == "%DRIFTGUARD_REVIEW_SCHEDULE%"
     assert functions["on_resource_event"].get_bindings()[0].type == "eventGridTrigger"
     binding = functions["posture_sweep"].get_bindings()[0]
     assert binding.type == "timerTrigger"
