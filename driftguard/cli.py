@@ -254,6 +254,17 @@ def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
     return EXIT_CLEAN
 
 
+def _scope(args: argparse.Namespace) -> Scope:
+    """The live scope named on the command line: subscriptions (GUIDs, checked) or a management group."""
+    subscriptions = []
+    for value in args.subscription or []:
+        try:
+            subscriptions.append(parse_guid(value))
+        except ValueError:
+            raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
+    return Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
+
+
 def _policy(path: Path | None) -> Policy:
     policy = load_policy(path)
     policy.check_rule_ids({m.id for m in rules.metas()})
@@ -266,13 +277,7 @@ def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManag
         return compose.simulated_inventory(deep=args.deep)
     if args.snapshot:
         return compose.snapshot_inventory(args.snapshot, stdin)
-    subscriptions = []
-    for value in args.subscription or []:
-        try:
-            subscriptions.append(parse_guid(value))
-        except ValueError:
-            raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
-    scope = Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
+    scope = _scope(args)
     return compose.live_inventory(
         scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
     )
@@ -325,18 +330,12 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
             review = world.review(policy)
             store = world.store
         else:
-            subscriptions = []
-            for value in args.subscription or []:
-                try:
-                    subscriptions.append(parse_guid(value))
-                except ValueError:
-                    raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
+            scope = _scope(args)
             if args.workspace:
                 try:
                     parse_guid(args.workspace)
                 except ValueError:
                     raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
-            scope = Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
             review = compose.live_review(settings, policy, scope, workspace=args.workspace)
             if args.open_cases:
                 store = compose.live_state_store(settings)
