@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,75 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
     }
 
 
+def bench_review(assignments: int, principals: int) -> dict[str, Any]:
+    """The access review over HTTPS: Resource Graph pages, role definitions, PIM instances, Graph and
+    Log Analytics, against a generated tenant with 90 days of activity served by a child process."""
+    from driftguard.azure.activity import ActivityReader
+    from driftguard.azure.connection import RawArm
+    from driftguard.azure.directory import Directory
+    from driftguard.azure.inventory import inventory_query
+    from driftguard.azure.resource_graph import ResourceGraph
+    from driftguard.azure.writes import ArmWriter
+    from driftguard.policy import AccessPolicy
+    from driftguard.review import collect
+
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "serve",
+        "--resources",
+        "2000",
+        "--assignments",
+        str(assignments),
+        "--principals",
+        str(principals),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        info = json.loads(child.stdout.readline())
+        base, ca = info["base_url"], info["ca_file"]
+        credential = StaticTokenCredential()
+        connection = ArmConnection(base, credential, connection_verify=ca, polling_interval=0)
+        raw = RawArm(connection)
+        graph = ResourceGraph(raw)
+        groups: dict[str, tuple[str, ...]] = {
+            name: (f"9{g:07x}-0000-4000-8000-00000000feed",)
+            for g, name in enumerate(("data_scientist", "ai_developer", "it_administrator", "workload_identity"))
+        }
+        policy = Policy(access=AccessPolicy(groups=groups))
+        scope = Scope(subscriptions=_subscriptions())
+        started = time.perf_counter()
+        ai_ids = [str(r["id"]) for r in graph.query(inventory_query(rules.rule_types()), scope)]
+        review = collect(
+            graph=graph,
+            read=ArmWriter(raw, base).read,
+            directory=Directory(credential, endpoint=base, connection_verify=ca),
+            activity=ActivityReader(credential, workspace_id="00000000-0000-4000-8000-000000000001", endpoint=base, connection_verify=ca),
+            scope=scope,
+            policy=policy,
+            now=datetime.now(UTC),
+            ai_resource_ids=ai_ids,
+        )
+        wall = time.perf_counter() - started
+        stats = requests.get(f"{base}/_simulator/stats", verify=ca, timeout=10).json()
+        return {
+            "assignments": len(review.rows),
+            "findings": len(review.findings),
+            "activity_ok": review.activity_ok,
+            "wall_s": round(wall, 3),
+            "graph_calls": stats["graph_calls"],
+            "arm_calls": stats["arm_calls"],
+            "directory_calls": stats["directory_calls"],
+            "logs_calls": stats["logs_calls"],
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,8 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     events = sub.add_parser("events")
     events.add_argument("--events", type=int, default=5000)
     events.add_argument("--resources", type=int, default=500)
+    review = sub.add_parser("review")
+    review.add_argument("--assignments", type=int, default=50000)
+    review.add_argument("--principals", type=int, default=2000)
     args = parser.parse_args(argv)
-    if args.command == "events":
+    if args.command == "review":
+        figures = bench_review(args.assignments, args.principals)
+    elif args.command == "events":
         figures = bench_events(args.events, args.resources)
     else:
         figures = bench_snapshot(args.resources) if args.snapshot else bench_live(args.resources, deep=args.deep)

@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--resources", type=int, default=0, help="a generated estate of N resources (default: the sample estate)")
+    serve.add_argument("--assignments", type=int, default=0, help="with --resources: a generated tenant of N role assignments")
+    serve.add_argument("--principals", type=int, default=1000, help="with --assignments: how many principals hold them")
     gen = sub.add_parser("generate")
     gen.add_argument("--resources", type=int, required=True)
     gen.add_argument("--output", required=True)
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.resources:
         sim = Simulator(generate.estate(args.resources))
+        if args.assignments:
+            generate.tenant(sim, assignments=args.assignments, principals=args.principals)
     else:
         sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
     server = SimulatorServer(sim, port=args.port).start()

@@ -114,7 +114,13 @@ class Simulator:
         method = method.upper()
         if path == "/_simulator/stats":
             # Control endpoint for benchmarks in another process: request counts, not itself counted.
-            return Response.json(200, {"graph_calls": self.count(graph=True), "arm_calls": self.count(graph=False)})
+            with self._lock:
+                requests = list(self.requests)
+            directory = sum(1 for r in requests if r.path.lower().startswith("/v1.0/"))
+            logs = sum(1 for r in requests if r.path.lower().startswith("/v1/workspaces/"))
+            graph = sum(1 for r in requests if r.is_graph)
+            arm = len(requests) - graph - directory - logs
+            return Response.json(200, {"graph_calls": graph, "arm_calls": arm, "directory_calls": directory, "logs_calls": logs})
         if path == "/_simulator/reset":
             self.reset_log()
             return Response.json(200, {})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from simulator import builders as b
 from simulator.state import JSON, Estate
@@ -72,3 +74,82 @@ def estate(count: int, *, seed: int = 7, with_settings: bool = True) -> Estate:
     for i in range(1, 11):
         e.put(b.pricing(subscription(i), standard=i % 3 != 0))
     return e
+
+
+ROLE_MIX = (
+    ("acdd72a7-3385-48ef-bd42-f606fba81ae7", 30),  # Reader
+    ("5e0bd9bd-7b93-4f28-af87-19fc36ad61bd", 25),  # Cognitive Services OpenAI User
+    ("64702f94-c441-49e6-a78b-ef80e0188fee", 15),  # Azure AI Developer
+    ("ba92f5b4-2d11-453d-a403-e96b0029c9fe", 10),  # Storage Blob Data Contributor
+    ("b24988ac-6180-42a0-ab88-20f7382dd24c", 8),  # Contributor
+    ("25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68", 7),  # Cognitive Services Contributor
+    ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", 5),  # Owner
+)
+
+
+def tenant(sim: Any, *, assignments: int, principals: int, seed: int = 5, days: int = 90) -> None:
+    """A large tenant on top of the simulator's estate: principals (some deleted since), persona groups,
+    role assignments spread over the AI resources, their resource groups and subscriptions, and 90 days
+    of activity, mostly attributed by roleAssignmentId as Azure does, some only by caller."""
+    from simulator.roles import BUILT_IN, role_assignment, role_definition
+
+    rng = random.Random(seed)
+    for guid in BUILT_IN:
+        sim.estate.put(role_definition(guid))
+    scopes: list[str] = []
+    for r in sim.estate.raw_items():
+        if r["type"] in (
+            "Microsoft.CognitiveServices/accounts",
+            "Microsoft.MachineLearningServices/workspaces",
+            "Microsoft.Search/searchServices",
+        ):
+            scopes.append(r["id"])
+    groups = [f"9{g:07x}-0000-4000-8000-00000000feed" for g in range(4)]
+    for g in groups:
+        sim.directory.add(g, "Group", f"persona-{g[:8]}")
+    people = [f"{p:08x}-2222-4000-8000-{p:012x}" for p in range(1, principals + 1)]
+    for p in people:
+        if rng.random() < 0.95:  # 5% were deleted from the directory since they got access
+            kind = "ServicePrincipal" if rng.random() < 0.2 else "User"
+            sim.directory.add(p, kind, f"p-{p[:8]}", groups=(rng.choice(groups),) if kind == "User" else ())
+    roles = [guid for guid, weight in ROLE_MIX for _ in range(weight)]
+    now = datetime.now(UTC)
+    for n in range(assignments):
+        resource = rng.choice(scopes)
+        level = rng.random()
+        sub, rg = resource.split("/")[2], resource.split("/")[4]
+        scope = resource if level < 0.7 else f"/subscriptions/{sub}/resourceGroups/{rg}" if level < 0.95 else f"/subscriptions/{sub}"
+        name = f"{n:08x}-3333-4000-8000-{n:012x}"
+        who = rng.choice(people)
+        created = (now - timedelta(days=rng.randint(1, 700))).isoformat().replace("+00:00", "Z")
+        sim.estate.put(role_assignment(scope, name, rng.choice(roles), who, principal_type="User", created_on=created, sub=sub))
+        used = rng.random()
+        if used < 0.6:  # used lately, and Azure names the assignment
+            sim.writes.activity.append(
+                {
+                    "TimeGenerated": now - timedelta(days=rng.randint(0, days - 1), hours=1),
+                    "Caller": who,
+                    "_ResourceId": resource,
+                    "OperationNameValue": "x/action",
+                    "roleAssignmentId": name.replace("-", ""),
+                }
+            )
+        elif used < 0.7:  # used, known only by caller and resource
+            sim.writes.activity.append(
+                {
+                    "TimeGenerated": now - timedelta(days=rng.randint(0, days - 1), hours=2),
+                    "Caller": who,
+                    "_ResourceId": resource,
+                    "OperationNameValue": "x/read",
+                    "roleAssignmentId": "",
+                }
+            )
+    sim.writes.activity.append(
+        {
+            "TimeGenerated": now - timedelta(hours=1),
+            "Caller": people[0],
+            "_ResourceId": scopes[0],
+            "OperationNameValue": "x/read",
+            "roleAssignmentId": "",
+        }
+    )
