@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench scan --resources 10000
 	$(BIN)/python -m bench scan --snapshot --resources 100000
 	$(BIN)/python -m bench events --events 5000 --resources 500
+	$(BIN)/python -m bench review --assignments 50000 --principals 2000
 
 clean:
 	rm -rf $(VENV) .tools build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -214,6 +214,15 @@ class StateStore(Protocol):
 
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]: ...
 
+    # --- access reviews --------------------------------------------------------------------------------
+    def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:
+        """Keeps a review's figures and compact rows, so that the next review can show the creep."""
+        ...
+
+    def reviews(self, *, limit: int = 52) -> list[tuple[datetime, Mapping[str, Any]]]:
+        """The latest snapshots, oldest first."""
+        ...
+
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None: ...
 

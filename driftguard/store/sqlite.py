@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS claims (resource_key TEXT NOT NULL, rule TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, resource_key TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
 CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (taken_at TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
 """
@@ -236,6 +237,16 @@ class SqliteStore:
             else:
                 rows = db.execute("SELECT body FROM cases WHERE status = ?", (status.value,)).fetchall()
         yield from sorted((case_from_json(orjson.loads(r[0])) for r in rows), key=lambda c: (c.opened_at, c.id))
+
+    # --- access reviews --------------------------------------------------------------------------------
+    def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?)", (_ts(taken_at), _json(snapshot)))
+
+    def reviews(self, *, limit: int = 52) -> list[tuple[datetime, Mapping[str, Any]]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT taken_at, body FROM reviews ORDER BY taken_at DESC LIMIT ?", (limit,)).fetchall()
+        return [(_dt(t), orjson.loads(b)) for t, b in reversed(rows)]
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -39,7 +39,7 @@ from driftguard.store.base import (
     resource_key,
 )
 
-TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcases")
+TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcases", "dgreviews")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
 T = TypeVar("T")
@@ -276,6 +276,18 @@ class TableStore:
         else:
             entities = self._call(lambda: list(client.query_entities("status eq @s", parameters={"s": status.value})))
         yield from sorted((case_from_json(orjson.loads(_unpack(e, "body"))) for e in entities), key=lambda c: (c.opened_at, c.id))
+
+    # --- access reviews --------------------------------------------------------------------------------
+    def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:
+        # Rows sort by key: the UTC timestamp keeps them in time order.
+        key = taken_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        entity = {"PartitionKey": "review", "RowKey": key, "taken_at": _ts(taken_at), **_pack("body", orjson.dumps(snapshot).decode())}
+        self._call(lambda: self._tables["dgreviews"].upsert_entity(entity, mode=UpdateMode.REPLACE))
+
+    def reviews(self, *, limit: int = 52) -> list[tuple[datetime, Mapping[str, Any]]]:
+        client = self._tables["dgreviews"]
+        entities = sorted(self._call(lambda: list(client.query_entities("PartitionKey eq 'review'"))), key=lambda e: e["RowKey"])
+        return [(datetime.fromisoformat(e["taken_at"]), orjson.loads(_unpack(e, "body"))) for e in entities[-limit:]]
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:

@@ -195,3 +195,14 @@ def test_cases_dedupe_by_key_and_reopen(store: StateStore) -> None:
     assert [c.id for c in store.cases(status=CaseStatus.OPEN)] == [opened.id]
     assert store.case("nope") is None
     assert list(store.cases(status=CaseStatus.APPLIED)) == []
+
+
+def test_review_snapshots_keep_their_order(store: StateStore) -> None:
+    for day in (3, 1, 2):
+        store.save_review(
+            T0 + timedelta(days=day), {"figures": {"privileged_standing": day}, "rows": [{"id": f"a{day}", "pad": "x" * 70_000}]}
+        )
+    history = store.reviews()
+    assert [t for t, _ in history] == [T0 + timedelta(days=d) for d in (1, 2, 3)]
+    assert history[-1][1]["figures"] == {"privileged_standing": 3}
+    assert [t for t, _ in store.reviews(limit=2)] == [T0 + timedelta(days=2), T0 + timedelta(days=3)]
