@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +184,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
 def bench_review(assignments: int, principals: int) -> dict[str, Any]:
     """The access review over HTTPS: Resource Graph pages, role definitions, PIM instances, Graph and
     Log Analytics, against a generated tenant with 90 days of activity served by a child process."""
+    from driftguard import creep
     from driftguard.azure.activity import ActivityReader
     from driftguard.azure.connection import RawArm
     from driftguard.azure.directory import Directory
@@ -191,7 +192,9 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
     from driftguard.azure.resource_graph import ResourceGraph
     from driftguard.azure.writes import ArmWriter
     from driftguard.policy import AccessPolicy
-    from driftguard.review import collect
+    from driftguard.report import review_html
+    from driftguard.review import collect, to_csv
+    from driftguard.store.sqlite import SqliteStore
 
     command = [
         sys.executable,
@@ -233,9 +236,30 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
             ai_resource_ids=ai_ids,
         )
         wall = time.perf_counter() - started
+        # The reports an auditor gets: the snapshot kept for the creep diff (twice: the second run
+        # diffs against the first), the HTML page with its chart, the CSV.
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SqliteStore(Path(tmp) / "state.db")
+            now = datetime.now(UTC)
+            creep.record(review, store, now - timedelta(days=7))
+            history, change = creep.record(review, store, now)
+            page = review_html.render(
+                review,
+                figures=creep.figures(review),
+                growth=creep.growth(review.rows, now=now),
+                history=history,
+                change=change,
+                generated=now,
+            )
+            sheet = to_csv(review)
+        report = time.perf_counter() - started
         stats = requests.get(f"{base}/_simulator/stats", verify=ca, timeout=10).json()
         return {
             "assignments": len(review.rows),
+            "report_s": round(report, 3),
+            "html_kb": len(page) // 1024,
+            "csv_kb": len(sheet) // 1024,
             "findings": len(review.findings),
             "activity_ok": review.activity_ok,
             "wall_s": round(wall, 3),

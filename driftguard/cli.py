@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from driftguard import compose, rules
+from driftguard import compose, creep, rules
 from driftguard.assets import Asset, AssetTap
 from driftguard.azure.resource_graph import Scope
 from driftguard.inventory import Inventory, InventoryError
@@ -115,8 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--open-cases", action="store_true", help="open a removal case (with its exact DELETE) per recommended removal, behind the guards"
     )
+    review.add_argument(
+        "--record", action="store_true", help="keep this review's snapshot in the app's store: the next review shows the creep since"
+    )
     review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
-    review.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    review.add_argument("--format", choices=["table", "json", "csv", "html"], default="table")
     review.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
 
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
@@ -337,19 +340,43 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
                 except ValueError:
                     raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
             review = compose.live_review(settings, policy, scope, workspace=args.workspace)
-            if args.open_cases:
+            if args.open_cases or args.record:
                 store = compose.live_state_store(settings)
+        now = datetime.now(UTC)
         outcome = None
         if args.open_cases and store is not None:
             from driftguard.review import open_removal_cases
 
-            outcome = open_removal_cases(
-                review, store=store, policy=policy, now=datetime.now(UTC), own_ids=frozenset(settings.identity_ids)
+            outcome = open_removal_cases(review, store=store, policy=policy, now=now, own_ids=frozenset(settings.identity_ids))
+        history: list[tuple[datetime, Mapping[str, Any]]] = []
+        change = None
+        if args.record and store is not None:
+            history, change = creep.record(review, store, now)
+        if args.format == "html":
+            from driftguard.report import review_html
+
+            sink.write(
+                review_html.render(
+                    review,
+                    figures=creep.figures(review),
+                    growth=creep.growth(review.rows, now=now),
+                    history=history,
+                    change=change,
+                    generated=now,
+                )
             )
-        if args.format == "json":
+        elif args.format == "json":
             cases = {"opened": outcome.opened, "guarded": outcome.guarded, "batched": outcome.batched} if outcome else None
             sink.write(
-                json.dumps({"summary": review.summary(), "cases": cases, "assignments": [r.to_json() for r in review.rows]}, indent=2)
+                json.dumps(
+                    {
+                        "summary": review.summary(),
+                        "figures": creep.figures(review),
+                        "cases": cases,
+                        "assignments": [r.to_json() for r in review.rows],
+                    },
+                    indent=2,
+                )
                 + "\n"
             )
         elif args.format == "csv":

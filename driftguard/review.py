@@ -23,7 +23,7 @@ from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import NotEvaluable, RuleContext, prop
-from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, role_guid, scope_level
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, privileged_reason, role_guid, scope_level
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
 
@@ -38,6 +38,9 @@ class Row:
     role_name: str
     last_activity: str | None
     matched_by: str
+    persona: str = "none"  # the personas the principal is in, joined with "+"
+    privileged: bool = False  # a privileged role held as standing access (not a PIM activation)
+    created_on: str | None = None
     verdicts: dict[str, str] = field(default_factory=dict)  # rule id -> "pass" | "fail: ..." | "not evaluated: ..."
 
     def to_json(self) -> dict[str, Any]:
@@ -50,6 +53,9 @@ class Row:
             "role_name": self.role_name,
             "last_activity": self.last_activity,
             "matched_by": self.matched_by,
+            "persona": self.persona,
+            "privileged": self.privileged,
+            "created_on": self.created_on,
             "verdicts": self.verdicts,
         }
 
@@ -132,7 +138,8 @@ def judge(
         related: dict[str, tuple[Mapping[str, Any], ...]] = {}
         if definition is not None:
             related[ROLE_DEFINITION] = (definition,)
-        if normalize_guid(str(a.get("name") or "")) in activated:
+        is_activation = normalize_guid(str(a.get("name") or "")) in activated
+        if is_activation:
             related[ELIGIBILITY] = ({"activated": True},)
         if principal is not None:
             related[PRINCIPAL] = (
@@ -157,6 +164,9 @@ def judge(
             str(prop(definition or {}, "properties", "roleName") or "unknown role"),
             last.isoformat() if last else None,
             matched,
+            "+".join(sorted(p.name for p in policy.access.personas_of(pid, memberships.get(pid, frozenset())))) or "none",
+            not is_activation and privileged_reason(guid, definition) is not None,
+            str(props.get("createdOn") or "") or None,
         )
         snapshot = ResourceSnapshot({**a, "type": "Microsoft.Authorization/roleAssignments"}, related)
         for meta, evaluate in rule_registry.access_registry().values():

@@ -9,7 +9,7 @@ from collections import Counter
 
 import azure.functions as func
 
-from driftguard import compose
+from driftguard import compose, creep
 from driftguard.azure.resource_graph import Scope
 from driftguard.policy import Settings
 from functions import runtime
@@ -53,11 +53,14 @@ def access_review(settings: Settings) -> dict[str, object]:
     policy = runtime.policy()
     scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
     review = compose.live_review(settings, policy, scope)
-    outcome = open_removal_cases(
-        review, store=runtime.responder().store, policy=policy, now=datetime.now(UTC), own_ids=frozenset(settings.identity_ids)
-    )
+    store = runtime.responder().store
+    now = datetime.now(UTC)
+    outcome = open_removal_cases(review, store=store, policy=policy, now=now, own_ids=frozenset(settings.identity_ids))
+    # Each weekly review is kept, so the next one (and `driftguard review --record`) shows the creep.
+    _, change = creep.record(review, store, now)
     summary: dict[str, object] = {
         **review.summary(),
+        "creep_since_last_review": change.deltas if change else None,
         "cases_opened": len(outcome.opened),
         "kept_by_guards": outcome.guarded,
         "batched": outcome.batched,

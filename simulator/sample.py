@@ -126,6 +126,7 @@ def build() -> Estate:
                 "0f6b0c1e-0003-4a00-8000-000000000003",
                 "b24988ac-6180-42a0-ab88-20f7382dd24c",
                 "a1b2c3d4-0000-4000-8000-00000000c003",
+                created_on="2026-02-10T09:30:00.0000000Z",
             ),
             # Cognitive Services Contributor for a data scientist: off-persona and privileged
             role_assignment(
@@ -133,6 +134,7 @@ def build() -> Estate:
                 "0f6b0c1e-0004-4a00-8000-000000000004",
                 "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
                 "a1b2c3d4-0000-4000-8000-00000000d004",
+                created_on="2026-07-21T16:05:00.0000000Z",  # the creep the review's chart shows
             ),
             # Owner activated through PIM for an on-call engineer: time-bound, not standing
             role_assignment(

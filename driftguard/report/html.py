@@ -11,7 +11,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from driftguard.assets import Asset
 from driftguard.model import Finding, Severity
 
-_env = Environment(loader=PackageLoader("driftguard.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+# One template environment for every HTML report (autoescaped: resource names come from the tenant).
+TEMPLATES = Environment(loader=PackageLoader("driftguard.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
 def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: datetime, assets: Sequence[Asset] = ()) -> str:
@@ -19,7 +20,7 @@ def render(findings: Sequence[Finding], summary: dict[str, Any], *, generated: d
     groups: dict[str, list[Finding]] = {}
     for f in ordered:
         groups.setdefault(f.severity.label, []).append(f)
-    return _env.get_template("report.html.j2").render(
+    return TEMPLATES.get_template("report.html.j2").render(
         findings=ordered,
         groups=groups,
         severities=[s.label for s in sorted(Severity, reverse=True)],

@@ -3,11 +3,11 @@ stale activity data: a failed read must not turn into deletions."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop
-from driftguard.rules.roles import ACTIVITY, one
+from driftguard.rules.roles import ACTIVITY, instant, one
 
 META = RuleMeta(
     id="authorization_roleassignment_used_recently",
@@ -22,26 +22,17 @@ META = RuleMeta(
 )
 
 
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     access = context.policy.access
     window = timedelta(days=access.review_window_days)
-    created = _when(prop(snapshot.properties, "createdOn"))
+    created = instant(prop(snapshot.properties, "createdOn"))
     if created is not None and created > context.now - window:
         return []  # younger than the window: not judged unused
     activity = one(snapshot.related, ACTIVITY) or {}
-    through = _when(prop(activity, "data_through"))
+    through = instant(prop(activity, "data_through"))
     if through is None or through < context.now - timedelta(hours=access.activity_max_lag_hours):
         raise NotEvaluable("activity data missing or stale: nothing is judged unused")
-    last = _when(prop(activity, "last_activity"))
+    last = instant(prop(activity, "last_activity"))
     if last is not None and last >= context.now - window:
         return []
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from driftguard.ids import normalize_guid
@@ -31,6 +32,16 @@ KEY_ACTIONS = (
     "Microsoft.CognitiveServices/accounts/regenerateKey/action",
     "Microsoft.Search/searchServices/listAdminKeys/action",
 )
+
+
+def instant(value: object) -> datetime | None:
+    """An ARM timestamp (createdOn, an activity time), or None where there is none or it is unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def role_guid(definition_id: Any) -> str | None:

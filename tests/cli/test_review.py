@@ -47,3 +47,17 @@ def test_open_cases_carry_the_exact_delete() -> None:
     cases = json.loads(out.getvalue())["cases"]
     assert len(cases["opened"]) >= 4  # the escalated, orphaned, off-persona and unused assignments at least
     assert cases["batched"] is False
+
+
+def test_html_report_draws_the_creep_and_names_the_planted_findings() -> None:
+    page = review("html")
+    doc = json.loads(review("json"))
+    assert "<script" not in page  # one self-contained page: no scripts
+    assert page.count("<polyline") == 1  # no earlier review recorded: the growth line only
+    privileged = sum(1 for r in doc["assignments"] if r["privileged"])
+    assert doc["figures"]["total"]["privileged_standing"] == privileged
+    assert f"(now {privileged})" in page
+    for planted in ("a001", "c003", "d004", "b002"):
+        assert f"a1b2c3d4-0000-4000-8000-00000000{planted}" in page
+    assert "authorization_roleassignment_within_persona" in page
+    assert doc["figures"]["by_persona"]["data_scientist"]["off_persona"] == 1

@@ -1,0 +1,123 @@
+"""Privilege creep over time: the figures of one access review, the compact snapshot a review keeps,
+the difference from the previous snapshot, and the growth of today's standing privileged access by
+the date each assignment was made.
+
+Pure functions over a `Review`; the store keeps the snapshots (`StateStore.save_review`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from driftguard.review import Review, Row
+from driftguard.rules.roles import instant
+from driftguard.store.base import StateStore
+
+UNUSED = "authorization_roleassignment_used_recently"
+OFF_PERSONA = "authorization_roleassignment_within_persona"
+# A snapshot names its privileged assignments so that the next review can say which are new; past
+# this many it keeps the figures only (a Table entity holds 1 MiB) and says the list was cut.
+MAX_NAMED = 2000
+MEASURES = ("assignments", "privileged_standing", "unused", "direct_to_user", "off_persona")
+
+
+def _failed(row: Row, rule: str) -> bool:
+    return row.verdicts.get(rule, "").startswith("fail")
+
+
+def _measure(row: Row) -> Counter[str]:
+    return Counter(
+        {
+            "assignments": 1,
+            "privileged_standing": int(row.privileged),
+            "unused": int(_failed(row, UNUSED)),
+            "direct_to_user": int(row.principal_kind.lower() == "user"),
+            "off_persona": int(_failed(row, OFF_PERSONA)),
+        }
+    )
+
+
+def figures(review: Review) -> dict[str, Any]:
+    """Totals, and the same measures per persona and per scope level."""
+    total: Counter[str] = Counter()
+    by_persona: dict[str, Counter[str]] = {}
+    by_level: dict[str, Counter[str]] = {}
+    for row in review.rows:
+        m = _measure(row)
+        total.update(m)
+        by_persona.setdefault(row.persona, Counter()).update(m)
+        by_level.setdefault(row.verdicts.get("scope_level", "unknown"), Counter()).update(m)
+
+    def full(c: Counter[str]) -> dict[str, int]:
+        return {k: c[k] for k in MEASURES}
+
+    return {
+        "total": full(total),
+        "by_persona": {k: full(v) for k, v in sorted(by_persona.items())},
+        "by_level": {k: full(v) for k, v in sorted(by_level.items())},
+        "activity_ok": review.activity_ok,
+    }
+
+
+def snapshot(review: Review) -> dict[str, Any]:
+    privileged = sorted(r.assignment_id.lower() for r in review.rows if r.privileged)
+    return {
+        "figures": figures(review),
+        "privileged": privileged[:MAX_NAMED],
+        "privileged_cut": len(privileged) > MAX_NAMED,
+    }
+
+
+@dataclass(frozen=True)
+class Diff:
+    since: datetime
+    added: list[Row]  # standing privileged assignments that the previous review did not see
+    removed: list[str]  # ids the previous review saw as standing privileged, gone or no longer privileged
+    deltas: dict[str, int]  # total measure -> change
+    exact: bool  # False when either snapshot's list was cut: added/removed are then partial
+
+
+def diff(review: Review, previous: tuple[datetime, Mapping[str, Any]] | None) -> Diff | None:
+    if previous is None:
+        return None
+    since, snap = previous
+    before = {str(x) for x in snap.get("privileged") or []}
+    now = {r.assignment_id.lower(): r for r in review.rows if r.privileged}
+    old_total = (snap.get("figures") or {}).get("total") or {}
+    new_total = figures(review)["total"]
+    return Diff(
+        since=since,
+        added=sorted((r for k, r in now.items() if k not in before), key=lambda r: r.assignment_id.lower()),
+        removed=sorted(before - now.keys()),
+        deltas={k: int(new_total[k]) - int(old_total.get(k, 0)) for k in MEASURES},
+        exact=not snap.get("privileged_cut") and len(now) <= MAX_NAMED,
+    )
+
+
+def growth(rows: Sequence[Row], *, now: datetime, weeks: int = 52) -> list[tuple[datetime, int]]:
+    """How many of today's standing privileged assignments existed at the end of each of the last
+    `weeks` weeks, by their createdOn: the creep the current estate carries, readable on the first
+    review before any snapshot exists. An assignment without a date counts from the start."""
+    start = datetime.min.replace(tzinfo=now.tzinfo)
+    created = [instant(r.created_on) or start for r in rows if r.privileged]
+    created.sort()
+    points: list[tuple[datetime, int]] = []
+    i = 0
+    for w in range(weeks, -1, -1):
+        at = now - timedelta(weeks=w)
+        while i < len(created) and created[i] <= at:
+            i += 1
+        points.append((at, i))
+    return points
+
+
+def record(review: Review, store: StateStore, now: datetime) -> tuple[list[tuple[datetime, Mapping[str, Any]]], Diff | None]:
+    """Keeps this review's snapshot; returns the earlier ones and the change since the last."""
+    history = store.reviews()
+    change = diff(review, history[-1] if history else None)
+    store.save_review(now, snapshot(review))
+    return history, change
