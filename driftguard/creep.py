@@ -20,8 +20,8 @@ from driftguard.store.base import StateStore
 UNUSED = "authorization_roleassignment_used_recently"
 OFF_PERSONA = "authorization_roleassignment_within_persona"
 # A snapshot names its privileged assignments so that the next review can say which are new; past
-# this many it keeps the figures only (a Table entity holds 1 MiB) and says the list was cut.
-MAX_NAMED = 2000
+# this many it keeps the figures only (a Table entity holds 1 MiB of UTF-16) and says the list was cut.
+MAX_NAMED = 1000
 MEASURES = ("assignments", "privileged_standing", "unused", "direct_to_user", "off_persona")
 
 

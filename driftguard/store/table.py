@@ -8,6 +8,7 @@ Strings over the 64 KiB property limit (large baselines) are split across number
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -54,6 +55,12 @@ def _pack(name: str, text: str) -> dict[str, Any]:
 
 def _unpack(entity: dict[str, Any], name: str) -> str:
     return "".join(entity[f"{name}_{i}"] for i in range(int(entity[f"{name}_n"])))
+
+
+def _newest_first(at: datetime) -> str:
+    """A row key that sorts later times first (Table Storage returns a partition in key order)."""
+    micros = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{10**17 - micros:017d}"
 
 
 def _ts(value: datetime) -> str:
@@ -279,15 +286,15 @@ class TableStore:
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:
-        # Rows sort by key: the UTC timestamp keeps them in time order.
-        key = taken_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        entity = {"PartitionKey": "review", "RowKey": key, "taken_at": _ts(taken_at), **_pack("body", orjson.dumps(snapshot).decode())}
+        entity = {"PartitionKey": "review", "RowKey": _newest_first(taken_at), "taken_at": _ts(taken_at)}
+        entity.update(_pack("body", orjson.dumps(snapshot).decode()))
         self._call(lambda: self._tables["dgreviews"].upsert_entity(entity, mode=UpdateMode.REPLACE))
 
     def reviews(self, *, limit: int = 52) -> list[tuple[datetime, Mapping[str, Any]]]:
-        client = self._tables["dgreviews"]
-        entities = sorted(self._call(lambda: list(client.query_entities("PartitionKey eq 'review'"))), key=lambda e: e["RowKey"])
-        return [(datetime.fromisoformat(e["taken_at"]), orjson.loads(_unpack(e, "body"))) for e in entities[-limit:]]
+        # Rows come back in key order, newest first: read `limit` of them, not every review ever kept.
+        pages = self._tables["dgreviews"].query_entities("PartitionKey eq 'review'", results_per_page=limit)
+        entities = self._call(lambda: list(itertools.islice(pages, limit)))
+        return [(datetime.fromisoformat(e["taken_at"]), orjson.loads(_unpack(e, "body"))) for e in reversed(entities)]
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
