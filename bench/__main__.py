@@ -227,7 +227,7 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
         ai_ids = [str(r["id"]) for r in graph.query(inventory_query(rules.rule_types()), scope)]
         review = collect(
             graph=graph,
-            read=ArmWriter(raw, base).read,
+            arm=ArmWriter(raw, base),
             directory=Directory(credential, endpoint=base, connection_verify=ca),
             activity=ActivityReader(credential, workspace_id="00000000-0000-4000-8000-000000000001", endpoint=base, connection_verify=ca),
             scope=scope,

@@ -64,7 +64,7 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
         ai_ids = [str(r["id"]) for r in inventory.graph.query(inventory_query(rules.rule_types()), scope)]
         review = collect(
             graph=inventory.graph,
-            read=ArmWriter(raw, settings.arm_endpoint).read,
+            arm=ArmWriter(raw, settings.arm_endpoint),
             directory=directory,
             activity=activity,
             scope=scope,
@@ -221,7 +221,7 @@ class SimulatedWorld:
             ai_ids = [str(r["id"]) for r in inventory.graph.query(inventory_query(rules.rule_types()), inventory.scope)]
             return collect(
                 graph=inventory.graph,
-                read=ArmWriter(raw, self._base_url()).read,
+                arm=ArmWriter(raw, self._base_url()),
                 directory=Directory(credential, endpoint="https://graph.simulator.local", transport=transport()),
                 activity=ActivityReader(
                     credential, workspace_id="law-security", endpoint="https://logs.simulator.local", transport=transport()

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from driftguard import compose
 from driftguard.assets import AssetTap
+from driftguard.azure import api_versions
 from driftguard.events import parse_event
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
@@ -106,7 +107,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                 "PUT",
                 grant,
                 {"properties": {"roleDefinitionId": owner, "principalId": DEVELOPER, "principalType": "User"}},
-                api_version="2022-04-01",
+                api_version=api_versions.AUTHORIZATION,
             ),
         )
 

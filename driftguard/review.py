@@ -19,6 +19,7 @@ from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.activity import ActivityIndex
 from driftguard.azure.directory import Principal
+from driftguard.azure.writes import ArmWriter
 from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
@@ -218,7 +219,7 @@ def to_csv(review: Review) -> str:
 def collect(
     *,
     graph: Any,
-    read: Any,
+    arm: ArmWriter,
     directory: Any,
     activity: Any | None,
     scope: Any,
@@ -233,21 +234,17 @@ def collect(
 
     assignments = [a for a in graph.query(load_query("role_assignments"), scope) if str(a.get("type", "")).lower() == ASSIGNMENT]
     guids = {g for a in assignments if (g := role_guid(prop(a, "properties", "roleDefinitionId")))}
-    definitions = {g: read(f"/providers/Microsoft.Authorization/roleDefinitions/{g}", "2022-04-01") for g in sorted(guids)}
+    definitions = {
+        g: arm.read(f"/providers/Microsoft.Authorization/roleDefinitions/{g}", api_versions.AUTHORIZATION) for g in sorted(guids)
+    }
     principals = directory.principals(str(prop(a, "properties", "principalId") or "") for a in assignments)
     # PIM: one list of active schedule instances per subscription names the activated assignments.
     activated: set[str] = set()
     for subscription in sorted(
         {str(prop(a, "id") or "").split("/")[2].lower() for a in assignments if str(a.get("id", "")).lower().startswith("/subscriptions/")}
     ):
-        found = (
-            read(
-                f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances",
-                api_versions.AUTHORIZATION_SCHEDULES,
-            )
-            or {}
-        )
-        for instance in found.get("value") or []:
+        path = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances"
+        for instance in arm.read_list(path, api_versions.AUTHORIZATION_SCHEDULES):
             if str(prop(instance, "properties", "assignmentType") or "").lower() == "activated":
                 origin = str(prop(instance, "properties", "originRoleAssignmentId") or "").rstrip("/").rsplit("/", 1)[-1]
                 if guid := normalize_guid(origin):

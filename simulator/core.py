@@ -85,6 +85,8 @@ class Simulator:
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
         self._pages: dict[str, list[JSON]] = {}
+        # ARM pages long lists with `nextLink`; a test lowers this to make every client follow it.
+        self.list_page_size = 1000
 
     # --- bookkeeping -----------------------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class Simulator:
             if "/operationresults/" in path.lower():
                 status = self.writes.operation_status(path.rstrip("/").rsplit("/", 1)[-1])
                 return Response.json(200, status) if status else error(404, "OperationNotFound", "no such operation")
-            return self._get(path, params)
+            return self._get(path, params, headers)
         if method in ("PUT", "PATCH", "POST", "DELETE"):
             return self._write(method, "/" + path.strip("/"), params, headers, body, token=auth[7:].strip())
         return error(405, "MethodNotAllowed", f"the simulator does not support {method} {path}")
@@ -261,7 +263,7 @@ class Simulator:
 
     # --- ARM reads ---------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, str]) -> Response:
+    def _get(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
         clean = "/" + path.strip("/")
         lowered = clean.lower()
         if "/providers/microsoft.authorization/roleassignments" in lowered and lowered.endswith("/roleassignments"):
@@ -286,7 +288,13 @@ class Simulator:
             # Location-scoped catalogs (locations/{loc}/...) have no parent resource to look up.
             if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
                 return self._not_found(parent)
-            return Response.json(200, {"value": self.estate.children(parent, full_type)})
+            items = self.estate.children(parent, full_type)
+            skip = int(params.get("$skiptoken", "0") or 0)
+            listed: JSON = {"value": items[skip : skip + self.list_page_size]}
+            if skip + self.list_page_size < len(items):
+                host = next((v for k, v in headers.items() if k.lower() == "host"), "management.azure.com")
+                listed["nextLink"] = f"https://{host}{clean}?api-version={params['api-version']}&$skiptoken={skip + self.list_page_size}"
+            return Response.json(200, listed)
         return self._not_found(clean)
 
     def _get_connection(self, path: str) -> Response:

@@ -8,8 +8,9 @@ people). Responses to key actions are never read: they hold keys.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,7 +98,27 @@ class ArmWriter:
         body: Mapping[str, Any] = response.json()
         return body
 
+    def read_list(self, path: str, api_version: str) -> Iterator[Mapping[str, Any]]:
+        """Every item of an ARM list, page by page (`nextLink`), a missing collection being empty."""
+        body = self.read(path, api_version) or {}
+        while True:
+            yield from body.get("value") or []
+            link = body.get("nextLink")
+            if not link:
+                return
+            url = self._on_arm(str(link), f"GET {path}: ARM's nextLink")
+            page = self._call(functools.partial(self._raw.send_url, "GET", url))
+            self._check(page, "GET", path)
+            body = page.json() or {}
+
     # --- internals -----------------------------------------------------------------------------------
+    def _on_arm(self, url: str, what: str) -> str:
+        """A URL ARM handed back, checked before the bearer token goes anywhere near it."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.netloc.lower() != self._host:
+            raise WriteFailed(f"{what} points at {parts.scheme}://{parts.netloc}, not the ARM endpoint; not following it")
+        return url
+
     def _send(self, step: Step) -> None:
         headers = {"If-Match": step.if_match} if step.if_match else None
         response = self._call(lambda: self._raw.send(step.method, step.path, api_version=step.api_version, body=step.body, headers=headers))
@@ -109,11 +130,7 @@ class ArmWriter:
         url = response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
         if not url:
             return
-        parts = urlsplit(url)
-        if parts.scheme != "https" or parts.netloc.lower() != self._host:
-            raise WriteFailed(
-                f"{step.method} {step.path}: ARM asked to poll {parts.scheme}://{parts.netloc}, not the ARM endpoint; not following it"
-            )
+        parts = urlsplit(self._on_arm(url, f"{step.method} {step.path}: the operation to poll"))
         for _ in range(self._max_polls):
             status = self._call(lambda: self._raw.send_url("GET", url))
             self._check(status, "GET", parts.path)
