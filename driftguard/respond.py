@@ -218,22 +218,18 @@ class Responder:
         snapshot = ResourceSnapshot({**assignment, "type": "Microsoft.Authorization/roleAssignments"}, related)
         context = RuleContext(policy=self.policy, now=now)
         results: list[Result] = []
-        for meta, evaluate in self.access_rules.values():
-            if not meta.applies_to(snapshot.type):
-                continue
-            missing = [k for k in meta.requires if k not in related]
-            if missing:
+        for verdict in rule_registry.judge_access(snapshot, context):
+            rule = verdict.meta.id
+            if verdict.missing:
                 # Directory and activity data come with the scheduled access review, not with an event.
-                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, f"needs {', '.join(missing)} (access review)", meta.id))
-                continue
-            try:
-                found = evaluate(snapshot, context)
-            except NotEvaluable as e:
-                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, e.reason, meta.id))
-                continue
-            if not found:
-                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", meta.id))
-            for finding in found:
+                results.append(
+                    Result(event.event_id, rid, Outcome.NOT_EVALUATED, f"needs {', '.join(verdict.missing)} (access review)", rule)
+                )
+            elif verdict.not_evaluable is not None:
+                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, verdict.not_evaluable, rule))
+            elif not verdict.findings:
+                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", rule))
+            for finding in verdict.findings:
                 results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
         return results
 

@@ -23,7 +23,7 @@ from driftguard.azure.writes import ArmWriter
 from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
-from driftguard.rules.base import NotEvaluable, RuleContext, prop
+from driftguard.rules.base import RuleContext, prop
 from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, privileged_reason, role_guid, scope_level
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
@@ -170,20 +170,15 @@ def judge(
             str(props.get("createdOn") or "") or None,
         )
         snapshot = ResourceSnapshot({**a, "type": "Microsoft.Authorization/roleAssignments"}, related)
-        for meta, evaluate in rule_registry.access_registry().values():
-            if not meta.applies_to(snapshot.type):
-                continue
-            missing = [k for k in meta.requires if k not in related]
-            if missing:
-                row.verdicts[meta.id] = f"not evaluated: no {', '.join(missing)}"
-                continue
-            try:
-                found = evaluate(snapshot, context)
-            except NotEvaluable as e:
-                row.verdicts[meta.id] = f"not evaluated: {e.reason}"
-                continue
-            row.verdicts[meta.id] = "pass" if not found else "fail: " + "; ".join(f.message for f in found)
-            findings.extend(found)
+        for verdict in rule_registry.judge_access(snapshot, context):
+            rule = verdict.meta.id
+            if verdict.missing:
+                row.verdicts[rule] = f"not evaluated: no {', '.join(verdict.missing)}"
+            elif verdict.not_evaluable is not None:
+                row.verdicts[rule] = f"not evaluated: {verdict.not_evaluable}"
+            else:
+                row.verdicts[rule] = "pass" if not verdict.findings else "fail: " + "; ".join(f.message for f in verdict.findings)
+                findings.extend(verdict.findings)
         if definition is None:
             row.verdicts["role_definition"] = f"unknown role definition {guid or props.get('roleDefinitionId')}"
         row.verdicts["scope_level"] = scope_level(scope).value

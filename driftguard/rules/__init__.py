@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 
+from driftguard.model import Finding, ResourceSnapshot
 from driftguard.rules import (
     authorization_roleassignment_not_orphaned,
     authorization_roleassignment_privileged_not_standing,
@@ -32,7 +35,7 @@ from driftguard.rules import (
     storage_account_public_network_access_disabled,
     storage_account_shared_key_disabled,
 )
-from driftguard.rules.base import Evaluate, RuleMeta
+from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta
 
 RESOURCE_RULES: tuple[ModuleType, ...] = (
     cognitiveservices_account_public_network_access_disabled,
@@ -76,6 +79,34 @@ def metas() -> list[RuleMeta]:
 
 def access_registry() -> dict[str, tuple[RuleMeta, Evaluate]]:
     return {m.META.id: (m.META, m.evaluate) for m in ACCESS_RULES}
+
+
+@dataclass(frozen=True)
+class AccessVerdict:
+    meta: RuleMeta
+    findings: list[Finding]
+    missing: tuple[str, ...] = ()  # related data the rule needs and the caller did not have
+    not_evaluable: str | None = None  # why the rule could not judge with what it had
+
+    @property
+    def judged(self) -> bool:
+        return not self.missing and self.not_evaluable is None
+
+
+def judge_access(snapshot: ResourceSnapshot, context: RuleContext) -> Iterator[AccessVerdict]:
+    """Every access rule's verdict on one role assignment: the event path and the access review
+    judge alike, with whatever related data each of them has."""
+    for meta, evaluate in access_registry().values():
+        if not meta.applies_to(snapshot.type):
+            continue
+        missing = tuple(k for k in meta.requires if k not in snapshot.related)
+        if missing:
+            yield AccessVerdict(meta, [], missing=missing)
+            continue
+        try:
+            yield AccessVerdict(meta, evaluate(snapshot, context))
+        except NotEvaluable as e:
+            yield AccessVerdict(meta, [], not_evaluable=e.reason)
 
 
 def registry() -> dict[str, tuple[RuleMeta, Evaluate]]:
