@@ -122,6 +122,14 @@ def judge(
     if not activity_ok:
         notes.append("activity data missing or stale: no assignment is judged unused in this review")
     context = RuleContext(policy=policy, now=now)
+    personas: dict[str, str] = {}  # by principal: far fewer principals than assignments
+
+    def persona_of(pid: str) -> str:
+        if pid not in personas:
+            found = policy.access.personas_of(pid, memberships.get(pid, frozenset()))
+            personas[pid] = "+".join(sorted(p.name for p in found)) or "none"
+        return personas[pid]
+
     rows: list[Row] = []
     findings: list[Finding] = []
     judged: dict[str, Mapping[str, Any]] = {}
@@ -165,7 +173,7 @@ def judge(
             str(prop(definition or {}, "properties", "roleName") or "unknown role"),
             last.isoformat() if last else None,
             matched,
-            "+".join(sorted(p.name for p in policy.access.personas_of(pid, memberships.get(pid, frozenset())))) or "none",
+            persona_of(pid),
             not is_activation and privileged_reason(guid, definition) is not None,
             str(props.get("createdOn") or "") or None,
         )
