@@ -7,7 +7,6 @@ Pure functions over a `Review`; the store keeps the snapshots (`StateStore.save_
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,44 +28,47 @@ def _failed(row: Row, rule: str) -> bool:
     return row.verdicts.get(rule, "").startswith("fail")
 
 
-def _measure(row: Row) -> Counter[str]:
-    return Counter(
-        {
-            "assignments": 1,
-            "privileged_standing": int(row.privileged),
-            "unused": int(_failed(row, UNUSED)),
-            "direct_to_user": int(row.principal_kind.lower() == "user"),
-            "off_persona": int(_failed(row, OFF_PERSONA)),
-        }
+def _measure(row: Row) -> tuple[int, ...]:
+    """The row's contribution to each of MEASURES, in that order."""
+    return (
+        1,
+        int(row.privileged),
+        int(_failed(row, UNUSED)),
+        int(row.principal_kind.lower() == "user"),
+        int(_failed(row, OFF_PERSONA)),
     )
 
 
 def figures(review: Review) -> dict[str, Any]:
     """Totals, and the same measures per persona and per scope level."""
-    total: Counter[str] = Counter()
-    by_persona: dict[str, Counter[str]] = {}
-    by_level: dict[str, Counter[str]] = {}
+    total = [0] * len(MEASURES)
+    by_persona: dict[str, list[int]] = {}
+    by_level: dict[str, list[int]] = {}
     for row in review.rows:
         m = _measure(row)
-        total.update(m)
-        by_persona.setdefault(row.persona, Counter()).update(m)
-        by_level.setdefault(row.verdicts.get("scope_level", "unknown"), Counter()).update(m)
+        for acc in (
+            total,
+            by_persona.setdefault(row.persona, [0] * len(MEASURES)),
+            by_level.setdefault(row.verdicts.get("scope_level", "unknown"), [0] * len(MEASURES)),
+        ):
+            for i, v in enumerate(m):
+                acc[i] += v
 
-    def full(c: Counter[str]) -> dict[str, int]:
-        return {k: c[k] for k in MEASURES}
+    def named(counts: list[int]) -> dict[str, int]:
+        return dict(zip(MEASURES, counts, strict=True))
 
     return {
-        "total": full(total),
-        "by_persona": {k: full(v) for k, v in sorted(by_persona.items())},
-        "by_level": {k: full(v) for k, v in sorted(by_level.items())},
+        "total": named(total),
+        "by_persona": {k: named(v) for k, v in sorted(by_persona.items())},
+        "by_level": {k: named(v) for k, v in sorted(by_level.items())},
         "activity_ok": review.activity_ok,
     }
 
 
-def snapshot(review: Review) -> dict[str, Any]:
+def snapshot(review: Review, figs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     privileged = sorted(r.assignment_id.lower() for r in review.rows if r.privileged)
     return {
-        "figures": figures(review),
+        "figures": figs if figs is not None else figures(review),
         "privileged": privileged[:MAX_NAMED],
         "privileged_cut": len(privileged) > MAX_NAMED,
     }
@@ -81,14 +83,14 @@ class Diff:
     exact: bool  # False when either snapshot's list was cut: added/removed are then partial
 
 
-def diff(review: Review, previous: tuple[datetime, Mapping[str, Any]] | None) -> Diff | None:
+def diff(review: Review, previous: tuple[datetime, Mapping[str, Any]] | None, figs: Mapping[str, Any] | None = None) -> Diff | None:
     if previous is None:
         return None
     since, snap = previous
     before = {str(x) for x in snap.get("privileged") or []}
     now = {r.assignment_id.lower(): r for r in review.rows if r.privileged}
     old_total = (snap.get("figures") or {}).get("total") or {}
-    new_total = figures(review)["total"]
+    new_total = (figs if figs is not None else figures(review))["total"]
     return Diff(
         since=since,
         added=sorted((r for k, r in now.items() if k not in before), key=lambda r: r.assignment_id.lower()),
@@ -118,6 +120,7 @@ def growth(rows: Sequence[Row], *, now: datetime, weeks: int = 52) -> list[tuple
 def record(review: Review, store: StateStore, now: datetime) -> tuple[list[tuple[datetime, Mapping[str, Any]]], Diff | None]:
     """Keeps this review's snapshot; returns the earlier ones and the change since the last."""
     history = store.reviews()
-    change = diff(review, history[-1] if history else None)
-    store.save_review(now, snapshot(review))
+    figs = figures(review)
+    change = diff(review, history[-1] if history else None, figs)
+    store.save_review(now, snapshot(review, figs))
     return history, change

@@ -4,6 +4,7 @@ actions (custom), never by name, because Microsoft renames roles and keeps the G
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -46,7 +47,13 @@ def instant(value: object) -> datetime | None:
 
 def role_guid(definition_id: Any) -> str | None:
     """The GUID at the end of a role definition id (any scope prefix)."""
-    return normalize_guid(str(definition_id or "").rstrip("/").rsplit("/", 1)[-1])
+    return _role_guid(str(definition_id or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _role_guid(definition_id: str) -> str | None:
+    # A tenant has a few hundred role definitions and every rule asks for each assignment's: parse once.
+    return normalize_guid(definition_id.rstrip("/").rsplit("/", 1)[-1])
 
 
 def permissions(definition: Mapping[str, Any]) -> tuple[list[str], list[str]]:
