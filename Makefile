@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AZURITE := .tools/node_modules/.bin/azurite-table
 AZURITE_VERSION := 3.37.0
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo review test lint typecheck unit bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(AZURITE):
 
 demo: $(STAMP)
 	$(BIN)/driftguard demo --policy examples/policy.json
+
+# The access review of the simulated tenant, as the auditor gets it: the HTML page and the CSV.
+review: $(STAMP)
+	$(BIN)/driftguard review --simulated --policy examples/policy.json --format html --output driftguard-review.html
+	$(BIN)/driftguard review --simulated --policy examples/policy.json --format csv --output driftguard-review.csv
+	@echo "access review: driftguard-review.html (creep chart, figures, findings) and driftguard-review.csv"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
