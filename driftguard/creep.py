@@ -19,8 +19,8 @@ from driftguard.store.base import StateStore
 UNUSED = "authorization_roleassignment_used_recently"
 OFF_PERSONA = "authorization_roleassignment_within_persona"
 # A snapshot names its privileged assignments so that the next review can say which are new; past
-# this many it keeps the figures only (a Table entity holds 1 MiB of UTF-16) and says the list was cut.
-MAX_NAMED = 1000
+# this many it names the first ones only (a Table entity holds 1 MiB of UTF-16) and says the list was cut.
+MAX_NAMED = 800
 MEASURES = ("assignments", "privileged_standing", "unused", "direct_to_user", "off_persona")
 
 
@@ -66,10 +66,11 @@ def figures(review: Review) -> dict[str, Any]:
 
 
 def snapshot(review: Review, figs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    privileged = sorted(r.assignment_id.lower() for r in review.rows if r.privileged)
+    privileged = sorted((r.assignment_id.lower(), r.principal_id) for r in review.rows if r.privileged)
     return {
         "figures": figs if figs is not None else figures(review),
-        "privileged": privileged[:MAX_NAMED],
+        # assignment id -> principal: which assignments are new, and which principals newly hold privilege
+        "privileged": dict(privileged[:MAX_NAMED]),
         "privileged_cut": len(privileged) > MAX_NAMED,
     }
 
@@ -79,6 +80,9 @@ class Diff:
     since: datetime
     added: list[Row]  # standing privileged assignments that the previous review did not see
     removed: list[str]  # ids the previous review saw as standing privileged, gone or no longer privileged
+    # Principals with standing privileged access now and none at the previous review. (A role
+    # assignment's role cannot change in place: escalation is always a new assignment.)
+    escalated: list[str]
     deltas: dict[str, int]  # total measure -> change
     exact: bool  # False when either snapshot's list was cut: added/removed are then partial
 
@@ -87,14 +91,16 @@ def diff(review: Review, previous: tuple[datetime, Mapping[str, Any]] | None, fi
     if previous is None:
         return None
     since, snap = previous
-    before = {str(x) for x in snap.get("privileged") or []}
+    before = {str(k): str(v) for k, v in (snap.get("privileged") or {}).items()}
     now = {r.assignment_id.lower(): r for r in review.rows if r.privileged}
+    held_before = set(before.values())
     old_total = (snap.get("figures") or {}).get("total") or {}
     new_total = (figs if figs is not None else figures(review))["total"]
     return Diff(
         since=since,
         added=sorted((r for k, r in now.items() if k not in before), key=lambda r: r.assignment_id.lower()),
-        removed=sorted(before - now.keys()),
+        removed=sorted(before.keys() - now.keys()),
+        escalated=sorted({r.principal_id for r in now.values()} - held_before),
         deltas={k: int(new_total[k]) - int(old_total.get(k, 0)) for k in MEASURES},
         exact=not snap.get("privileged_cut") and len(now) <= MAX_NAMED,
     )

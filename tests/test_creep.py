@@ -68,6 +68,7 @@ def test_the_next_review_names_what_crept_in_and_what_left(tmp_path: Path) -> No
     assert change.exact
     assert [r.principal_id for r in change.added] == [principal(3), principal(4)]
     assert change.removed == [first.rows[1].assignment_id.lower()]
+    assert change.escalated == [principal(3), principal(4)]  # principal 1 held Owner already
     assert change.deltas["privileged_standing"] == 1
     assert change.deltas["assignments"] == 0
     assert len(store.reviews()) == 2
@@ -83,6 +84,7 @@ def test_the_next_review_names_what_crept_in_and_what_left(tmp_path: Path) -> No
     assert page.count("<polyline") == 2  # growth by date and the recorded reviews
     assert "Since the review of" in page
     assert principal(4) in page
+    assert "Escalated" in page
     assert '<td class="up">+1</td>' in page
 
 

@@ -206,3 +206,19 @@ def test_review_snapshots_keep_their_order(store: StateStore) -> None:
     assert [t for t, _ in history] == [T0 + timedelta(days=d) for d in (1, 2, 3)]
     assert history[-1][1]["figures"] == {"privileged_standing": 3}
     assert [t for t, _ in store.reviews(limit=2)] == [T0 + timedelta(days=2), T0 + timedelta(days=3)]
+
+
+def test_a_full_review_snapshot_fits(store: StateStore) -> None:
+    """The most a snapshot names (creep.MAX_NAMED privileged assignments at long resource-group
+    scopes) fits in one row of either backend."""
+    from driftguard.creep import MAX_NAMED
+
+    scope = "/subscriptions/11111111-1111-4111-8111-111111111111/resourcegroups/" + "rg-" + "x" * 87
+    privileged = {
+        f"{scope}/providers/microsoft.authorization/roleassignments/{n:08x}-0000-4000-8000-000000000000": f"{n:08x}-1111-4000-8000-000000000000"
+        for n in range(MAX_NAMED)
+    }
+    store.save_review(T0, {"figures": {"total": {"assignments": 50_000}}, "privileged": privileged, "privileged_cut": True})
+    [(taken_at, snapshot)] = store.reviews()
+    assert taken_at == T0
+    assert snapshot["privileged"] == privileged
