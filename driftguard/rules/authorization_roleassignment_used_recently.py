@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop
-from driftguard.rules.roles import ACTIVITY, instant, one
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, is_true, prop
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, instant, one
 
 META = RuleMeta(
     id="authorization_roleassignment_used_recently",
@@ -23,6 +23,9 @@ META = RuleMeta(
 
 
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
+    eligibility = one(snapshot.related, ELIGIBILITY)
+    if eligibility is not None and is_true(prop(eligibility, "activated")):
+        return []  # a PIM activation: it expires by itself, and its eligibility is reviewed in PIM
     access = context.policy.access
     window = timedelta(days=access.review_window_days)
     created = instant(prop(snapshot.properties, "createdOn"))

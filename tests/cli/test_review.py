@@ -28,6 +28,7 @@ def test_planted_privilege_creep_is_found() -> None:
     assert rows["b002"]["verdicts"]["authorization_roleassignment_used_recently"].startswith("fail")  # unused
     assert rows["e005"]["verdicts"]["authorization_roleassignment_privileged_not_standing"] == "pass"  # an IT administrator
     assert rows["f006"]["verdicts"]["authorization_roleassignment_privileged_not_standing"] == "pass"  # activated through PIM
+    assert rows["f006"]["verdicts"]["authorization_roleassignment_used_recently"] == "pass"  # expires by itself
     assert rows["d004"]["last_activity"] is not None  # matched on caller and scope: used, so not flagged unused
     assert rows["d004"]["verdicts"]["authorization_roleassignment_used_recently"] == "pass"
 

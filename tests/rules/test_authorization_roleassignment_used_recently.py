@@ -4,7 +4,7 @@ import pytest
 
 from driftguard.rules import authorization_roleassignment_used_recently as rule
 from driftguard.rules.base import NotEvaluable
-from driftguard.rules.roles import ACTIVITY
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY
 from tests.rules.access_fixtures import OWNER, assignment
 from tests.rules.helpers import run
 
@@ -35,3 +35,9 @@ def test_missing_or_stale_activity_never_fails_open() -> None:
         run(rule, assignment(OWNER), related={ACTIVITY: [{"last_activity": None, "data_through": "2026-10-01T00:00:00Z"}]}, now=NOW)
     with pytest.raises(NotEvaluable):
         run(rule, assignment(OWNER), related={ACTIVITY: [{}]}, now=NOW)
+
+
+def test_a_pim_activation_is_not_judged_unused() -> None:
+    unused = {ACTIVITY: [{"last_activity": None, "data_through": FRESH}]}
+    assert run(rule, assignment(OWNER), related={**unused, ELIGIBILITY: [{"activated": True}]}, now=NOW) == []
+    assert len(run(rule, assignment(OWNER), related={**unused, ELIGIBILITY: [{"activated": False}]}, now=NOW)) == 1
