@@ -40,10 +40,41 @@ class CaseStatus(StrEnum):
     FAILED = "failed"
 
 
+class CaseKind(StrEnum):
+    FIX = "fix"  # apply a remediation plan
+    ROLLBACK = "rollback"  # put back the before-values of an applied case (approved like any fix)
+
+
+# The statuses after which a repeated detection opens the next case for the same dedupe key.
+CLOSED = frozenset({CaseStatus.APPLIED, CaseStatus.REJECTED, CaseStatus.EXPIRED, CaseStatus.SUPERSEDED, CaseStatus.FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """One approver's signature on one plan digest: an approval of another plan does not count."""
+
+    principal: str
+    name: str
+    at: datetime
+    plan_digest: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """One line of a case's history: who did what, and why."""
+
+    at: datetime
+    actor: str
+    action: str
+    detail: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     """A decision that needs a person. `dedupe_key` (rule + resource, + principal for access rules)
-    makes a repeated detection update the same case instead of opening another."""
+    makes a repeated detection update the same case instead of opening another; once a case is
+    closed, the next detection opens the next generation of the same key (same external ticket)."""
 
     dedupe_key: str
     rule: str
@@ -55,21 +86,58 @@ class Case:
     # The exact remediation plan (Plan.to_json()) and its digest, when there is a fix to approve.
     plan: Mapping[str, Any] | None = None
     plan_digest: str | None = None
+    # Who changed what: the finding, the caller's claims, the correlation id.
     evidence: Mapping[str, Any] = field(default_factory=dict)
     detections: int = 1
+    generation: int = 0
+    kind: CaseKind = CaseKind.FIX
+    approvals: tuple[Approval, ...] = ()
+    history: tuple[CaseEvent, ...] = ()
+    # The case that replaced this one (a different plan at approval time), or the one a rollback undoes.
+    related_case: str | None = None
+    # The plan as sent, with the before-values read right before sending: what a rollback restores.
+    applied_plan: Mapping[str, Any] | None = None
+    # When the SLA timer last re-notified about this case.
+    reminded_at: datetime | None = None
+    # The store's version of the record: None for a record not saved yet. Saving with a stale version
+    # raises StoreConflict.
+    version: str | None = None
 
     @property
     def id(self) -> str:
-        return case_id(self.dedupe_key)
+        return case_id(self.dedupe_key, self.generation)
+
+    @property
+    def key_hash(self) -> str:
+        return dedupe_hash(self.dedupe_key)
+
+    def with_event(self, at: datetime, actor: str, action: str, detail: str = "") -> Case:
+        return replace(self, updated_at=at, history=(*self.history, CaseEvent(at, actor, action, detail)))
 
 
-def case_id(dedupe_key: str) -> str:
+def dedupe_hash(dedupe_key: str) -> str:
+    """Dedupe keys hold resource ids, which are case-insensitive."""
     return hashlib.sha256(dedupe_key.lower().encode()).hexdigest()[:24]
+
+
+def case_id(dedupe_key: str, generation: int = 0) -> str:
+    return f"{dedupe_hash(dedupe_key)}-{generation}"
+
+
+def split_case_id(value: str) -> tuple[str, int] | None:
+    """(dedupe hash, generation) of a well-formed case id, else None (ids arrive in URLs)."""
+    head, sep, tail = value.partition("-")
+    if not sep or len(head) != 24 or not tail.isdigit() or len(tail) > 6 or any(c not in "0123456789abcdef" for c in head):
+        return None
+    return head, int(tail)
 
 
 def case_to_json(case: Case) -> dict[str, Any]:
     return {
+        "id": case.id,
         "dedupe_key": case.dedupe_key,
+        "generation": case.generation,
+        "kind": case.kind.value,
         "rule": case.rule,
         "resource_id": case.resource_id,
         "status": case.status.value,
@@ -80,10 +148,18 @@ def case_to_json(case: Case) -> dict[str, Any]:
         "plan_digest": case.plan_digest,
         "evidence": case.evidence,
         "detections": case.detections,
+        "approvals": [
+            {"principal": a.principal, "name": a.name, "at": a.at.isoformat(), "plan_digest": a.plan_digest, "reason": a.reason}
+            for a in case.approvals
+        ],
+        "history": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in case.history],
+        "related_case": case.related_case,
+        "applied_plan": case.applied_plan,
+        "reminded_at": case.reminded_at.isoformat() if case.reminded_at else None,
     }
 
 
-def case_from_json(data: Mapping[str, Any]) -> Case:
+def case_from_json(data: Mapping[str, Any], *, version: str | None = None) -> Case:
     return Case(
         dedupe_key=data["dedupe_key"],
         rule=data["rule"],
@@ -96,17 +172,54 @@ def case_from_json(data: Mapping[str, Any]) -> Case:
         plan_digest=data.get("plan_digest"),
         evidence=data.get("evidence") or {},
         detections=int(data.get("detections", 1)),
+        generation=int(data.get("generation", 0)),
+        kind=CaseKind(data.get("kind", "fix")),
+        approvals=tuple(
+            Approval(a["principal"], a["name"], datetime.fromisoformat(a["at"]), a["plan_digest"], a["reason"])
+            for a in data.get("approvals") or ()
+        ),
+        history=tuple(CaseEvent(datetime.fromisoformat(e["at"]), e["actor"], e["action"], e["detail"]) for e in data.get("history") or ()),
+        related_case=data.get("related_case"),
+        applied_plan=data.get("applied_plan"),
+        reminded_at=datetime.fromisoformat(data["reminded_at"]) if data.get("reminded_at") else None,
+        version=version,
     )
 
 
-def merge_detection(existing: Case | None, new: Case) -> Case:
-    """An open case absorbs a repeated detection (newest reason, plan and evidence; first opening
-    time kept); a closed one is reopened."""
-    if existing is None:
-        return new
-    if existing.status is CaseStatus.OPEN:
-        return replace(new, opened_at=existing.opened_at, detections=existing.detections + 1)
-    return replace(new, detections=existing.detections + 1)
+def fold_detection(current: Case | None, new: Case) -> Case:
+    """What `open_case` writes for a detection, given the latest case of its dedupe key.
+
+    An open case absorbs the detection (newest reason, plan and evidence; first opening time, history
+    and the approvals of an unchanged plan kept). An approved case is being applied: only counted. A
+    rejected case keeps counting while the plan is the one rejected (the decision stands; an exemption
+    in the policy file is how to stop seeing it). Otherwise the next generation opens."""
+    if current is None:
+        return replace(
+            new, generation=0, version=None, history=new.history or (CaseEvent(new.opened_at, "driftguard", "opened", new.reason),)
+        )
+    counted = replace(current, detections=current.detections + 1, updated_at=new.updated_at)
+    if current.status is CaseStatus.OPEN:
+        approvals = current.approvals if new.plan_digest == current.plan_digest else ()
+        return replace(
+            new,
+            generation=current.generation,
+            kind=current.kind,
+            opened_at=current.opened_at,
+            detections=current.detections + 1,
+            approvals=approvals,
+            history=current.history,
+            related_case=current.related_case,
+            reminded_at=current.reminded_at,
+            version=current.version,
+        )
+    if current.status is CaseStatus.APPROVED or (current.status is CaseStatus.REJECTED and new.plan_digest == current.plan_digest):
+        return counted
+    return replace(
+        new,
+        generation=current.generation + 1,
+        version=None,
+        history=(CaseEvent(new.opened_at, "driftguard", "opened", f"detected again after case {current.id} was {current.status.value}"),),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +320,26 @@ class StateStore(Protocol):
 
     # --- cases ---------------------------------------------------------------------------------------
     def open_case(self, case: Case) -> Case:
-        """Opens the case, or folds the detection into the case with the same dedupe key."""
+        """Folds the detection into the latest case of its dedupe key (see `fold_detection`) and returns
+        the case as stored, with its version."""
         ...
 
-    def case(self, case_id: str) -> Case | None: ...
+    def case(self, case_id: str) -> Case | None:
+        """The case, or None (also for a malformed id)."""
+        ...
 
-    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]: ...
+    def current_case(self, dedupe_key: str) -> Case | None:
+        """The latest generation of the dedupe key's case."""
+        ...
+
+    def save_case(self, case: Case) -> Case:
+        """Saves a decision on a case if `case.version` is still current; returns it with its new
+        version, or raises StoreConflict (someone decided first: re-read and decide again)."""
+        ...
+
+    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
+        """Oldest first."""
+        ...
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

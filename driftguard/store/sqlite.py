@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from driftguard.store.base import (
     audit_to_json,
     case_from_json,
     case_to_json,
-    merge_detection,
+    dedupe_hash,
+    fold_detection,
     resource_key,
+    split_case_id,
 )
 
 SCHEMA = """
@@ -51,7 +54,9 @@ CREATE TABLE IF NOT EXISTS claims (resource_key TEXT NOT NULL, rule TEXT NOT NUL
     PRIMARY KEY (resource_key, rule));
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, resource_key TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
-CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS case_records (key_hash TEXT NOT NULL, generation INTEGER NOT NULL, status TEXT NOT NULL,
+    opened_at TEXT NOT NULL, body TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (key_hash, generation));
+CREATE INDEX IF NOT EXISTS case_records_status ON case_records (status, opened_at);
 CREATE TABLE IF NOT EXISTS reviews (taken_at TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
@@ -220,23 +225,56 @@ class SqliteStore:
     # --- cases ---------------------------------------------------------------------------------------
     def open_case(self, case: Case) -> Case:
         with self._transaction() as db:
-            row = db.execute("SELECT body FROM cases WHERE case_id = ?", (case.id,)).fetchone()
-            merged = merge_detection(None if row is None else case_from_json(orjson.loads(row[0])), case)
-            db.execute("INSERT OR REPLACE INTO cases VALUES (?, ?, ?)", (merged.id, merged.status.value, _json(case_to_json(merged))))
-        return merged
+            current = self._latest_case(db, case.key_hash)
+            folded = fold_detection(current, case)
+            return self._write_case(db, folded)
+
+    def _latest_case(self, db: sqlite3.Connection, key_hash: str) -> Case | None:
+        row = db.execute(
+            "SELECT body, version FROM case_records WHERE key_hash = ? ORDER BY generation DESC LIMIT 1", (key_hash,)
+        ).fetchone()
+        return None if row is None else case_from_json(orjson.loads(row[0]), version=row[1])
+
+    def _write_case(self, db: sqlite3.Connection, case: Case) -> Case:
+        """Inside a transaction: writes if `case.version` is current (None: the record must not exist)."""
+        row = db.execute(
+            "SELECT version FROM case_records WHERE key_hash = ? AND generation = ?", (case.key_hash, case.generation)
+        ).fetchone()
+        if (None if row is None else row[0]) != case.version:
+            raise StoreConflict(f"case {case.id} changed since it was read")
+        version = uuid.uuid4().hex
+        db.execute(
+            "INSERT OR REPLACE INTO case_records VALUES (?, ?, ?, ?, ?, ?)",
+            (case.key_hash, case.generation, case.status.value, _ts(case.opened_at), _json(case_to_json(case)), version),
+        )
+        return replace(case, version=version)
+
+    def save_case(self, case: Case) -> Case:
+        with self._transaction() as db:
+            return self._write_case(db, case)
 
     def case(self, case_id: str) -> Case | None:
+        parts = split_case_id(case_id)
+        if parts is None:
+            return None
         with self._connect() as db:
-            row = db.execute("SELECT body FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        return None if row is None else case_from_json(orjson.loads(row[0]))
+            row = db.execute("SELECT body, version FROM case_records WHERE key_hash = ? AND generation = ?", parts).fetchone()
+        return None if row is None else case_from_json(orjson.loads(row[0]), version=row[1])
+
+    def current_case(self, dedupe_key: str) -> Case | None:
+        with self._connect() as db:
+            return self._latest_case(db, dedupe_hash(dedupe_key))
 
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
+        query = "SELECT body, version FROM case_records"
+        args: tuple[str, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            args = (status.value,)
         with self._connect() as db:
-            if status is None:
-                rows = db.execute("SELECT body FROM cases").fetchall()
-            else:
-                rows = db.execute("SELECT body FROM cases WHERE status = ?", (status.value,)).fetchall()
-        yield from sorted((case_from_json(orjson.loads(r[0])) for r in rows), key=lambda c: (c.opened_at, c.id))
+            rows = db.execute(query + " ORDER BY opened_at, key_hash, generation", args).fetchall()
+        for body, version in rows:
+            yield case_from_json(orjson.loads(body), version=version)
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

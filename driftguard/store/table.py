@@ -12,6 +12,7 @@ import itertools
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -36,11 +37,13 @@ from driftguard.store.base import (
     audit_to_json,
     case_from_json,
     case_to_json,
-    merge_detection,
+    dedupe_hash,
+    fold_detection,
     resource_key,
+    split_case_id,
 )
 
-TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcases", "dgreviews")
+TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcaserecords", "dgreviews")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
 T = TypeVar("T")
@@ -65,6 +68,10 @@ def _newest_first(at: datetime) -> str:
 
 def _ts(value: datetime) -> str:
     return value.isoformat()
+
+
+def _case(entity: TableEntity) -> Case:
+    return case_from_json(orjson.loads(_unpack(entity, "body")), version=entity.metadata["etag"])
 
 
 class TableStore:
@@ -138,11 +145,14 @@ class TableStore:
         query = "seen_at lt @t"
         return self._call(lambda: list(client.query_entities(query, parameters={"t": _ts(before)}, select=["PartitionKey", "RowKey"])))
 
-    def _insert(self, client: TableClient, entity: dict[str, Any]) -> None:
-        self._call(lambda: client.create_entity(entity))
+    def _insert(self, client: TableClient, entity: dict[str, Any]) -> dict[str, Any]:
+        """Returns the service's metadata (the new ETag among it)."""
+        return self._call(lambda: client.create_entity(entity))
 
-    def _replace_if_unchanged(self, client: TableClient, entity: dict[str, Any], etag: str | None) -> None:
-        self._call(lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified))
+    def _replace_if_unchanged(self, client: TableClient, entity: dict[str, Any], etag: str | None) -> dict[str, Any]:
+        return self._call(
+            lambda: client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified)
+        )
 
     def _delete(self, client: TableClient, entity: TableEntity) -> None:
         self._call(lambda: client.delete_entity(entity["PartitionKey"], entity["RowKey"]))
@@ -251,38 +261,55 @@ class TableStore:
             )
 
     # --- cases ---------------------------------------------------------------------------------------
+    # One partition per dedupe key, one row per generation: the latest case is the partition's last row.
     def open_case(self, case: Case) -> Case:
-        client = self._tables["dgcases"]
         for _ in range(5):  # optimistic concurrency: re-read and fold again when someone else wrote first
-            current = self._get("dgcases", "case", case.id)
-            merged = merge_detection(None if current is None else case_from_json(orjson.loads(_unpack(current, "body"))), case)
-            entity = {
-                "PartitionKey": "case",
-                "RowKey": merged.id,
-                "status": merged.status.value,
-                **_pack("body", orjson.dumps(case_to_json(merged)).decode()),
-            }
+            folded = fold_detection(self._latest_case(case.key_hash), case)
             try:
-                if current is None:
-                    self._insert(client, entity)
-                else:
-                    self._replace_if_unchanged(client, entity, current.metadata["etag"])
-            except (ResourceExistsError, ResourceModifiedError):
+                return self.save_case(folded)
+            except StoreConflict:
                 continue
-            return merged
         raise StoreConflict(f"case {case.dedupe_key} kept changing under concurrent updates")
 
+    def _latest_case(self, key_hash: str) -> Case | None:
+        client = self._tables["dgcaserecords"]
+        entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": key_hash})))
+        if not entities:
+            return None
+        latest = max(entities, key=lambda e: e["RowKey"])
+        return _case(latest)
+
+    def save_case(self, case: Case) -> Case:
+        client = self._tables["dgcaserecords"]
+        entity = {
+            "PartitionKey": case.key_hash,
+            "RowKey": f"{case.generation:06d}",
+            "status": case.status.value,
+            **_pack("body", orjson.dumps(case_to_json(case)).decode()),
+        }
+        try:
+            metadata = self._insert(client, entity) if case.version is None else self._replace_if_unchanged(client, entity, case.version)
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as e:
+            raise StoreConflict(f"case {case.id} changed since it was read") from e
+        return replace(case, version=str(metadata["etag"]))
+
     def case(self, case_id: str) -> Case | None:
-        e = self._get("dgcases", "case", case_id)
-        return None if e is None else case_from_json(orjson.loads(_unpack(e, "body")))
+        parts = split_case_id(case_id)
+        if parts is None:
+            return None
+        e = self._get("dgcaserecords", parts[0], f"{parts[1]:06d}")
+        return None if e is None else _case(e)
+
+    def current_case(self, dedupe_key: str) -> Case | None:
+        return self._latest_case(dedupe_hash(dedupe_key))
 
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
-        client = self._tables["dgcases"]
+        client = self._tables["dgcaserecords"]
         if status is None:
             entities = self._call(lambda: list(client.list_entities()))
         else:
             entities = self._call(lambda: list(client.query_entities("status eq @s", parameters={"s": status.value})))
-        yield from sorted((case_from_json(orjson.loads(_unpack(e, "body"))) for e in entities), key=lambda c: (c.opened_at, c.id))
+        yield from sorted((_case(e) for e in entities), key=lambda c: (c.opened_at, c.key_hash, c.generation))
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

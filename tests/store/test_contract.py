@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from driftguard.store.base import AuditEntry, Baseline, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
+from driftguard.store.base import (
+    Approval,
+    AuditEntry,
+    Baseline,
+    Case,
+    CaseStatus,
+    FindingRecord,
+    FindingStatus,
+    Revert,
+    StateStore,
+    StoreConflict,
+)
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 RID = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
@@ -158,43 +170,67 @@ def test_flap_window(store: StateStore) -> None:
     assert len(store.record_revert(RID, "other_rule", Revert(T0, None), window=window).reverts) == 1
 
 
-def test_cases_dedupe_by_key_and_reopen(store: StateStore) -> None:
-    from driftguard.store.base import Case, CaseStatus
+def _case(reason: str, at: datetime, digest: str | None = "d1", *, key: str = f"{RULE}|{RID}") -> Case:
+    return Case(key, RULE, RID, CaseStatus.OPEN, reason, at, at, plan={"steps": []}, plan_digest=digest, evidence={"caller": "alice"})
 
-    first = Case(
-        f"{RULE}|{RID}",
-        RULE,
-        RID,
-        CaseStatus.OPEN,
-        "first sight",
-        T0,
-        T0,
-        plan={"steps": []},
-        plan_digest="d1",
-        evidence={"caller": "alice"},
-    )
-    opened = store.open_case(first)
-    again = store.open_case(
-        Case(
-            f"{RULE}|{RID.upper()}",
-            RULE,
-            RID,
-            CaseStatus.OPEN,
-            "seen again",
-            T0 + timedelta(hours=1),
-            T0 + timedelta(hours=1),
-            plan_digest="d2",
-        )
-    )
+
+def test_cases_dedupe_by_key(store: StateStore) -> None:
+    opened = store.open_case(_case("first sight", T0))
+    assert opened.version is not None
+    assert [e.action for e in opened.history] == ["opened"]
+    again = store.open_case(_case("seen again", T0 + timedelta(hours=1), "d2", key=f"{RULE}|{RID.upper()}"))
     assert again.id == opened.id  # the key is case-insensitive like the ids in it
     assert again.detections == 2
     assert again.opened_at == T0
     assert again.reason == "seen again"
-    stored = store.case(opened.id)
-    assert stored == again
+    assert again.plan_digest == "d2"
+    assert store.case(opened.id) == again
+    assert store.current_case(f"{RULE}|{RID}") == again
     assert [c.id for c in store.cases(status=CaseStatus.OPEN)] == [opened.id]
     assert store.case("nope") is None
+    assert store.case("../../etc-1") is None
     assert list(store.cases(status=CaseStatus.APPLIED)) == []
+
+
+def test_case_decisions_use_optimistic_concurrency(store: StateStore) -> None:
+    opened = store.open_case(_case("first sight", T0))
+    approval = Approval("bob", "Bob", T0, "d1", "looks right")
+    decided = store.save_case(replace(opened, approvals=(approval,)).with_event(T0, "bob", "approved", "looks right"))
+    assert decided.version != opened.version
+    with pytest.raises(StoreConflict):
+        store.save_case(replace(opened, status=CaseStatus.REJECTED))  # decided on a stale read
+    stored = store.case(opened.id)
+    assert stored is not None
+    assert stored.approvals == (approval,)
+    assert [e.action for e in stored.history] == ["opened", "approved"]
+    # A repeated detection of the same plan keeps the approval; a different plan drops it.
+    assert store.open_case(_case("again", T0 + timedelta(minutes=1))).approvals == (approval,)
+    assert store.open_case(_case("changed", T0 + timedelta(minutes=2), "d3")).approvals == ()
+
+
+def test_closed_case_opens_next_generation_rejection_sticks(store: StateStore) -> None:
+    opened = store.open_case(_case("first sight", T0))
+    store.save_case(replace(opened, status=CaseStatus.APPLIED))
+    second = store.open_case(_case("drifted again", T0 + timedelta(days=1)))
+    assert second.generation == 1
+    assert second.id != opened.id
+    assert second.status is CaseStatus.OPEN
+    assert second.detections == 1
+    assert "was applied" in second.history[0].detail
+    rejected = store.save_case(replace(second, status=CaseStatus.REJECTED))
+    # The decision stands for the plan that was rejected: detections are counted on it.
+    third = store.open_case(_case("still there", T0 + timedelta(days=2)))
+    assert third.id == rejected.id
+    assert third.status is CaseStatus.REJECTED
+    assert third.detections == 2
+    # A different plan is a new question.
+    fourth = store.open_case(_case("other fix", T0 + timedelta(days=3), "d9"))
+    assert fourth.generation == 2
+    assert fourth.status is CaseStatus.OPEN
+    assert [c.generation for c in store.cases()] == [0, 1, 2]
+    assert store.current_case(f"{RULE}|{RID}") == fourth
+    assert store.case(opened.id) is not None
+    assert store.case(opened.id).status is CaseStatus.APPLIED
 
 
 def test_review_snapshots_keep_their_order(store: StateStore) -> None:
