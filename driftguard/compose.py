@@ -5,8 +5,9 @@ It is also the only product module that may import the simulator, for `--simulat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -18,13 +19,14 @@ from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCreden
 from driftguard.azure.inventory import LiveInventory, inventory_query
 from driftguard.azure.resource_graph import Scope
 from driftguard.azure.writes import ArmWriter
+from driftguard.cases.desk import CaseDesk
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
 from driftguard.respond import Responder
 from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
-from driftguard.store.base import StateStore
+from driftguard.store.base import CaseListener, StateStore
 from driftguard.store.sqlite import SqliteStore
 from driftguard.store.table import TableStore
 
@@ -83,6 +85,15 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
         directory.close()
         if activity is not None:
             activity.close()
+
+
+def live_desk(settings: Settings, policy: Policy, store: StateStore, *, listeners: tuple[CaseListener, ...] = ()) -> CaseDesk:
+    """The approval desk in production: live ARM as the remediator identity, the app's store."""
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    writer = ArmWriter(RawArm(connection), settings.arm_endpoint)
+    return CaseDesk(
+        policy=policy, store=store, reader=writer.read, writer=writer, remediations=remediations.registry(), listeners=listeners
+    )
 
 
 def live_responder(settings: Settings, policy: Policy) -> Responder:
@@ -147,7 +158,7 @@ class SimulatedWorld:
 
     DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
 
-    def __init__(self, state_dir: Path, policy: Policy) -> None:
+    def __init__(self, state_dir: Path, policy: Policy, *, case_listeners: tuple[CaseListener, ...] = ()) -> None:
         from simulator import Simulator, sample
 
         self.sample = sample
@@ -165,6 +176,7 @@ class SimulatedWorld:
             remediations=remediations.registry(),
             subscriptions=sample.SUBSCRIPTIONS,
             identity_ids=(self.DRIFTGUARD,),
+            case_listeners=case_listeners,
         )
 
     @staticmethod
@@ -234,6 +246,18 @@ class SimulatedWorld:
         finally:
             inventory.close()
             raw.close()
+
+    def desk(self, policy: Policy, *, listeners: tuple[CaseListener, ...] = (), clock: Callable[[], datetime] | None = None) -> CaseDesk:
+        """The approval desk over this world: the same store, reads and writes as the responder."""
+        return CaseDesk(
+            policy=policy,
+            store=self.store,
+            reader=self.writer.read,
+            writer=self.writer,
+            remediations=remediations.registry(),
+            listeners=listeners,
+            clock=clock,
+        )
 
     def take_events(self) -> list[dict[str, object]]:
         events, self.pending[:] = list(self.pending), []

@@ -158,11 +158,28 @@ class Plan:
             "summary": self.summary,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Plan:
+        """A plan as a case recorded it (`to_json`)."""
+        steps = tuple(
+            Step(str(s["method"]), str(s["path"]), str(s["api_version"]), s.get("body"), s.get("if_match")) for s in data["steps"]
+        )
+        return cls(
+            str(data["remediation"]),
+            str(data["resource_id"]),
+            steps,
+            data.get("before") or {},
+            data.get("after") or {},
+            str(data.get("summary", "")),
+        )
+
     def digest(self) -> str:
-        """Hash of the requests (not the prose): approving a plan approves exactly these bytes."""
+        """Hash of the requests (not the prose): approving a plan approves exactly these methods, paths,
+        api-versions and bodies. The If-Match is left out: it is refreshed by the re-read right before
+        sending (an unrelated change, a tag, must not void an approval) and still guards that send."""
         import hashlib
 
         import orjson
 
-        canonical = orjson.dumps([s.to_json() for s in self.steps], option=orjson.OPT_SORT_KEYS)
+        canonical = orjson.dumps([{**s.to_json(), "if_match": None} for s in self.steps], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()

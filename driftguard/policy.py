@@ -149,6 +149,23 @@ class Limits(_Strict):
     flap_window_minutes: Annotated[int, Field(ge=1)] = 60
 
 
+class ApprovalPolicy(_Strict):
+    """How cases are decided (CONTROLS.md, modes `approve` and `ticket`)."""
+
+    # Rules whose fixes need two different approvers (their rollbacks too): removing a privileged
+    # assignment can lock a team out.
+    critical_rules: tuple[str, ...] = ("authorization_roleassignment_privileged_not_standing",)
+    approvers_for_critical: Annotated[int, Field(ge=2, le=5)] = 2
+    # An open case past its SLA is notified again every `renotify_every_hours`, and expires after
+    # `expire_after_days` (the finding stays open: the next detection opens a new case).
+    sla_hours: Annotated[int, Field(ge=1)] = 72
+    renotify_every_hours: Annotated[int, Field(ge=1)] = 24
+    expire_after_days: Annotated[int, Field(ge=1)] = 14
+
+    def approvers_needed(self, rule_id: str) -> int:
+        return self.approvers_for_critical if rule_id in self.critical_rules else 1
+
+
 class ScopeLevel(StrEnum):
     RESOURCE = "resource"
     RESOURCE_GROUP = "resource_group"
@@ -274,6 +291,7 @@ class Policy(_Strict):
     break_glass_principals: tuple[str, ...] = ()
     break_glass_resources: tuple[str, ...] = ()
     limits: Limits = Limits()
+    approvals: ApprovalPolicy = ApprovalPolicy()
 
     modes: dict[str, Mode] = Field(default_factory=dict)
     overrides: tuple[ModeOverride, ...] = ()
@@ -299,7 +317,7 @@ class Policy(_Strict):
 
     def check_rule_ids(self, known: set[str]) -> None:
         """Rule ids are a public contract: a policy naming an unknown one is a typo to report."""
-        named = set(self.modes) | {o.rule for o in self.overrides}
+        named = set(self.modes) | {o.rule for o in self.overrides} | set(self.approvals.critical_rules)
         unknown = sorted(named - known)
         if unknown:
             raise ConfigError(f"policy names unknown rule id(s): {', '.join(unknown)}")

@@ -33,7 +33,18 @@ from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta,
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.rules.roles import ROLE_DEFINITION
-from driftguard.store.base import AuditEntry, Baseline, Case, CaseStatus, FindingRecord, FindingStatus, Revert, StateStore, StoreConflict
+from driftguard.store.base import (
+    AuditEntry,
+    Baseline,
+    Case,
+    CaseListener,
+    CaseStatus,
+    FindingRecord,
+    FindingStatus,
+    Revert,
+    StateStore,
+    StoreConflict,
+)
 from remediations.base import CannotPlan, PlanContext, Remediation
 
 ACTOR = "driftguard"
@@ -126,9 +137,11 @@ class Responder:
         dry_run: bool = False,
         clock: Callable[[], datetime] | None = None,
         rules: Mapping[str, tuple[RuleMeta, Evaluate]] | None = None,
+        case_listeners: tuple[CaseListener, ...] = (),
     ) -> None:
         self.policy = policy
         self.store = store
+        self.case_listeners = case_listeners
         self.read = reader
         self.writer = writer
         self.remediations = remediations
@@ -370,6 +383,24 @@ class Responder:
         record = self.store.finding(meta.id, rid)
         if record is not None and record.status is not FindingStatus.RESOLVED:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+            self._supersede_case(f"{meta.id}|{rid}", now)
+
+    def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
+        """The finding resolved by itself (someone fixed it): its open case has nothing left to decide."""
+        case = self.store.current_case(dedupe_key)
+        if case is None or case.status is not CaseStatus.OPEN:
+            return
+        try:
+            closed = self.store.save_case(
+                replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", "the resource passes the rule again")
+            )
+        except StoreConflict:
+            return  # decided meanwhile: that decision stands
+        self._tell(closed, "superseded")
+
+    def _tell(self, case: Case, event: str) -> None:
+        for listener in self.case_listeners:
+            listener(case, event)
 
     # --- decide and act --------------------------------------------------------------------------------
     def _act(
@@ -497,6 +528,7 @@ class Responder:
                 evidence,
             )
         )
+        self._tell(case, "opened" if case.detections == 1 else "updated")
         record = self.store.finding(job.finding.rule, job.rid)
         if record is not None:
             self._save(replace(record, status=FindingStatus.OPEN, last_seen=job.now))

@@ -8,7 +8,7 @@ they change, never keys Azure returns.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -113,6 +113,11 @@ class Case:
 
     def with_event(self, at: datetime, actor: str, action: str, detail: str = "") -> Case:
         return replace(self, updated_at=at, history=(*self.history, CaseEvent(at, actor, action, detail)))
+
+
+# Told after every change of a case ("opened", "updated", "approved", "applied", ...): the outbox of
+# ticket and event notifications hooks in here.
+CaseListener = Callable[["Case", str], None]
 
 
 def dedupe_hash(dedupe_key: str) -> str:

@@ -1,0 +1,378 @@
+"""The case desk: what approving, rejecting and rolling back a case does.
+
+Approval means exactly what was shown. The approver signs the plan's digest; before anything is sent
+DriftGuard re-reads the resource and plans again: if the drift is gone the case is superseded, if the
+plan would differ a new case (the next generation) replaces it, otherwise the approved requests are sent,
+verified by reading back, and audited. A rollback is itself a change: it opens a rollback case with the
+plan that puts the recorded before-values back, which needs its own approval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from driftguard.azure import api_versions
+from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
+from driftguard.cases.auth import Principal
+from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.model import Plan
+from driftguard.policy import Policy
+from driftguard.respond import ACTOR, CLAIM_TTL, Reader, state_hash
+from driftguard.store.base import (
+    Approval,
+    AuditEntry,
+    Case,
+    CaseKind,
+    CaseListener,
+    CaseStatus,
+    FindingStatus,
+    StateStore,
+    StoreConflict,
+)
+from remediations.base import CannotPlan, PlanContext, Remediation, rollback
+
+MAX_REASON = 2000
+# Who changed the resource, as the case's evidence names them: they may not approve its fix.
+CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by")
+
+
+class Refused(Exception):
+    """The request cannot be honoured; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    case: Case
+    # What happened, in one line for the approver.
+    message: str
+    # The case that now carries the question, when this one was replaced or a rollback was opened.
+    next_case: Case | None = None
+
+
+def clean_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise Refused(400, "a reason is required")
+    text = reason.strip()
+    if len(text) > MAX_REASON:
+        raise Refused(400, f"the reason is longer than {MAX_REASON} characters")
+    return text
+
+
+class CaseDesk:
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        store: StateStore,
+        reader: Reader,
+        writer: ArmWriter,
+        remediations: Mapping[str, Remediation],
+        clock: Callable[[], datetime] | None = None,
+        listeners: tuple[CaseListener, ...] = (),
+    ) -> None:
+        self.policy = policy
+        self.store = store
+        self.read = reader
+        self.writer = writer
+        self.remediations = remediations
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.listeners = listeners
+
+    # --- reading -------------------------------------------------------------------------------------
+    def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
+        return self.store.cases(status=status)
+
+    def case(self, case_id: str) -> Case:
+        case = self.store.case(case_id)
+        if case is None:
+            raise Refused(404, f"no case {case_id!r}")
+        return case
+
+    def approvers_needed(self, case: Case) -> int:
+        return self.policy.approvals.approvers_needed(case.rule)
+
+    # --- deciding ------------------------------------------------------------------------------------
+    def approve(self, case_id: str, principal: Principal, *, reason: object, plan_digest: object) -> Outcome:
+        why = clean_reason(reason)
+        case = self.case(case_id)
+        if case.status not in (CaseStatus.OPEN, CaseStatus.APPROVED):
+            raise Refused(409, f"the case is {case.status.value}: there is nothing to approve")
+        if case.plan is None or case.plan_digest is None or "remediation" not in case.plan:
+            raise Refused(409, "this case has no automated fix to approve (a ticket): it closes when the resource is fixed")
+        if plan_digest != case.plan_digest:
+            raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
+        if principal.object_id in causers(case):
+            raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
+        valid = tuple(a for a in case.approvals if a.plan_digest == case.plan_digest)
+        if any(a.principal == principal.object_id for a in valid):
+            raise Refused(409, "you already approved this plan: another approver is needed")
+        now = self.clock()
+        approvals = (*valid, Approval(principal.object_id, principal.name, now, case.plan_digest, why))
+        needed = self.approvers_needed(case)
+        case = replace(case, approvals=approvals).with_event(now, principal.name, "approved", why)
+        if len(approvals) < needed:
+            saved = self._save(case, "approval_recorded")
+            return Outcome(saved, f"approval {len(approvals)} of {needed} recorded: a different approver must approve too")
+        case = self._save(replace(case, status=CaseStatus.APPROVED), "approved")
+        return self._execute(case, principal)
+
+    def reject(self, case_id: str, principal: Principal, *, reason: object) -> Outcome:
+        why = clean_reason(reason)
+        case = self.case(case_id)
+        if case.status is not CaseStatus.OPEN:
+            raise Refused(409, f"the case is {case.status.value}: only an open case can be rejected")
+        now = self.clock()
+        saved = self._save(replace(case, status=CaseStatus.REJECTED).with_event(now, principal.name, "rejected", why), "rejected")
+        self._audit(saved, principal.name, "case_rejected", detail=why)
+        return Outcome(saved, "rejected: nothing will be changed (an exemption in the policy file stops the detections)")
+
+    def request_rollback(self, case_id: str, principal: Principal, *, reason: object) -> Outcome:
+        """Opens the rollback case for an applied fix: the plan that restores the before-values."""
+        why = clean_reason(reason)
+        case = self.case(case_id)
+        if case.status is not CaseStatus.APPLIED or case.applied_plan is None:
+            raise Refused(409, f"the case is {case.status.value}: only an applied fix can be rolled back")
+        if case.kind is CaseKind.ROLLBACK:
+            raise Refused(409, "this case is itself a rollback: approve a fix instead")
+        plan = self._rollback_plan(case.applied_plan, case.resource_id)
+        if plan is None:
+            raise Refused(409, "the before-values are already in place: there is nothing to roll back")
+        now = self.clock()
+        applied = Plan.from_json(case.applied_plan)
+        assignment = applied.before.get("assignment")
+        evidence: dict[str, Any] = {
+            "finding": case.evidence.get("finding"),
+            "rolls_back": case.id,
+            "requested_by": principal.object_id,
+            "requested_by_name": principal.name,
+        }
+        if isinstance(assignment, Mapping) and assignment.get("principalId"):
+            # Recreating an assignment grants access: its holder may not approve that either.
+            evidence["beneficiary"] = str(assignment["principalId"]).lower()
+        opened = self.store.open_case(
+            Case(
+                f"rollback|{case.id}",
+                case.rule,
+                case.resource_id,
+                CaseStatus.OPEN,
+                f"roll back case {case.id}: {why}",
+                now,
+                now,
+                plan.to_json(),
+                plan.digest(),
+                evidence,
+                kind=CaseKind.ROLLBACK,
+                related_case=case.id,
+            )
+        )
+        self._notify(opened, "opened")
+        self._save(case.with_event(now, principal.name, "rollback_requested", f"case {opened.id}: {why}"), "rollback_requested")
+        return Outcome(case, f"rollback case {opened.id} opened: it needs an approval like any fix", next_case=opened)
+
+    # --- the SLA --------------------------------------------------------------------------------------
+    def overdue(self) -> tuple[list[Case], list[Case]]:
+        """Open cases to remind about (past the SLA, not reminded recently) and to expire."""
+        now = self.clock()
+        rules = self.policy.approvals
+        remind, expire = [], []
+        for case in self.store.cases(status=CaseStatus.OPEN):
+            age = now - case.opened_at
+            if age >= timedelta(days=rules.expire_after_days):
+                expire.append(case)
+            elif age >= timedelta(hours=rules.sla_hours) and (
+                case.reminded_at is None or now - case.reminded_at >= timedelta(hours=rules.renotify_every_hours)
+            ):
+                remind.append(case)
+        return remind, expire
+
+    def enforce_sla(self) -> dict[str, int]:
+        remind, expire = self.overdue()
+        now = self.clock()
+        done = {"reminded": 0, "expired": 0}
+        for case in remind:
+            try:
+                self._save(replace(case, reminded_at=now).with_event(now, ACTOR, "reminded", "past its SLA"), "reminder")
+                done["reminded"] += 1
+            except StoreConflict:
+                continue  # decided meanwhile: no reminder needed
+        for case in expire:
+            days = self.policy.approvals.expire_after_days
+            try:
+                saved = self._save(
+                    replace(case, status=CaseStatus.EXPIRED).with_event(now, ACTOR, "expired", f"no decision in {days} days"), "expired"
+                )
+            except StoreConflict:
+                continue
+            self._audit(saved, ACTOR, "case_expired", detail=f"no decision in {days} days")
+            done["expired"] += 1
+        return done
+
+    # --- applying -------------------------------------------------------------------------------------
+    def _execute(self, case: Case, principal: Principal) -> Outcome:
+        """Re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
+        now = self.clock()
+        current = self._read(case.resource_id)
+        plan = self._replan(case, current)
+        if plan is None:
+            return self._supersede(case, "the drift is already gone: nothing to apply")
+        if plan.digest() != case.plan_digest:
+            return self._replace(case, plan, now)
+        owner = uuid.uuid4().hex
+        if not self.store.claim(case.resource_id, case.rule, owner, now=now, ttl=CLAIM_TTL):
+            raise Refused(409, "another DriftGuard handler is changing this resource right now: try again in a minute")
+        try:
+            try:
+                applied = self.writer.apply(plan)
+            except PlanStale:
+                # Changed between the read and the write: plan once more from a fresh read.
+                plan = self._replan(case, self._read(case.resource_id))
+                if plan is None:
+                    return self._supersede(case, "fixed by someone else meanwhile")
+                if plan.digest() != case.plan_digest:
+                    return self._replace(case, plan, now)
+                applied = self.writer.apply(plan)
+        except (WriteFailed, VerificationFailed) as e:
+            failed = self._save(replace(case, status=CaseStatus.FAILED).with_event(now, ACTOR, "failed", str(e)), "failed")
+            self._audit(failed, principal.name, "approved_fix_failed", detail=str(e))
+            return Outcome(failed, f"the fix failed: {e}")
+        finally:
+            self.store.release(case.resource_id, case.rule, owner)
+        approvers = ", ".join(a.name for a in case.approvals if a.plan_digest == case.plan_digest)
+        detail = f"approved by {approvers}; {plan.summary}"
+        self.store.append_audit(
+            AuditEntry(
+                now, f"{ACTOR} (approved by {approvers})", "applied", case.resource_id, case.rule, plan.before, plan.after, None, detail
+            )
+        )
+        fixed = applied.read_back.get(case.resource_id)
+        if fixed is not None:
+            # The state this fix left is the last one judged: its own event and the next sweep find
+            # nothing new (after a rollback too: the restored state sticks until it changes again).
+            self.store.state_changed(case.resource_id, state_hash(fixed), now=now)
+        if case.kind is CaseKind.FIX:
+            self._resolve_finding(case, now)
+        else:
+            self._note_rollback(case, now)
+        done = self._save(
+            replace(case, status=CaseStatus.APPLIED, applied_plan=plan.to_json()).with_event(now, ACTOR, "applied", plan.summary), "applied"
+        )
+        return Outcome(done, f"applied and verified: {plan.summary}")
+
+    def _read(self, resource_id: str) -> Mapping[str, Any] | None:
+        try:
+            rid = parse_resource_id(resource_id)
+        except InvalidResourceId as e:
+            raise Refused(409, f"the case names no valid resource: {e}") from e
+        version = api_versions.AUTHORIZATION if rid.full_type.lower() == "microsoft.authorization/roleassignments" else None
+        return self.read(str(rid), version or api_versions.for_type(rid.full_type))
+
+    def _replan(self, case: Case, current: Mapping[str, Any] | None) -> Plan | None:
+        """The plan a fresh read gives: None when there is nothing (left) to do."""
+        if case.kind is CaseKind.ROLLBACK:
+            original = self.store.case(case.related_case or "")
+            if original is None or original.applied_plan is None:
+                raise Refused(409, "the case this rollback undoes has no recorded plan")
+            try:
+                return rollback(Plan.from_json(original.applied_plan), current)
+            except CannotPlan as e:
+                raise Refused(409, str(e)) from e
+        if current is None:
+            return None  # the resource is gone: so is the drift
+        assert case.plan is not None  # approve() checked it
+        remediation = self.remediations.get(str(case.plan.get("remediation")))
+        if remediation is None:
+            raise Refused(409, f"remediation {case.plan.get('remediation')!r} is not available")
+        baseline = self.store.baseline(case.resource_id, case.rule)
+        finding = case.evidence.get("finding")
+        extra = finding.get("evidence", {}) if isinstance(finding, Mapping) else {}
+        try:
+            return remediation.plan(current, PlanContext(policy=self.policy, baseline=baseline.resource if baseline else None, extra=extra))
+        except CannotPlan as e:
+            raise Refused(409, f"the fix cannot be planned any more: {e}") from e
+
+    def _rollback_plan(self, applied_plan: Mapping[str, Any], resource_id: str) -> Plan | None:
+        try:
+            return rollback(Plan.from_json(applied_plan), self._read(resource_id))
+        except CannotPlan as e:
+            raise Refused(409, str(e)) from e
+
+    def _supersede(self, case: Case, why: str) -> Outcome:
+        now = self.clock()
+        done = self._save(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", why), "superseded")
+        if case.kind is CaseKind.FIX:
+            self._resolve_finding(case, now)
+        self._audit(done, ACTOR, "case_superseded", detail=why)
+        return Outcome(done, f"superseded: {why}")
+
+    def _replace(self, case: Case, plan: Plan, now: datetime) -> Outcome:
+        """The plan would differ from the one approved: close this case and open the next generation
+        with the new plan, to be approved afresh."""
+        why = "the resource changed: the fix would differ from the approved plan"
+        done = self._save(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", why), "superseded")
+        successor = self.store.open_case(
+            replace(
+                case,
+                status=CaseStatus.OPEN,
+                reason=f"{why} (replaces case {case.id})",
+                opened_at=now,
+                updated_at=now,
+                plan=plan.to_json(),
+                plan_digest=plan.digest(),
+                approvals=(),
+                history=(),
+                related_case=case.id,
+                detections=1,
+                version=None,
+            )
+        )
+        self._notify(successor, "opened")
+        done = self._save(replace(done, related_case=successor.id), "replaced")
+        return Outcome(done, f"{why}: case {successor.id} replaces it", next_case=successor)
+
+    def _resolve_finding(self, case: Case, now: datetime) -> None:
+        record = self.store.finding(case.rule, case.resource_id)
+        if record is None or record.status is FindingStatus.RESOLVED:
+            return
+        # A conflict means another handler updated it meanwhile: its verdict is newer than ours.
+        with contextlib.suppress(StoreConflict):
+            self.store.save_finding(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+
+    def _note_rollback(self, case: Case, now: datetime) -> None:
+        original = self.store.case(case.related_case or "")
+        if original is not None:
+            self._save(original.with_event(now, ACTOR, "rolled_back", f"by case {case.id}"), "rolled_back")
+
+    # --- plumbing --------------------------------------------------------------------------------------
+    def _save(self, case: Case, event: str) -> Case:
+        try:
+            saved = self.store.save_case(case)
+        except StoreConflict as e:
+            raise Refused(409, "the case changed while you were deciding (someone else decided first): reload it") from e
+        self._notify(saved, event)
+        return saved
+
+    def _notify(self, case: Case, event: str) -> None:
+        for listener in self.listeners:
+            listener(case, event)
+
+    def _audit(self, case: Case, actor: str, action: str, *, detail: str) -> None:
+        self.store.append_audit(
+            AuditEntry(self.clock(), actor, action, case.resource_id, case.rule, None, None, None, f"case {case.id}: {detail}")
+        )
+
+
+def causers(case: Case) -> frozenset[str]:
+    """The principals behind the change a case is about (and, for a rollback, who asked for it and who
+    would get access back): none of them may approve it."""
+    found = {str(case.evidence.get(k) or "").lower() for k in (*CAUSER_KEYS, "beneficiary")}
+    return frozenset(found - {""})

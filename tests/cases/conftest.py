@@ -1,0 +1,56 @@
+"""The demo's drifted estate with its cases: the simulator swept once, every case it opened recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftguard import compose
+from driftguard.cases.auth import Principal, Role
+from driftguard.events import parse_event
+from driftguard.policy import Policy, load_policy
+from driftguard.respond import Result
+from driftguard.store.base import Case, CaseStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
+ALICE = Principal("a11ce000-0000-4000-8000-00000000000a", "Alice <b>Approver</b>", frozenset({Role.APPROVER.value}))
+BOB = Principal("b0b00000-0000-4000-8000-00000000000b", "Bob Approver", frozenset({Role.APPROVER.value}))
+DEV_APPROVER = Principal(DEVELOPER, "Dev (also an approver)", frozenset({Role.APPROVER.value}))
+
+
+class DemoWorld:
+    def __init__(self, tmp: Path, policy: Policy) -> None:
+        self.policy = policy
+        self.told: list[tuple[str, str]] = []  # (case id, event) as the listeners heard them
+        self.world = compose.SimulatedWorld(tmp, policy, case_listeners=(self.tell,))
+        inventory = self.world.inventory()
+        self.world.responder.sweep(inventory.resources())
+        inventory.close()
+        self.deliver()
+        self.desk = self.world.desk(policy, listeners=(self.tell,))
+
+    def tell(self, case: Case, event: str) -> None:
+        self.told.append((case.id, event))
+
+    def deliver(self) -> list[Result]:
+        results: list[Result] = []
+        while events := self.world.take_events():
+            for raw in events:
+                results.extend(self.world.responder.handle(parse_event(raw)))
+                self.world.settle()
+        return results
+
+    def open_case(self, rule: str, name: str) -> Case:
+        found = [c for c in self.world.store.cases(status=CaseStatus.OPEN) if c.rule == rule and c.resource_id.endswith(f"/{name}")]
+        assert len(found) == 1, [c.resource_id for c in found]
+        return found[0]
+
+    def resource(self, rid: str) -> dict[str, object] | None:
+        return self.world.sim.estate.get(rid)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> DemoWorld:
+    return DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))

@@ -1,0 +1,223 @@
+"""Deciding cases on the demo's drifted estate: approval applies exactly the plan shown, verified in
+the simulator; the guards (separation of duties, two approvers, stale plans) refuse what they must."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from driftguard.azure import api_versions
+from driftguard.cases.desk import Refused
+from driftguard.policy import NetworkPolicy
+from driftguard.store.base import CaseKind, CaseStatus, FindingStatus
+from tests.cases.conftest import ALICE, BOB, DEV_APPROVER, DEVELOPER, DemoWorld
+
+PUBLIC = "cognitiveservices_account_public_network_access_disabled"
+PRIVILEGED = "authorization_roleassignment_privileged_not_standing"
+OUTBOUND = "cognitiveservices_account_outbound_restricted"
+
+
+def props(demo: DemoWorld, rid: str) -> dict[str, object]:
+    resource = demo.resource(rid)
+    assert resource is not None
+    return resource["properties"]  # type: ignore[return-value]
+
+
+def test_approval_applies_the_plan_shown_and_verifies_it(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"
+    outcome = demo.desk.approve(case.id, ALICE, reason="approved in change CHG-1", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Disabled"
+    assert outcome.case.applied_plan is not None
+    assert outcome.case.applied_plan["before"] == {"properties.publicNetworkAccess": "Enabled"}
+    assert [e.action for e in outcome.case.history] == ["opened", "approved", "applied"]
+    audit = [e for e in demo.world.store.audit_log(resource_id=case.resource_id) if e.action == "applied"]
+    assert len(audit) == 1
+    assert "Alice" in audit[0].actor
+    assert audit[0].before == {"properties.publicNetworkAccess": "Enabled"}
+    record = demo.world.store.finding(PUBLIC, case.resource_id)
+    assert record is not None
+    assert record.status is FindingStatus.RESOLVED
+    assert (case.id, "approved") in demo.told
+    assert (case.id, "applied") in demo.told
+    # DriftGuard's own write comes back as an event: recognised, nothing reopened.
+    demo.deliver()
+    assert demo.world.store.current_case(case.dedupe_key) == outcome.case
+    with pytest.raises(Refused) as again:
+        demo.desk.approve(case.id, BOB, reason="again", plan_digest=case.plan_digest)
+    assert again.value.status == 409
+
+
+def test_reason_and_digest_are_required(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    for reason in (None, "", "   ", 42):
+        with pytest.raises(Refused) as e:
+            demo.desk.approve(case.id, ALICE, reason=reason, plan_digest=case.plan_digest)
+        assert e.value.status == 400
+    with pytest.raises(Refused) as stale:
+        demo.desk.approve(case.id, ALICE, reason="ok", plan_digest="0" * 64)
+    assert stale.value.status == 409
+    assert "stale" in stale.value.message
+    with pytest.raises(Refused) as missing:
+        demo.desk.approve("0" * 24 + "-0", ALICE, reason="ok", plan_digest=case.plan_digest)
+    assert missing.value.status == 404
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"  # nothing was sent
+
+
+def test_the_principal_who_caused_the_drift_cannot_approve_its_fix(demo: DemoWorld) -> None:
+    rid = demo.open_case(PUBLIC, "oai-contoso-prod-eu").resource_id
+    demo.world.act_as(DEVELOPER, "PATCH", rid, {"properties": {"networkAcls": {"defaultAction": "Allow"}}})
+    demo.deliver()
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    assert case.evidence["caller_object_id"] == DEVELOPER
+    with pytest.raises(Refused) as e:
+        demo.desk.approve(case.id, DEV_APPROVER, reason="mine", plan_digest=case.plan_digest)
+    assert e.value.status == 403
+    assert "separation of duties" in e.value.message
+    assert demo.desk.approve(case.id, ALICE, reason="ok", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
+
+
+def _owner_grant(demo: DemoWorld) -> str:
+    prod = demo.world.sample.PROD
+    oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+    owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
+    body = {"properties": {"roleDefinitionId": owner, "principalId": DEVELOPER, "principalType": "User"}}
+    demo.world.act_as(DEVELOPER, "PUT", grant, body, api_version=api_versions.AUTHORIZATION)
+    demo.deliver()
+    return grant
+
+
+def test_a_critical_rule_needs_two_different_approvers_and_rollback_needs_its_own(demo: DemoWorld) -> None:
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    first = demo.desk.approve(case.id, ALICE, reason="no standing Owner", plan_digest=case.plan_digest)
+    assert first.case.status is CaseStatus.OPEN
+    assert "1 of 2" in first.message
+    assert demo.resource(grant) is not None
+    with pytest.raises(Refused) as twice:
+        demo.desk.approve(case.id, ALICE, reason="really", plan_digest=case.plan_digest)
+    assert twice.value.status == 409
+    with pytest.raises(Refused) as own:
+        demo.desk.approve(case.id, DEV_APPROVER, reason="fine", plan_digest=case.plan_digest)
+    assert own.value.status == 403
+    second = demo.desk.approve(case.id, BOB, reason="agreed", plan_digest=case.plan_digest)
+    assert second.case.status is CaseStatus.APPLIED, second.message
+    assert demo.resource(grant) is None  # removed in the simulator
+
+    # Rolling back recreates the assignment: a change like any other, approved by two others.
+    asked = demo.desk.request_rollback(case.id, BOB, reason="the developer needs it until Friday")
+    rollback = asked.next_case
+    assert rollback is not None
+    assert rollback.kind is CaseKind.ROLLBACK
+    assert rollback.related_case == case.id
+    for who in (BOB, DEV_APPROVER):  # the requester, and whoever would get the access back
+        with pytest.raises(Refused) as e:
+            demo.desk.approve(rollback.id, who, reason="ok", plan_digest=rollback.plan_digest)
+        assert e.value.status == 403
+    demo.desk.approve(rollback.id, ALICE, reason="ok until Friday", plan_digest=rollback.plan_digest)
+    done = demo.desk.approve(
+        rollback.id,
+        replace(BOB, object_id="c0c00000-0000-4000-8000-00000000000c", name="Carol"),
+        reason="ok",
+        plan_digest=rollback.plan_digest,
+    )
+    assert done.case.status is CaseStatus.APPLIED, done.message
+    restored = demo.resource(grant)
+    assert restored is not None
+    assert restored["properties"]["principalId"] == DEVELOPER  # type: ignore[index]
+    original = demo.desk.case(case.id)
+    assert [e.action for e in original.history][-2:] == ["rollback_requested", "rolled_back"]
+
+
+def test_rollback_of_a_property_fix_restores_the_before_value(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    demo.desk.approve(case.id, ALICE, reason="ok", plan_digest=case.plan_digest)
+    rollback = demo.desk.request_rollback(case.id, ALICE, reason="breaks the batch job").next_case
+    assert rollback is not None
+    assert rollback.plan is not None
+    assert rollback.plan["after"] == {"properties.publicNetworkAccess": "Enabled"}
+    again = demo.desk.request_rollback(case.id, BOB, reason="twice").next_case  # one rollback case per applied fix
+    assert again is not None
+    assert again.id == rollback.id
+    with pytest.raises(Refused):
+        demo.desk.approve(rollback.id, BOB, reason="ok", plan_digest=rollback.plan_digest)  # BOB asked too
+    done = demo.desk.approve(rollback.id, DEV_APPROVER, reason="ok", plan_digest=rollback.plan_digest)
+    assert done.case.status is CaseStatus.APPLIED
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"
+    # The restored state is the last one judged: the next sweep does not revert it behind the approvers' back.
+    inventory = demo.world.inventory()
+    results = demo.world.responder.sweep(inventory.resources())
+    inventory.close()
+    assert not [r for r in results if r.resource_id == case.resource_id and r.rule == PUBLIC and r.outcome.value == "reverted"]
+
+
+def test_a_drift_gone_before_approval_supersedes_the_case(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    # Fixed by hand; its event has not reached DriftGuard yet.
+    demo.world.act_as(BOB.object_id, "PATCH", case.resource_id, {"properties": {"publicNetworkAccess": "Disabled"}})
+    outcome = demo.desk.approve(case.id, ALICE, reason="ok", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.SUPERSEDED
+    assert "already gone" in outcome.message
+
+
+def test_someone_fixing_the_resource_supersedes_the_open_case(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    demo.world.act_as(BOB.object_id, "PATCH", case.resource_id, {"properties": {"publicNetworkAccess": "Disabled"}})
+    demo.deliver()
+    assert demo.desk.case(case.id).status is CaseStatus.SUPERSEDED
+    assert (case.id, "superseded") in demo.told
+
+
+def test_a_plan_that_would_differ_is_replaced_by_a_new_case(demo: DemoWorld, tmp_path: Path) -> None:
+    case = demo.open_case(OUTBOUND, "ai-contoso-lab")
+    # The approved FQDNs changed since the case was opened: the fix would now send another body.
+    policy = demo.policy.model_copy(update={"network": NetworkPolicy(approved_fqdns=("api.contoso.example",))})
+    desk = demo.world.desk(policy)
+    outcome = desk.approve(case.id, ALICE, reason="ok", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.SUPERSEDED
+    successor = outcome.next_case
+    assert successor is not None
+    assert successor.status is CaseStatus.OPEN
+    assert successor.generation == case.generation + 1
+    assert successor.plan_digest != case.plan_digest
+    assert successor.related_case == case.id
+    assert desk.case(case.id).related_case == successor.id
+    assert props(demo, case.resource_id).get("allowedFqdnList") != ["api.contoso.example"]  # nothing sent
+    done = desk.approve(successor.id, ALICE, reason="new list", plan_digest=successor.plan_digest)
+    assert done.case.status is CaseStatus.APPLIED
+    assert props(demo, case.resource_id)["allowedFqdnList"] == ["api.contoso.example"]
+
+
+def test_reject_and_tickets(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    rejected = demo.desk.reject(case.id, ALICE, reason="the vendor integration needs it; exemption coming")
+    assert rejected.case.status is CaseStatus.REJECTED
+    with pytest.raises(Refused):
+        demo.desk.reject(case.id, ALICE, reason="again")
+    ticket = demo.open_case("cognitiveservices_deployment_model_approved", "gpt-35-turbo")
+    with pytest.raises(Refused) as e:
+        demo.desk.approve(ticket.id, ALICE, reason="ok", plan_digest=ticket.plan_digest)
+    assert e.value.status == 409
+    assert "no automated fix" in e.value.message
+
+
+def test_the_sla_reminds_then_expires(demo: DemoWorld) -> None:
+    opened = list(demo.world.store.cases(status=CaseStatus.OPEN))
+    start = max(c.opened_at for c in opened)
+    rules = demo.policy.approvals
+    clock = [start + timedelta(hours=rules.sla_hours, minutes=1)]
+    desk = demo.world.desk(demo.policy, listeners=(demo.tell,), clock=lambda: clock[0])
+    assert desk.enforce_sla() == {"reminded": len(opened), "expired": 0}
+    assert desk.enforce_sla() == {"reminded": 0, "expired": 0}  # not again before renotify_every_hours
+    clock[0] += timedelta(hours=rules.renotify_every_hours)
+    assert desk.enforce_sla()["reminded"] == len(opened)
+    clock[0] = start + timedelta(days=rules.expire_after_days)
+    assert desk.enforce_sla() == {"reminded": 0, "expired": len(opened)}
+    assert list(demo.world.store.cases(status=CaseStatus.OPEN)) == []
+    assert sum(1 for _, event in demo.told if event == "expired") == len(opened)
+    assert datetime.now(UTC) > start  # the clock above is the desk's, not the machine's
