@@ -382,6 +382,7 @@ class Settings(_Strict):
     state_db: Path | None = None
     deep_sweep_schedule: str = "0 30 2 * * *"
     review_schedule: str = "0 0 6 * * 1"  # the access review, weekly
+    sla_schedule: str = "0 5 * * * *"  # reminders and expiry of open cases, hourly
 
     @field_validator("subscriptions", "identity_ids")
     @classmethod
@@ -412,7 +413,7 @@ class Settings(_Strict):
             raise ValueError("must be an https:// URL (bearer tokens are never sent over plain HTTP)")
         return value.rstrip("/")
 
-    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule")
+    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:

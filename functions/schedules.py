@@ -72,3 +72,10 @@ def access_review(settings: Settings) -> dict[str, object]:
 @bp.timer_trigger(schedule="%DRIFTGUARD_REVIEW_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def scheduled_access_review(timer: func.TimerRequest) -> None:
     access_review(runtime.SETTINGS)
+
+
+@bp.timer_trigger(schedule="%DRIFTGUARD_SLA_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def case_sla(timer: func.TimerRequest) -> None:
+    """Open cases past their SLA are notified again; past `expire_after_days` they expire."""
+    done = runtime.approvals().desk.enforce_sla()
+    log.info("case SLA: %s", done)

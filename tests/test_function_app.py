@@ -14,7 +14,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-MODULES = ("function_app", "functions", "functions.events", "functions.schedules", "functions.runtime")
+MODULES = ("function_app", "functions", "functions.events", "functions.schedules", "functions.approvals", "functions.runtime")
 SUB = "11111111-1111-4111-8111-111111111111"
 
 
@@ -36,7 +36,23 @@ def _forget_modules() -> Any:
 def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -> None:
     app = fresh_app(monkeypatch).app
     functions = {f.get_function_name(): f for f in app.get_functions()}
-    assert set(functions) == {"on_resource_event", "posture_sweep", "deep_posture_sweep", "scheduled_access_review"}
+    assert set(functions) == {
+        "on_resource_event",
+        "posture_sweep",
+        "deep_posture_sweep",
+        "scheduled_access_review",
+        "case_sla",
+        "list_cases",
+        "get_case",
+        "approve_case",
+        "reject_case",
+        "rollback_case",
+        "console",
+        "openapi",
+    }
+    approve = functions["approve_case"].get_bindings()[0]
+    assert approve.type == "httpTrigger"
+    assert approve.route == "cases/{id}/approve"
     assert functions["scheduled_access_review"].get_bindings()[0].schedule == "%DRIFTGUARD_REVIEW_SCHEDULE%"
     assert functions["on_resource_event"].get_bindings()[0].type == "eventGridTrigger"
     binding = functions["posture_sweep"].get_bindings()[0]

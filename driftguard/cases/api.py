@@ -1,0 +1,194 @@
+"""The approval API, free of any web framework: requests in, responses out.
+
+`functions/approvals.py` adapts Azure Functions HTTP triggers to it. Every call is authenticated
+through Easy Auth (fail closed); reads need `DriftGuard.Reader`, decisions `DriftGuard.Approver`.
+State-changing calls must also prove they come from a page of this app, not from another site
+(see `check_same_origin`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from driftguard.azure.writes import TransientWriteError
+from driftguard.cases.auth import AuthError, Principal, Role, authenticate
+from driftguard.cases.desk import CaseDesk, Refused, causers
+from driftguard.report.html import TEMPLATES
+from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
+
+JSON_TYPE = "application/json"
+# The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
+# script cannot either without a CORS preflight, which this app never grants.
+REQUEST_HEADER = "x-driftguard-request"
+MAX_BODY = 16_384
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    method: str
+    # Header names lower-case.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def reply(status: int, payload: Any, *, headers: Mapping[str, str] | None = None) -> ApiResponse:
+    return ApiResponse(status, json.dumps(payload).encode(), JSON_TYPE, {**SECURITY_HEADERS, **(headers or {})})
+
+
+def error(status: int, message: str, **extra: str) -> ApiResponse:
+    return reply(status, {"error": message}, headers=extra)
+
+
+def openapi_document() -> dict[str, Any]:
+    text = resources.files("driftguard.cases").joinpath("openapi.json").read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def check_same_origin(request: ApiRequest) -> None:
+    """Refuses a state-changing request that a page of another site could have sent."""
+    headers = request.headers
+    if headers.get(REQUEST_HEADER) != "1":
+        raise AuthError(403, f"missing the {REQUEST_HEADER} header: state-changing calls come from the console or an API client")
+    if headers.get("content-type", "").split(";")[0].strip().lower() != JSON_TYPE:
+        raise AuthError(415, "send the body as application/json")
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise AuthError(403, "cross-site request refused")
+    origin = headers.get("origin")
+    if origin is not None:
+        host = headers.get("x-forwarded-host") or headers.get("host", "")
+        if urlsplit(origin).netloc.lower() != host.split(",")[0].strip().lower():
+            raise AuthError(403, "cross-origin request refused")
+
+
+class ApprovalApi:
+    def __init__(self, desk: CaseDesk, *, easy_auth: bool) -> None:
+        self.desk = desk
+        self.easy_auth = easy_auth
+
+    def _guard(self, request: ApiRequest, role: Role, handler: Callable[[Principal], ApiResponse]) -> ApiResponse:
+        try:
+            principal = authenticate(request.headers, easy_auth=self.easy_auth, role=role)
+            if request.method.upper() not in ("GET", "HEAD"):
+                check_same_origin(request)
+            return handler(principal)
+        except AuthError as e:
+            return error(e.status, e.message)
+        except Refused as e:
+            return error(e.status, e.message)
+        except (StoreUnavailable, TransientWriteError) as e:
+            # Nothing was decided: the caller may simply try again.
+            return error(503, f"temporarily unavailable, try again: {e}", **{"Retry-After": "30"})
+
+    # --- routes ---------------------------------------------------------------------------------------
+    def list_cases(self, request: ApiRequest) -> ApiResponse:
+        def handle(_: Principal) -> ApiResponse:
+            raw = request.query.get("status")
+            status: CaseStatus | None = None
+            if raw:
+                try:
+                    status = CaseStatus(raw)
+                except ValueError:
+                    raise Refused(400, f"unknown status {raw!r} (one of: {', '.join(s.value for s in CaseStatus)})") from None
+            return reply(200, {"cases": [self.summary(c) for c in self.desk.cases(status=status)]})
+
+        return self._guard(request, Role.READER, handle)
+
+    def get_case(self, request: ApiRequest, case_id: str) -> ApiResponse:
+        return self._guard(request, Role.READER, lambda _: reply(200, self.detail(self.desk.case(case_id))))
+
+    def decide(self, request: ApiRequest, case_id: str, action: str) -> ApiResponse:
+        def handle(principal: Principal) -> ApiResponse:
+            body = self._body(request)
+            if action == "approve":
+                outcome = self.desk.approve(case_id, principal, reason=body.get("reason"), plan_digest=body.get("plan_digest"))
+            elif action == "reject":
+                outcome = self.desk.reject(case_id, principal, reason=body.get("reason"))
+            elif action == "rollback":
+                outcome = self.desk.request_rollback(case_id, principal, reason=body.get("reason"))
+            else:
+                raise Refused(404, f"unknown action {action!r} (approve, reject or rollback)")
+            nxt = self.detail(outcome.next_case) if outcome.next_case else None
+            return reply(200, {"case": self.detail(outcome.case), "message": outcome.message, "next_case": nxt})
+
+        return self._guard(request, Role.APPROVER, handle)
+
+    def console(self, request: ApiRequest) -> ApiResponse:
+        """The approvers' page: one document, its script and style inline under a per-response nonce,
+        nothing loaded from anywhere else."""
+
+        def handle(principal: Principal) -> ApiResponse:
+            nonce = secrets.token_urlsafe(18)
+            page = TEMPLATES.get_template("console.html.j2").render(
+                nonce=nonce,
+                principal_name=principal.name,
+                approver=principal.can(Role.APPROVER),
+                statuses=[*(s.value for s in CaseStatus), "all"],
+            )
+            csp = (
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+                "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            )
+            headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp, "X-Frame-Options": "DENY"}
+            return ApiResponse(200, page.encode(), "text/html; charset=utf-8", headers)
+
+        return self._guard(request, Role.READER, handle)
+
+    def openapi(self, request: ApiRequest) -> ApiResponse:
+        # The API's description is public knowledge (it is in the repository): no sign-in needed.
+        return reply(200, openapi_document())
+
+    # --- shapes ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _body(request: ApiRequest) -> Mapping[str, Any]:
+        if len(request.body) > MAX_BODY:
+            raise Refused(413, f"the body is larger than {MAX_BODY} bytes")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError as e:
+            raise Refused(400, f"the body is not JSON: {e}") from e
+        if not isinstance(body, dict):
+            raise Refused(400, "the body must be a JSON object")
+        return body
+
+    def summary(self, case: Case) -> dict[str, Any]:
+        sla = self.desk.policy.approvals
+        return {
+            "id": case.id,
+            "kind": case.kind.value,
+            "rule": case.rule,
+            "resource_id": case.resource_id,
+            "status": case.status.value,
+            "reason": case.reason,
+            "opened_at": case.opened_at.isoformat(),
+            "updated_at": case.updated_at.isoformat(),
+            "sla_due_at": (case.opened_at + timedelta(hours=sla.sla_hours)).isoformat(),
+            "detections": case.detections,
+            "has_plan": case.plan_digest is not None,
+            "caused_by": sorted(causers(case)),
+            "approvals_given": len([a for a in case.approvals if a.plan_digest == case.plan_digest]),
+            "approvals_needed": self.desk.approvers_needed(case),
+        }
+
+    def detail(self, case: Case) -> dict[str, Any]:
+        return {**case_to_json(case), **self.summary(case)}

@@ -1,0 +1,122 @@
+"""A local host for the app's HTTP functions, for the console against the simulator and its tests.
+
+It does what the Functions host and App Service Authentication do in front of the app, and nothing
+more: route a request to the decorated function whose route template matches (under `/api/`), as an
+`azure.functions.HttpRequest`; drop any client-sent principal header and put the signed-in user's in
+its place. It binds to 127.0.0.1 only. In Azure the real host and Easy Auth do this.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qsl
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+import azure.functions as func
+from azure.functions.decorators.function_app import Function
+
+ROUTE_PREFIX = "/api/"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    function: Any  # the user's decorated function
+
+    @classmethod
+    def of(cls, template: str, methods: Iterable[str], function: Any) -> Route:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        return cls(re.compile(f"^{regex}$"), frozenset(m.upper() for m in methods), function)
+
+
+def http_routes(functions: Iterable[Function]) -> list[Route]:
+    """The HTTP functions' routes. Takes `app.get_functions()` (which may be called once per app)."""
+    routes = []
+    for fn in functions:
+        for binding in fn.get_bindings():
+            if binding.type == "httpTrigger":
+                methods = [str(m.value if hasattr(m, "value") else m) for m in (getattr(binding, "methods", None) or ["GET"])]
+                routes.append(Route.of(str(getattr(binding, "route", "")), methods, fn.get_user_function()))
+    return routes
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+        return
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class DevHost:
+    def __init__(self, functions: Iterable[Function], *, principal_header: str | None) -> None:
+        self.routes = http_routes(functions)
+        # The Easy Auth header of the signed-in user (None: nobody signed in); a test may switch users.
+        self.principal_header = principal_header
+        self.url = ""
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ["REQUEST_METHOD"].upper()
+        if not path.startswith(ROUTE_PREFIX):
+            return self._send(start_response, func.HttpResponse("not found", status_code=404))
+        tail = path[len(ROUTE_PREFIX) :]
+        for route in self.routes:
+            match = route.pattern.match(tail)
+            if match is None:
+                continue
+            if method not in route.methods:
+                return self._send(start_response, func.HttpResponse("method not allowed", status_code=405))
+            headers = {
+                key[5:].replace("_", "-").lower(): value
+                for key, value in environ.items()
+                if key.startswith("HTTP_") and not key.startswith("HTTP_X_MS_CLIENT_PRINCIPAL")
+            }
+            if environ.get("CONTENT_TYPE"):
+                headers["content-type"] = environ["CONTENT_TYPE"]
+            if self.principal_header is not None:
+                headers["x-ms-client-principal"] = self.principal_header
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            request = func.HttpRequest(
+                method,
+                f"http://{environ.get('HTTP_HOST', 'localhost')}{path}",
+                headers=headers,
+                params=dict(parse_qsl(environ.get("QUERY_STRING", ""))),
+                route_params=match.groupdict(),
+                body=body,
+            )
+            return self._send(start_response, route.function(request))
+        return self._send(start_response, func.HttpResponse("not found", status_code=404))
+
+    @staticmethod
+    def _send(start_response: StartResponse, response: func.HttpResponse) -> list[bytes]:
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-type"]
+        headers.append(("Content-Type", f"{response.mimetype}; charset={response.charset}"))
+        start_response(f"{response.status_code} {'OK' if response.status_code < 400 else 'Error'}", headers)
+        return [response.get_body()]
+
+
+@contextmanager
+def serving(functions: Iterable[Function], *, principal_header: str | None, port: int = 0) -> Iterator[DevHost]:
+    """Serves the app's HTTP functions on 127.0.0.1 in a background thread; yields the host, whose
+    `url` is the base URL."""
+    host = DevHost(functions, principal_header=principal_header)
+    server = make_server("127.0.0.1", port, host, server_class=_Server, handler_class=_Quiet)
+    host.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name="driftguard-devhost", daemon=True)
+    thread.start()
+    try:
+        yield host
+    finally:
+        server.shutdown()
+        server.server_close()

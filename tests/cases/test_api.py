@@ -1,0 +1,215 @@
+"""The approval API through the real decorated HTTP functions: over HTTP via the local host (which
+routes to them as the Functions host would), every answer validated against /api/openapi.json, and
+the security properties of the issue: 401, 403, fail closed without Easy Auth, separation of duties,
+two approvers, stale plans, cross-site requests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import azure.functions as func
+import pytest
+import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from driftguard.cases.api import ApprovalApi, openapi_document
+from driftguard.cases.auth import Role, encode_principal
+from functions.devhost import DevHost, serving
+from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld
+from tests.cases.test_desk import PRIVILEGED, PUBLIC, _owner_grant
+from tests.test_function_app import MODULES, fresh_app
+
+SPEC = OpenAPI.from_dict(openapi_document())
+WRITE = {"Content-Type": "application/json", "X-DriftGuard-Request": "1"}
+
+
+def as_user(object_id: str, name: str, *roles: str, long_claim: bool = False) -> str:
+    return encode_principal(object_id, name, roles, long_role_claim=long_claim)
+
+
+APPROVER_ALICE = as_user(ALICE.object_id, ALICE.name, Role.APPROVER.value)
+APPROVER_BOB = as_user(BOB.object_id, BOB.name, Role.APPROVER.value, long_claim=True)  # the long role claim spelling
+READER = as_user("4ead0000-0000-4000-8000-00000000000d", "Reader", Role.READER.value)
+
+
+class Client:
+    def __init__(self, host: DevHost) -> None:
+        self.host = host
+        self.session = requests.Session()
+
+    def call(
+        self, method: str, path: str, *, user: str | None, body: Any = None, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        self.host.principal_header = user
+        data = None if body is None else json.dumps(body).encode()
+        response = self.session.request(method, f"{self.host.url}/api/{path}", data=data, headers=headers or {}, timeout=30)
+        # Every answer matches the published document (errors included).
+        SPEC.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))  # type: ignore[arg-type]
+        return response
+
+
+class HostedApp:
+    """function_app as the Functions host loads it: its functions indexed once, its runtime."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.module = fresh_app(monkeypatch)
+        self.functions = self.module.app.get_functions()
+        self.runtime = sys.modules["functions.runtime"]
+
+    def function(self, name: str) -> Any:
+        return next(f for f in self.functions if f.get_function_name() == name).get_user_function()
+
+
+@pytest.fixture
+def hosted(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostedApp]:
+    hosted = HostedApp(monkeypatch)
+    yield hosted
+    for name in MODULES:
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def client(demo: DemoWorld, hosted: HostedApp) -> Iterator[Client]:
+    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    with serving(hosted.functions, principal_header=None) as host:
+        yield Client(host)
+
+
+def test_openapi_document_is_valid_and_served(client: Client, hosted: HostedApp) -> None:
+    from openapi_spec_validator import validate
+
+    document = client.call("GET", "openapi.json", user=None).json()
+    validate(document)
+    routes = {f"/{getattr(b, 'route', '')}" for f in hosted.functions for b in f.get_bindings() if b.type == "httpTrigger"}
+    assert set(document["paths"]) == routes
+
+
+def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> None:
+    listed = client.call("GET", "cases?status=open", user=READER)
+    assert listed.status_code == 200
+    assert listed.headers["Cache-Control"] == "no-store"
+    case = next(c for c in listed.json()["cases"] if c["rule"] == PUBLIC and c["resource_id"].endswith("/oai-contoso-prod-eu"))
+    detail = client.call("GET", f"cases/{case['id']}", user=READER).json()
+    assert detail["plan"]["steps"][0]["method"] == "PATCH"
+    assert detail["plan"]["after"] == {"properties.publicNetworkAccess": "Disabled"}
+    # A reader reads; only an approver decides.
+    denied = client.call(
+        "POST", f"cases/{case['id']}/approve", user=READER, body={"reason": "ok", "plan_digest": detail["plan_digest"]}, headers=WRITE
+    )
+    assert denied.status_code == 403
+    done = client.call(
+        "POST",
+        f"cases/{case['id']}/approve",
+        user=APPROVER_ALICE,
+        body={"reason": "CHG-7", "plan_digest": detail["plan_digest"]},
+        headers=WRITE,
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["case"]["status"] == "applied"
+    assert demo.resource(case["resource_id"])["properties"]["publicNetworkAccess"] == "Disabled"  # type: ignore[index]
+    assert client.call("GET", "cases?status=applied", user=READER).json()["cases"][0]["id"] == case["id"]
+    assert client.call("GET", "cases?status=nonsense", user=READER).status_code == 400
+    assert client.call("GET", "cases/not-a-case", user=READER).status_code == 404
+
+
+def test_no_header_is_401_and_a_user_without_role_is_403(client: Client) -> None:
+    assert client.call("GET", "cases", user=None).status_code == 401
+    nobody = as_user("0b0d0000-0000-4000-8000-00000000000e", "No Role")
+    assert client.call("GET", "cases", user=nobody).status_code == 403
+    assert client.call("GET", "console", user=nobody).status_code == 403
+    garbage = base64.b64encode(b"not json").decode()
+    assert client.call("GET", "cases", user=garbage).status_code == 401
+
+
+def test_a_forged_header_is_refused_when_easy_auth_is_off(demo: DemoWorld, hosted: HostedApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Called as the Functions host calls it: the decorated function, an azure.functions request."""
+    assert hosted.runtime.EASY_AUTH is False  # WEBSITE_AUTH_ENABLED is not set here
+    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=hosted.runtime.EASY_AUTH))
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    for name, route, method, body in (
+        ("list_cases", {}, "GET", b""),
+        ("approve_case", {"id": case.id}, "POST", json.dumps({"reason": "x", "plan_digest": case.plan_digest}).encode()),
+        ("console", {}, "GET", b""),
+    ):
+        request = func.HttpRequest(
+            method,
+            "https://driftguard.example/api/cases",
+            headers={"X-MS-CLIENT-PRINCIPAL": APPROVER_ALICE, **WRITE},
+            route_params=route,
+            body=body,
+        )
+        answer = hosted.function(name)(request)
+        assert answer.status_code == 401
+        assert b"not enabled" in answer.get_body()
+    assert demo.resource(case.resource_id)["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
+
+
+def test_self_approval_second_approver_and_stale_plan(client: Client, demo: DemoWorld) -> None:
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    body = {"reason": "no standing Owner", "plan_digest": case.plan_digest}
+    developer = as_user(DEVELOPER, "Developer", Role.APPROVER.value)
+    assert client.call("POST", f"cases/{case.id}/approve", user=developer, body=body, headers=WRITE).status_code == 403
+    stale = client.call("POST", f"cases/{case.id}/approve", user=APPROVER_ALICE, body={**body, "plan_digest": "a" * 64}, headers=WRITE)
+    assert stale.status_code == 409
+    first = client.call("POST", f"cases/{case.id}/approve", user=APPROVER_ALICE, body=body, headers=WRITE)
+    assert first.json()["case"]["status"] == "open"
+    again = client.call("POST", f"cases/{case.id}/approve", user=APPROVER_ALICE, body=body, headers=WRITE)
+    assert again.status_code == 409
+    assert demo.resource(grant) is not None
+    second = client.call("POST", f"cases/{case.id}/approve", user=APPROVER_BOB, body=body, headers=WRITE)
+    assert second.json()["case"]["status"] == "applied"
+    assert demo.resource(grant) is None
+
+
+def test_cross_site_requests_are_refused(client: Client, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    body = {"reason": "ok", "plan_digest": case.plan_digest}
+    path = f"cases/{case.id}/approve"
+    # A plain HTML form can post neither the header nor JSON.
+    assert client.call("POST", path, user=APPROVER_ALICE, body=body, headers={"Content-Type": "application/json"}).status_code == 403
+    assert client.call("POST", path, user=APPROVER_ALICE, body=body, headers={**WRITE, "Content-Type": "text/plain"}).status_code == 415
+    evil = {**WRITE, "Origin": "https://evil.example"}
+    assert client.call("POST", path, user=APPROVER_ALICE, body=body, headers=evil).status_code == 403
+    assert client.call("POST", path, user=APPROVER_ALICE, body=body, headers={**WRITE, "Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert demo.resource(case.resource_id)["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
+    same = {**WRITE, "Origin": client.host.url, "Sec-Fetch-Site": "same-origin"}
+    assert client.call("POST", path, user=APPROVER_ALICE, body=body, headers=same).status_code == 200
+
+
+def test_bad_bodies_get_clear_errors(client: Client, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    path = f"cases/{case.id}/reject"
+    client.host.principal_header = APPROVER_ALICE
+    raw = client.session.post(f"{client.host.url}/api/{path}", data=b"{not json", headers=WRITE, timeout=30)
+    assert raw.status_code == 400
+    assert "not JSON" in raw.json()["error"]
+    assert client.call("POST", path, user=APPROVER_ALICE, body=["a list"], headers=WRITE).status_code == 400
+    assert client.call("POST", path, user=APPROVER_ALICE, body={}, headers=WRITE).json() == {"error": "a reason is required"}
+    assert client.call("POST", path, user=APPROVER_ALICE, body={"reason": "x" * 20_000}, headers=WRITE).status_code == 413
+
+
+def test_console_page_is_self_contained(client: Client) -> None:
+    client.host.principal_header = as_user(ALICE.object_id, '<img src=x onerror="alert(1)">', Role.APPROVER.value)
+    page = client.session.get(f"{client.host.url}/api/console", timeout=30)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "<img src=x" not in page.text  # the signed-in name is escaped
+    assert "&lt;img src=x" in page.text
+    assert "http://" not in page.text.replace(client.host.url, "")
+    assert "https://" not in page.text
+
+
+def test_easy_auth_is_read_from_the_platform_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_app(monkeypatch, WEBSITE_AUTH_ENABLED="True")
+    assert sys.modules["functions.runtime"].EASY_AUTH is True
+    for name in MODULES:
+        sys.modules.pop(name, None)
