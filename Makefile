@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 # Azurite (Azure Storage emulator) from npm: the Table Storage backend's tests run against it.
 AZURITE := .tools/node_modules/.bin/azurite-table
 AZURITE_VERSION := 3.37.0
+# Debian's Chromium: the console's end-to-end tests drive it with Playwright (never a browser download).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo review test lint typecheck unit bench clean
 
@@ -18,6 +21,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo: $(STAMP)
 	$(BIN)/driftguard demo --policy examples/policy.json
@@ -35,7 +42,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(AZURITE)
+unit: $(STAMP) $(AZURITE) $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint typecheck unit

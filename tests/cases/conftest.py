@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +15,7 @@ from driftguard.events import parse_event
 from driftguard.policy import Policy, load_policy
 from driftguard.respond import Result
 from driftguard.store.base import Case, CaseStatus
+from tests.test_function_app import MODULES, fresh_app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
@@ -54,3 +58,23 @@ class DemoWorld:
 @pytest.fixture
 def demo(tmp_path: Path) -> DemoWorld:
     return DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))
+
+
+class HostedApp:
+    """function_app as the Functions host loads it: its functions indexed once, its runtime."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.module = fresh_app(monkeypatch)
+        self.functions = self.module.app.get_functions()
+        self.runtime = sys.modules["functions.runtime"]
+
+    def function(self, name: str) -> Any:
+        return next(f for f in self.functions if f.get_function_name() == name).get_user_function()
+
+
+@pytest.fixture
+def hosted(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostedApp]:
+    hosted = HostedApp(monkeypatch)
+    yield hosted
+    for name in MODULES:
+        sys.modules.pop(name, None)

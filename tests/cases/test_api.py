@@ -20,7 +20,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from driftguard.cases.api import ApprovalApi, openapi_document
 from driftguard.cases.auth import Role, encode_principal
 from functions.devhost import DevHost, serving
-from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld
+from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld, HostedApp
 from tests.cases.test_desk import PRIVILEGED, PUBLIC, _owner_grant
 from tests.test_function_app import MODULES, fresh_app
 
@@ -51,26 +51,6 @@ class Client:
         # Every answer matches the published document (errors included).
         SPEC.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))  # type: ignore[arg-type]
         return response
-
-
-class HostedApp:
-    """function_app as the Functions host loads it: its functions indexed once, its runtime."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.module = fresh_app(monkeypatch)
-        self.functions = self.module.app.get_functions()
-        self.runtime = sys.modules["functions.runtime"]
-
-    def function(self, name: str) -> Any:
-        return next(f for f in self.functions if f.get_function_name() == name).get_user_function()
-
-
-@pytest.fixture
-def hosted(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostedApp]:
-    hosted = HostedApp(monkeypatch)
-    yield hosted
-    for name in MODULES:
-        sys.modules.pop(name, None)
 
 
 @pytest.fixture

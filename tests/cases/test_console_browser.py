@@ -1,0 +1,116 @@
+"""The console end to end in headless Chromium (Debian's, driven by Playwright) against the simulator:
+the list loads, an approval applies the fix and the simulator shows it; what the tenant or a person
+typed is shown as text, never run as HTML."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from driftguard.cases.api import ApprovalApi
+from driftguard.cases.auth import Role, encode_principal
+from functions.devhost import DevHost, serving
+from tests.cases.conftest import ALICE, DemoWorld, HostedApp
+from tests.cases.test_desk import PUBLIC
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps calling Google's hosts, which a closed
+# network refuses; --no-sandbox because CI runs as root.
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console(demo: DemoWorld, hosted: HostedApp) -> Iterator[DevHost]:
+    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=alice) as host:
+        yield host
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # Anything the page tries to load from outside the app fails the test.
+    page.on("request", lambda r: errors.append(f"external request {r.url}") if not r.url.startswith("http://127.0.0.1") else None)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == len(list(demo.world.store.cases(status=demo.world.store.case(case.id).status)))  # type: ignore[union-attr]
+    page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#detail td.before").first).to_have_text("Enabled")
+    expect(page.locator("#detail td.after").first).to_have_text("Disabled")
+    expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+    page.fill("#reason", "approved in the console, CHG-42")
+    page.click("#approve")
+    expect(page.locator("#message")).to_contain_text("applied and verified")
+    resource = demo.resource(case.resource_id)
+    assert resource is not None
+    assert resource["properties"]["publicNetworkAccess"] == "Disabled"  # type: ignore[index]
+    stored = demo.desk.case(case.id)
+    assert stored.approvals[0].reason == "approved in the console, CHG-42"
+    assert stored.approvals[0].name == "Alice Approver"
+    # The open list no longer shows it; the applied one does, with its history.
+    expect(page.locator(f'#cases tbody tr[data-id="{case.id}"]')).to_have_count(0)
+    page.click('#tabs button[data-status="applied"]')
+    page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    expect(page.locator("#detail")).to_contain_text("approved in the console, CHG-42")
+    expect(page.locator("#rollback")).to_be_visible()
+
+
+def test_html_in_reasons_is_shown_as_text(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console")
+    page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    attack = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    page.fill("#reason", attack)
+    page.click("#reject")
+    expect(page.locator("#message")).to_contain_text("rejected")
+    expect(page.locator("#detail")).to_contain_text(attack)  # the text itself, shown
+    assert page.locator("#detail img").count() == 0
+    assert page.locator("#detail script").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console")
+    page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    page.click("#approve")  # no reason given
+    expect(page.locator("#message")).to_have_text("a reason is required")
+    resource = demo.resource(case.resource_id)
+    assert resource is not None
+    assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
