@@ -8,9 +8,10 @@ they change, never keys Azure returns.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -228,6 +229,53 @@ def fold_detection(current: Case | None, new: Case) -> Case:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One notification waiting for its sink (a ticket system, the event topic). Items are delivered
+    oldest first; a failed one waits until `next_attempt_at` and is never dropped."""
+
+    id: str  # sorts by creation time (see `outbox_id`)
+    sink: str
+    # Items with the same key go out in order (a ticket's create before its update and close).
+    key: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    last_error: str = ""
+
+
+def outbox_id(at: datetime) -> str:
+    """A unique id that sorts as text in creation order."""
+    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}"
+
+
+def outbox_to_json(item: OutboxItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "sink": item.sink,
+        "key": item.key,
+        "payload": item.payload,
+        "created_at": item.created_at.isoformat(),
+        "next_attempt_at": item.next_attempt_at.isoformat(),
+        "attempts": item.attempts,
+        "last_error": item.last_error,
+    }
+
+
+def outbox_from_json(data: Mapping[str, Any]) -> OutboxItem:
+    return OutboxItem(
+        id=data["id"],
+        sink=data["sink"],
+        key=data["key"],
+        payload=data["payload"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        next_attempt_at=datetime.fromisoformat(data["next_attempt_at"]),
+        attempts=int(data["attempts"]),
+        last_error=data.get("last_error", ""),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Baseline:
     """The last-known-good state of a resource for one rule: the resource as read when it passed."""
 
@@ -345,6 +393,30 @@ class StateStore(Protocol):
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
         """Oldest first."""
         ...
+
+    # --- notifications ---------------------------------------------------------------------------------
+    def enqueue(self, items: Sequence[OutboxItem]) -> None:
+        """Adds notifications to the outbox (in the same call as the change they report, where the
+        backend allows)."""
+        ...
+
+    def outbox(self, *, due_by: datetime | None = None, limit: int = 500) -> list[OutboxItem]:
+        """Waiting items, oldest first; only those due by `due_by` when given."""
+        ...
+
+    def delivered(self, item: OutboxItem) -> None:
+        """Removes a delivered item."""
+        ...
+
+    def retry_later(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        """Keeps a failed item, one attempt more, until `at`."""
+        ...
+
+    def ticket_ref(self, sink: str, key: str) -> str | None:
+        """The external ticket a sink opened for a dedupe key (an issue number, a sys_id, ...)."""
+        ...
+
+    def save_ticket_ref(self, sink: str, key: str, ref: str) -> None: ...
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

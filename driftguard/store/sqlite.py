@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from driftguard.store.base import (
     FindingRecord,
     FindingStatus,
     FlapWindow,
+    OutboxItem,
     Revert,
     StoreConflict,
     StoreUnavailable,
@@ -37,6 +38,8 @@ from driftguard.store.base import (
     case_to_json,
     dedupe_hash,
     fold_detection,
+    outbox_from_json,
+    outbox_to_json,
     resource_key,
     split_case_id,
 )
@@ -57,6 +60,8 @@ CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
 CREATE TABLE IF NOT EXISTS case_records (key_hash TEXT NOT NULL, generation INTEGER NOT NULL, status TEXT NOT NULL,
     opened_at TEXT NOT NULL, body TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (key_hash, generation));
 CREATE INDEX IF NOT EXISTS case_records_status ON case_records (status, opened_at);
+CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, next_attempt_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (sink TEXT NOT NULL, key_hash TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (sink, key_hash));
 CREATE TABLE IF NOT EXISTS reviews (taken_at TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
@@ -65,6 +70,11 @@ CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
 
 def _ts(value: datetime) -> str:
     return value.isoformat()
+
+
+def _utc(value: datetime) -> str:
+    """Fixed-width UTC text: compares like the times it holds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _dt(text: str) -> datetime:
@@ -275,6 +285,41 @@ class SqliteStore:
             rows = db.execute(query + " ORDER BY opened_at, key_hash, generation", args).fetchall()
         for body, version in rows:
             yield case_from_json(orjson.loads(body), version=version)
+
+    # --- notifications ---------------------------------------------------------------------------------
+    def enqueue(self, items: Sequence[OutboxItem]) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO outbox VALUES (?, ?, ?)", [(i.id, _utc(i.next_attempt_at), _json(outbox_to_json(i))) for i in items]
+            )
+
+    def outbox(self, *, due_by: datetime | None = None, limit: int = 500) -> list[OutboxItem]:
+        with self._connect() as db:
+            if due_by is None:
+                rows = db.execute("SELECT body FROM outbox ORDER BY id LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT body FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?", (_utc(due_by), limit)
+                ).fetchall()
+        return [outbox_from_json(orjson.loads(r[0])) for r in rows]
+
+    def delivered(self, item: OutboxItem) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (item.id,))
+
+    def retry_later(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        later = replace(item, attempts=item.attempts + 1, last_error=error[:500], next_attempt_at=at)
+        with self._connect() as db:
+            db.execute("UPDATE outbox SET next_attempt_at = ?, body = ? WHERE id = ?", (_utc(at), _json(outbox_to_json(later)), item.id))
+
+    def ticket_ref(self, sink: str, key: str) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT ref FROM tickets WHERE sink = ? AND key_hash = ?", (sink, dedupe_hash(key))).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_ticket_ref(self, sink: str, key: str, ref: str) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO tickets VALUES (?, ?, ?)", (sink, dedupe_hash(key), ref))
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

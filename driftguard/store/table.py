@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from driftguard.store.base import (
     FindingRecord,
     FindingStatus,
     FlapWindow,
+    OutboxItem,
     Revert,
     StoreConflict,
     StoreUnavailable,
@@ -39,11 +40,25 @@ from driftguard.store.base import (
     case_to_json,
     dedupe_hash,
     fold_detection,
+    outbox_from_json,
+    outbox_to_json,
     resource_key,
     split_case_id,
 )
 
-TABLES = ("dgevents", "dgstates", "dgbaselines", "dgfindings", "dgclaims", "dgaudit", "dgreverts", "dgcaserecords", "dgreviews")
+TABLES = (
+    "dgevents",
+    "dgstates",
+    "dgbaselines",
+    "dgfindings",
+    "dgclaims",
+    "dgaudit",
+    "dgreverts",
+    "dgcaserecords",
+    "dgreviews",
+    "dgoutbox",
+    "dgtickets",
+)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
 T = TypeVar("T")
@@ -68,6 +83,11 @@ def _newest_first(at: datetime) -> str:
 
 def _ts(value: datetime) -> str:
     return value.isoformat()
+
+
+def _utc(value: datetime) -> str:
+    """Fixed-width UTC text: compares like the times it holds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _case(entity: TableEntity) -> Case:
@@ -310,6 +330,58 @@ class TableStore:
         else:
             entities = self._call(lambda: list(client.query_entities("status eq @s", parameters={"s": status.value})))
         yield from sorted((_case(e) for e in entities), key=lambda c: (c.opened_at, c.key_hash, c.generation))
+
+    # --- notifications ---------------------------------------------------------------------------------
+    # One partition for the outbox: row keys sort by creation time, so a query reads it oldest first.
+    def enqueue(self, items: Sequence[OutboxItem]) -> None:
+        client = self._tables["dgoutbox"]
+        # One partition: a transaction of up to 100 entities lands all or nothing.
+        for start in range(0, len(items), 100):
+            batch = [
+                (
+                    "create",
+                    {
+                        "PartitionKey": "outbox",
+                        "RowKey": item.id,
+                        "next_attempt_at": _utc(item.next_attempt_at),
+                        **_pack("body", orjson.dumps(outbox_to_json(item)).decode()),
+                    },
+                )
+                for item in items[start : start + 100]
+            ]
+            self._call(lambda batch=batch: client.submit_transaction(batch))  # type: ignore[misc]
+
+    def outbox(self, *, due_by: datetime | None = None, limit: int = 500) -> list[OutboxItem]:
+        client = self._tables["dgoutbox"]
+        if due_by is None:
+            pages = client.query_entities("PartitionKey eq 'outbox'", results_per_page=limit)
+        else:
+            query = "PartitionKey eq 'outbox' and next_attempt_at le @t"
+            pages = client.query_entities(query, parameters={"t": _utc(due_by)}, results_per_page=limit)
+        entities = self._call(lambda: list(itertools.islice(pages, limit)))
+        return [outbox_from_json(orjson.loads(_unpack(e, "body"))) for e in entities]
+
+    def delivered(self, item: OutboxItem) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self._call(lambda: self._tables["dgoutbox"].delete_entity("outbox", item.id))
+
+    def retry_later(self, item: OutboxItem, *, error: str, at: datetime) -> None:
+        later = replace(item, attempts=item.attempts + 1, last_error=error[:500], next_attempt_at=at)
+        entity = {
+            "PartitionKey": "outbox",
+            "RowKey": item.id,
+            "next_attempt_at": _utc(at),
+            **_pack("body", orjson.dumps(outbox_to_json(later)).decode()),
+        }
+        self._call(lambda: self._tables["dgoutbox"].upsert_entity(entity, mode=UpdateMode.REPLACE))
+
+    def ticket_ref(self, sink: str, key: str) -> str | None:
+        e = self._get("dgtickets", sink, dedupe_hash(key))
+        return None if e is None else str(e["ref"])
+
+    def save_ticket_ref(self, sink: str, key: str, ref: str) -> None:
+        entity = {"PartitionKey": sink, "RowKey": dedupe_hash(key), "ref": ref}
+        self._call(lambda: self._tables["dgtickets"].upsert_entity(entity, mode=UpdateMode.REPLACE))
 
     # --- access reviews --------------------------------------------------------------------------------
     def save_review(self, taken_at: datetime, snapshot: Mapping[str, Any]) -> None:

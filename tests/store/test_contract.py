@@ -258,3 +258,26 @@ def test_a_full_review_snapshot_fits(store: StateStore) -> None:
     [(taken_at, snapshot)] = store.reviews()
     assert taken_at == T0
     assert snapshot["privileged"] == privileged
+
+
+def test_outbox_keeps_order_and_failed_items(store: StateStore) -> None:
+    from driftguard.store.base import OutboxItem, outbox_id
+
+    items = [OutboxItem(outbox_id(T0 + timedelta(seconds=i)), "github", f"key-{i % 2}", {"n": i}, T0, T0) for i in range(5)]
+    store.enqueue(items[:3])
+    store.enqueue(items[3:])
+    store.enqueue([])
+    assert [i.payload["n"] for i in store.outbox()] == [0, 1, 2, 3, 4]
+    store.delivered(items[0])
+    store.retry_later(items[1], error="HTTP 503 from the sink", at=T0 + timedelta(minutes=5))
+    due = store.outbox(due_by=T0 + timedelta(minutes=1))
+    assert [i.payload["n"] for i in due] == [2, 3, 4]
+    assert store.outbox(due_by=T0 + timedelta(minutes=1), limit=2) == due[:2]
+    later = store.outbox(due_by=T0 + timedelta(minutes=5))
+    assert later[0].payload["n"] == 1
+    assert later[0].attempts == 1
+    assert later[0].last_error == "HTTP 503 from the sink"
+    assert store.ticket_ref("github", "rule|/x") is None
+    store.save_ticket_ref("github", "rule|/X", "42")
+    assert store.ticket_ref("github", "rule|/x") == "42"  # dedupe keys hold case-insensitive ids
+    assert store.ticket_ref("jira", "rule|/x") is None
