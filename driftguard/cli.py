@@ -222,7 +222,7 @@ def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="driftguard-events-") as tmp:
         if args.live:
-            responder = compose.live_responder(settings.model_copy(update={"dry_run": not args.apply or settings.dry_run}), policy)
+            responder = compose.live_app(settings.model_copy(update={"dry_run": not args.apply or settings.dry_run}), policy).responder
         else:
             responder = compose.SimulatedWorld(Path(tmp), policy).responder
         for raw in raw_events:

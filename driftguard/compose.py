@@ -5,8 +5,10 @@ It is also the only product module that may import the simulator, for `--simulat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -17,9 +19,12 @@ import remediations
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential, live_connection
 from driftguard.azure.inventory import LiveInventory, inventory_query
+from driftguard.azure.publish import EventPublisher
 from driftguard.azure.resource_graph import Scope
 from driftguard.azure.writes import ArmWriter
 from driftguard.cases.desk import CaseDesk
+from driftguard.cases.outbox import Outbox
+from driftguard.cases.sinks.registry import build_sinks
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
@@ -87,29 +92,45 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
             activity.close()
 
 
-def live_desk(settings: Settings, policy: Policy, store: StateStore, *, listeners: tuple[CaseListener, ...] = ()) -> CaseDesk:
-    """The approval desk in production: live ARM as the remediator identity, the app's store."""
-    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
-    writer = ArmWriter(RawArm(connection), settings.arm_endpoint)
-    return CaseDesk(
-        policy=policy, store=store, reader=writer.read, writer=writer, remediations=remediations.registry(), listeners=listeners
-    )
+def outbox(settings: Settings, store: StateStore, credential: TokenCredential, environ: Mapping[str, str]) -> Outbox:
+    """The configured ticket sinks (secrets from the environment) and event topic, behind the outbox."""
+    publisher = EventPublisher(settings.events_topic_endpoint, credential) if settings.events_topic_endpoint else None
+    return Outbox(store, sinks=build_sinks(settings.sinks, environ), publisher=publisher, console_url=settings.console_url)
 
 
-def live_responder(settings: Settings, policy: Policy) -> Responder:
-    """The production event path: live ARM with DefaultAzureCredential, the configured store."""
+@dataclass(frozen=True, slots=True)
+class LiveApp:
+    """What the Function App runs on: one store, one outbox, and the engine pieces sharing them."""
+
+    responder: Responder
+    desk: CaseDesk
+    outbox: Outbox
+
+
+def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] | None = None) -> LiveApp:
+    """Production: live ARM as the app's managed identity, the configured store, and the outbox told
+    about every case, finding and fix (by events, sweeps and approvals alike)."""
     connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
     writer = ArmWriter(RawArm(connection), settings.arm_endpoint)
-    return Responder(
+    store = state_store(settings, connection.credential)
+    notifications = outbox(settings, store, connection.credential, os.environ if environ is None else environ)
+    registry = remediations.registry()
+    responder = Responder(
         policy=policy,
-        store=state_store(settings, connection.credential),
+        store=store,
         reader=writer.read,
         writer=writer,
-        remediations=remediations.registry(),
+        remediations=registry,
         subscriptions=settings.subscriptions,
         identity_ids=settings.identity_ids,
         dry_run=settings.dry_run,
+        case_listeners=(notifications.case_changed,),
+        notice_listeners=(notifications.notice,),
     )
+    desk = CaseDesk(
+        policy=policy, store=store, reader=writer.read, writer=writer, remediations=registry, listeners=(notifications.case_changed,)
+    )
+    return LiveApp(responder, desk, notifications)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -353,6 +353,90 @@ def load_policy(path: Path | None) -> Policy:
         raise ConfigError(_describe(e, f"policy file {path}")) from e
 
 
+# --- ticket sinks ---------------------------------------------------------------------------------
+
+
+def _https(value: str) -> str:
+    if not value.startswith("https://"):
+        raise ValueError("must be an https:// URL (credentials are never sent over plain HTTP)")
+    return value.rstrip("/")
+
+
+class _Sink(_Strict):
+    # A short name of this sink (tickets are tracked per name): lower-case letters, digits and dashes.
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+
+
+class TeamsSink(_Sink):
+    """A Teams Workflows webhook ("post to a channel when a webhook request is received")."""
+
+    kind: Literal["teams"]
+    # The app setting holding the webhook URL: the URL carries its own signature, so it is a secret.
+    url_setting: str
+
+
+class GitHubSink(_Sink):
+    kind: Literal["github"]
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    token_setting: str
+    api_url: str = "https://api.github.com"
+    labels: tuple[str, ...] = ("driftguard",)
+
+    _url = field_validator("api_url")(classmethod(lambda cls, v: _https(v)))
+
+
+class AzureDevOpsSink(_Sink):
+    kind: Literal["azure_devops"]
+    organization_url: str  # https://dev.azure.com/contoso
+    project: str
+    token_setting: str  # a personal access token with Work Items (read and write)
+    work_item_type: str = "Task"
+    closed_state: str = "Done"
+    open_state: str = "To Do"
+
+    _url = field_validator("organization_url")(classmethod(lambda cls, v: _https(v)))
+
+
+class ServiceNowSink(_Sink):
+    kind: Literal["servicenow"]
+    instance_url: str  # https://contoso.service-now.com
+    username: str
+    password_setting: str
+    close_code: str = "Solution provided"
+    resolved_state: str = "6"
+    open_state: str = "2"
+
+    _url = field_validator("instance_url")(classmethod(lambda cls, v: _https(v)))
+
+
+class JiraSink(_Sink):
+    kind: Literal["jira"]
+    base_url: str  # https://contoso.atlassian.net
+    project_key: str
+    email: str
+    token_setting: str
+    issue_type: str = "Task"
+
+    _url = field_validator("base_url")(classmethod(lambda cls, v: _https(v)))
+
+
+class WebhookSink(_Sink):
+    """Any JSON endpoint: the case as JSON, signed with HMAC-SHA256 when a secret is set."""
+
+    kind: Literal["webhook"]
+    url_setting: str
+    secret_setting: str | None = None
+
+
+SinkConfig = Annotated[TeamsSink | GitHubSink | AzureDevOpsSink | ServiceNowSink | JiraSink | WebhookSink, Field(discriminator="kind")]
+
+
+def secret_settings(sink: SinkConfig) -> tuple[str, ...]:
+    """The app settings a sink reads its secrets from (Key Vault references in Azure)."""
+    names = [getattr(sink, f) for f in ("url_setting", "token_setting", "password_setting", "secret_setting") if hasattr(sink, f)]
+    return tuple(n for n in names if n)
+
+
 # --- app settings ---------------------------------------------------------------------------------
 
 PREFIX = "DRIFTGUARD_"
@@ -383,6 +467,13 @@ class Settings(_Strict):
     deep_sweep_schedule: str = "0 30 2 * * *"
     review_schedule: str = "0 0 6 * * 1"  # the access review, weekly
     sla_schedule: str = "0 5 * * * *"  # reminders and expiry of open cases, hourly
+    outbox_schedule: str = "0 */1 * * * *"  # ticket and event deliveries, every minute
+    # Where approvers open the console: tickets link to it (the app's own URL + /api/console).
+    console_url: str | None = None
+    # The custom Event Grid topic DriftGuard publishes its CloudEvents to (None: none published).
+    events_topic_endpoint: str | None = None
+    # Ticket systems and webhooks told about cases (a JSON array in the app setting).
+    sinks: tuple[SinkConfig, ...] = ()
 
     @field_validator("subscriptions", "identity_ids")
     @classmethod
@@ -413,7 +504,27 @@ class Settings(_Strict):
             raise ValueError("must be an https:// URL (bearer tokens are never sent over plain HTTP)")
         return value.rstrip("/")
 
-    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule")
+    @field_validator("console_url", "events_topic_endpoint")
+    @classmethod
+    def _optional_https(cls, value: str | None) -> str | None:
+        return None if value is None else _https(value)
+
+    @field_validator("sinks")
+    @classmethod
+    def _unique_sinks(cls, value: tuple[SinkConfig, ...]) -> tuple[SinkConfig, ...]:
+        names = [s.name for s in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"sink names must be unique: {', '.join(sorted(names))}")
+        return value
+
+    def check_secrets(self, environ: Mapping[str, str]) -> None:
+        """Every secret a sink names must be set: found at start-up, not at the first ticket."""
+        for sink in self.sinks:
+            for name in secret_settings(sink):
+                if not environ.get(name, "").strip():
+                    raise ConfigError(f"setting {PREFIX}SINKS: sink {sink.name!r} reads its secret from {name}, which is not set")
+
+    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:
@@ -440,11 +551,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
         if name in ("subscriptions", "identity_ids"):
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
+        elif name == "sinks":
+            try:
+                values[name] = json.loads(raw) if raw.strip() else []
+            except ValueError as e:
+                raise ConfigError(f"setting {key}: not valid JSON: {e}") from e
         elif raw.strip() != "":
             values[name] = raw.strip()
     try:
-        return Settings.model_validate(values)
+        settings = Settings.model_validate(values)
     except ValidationError as e:
         first = e.errors()[0]
         key = f"{PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
-        raise ConfigError(f"setting {key}: {first['msg']}") from e
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise ConfigError(f"setting {key}: {where + ': ' if where else ''}{first['msg']}") from e
+    settings.check_secrets(env)
+    return settings

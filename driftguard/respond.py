@@ -41,6 +41,7 @@ from driftguard.store.base import (
     CaseStatus,
     FindingRecord,
     FindingStatus,
+    NoticeListener,
     Revert,
     StateStore,
     StoreConflict,
@@ -60,6 +61,11 @@ AUTO_CHANGES = "auto-changes"
 # A marker kept with the baselines: "an AI resource named this storage account as its data store".
 AI_DATA_LINK = "ai-data-link"
 LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
+# The CloudEvent types of what the responder tells its notice listeners.
+FINDING_OPENED = "DriftGuard.Finding.Opened"
+FINDING_RESOLVED = "DriftGuard.Finding.Resolved"
+REMEDIATION_APPLIED = "DriftGuard.Remediation.Applied"
+REMEDIATION_FAILED = "DriftGuard.Remediation.Failed"
 
 
 class Outcome(StrEnum):
@@ -138,10 +144,12 @@ class Responder:
         clock: Callable[[], datetime] | None = None,
         rules: Mapping[str, tuple[RuleMeta, Evaluate]] | None = None,
         case_listeners: tuple[CaseListener, ...] = (),
+        notice_listeners: tuple[NoticeListener, ...] = (),
     ) -> None:
         self.policy = policy
         self.store = store
         self.case_listeners = case_listeners
+        self.notice_listeners = notice_listeners
         self.read = reader
         self.writer = writer
         self.remediations = remediations
@@ -383,6 +391,7 @@ class Responder:
         record = self.store.finding(meta.id, rid)
         if record is not None and record.status is not FindingStatus.RESOLVED:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+            self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource passes the rule again")
             self._supersede_case(f"{meta.id}|{rid}", now)
 
     def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
@@ -401,6 +410,10 @@ class Responder:
     def _tell(self, case: Case, event: str) -> None:
         for listener in self.case_listeners:
             listener(case, event)
+
+    def _notice(self, kind: str, rid: str, rule: str, **data: Any) -> None:
+        for listener in self.notice_listeners:
+            listener(kind, rid, {"rule": rule, "resource_id": rid, **data})
 
     # --- decide and act --------------------------------------------------------------------------------
     def _act(
@@ -467,6 +480,7 @@ class Responder:
                         return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
                     applied = self.writer.apply(plan)
             except WriteFailed as e:
+                self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))
                 return self._open_case(job, f"the fix was refused: {e}"), None
             self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
             fixed_state = applied.read_back.get(job.rid)
@@ -475,9 +489,19 @@ class Responder:
                 self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
             if job.finding.rule == LOCAL_AUTH_RULE and KEY_REMEDIATION in self.remediations:
                 self._rotate_keys(job)
+            self._notice(
+                REMEDIATION_APPLIED,
+                job.rid,
+                job.finding.rule,
+                summary=plan.summary,
+                before=plan.before,
+                after=plan.after,
+                reason=decision.reason,
+            )
             current = self.store.finding(job.finding.rule, job.rid)
             if current is not None:
                 self._save(replace(current, status=FindingStatus.RESOLVED, last_seen=job.now))
+                self._notice(FINDING_RESOLVED, job.rid, job.finding.rule, reason="reverted")
             return job.result(Outcome.REVERTED, f"{decision.reason}; {plan.summary}"), fixed_state
         except CannotPlan as e:
             return self._open_case(job, str(e)), None
@@ -538,6 +562,10 @@ class Responder:
     # --- store helpers -------------------------------------------------------------------------------
     def _track(self, finding: Finding, rid: str, now: datetime) -> FindingRecord:
         current = self.store.finding(finding.rule, rid)
+        if current is None or current.status is FindingStatus.RESOLVED:
+            self._notice(
+                FINDING_OPENED, rid, finding.rule, severity=finding.severity.label, message=finding.message, mode=finding.mode.value
+            )
         if current is None:
             return self._save(FindingRecord(finding.rule, rid, FindingStatus.OPEN, finding.to_json(), now, now))
         return current
@@ -557,6 +585,7 @@ class Responder:
             record = self.store.finding(meta.id, rid)
             if record is not None and record.status is not FindingStatus.RESOLVED:
                 self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+                self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource is gone")
                 closed += 1
         return closed
 

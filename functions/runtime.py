@@ -9,31 +9,51 @@ import threading
 from driftguard import compose
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import easy_auth_enabled
+from driftguard.cases.outbox import Outbox
 from driftguard.policy import Policy, Settings, load_policy, load_settings
 from driftguard.respond import Responder
 
 # Validated at start-up: a bad or unknown setting stops the host with a message naming it.
 SETTINGS: Settings = load_settings()
-
 # Set by App Service when App Service Authentication is on: the only case in which the principal
 # header is trusted (read once, like the settings).
 EASY_AUTH: bool = easy_auth_enabled(os.environ)
 
 _lock = threading.Lock()
+_app: compose.LiveApp | None = None
+# Replacements installed by tests and local hosts (another Azure, the simulator).
 _responder: Responder | None = None
 _approvals: ApprovalApi | None = None
+_outbox: Outbox | None = None
 
 
 def policy() -> Policy:
     return load_policy(SETTINGS.policy_file)
 
 
-def responder() -> Responder:
-    global _responder  # noqa: PLW0603 - one engine per worker process, built on first use
+def _live() -> compose.LiveApp:
+    global _app  # noqa: PLW0603 - one engine per worker process, built on first use
     with _lock:
-        if _responder is None:
-            _responder = compose.live_responder(SETTINGS, policy())
-        return _responder
+        if _app is None:
+            _app = compose.live_app(SETTINGS, policy())
+        return _app
+
+
+def responder() -> Responder:
+    return _responder or _live().responder
+
+
+def approvals() -> ApprovalApi:
+    global _approvals  # noqa: PLW0603
+    if _approvals is None:
+        api = ApprovalApi(_live().desk, easy_auth=EASY_AUTH)
+        with _lock:
+            _approvals = _approvals or api
+    return _approvals
+
+
+def outbox() -> Outbox:
+    return _outbox or _live().outbox
 
 
 def install(engine: Responder) -> None:
@@ -43,20 +63,13 @@ def install(engine: Responder) -> None:
         _responder = engine
 
 
-def approvals() -> ApprovalApi:
-    global _approvals  # noqa: PLW0603 - one API per worker process, built on first use
-    with _lock:
-        if _approvals is not None:
-            return _approvals
-    engine = responder()  # the desk shares the responder's store and policy
-    with _lock:
-        if _approvals is None:
-            _approvals = ApprovalApi(compose.live_desk(SETTINGS, engine.policy, engine.store), easy_auth=EASY_AUTH)
-        return _approvals
-
-
 def install_approvals(api: ApprovalApi) -> None:
-    """Use this API (another desk, the simulator's) instead of building one from the settings."""
     global _approvals  # noqa: PLW0603
     with _lock:
         _approvals = api
+
+
+def install_outbox(notifications: Outbox) -> None:
+    global _outbox  # noqa: PLW0603
+    with _lock:
+        _outbox = notifications

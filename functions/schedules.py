@@ -79,3 +79,10 @@ def case_sla(timer: func.TimerRequest) -> None:
     """Open cases past their SLA are notified again; past `expire_after_days` they expire."""
     done = runtime.approvals().desk.enforce_sla()
     log.info("case SLA: %s", done)
+
+
+@bp.timer_trigger(schedule="%DRIFTGUARD_OUTBOX_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def deliver_notifications(timer: func.TimerRequest) -> None:
+    """Tickets and events waiting in the outbox go out; what a sink refuses waits for the next run."""
+    done = runtime.outbox().deliver()
+    log.info("outbox: %s", done)

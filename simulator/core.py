@@ -83,6 +83,8 @@ class Simulator:
         self.directory = Directory()
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        # CloudEvents published to the custom topic endpoint (/api/events), in arrival order.
+        self.topic_events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._pages: dict[str, list[JSON]] = {}
         # ARM pages long lists with `nextLink`; a test lowers this to make every client follow it.
@@ -155,6 +157,8 @@ class Simulator:
             return self._logs(body) if method == "POST" else error(405, "MethodNotAllowed", "Log Analytics queries are POST requests")
         if "api-version" not in params:
             return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+        if path.lower() == "/api/events":
+            return self._topic(method, headers, body)
         if path.lower() == "/providers/microsoft.resourcegraph/resources":
             if method != "POST":
                 return error(405, "MethodNotAllowed", "Resource Graph queries are POST requests")
@@ -167,6 +171,29 @@ class Simulator:
         if method in ("PUT", "PATCH", "POST", "DELETE"):
             return self._write(method, "/" + path.strip("/"), params, headers, body, token=auth[7:].strip())
         return error(405, "MethodNotAllowed", f"the simulator does not support {method} {path}")
+
+    # --- Event Grid custom topic ----------------------------------------------------------------------
+
+    def _topic(self, method: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """A custom topic's publish endpoint (CloudEvents 1.0 batches): what subscribers would get."""
+        if method != "POST":
+            return error(405, "MethodNotAllowed", "publish with POST")
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if not content_type.lower().startswith("application/cloudevents-batch+json"):
+            return error(400, "BadRequest", f"this topic takes CloudEvents batches, not {content_type or 'no content type'}")
+        try:
+            batch = json.loads(body)
+        except ValueError:
+            return error(400, "BadRequest", "the body is not JSON")
+        if not isinstance(batch, list) or not batch:
+            return error(400, "BadRequest", "a batch is a non-empty JSON array")
+        for event in batch:
+            missing = [k for k in ("specversion", "id", "source", "type") if not isinstance(event, dict) or not event.get(k)]
+            if missing or event.get("specversion") != "1.0":
+                return error(400, "BadRequest", f"not a CloudEvent 1.0: missing {', '.join(missing) or 'specversion 1.0'}")
+        with self._lock:
+            self.topic_events.extend(batch)
+        return Response(200, b"", {})
 
     # --- ARM writes ----------------------------------------------------------------------------------
 

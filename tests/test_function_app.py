@@ -42,6 +42,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
         "deep_posture_sweep",
         "scheduled_access_review",
         "case_sla",
+        "deliver_notifications",
         "list_cases",
         "get_case",
         "approve_case",

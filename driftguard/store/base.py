@@ -121,6 +121,10 @@ class Case:
 CaseListener = Callable[["Case", str], None]
 
 
+# Told about findings and automatic remediations: (CloudEvent type, subject resource id, data).
+NoticeListener = Callable[[str, str, Mapping[str, Any]], None]
+
+
 def dedupe_hash(dedupe_key: str) -> str:
     """Dedupe keys hold resource ids, which are case-insensitive."""
     return hashlib.sha256(dedupe_key.lower().encode()).hexdigest()[:24]

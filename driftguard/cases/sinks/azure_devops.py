@@ -1,0 +1,82 @@
+"""Azure DevOps Boards work items (REST API 7.1, JSON Patch documents)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from driftguard.cases.sinks import SinkError, Ticket
+from driftguard.cases.sinks._http import call
+
+API = "api-version=7.1"
+PATCH_TYPE = {"Content-Type": "application/json-patch+json"}
+
+
+class AzureDevOpsSink:
+    def __init__(
+        self,
+        name: str,
+        *,
+        organization_url: str,
+        project: str,
+        token: str,
+        work_item_type: str,
+        open_state: str,
+        closed_state: str,
+        session: requests.Session,
+    ) -> None:
+        self.name = name
+        self._base = f"{organization_url}/{quote(project, safe='')}/_apis/wit/workitems"
+        self._type = work_item_type
+        self._open, self._closed = open_state, closed_state
+        self._session = session
+        self._auth = ("", token)  # a PAT goes as the password of HTTP Basic, with an empty user name
+
+    def create(self, ticket: Ticket) -> str:
+        ops = [*self._fields(ticket, "add"), {"op": "add", "path": "/fields/System.Tags", "value": f"DriftGuard; {ticket.rule}"}]
+        url = f"{self._base}/${quote(self._type, safe='')}?{API}"
+        answer = call(self._session, "POST", url, what=f"azure devops {self.name}", json=ops, headers=PATCH_TYPE, auth=self._auth).json()
+        number = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(number, int):
+            raise SinkError(f"azure devops {self.name}: the answer names no work item id", transient=False)
+        return str(number)
+
+    def update(self, ref: str, ticket: Ticket) -> None:
+        ops = self._fields(ticket, "replace")
+        if ticket.event == "opened":  # a new case for the same key: the work item is active again
+            ops.append({"op": "replace", "path": "/fields/System.State", "value": self._open})
+        self._patch(ref, ops)
+
+    def close(self, ref: str, ticket: Ticket) -> None:
+        ops = [*self._fields(ticket, "replace"), {"op": "replace", "path": "/fields/System.State", "value": self._closed}]
+        ops.append({"op": "add", "path": "/fields/System.History", "value": html.escape(f"DriftGuard: case {ticket.status}")})
+        self._patch(ref, ops)
+
+    def _fields(self, ticket: Ticket, op: str) -> list[dict[str, Any]]:
+        return [
+            {"op": op, "path": "/fields/System.Title", "value": ticket.title[:255]},
+            {"op": op, "path": "/fields/System.Description", "value": description(ticket)},
+        ]
+
+    def _patch(self, ref: str, ops: list[dict[str, Any]]) -> None:
+        if not ref.isdigit():
+            raise SinkError(f"azure devops {self.name}: stored work item reference {ref!r} is not a number", transient=False)
+        call(
+            self._session,
+            "PATCH",
+            f"{self._base}/{ref}?{API}",
+            what=f"azure devops {self.name}",
+            json=ops,
+            headers=PATCH_TYPE,
+            auth=self._auth,
+        )
+
+
+def description(ticket: Ticket) -> str:
+    """System.Description is HTML: every value escaped."""
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in ticket.lines)
+    link = f'<p><a href="{html.escape(ticket.link, quote=True)}">Open the case in the DriftGuard console</a></p>' if ticket.link else ""
+    return f"<table>{rows}</table>{link}"

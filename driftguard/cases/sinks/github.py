@@ -1,0 +1,47 @@
+"""GitHub Issues (REST API): one issue per dedupe key, reopened when the key opens a new case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from driftguard.cases.sinks import SinkError, Ticket, markdown_text
+from driftguard.cases.sinks._http import call
+
+
+class GitHubSink:
+    def __init__(self, name: str, *, api_url: str, repository: str, token: str, labels: tuple[str, ...], session: requests.Session) -> None:
+        self.name = name
+        self._issues = f"{api_url}/repos/{repository}/issues"
+        self._labels = list(labels)
+        self._session = session
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+    def create(self, ticket: Ticket) -> str:
+        body = {"title": ticket.title, "body": issue_body(ticket), "labels": self._labels}
+        answer = call(self._session, "POST", self._issues, what=f"github {self.name}", json=body, headers=self._headers).json()
+        number = answer.get("number") if isinstance(answer, dict) else None
+        if not isinstance(number, int):
+            raise SinkError(f"github {self.name}: the answer names no issue number", transient=False)
+        return str(number)
+
+    def update(self, ref: str, ticket: Ticket) -> None:
+        self._patch(ref, {"title": ticket.title, "body": issue_body(ticket), "state": "open"})
+
+    def close(self, ref: str, ticket: Ticket) -> None:
+        reason = "completed" if ticket.status in {"applied", "superseded"} else "not_planned"
+        self._patch(ref, {"title": ticket.title, "body": issue_body(ticket), "state": "closed", "state_reason": reason})
+
+    def _patch(self, ref: str, body: dict[str, Any]) -> None:
+        if not ref.isdigit():
+            raise SinkError(f"github {self.name}: stored issue reference {ref!r} is not a number", transient=False)
+        call(self._session, "PATCH", f"{self._issues}/{ref}", what=f"github {self.name}", json=body, headers=self._headers)
+
+
+def issue_body(ticket: Ticket) -> str:
+    rows = [f"**{markdown_text(k)}**: {markdown_text(v)}" for k, v in ticket.lines]
+    if ticket.link:
+        rows.append(f"[Open the case in the DriftGuard console]({ticket.link})")
+    rows.append(f"\n<!-- driftguard:{ticket.case_id} -->")
+    return "\n\n".join(rows)

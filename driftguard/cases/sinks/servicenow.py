@@ -1,0 +1,99 @@
+"""ServiceNow incidents (Table API). The incident's `correlation_id` identifies the dedupe key, so an
+incident is found again even if DriftGuard's own record of it was lost. The field holds 100
+characters, which a dedupe key (rule, resource id, principal) can exceed: it holds the key's digest,
+and the description the key itself."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from driftguard.cases.sinks import SinkError, Ticket
+from driftguard.cases.sinks._http import call
+from driftguard.store.base import dedupe_hash
+
+URGENCY = {"critical": "1", "high": "1", "medium": "2", "low": "3", "info": "3"}
+
+
+def correlation_id(dedupe_key: str) -> str:
+    return f"driftguard-{dedupe_hash(dedupe_key)}"
+
+
+class ServiceNowSink:
+    def __init__(
+        self,
+        name: str,
+        *,
+        instance_url: str,
+        username: str,
+        password: str,
+        close_code: str,
+        resolved_state: str,
+        open_state: str,
+        session: requests.Session,
+    ) -> None:
+        self.name = name
+        self._table = f"{instance_url}/api/now/table/incident"
+        self._auth = (username, password)
+        self._close_code, self._resolved, self._open = close_code, resolved_state, open_state
+        self._session = session
+        self._headers = {"Accept": "application/json"}
+
+    def create(self, ticket: Ticket) -> str:
+        found = self._find(ticket)
+        if found is not None:
+            self.update(found, ticket)
+            return found
+        body = {
+            **self._fields(ticket),
+            "correlation_id": correlation_id(ticket.dedupe_key),
+            "correlation_display": "DriftGuard",
+            "urgency": URGENCY.get(ticket.severity, "2"),
+            "impact": "2",
+            "category": "security",
+        }
+        answer = self._call("POST", self._table, json=body).json()
+        sys_id = (answer.get("result") or {}).get("sys_id") if isinstance(answer, dict) else None
+        if not isinstance(sys_id, str) or not sys_id:
+            raise SinkError(f"servicenow {self.name}: the answer names no sys_id", transient=False)
+        return sys_id
+
+    def update(self, ref: str, ticket: Ticket) -> None:
+        body = self._fields(ticket)
+        if ticket.event == "opened":
+            body["state"] = self._open
+        body["work_notes"] = f"DriftGuard: case {ticket.case_id} is {ticket.status}"
+        self._call("PATCH", self._row(ref), json=body)
+
+    def close(self, ref: str, ticket: Ticket) -> None:
+        body = {
+            **self._fields(ticket),
+            "state": self._resolved,
+            "close_code": self._close_code,
+            "close_notes": f"DriftGuard case {ticket.case_id} {ticket.status}: {ticket.reason}"[:4000],
+        }
+        self._call("PATCH", self._row(ref), json=body)
+
+    def _find(self, ticket: Ticket) -> str | None:
+        query = f"correlation_id={correlation_id(ticket.dedupe_key)}^ORDERBYDESCsys_created_on"
+        answer = self._call("GET", self._table, params={"sysparm_query": query, "sysparm_fields": "sys_id", "sysparm_limit": "1"}).json()
+        rows = answer.get("result") if isinstance(answer, dict) else None
+        return str(rows[0]["sys_id"]) if isinstance(rows, list) and rows and rows[0].get("sys_id") else None
+
+    @staticmethod
+    def _fields(ticket: Ticket) -> dict[str, Any]:
+        # Plain-text fields: ServiceNow shows them as typed.
+        text = "\n".join(f"{k}: {v}" for k, v in ticket.lines)
+        key = f"\nDedupe key: {ticket.dedupe_key}"
+        link = f"\nConsole: {ticket.link}" if ticket.link else ""
+        return {"short_description": ticket.title[:160], "description": text + key + link}
+
+    def _row(self, ref: str) -> str:
+        if not ref.isalnum():
+            raise SinkError(f"servicenow {self.name}: stored sys_id {ref!r} is malformed", transient=False)
+        return f"{self._table}/{quote(ref)}"
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        return call(self._session, method, url, what=f"servicenow {self.name}", auth=self._auth, headers=self._headers, **kwargs)
