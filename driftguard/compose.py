@@ -31,7 +31,7 @@ from driftguard.policy import ConfigError, Policy, Settings
 from driftguard.respond import Responder
 from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
-from driftguard.store.base import CaseListener, StateStore
+from driftguard.store.base import CaseListener, NoticeListener, StateStore
 from driftguard.store.sqlite import SqliteStore
 from driftguard.store.table import TableStore
 
@@ -179,7 +179,14 @@ class SimulatedWorld:
 
     DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
 
-    def __init__(self, state_dir: Path, policy: Policy, *, case_listeners: tuple[CaseListener, ...] = ()) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        policy: Policy,
+        *,
+        case_listeners: tuple[CaseListener, ...] = (),
+        notice_listeners: tuple[NoticeListener, ...] = (),
+    ) -> None:
         from simulator import Simulator, sample
 
         self.sample = sample
@@ -198,6 +205,7 @@ class SimulatedWorld:
             subscriptions=sample.SUBSCRIPTIONS,
             identity_ids=(self.DRIFTGUARD,),
             case_listeners=case_listeners,
+            notice_listeners=notice_listeners,
         )
 
     @staticmethod

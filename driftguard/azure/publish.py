@@ -42,18 +42,20 @@ class EventPublisher:
     def __init__(
         self, endpoint: str, credential: TokenCredential, *, verify: str | bool = True, transport: HttpTransport[Any, Any] | None = None
     ) -> None:
+        """`endpoint` is the topic's endpoint as Azure shows it: https://<topic>.<region>-1.eventgrid.azure.net/api/events."""
         if not endpoint.startswith("https://"):
             raise ValueError("the topic endpoint must be an https:// URL")
         options: dict[str, Any] = {} if transport is None else {"transport": transport}
         self._client = EventGridPublisherClient(endpoint, credential, **options)
-        # The publisher ignores connection_verify given to its constructor: it goes with each send().
-        self._verify = verify
+        # The publisher ignores connection_verify given to its constructor (or its transport): it goes
+        # with each send(), only when it is not the default (the SDK logs it as an unknown event field).
+        self._send_options: dict[str, Any] = {} if verify is True else {"connection_verify": verify}
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
         for start in range(0, len(events), BATCH):
             batch = [cloud_event(e) for e in events[start : start + BATCH]]
             try:
-                self._client.send(batch, connection_verify=self._verify)
+                self._client.send(batch, **self._send_options)
             except ClientAuthenticationError as e:
                 raise PublishFailed(f"the topic refused DriftGuard's identity: {e.message}", transient=False) from e
             except HttpResponseError as e:

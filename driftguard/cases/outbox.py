@@ -125,7 +125,7 @@ class Outbox:
             ok = self._attempt(due_events, functools.partial(self._publish, due_events), now)
             delivered, deferred = (delivered + len(due_events), deferred) if ok else (delivered, deferred + len(due_events))
         for (name, _), items in groups.items():
-            if min(i.next_attempt_at for i in items) > now:
+            if max(i.next_attempt_at for i in items) > now:  # a new item does not jump a failed one's backoff
                 waiting += len(items)
                 continue
             sink = self.sinks.get(name)

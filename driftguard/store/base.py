@@ -8,6 +8,7 @@ they change, never keys Azure returns.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -248,9 +249,12 @@ class OutboxItem:
     last_error: str = ""
 
 
+_SEQUENCE = itertools.count()
+
+
 def outbox_id(at: datetime) -> str:
-    """A unique id that sorts as text in creation order."""
-    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:12]}"
+    """A unique id that sorts as text in creation order (within a process also for equal times)."""
+    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}-{next(_SEQUENCE) % 10**10:010d}-{uuid.uuid4().hex[:8]}"
 
 
 def outbox_to_json(item: OutboxItem) -> dict[str, Any]:

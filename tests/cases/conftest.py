@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from driftguard import compose
 from driftguard.cases.auth import Principal, Role
+from driftguard.cases.outbox import Outbox
 from driftguard.events import parse_event
 from driftguard.policy import Policy, load_policy
 from driftguard.respond import Result
@@ -25,18 +26,31 @@ DEV_APPROVER = Principal(DEVELOPER, "Dev (also an approver)", frozenset({Role.AP
 
 
 class DemoWorld:
+    """`start()` sweeps the simulated estate; before it, `outbox` may be set to hear every case and
+    finding, as in production."""
+
     def __init__(self, tmp: Path, policy: Policy) -> None:
         self.policy = policy
         self.told: list[tuple[str, str]] = []  # (case id, event) as the listeners heard them
-        self.world = compose.SimulatedWorld(tmp, policy, case_listeners=(self.tell,))
+        self.outbox: Outbox | None = None
+        self.world = compose.SimulatedWorld(tmp, policy, case_listeners=(self.tell,), notice_listeners=(self.notice,))
+        self.desk = self.world.desk(policy, listeners=(self.tell,))
+
+    def start(self) -> DemoWorld:
         inventory = self.world.inventory()
         self.world.responder.sweep(inventory.resources())
         inventory.close()
         self.deliver()
-        self.desk = self.world.desk(policy, listeners=(self.tell,))
+        return self
 
     def tell(self, case: Case, event: str) -> None:
         self.told.append((case.id, event))
+        if self.outbox is not None:
+            self.outbox.case_changed(case, event)
+
+    def notice(self, kind: str, subject: str, data: Mapping[str, Any]) -> None:
+        if self.outbox is not None:
+            self.outbox.notice(kind, subject, data)
 
     def deliver(self) -> list[Result]:
         results: list[Result] = []
@@ -57,7 +71,7 @@ class DemoWorld:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> DemoWorld:
-    return DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))
+    return DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json")).start()
 
 
 class HostedApp:
