@@ -25,6 +25,7 @@ from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import RuleContext, prop
 from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, privileged_reason, role_guid, scope_level
+from driftguard.store.base import Case, CaseListener, CaseStatus, StateStore
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
 
@@ -290,16 +291,16 @@ class CaseOutcome:
 def open_removal_cases(
     review: Review,
     *,
-    store: Any,
+    store: StateStore,
     policy: Policy,
     now: datetime,
     own_ids: frozenset[str] = frozenset(),
+    listeners: tuple[CaseListener, ...] = (),
 ) -> CaseOutcome:
     """Each removal the review recommends becomes a case carrying the exact DELETE, behind the guards:
     never break-glass or DriftGuard's own assignments, never the last Owner of a subscription, and past
     `max_removals_per_review` one case for the whole batch instead of many."""
     import remediations
-    from driftguard.store.base import Case, CaseStatus
     from remediations.base import PlanContext
 
     remediation = remediations.registry()[REMOVAL]
@@ -346,6 +347,7 @@ def open_removal_cases(
                 evidence,
             )
         )
+        _tell(listeners, case)
         outcome.opened.append(case.id)
         return outcome
     for f, assignment in wanted:
@@ -366,5 +368,11 @@ def open_removal_cases(
                 {"finding": f.to_json(), "principalId": props.get("principalId"), "scope": props.get("scope")},
             )
         )
+        _tell(listeners, case)
         outcome.opened.append(case.id)
     return outcome
+
+
+def _tell(listeners: tuple[CaseListener, ...], case: Case) -> None:
+    for listener in listeners:
+        listener(case, "opened" if case.detections == 1 else "updated")

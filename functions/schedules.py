@@ -55,7 +55,9 @@ def access_review(settings: Settings) -> dict[str, object]:
     review = compose.live_review(settings, policy, scope)
     store = runtime.responder().store
     now = datetime.now(UTC)
-    outcome = open_removal_cases(review, store=store, policy=policy, now=now, own_ids=frozenset(settings.identity_ids))
+    outcome = open_removal_cases(
+        review, store=store, policy=policy, now=now, own_ids=frozenset(settings.identity_ids), listeners=(runtime.outbox().case_changed,)
+    )
     # Each weekly review is kept, so the next one (and `driftguard review --record`) shows the creep.
     _, change = creep.record(review, store, now)
     summary: dict[str, object] = {

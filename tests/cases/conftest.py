@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -10,12 +11,17 @@ from typing import Any
 import pytest
 
 from driftguard import compose
+from driftguard.azure.connection import StaticTokenCredential
+from driftguard.azure.publish import EventPublisher
 from driftguard.cases.auth import Principal, Role
 from driftguard.cases.outbox import Outbox
+from driftguard.cases.sinks.registry import build_sinks
 from driftguard.events import parse_event
-from driftguard.policy import Policy, load_policy
+from driftguard.policy import Policy, load_policy, load_settings
 from driftguard.respond import Result
 from driftguard.store.base import Case, CaseStatus
+from simulator.server import SimulatorServer
+from tests.cases.ticket_systems import TicketSystems, sink_settings
 from tests.test_function_app import MODULES, fresh_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,3 +98,30 @@ def hosted(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostedApp]:
     yield hosted
     for name in MODULES:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def wired(tmp_path: Path) -> Iterator[tuple[DemoWorld, TicketSystems, SimulatorServer]]:
+    demo = DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))
+    with TicketSystems(tmp_path) as systems, SimulatorServer(demo.world.sim, workdir=tmp_path / "sim") as topic:
+        environ, sinks = sink_settings(systems.url)
+        settings = load_settings(
+            {
+                "DRIFTGUARD_SINKS": json.dumps(sinks),
+                "DRIFTGUARD_CONSOLE_URL": "https://driftguard.example/api/console",
+                "DRIFTGUARD_EVENTS_TOPIC_ENDPOINT": f"{topic.base_url}/api/events",
+                **environ,
+            }
+        )
+        assert settings.events_topic_endpoint is not None
+        publisher = EventPublisher(settings.events_topic_endpoint, StaticTokenCredential("sim:driftguard"), verify=topic.ca_file)
+        demo.outbox = Outbox(
+            demo.world.store,
+            sinks=build_sinks(settings.sinks, environ, verify=systems.ca_file),
+            publisher=publisher,
+            console_url=settings.console_url,
+        )
+        demo.start()
+        yield demo, systems, topic
+        publisher.close()
+    assert systems.violations == []

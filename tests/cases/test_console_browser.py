@@ -14,8 +14,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
 from functions.devhost import DevHost, serving
+from simulator.server import SimulatorServer
 from tests.cases.conftest import ALICE, DemoWorld, HostedApp
 from tests.cases.test_desk import PUBLIC
+from tests.cases.ticket_systems import TicketSystems
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's hosts, which a closed
@@ -114,3 +116,35 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     resource = demo.resource(case.resource_id)
     assert resource is not None
     assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
+
+
+def test_a_ticket_link_opens_its_case(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+
+
+def test_an_approval_in_the_console_closes_every_ticket(
+    browser: Browser, wired: tuple[DemoWorld, TicketSystems, SimulatorServer], hosted: HostedApp
+) -> None:
+    demo, systems, _ = wired
+    assert demo.outbox is not None
+    demo.outbox.deliver()
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
+    context = browser.new_context()
+    page = context.new_page()
+    with serving(hosted.functions, principal_header=alice) as host:
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        page.fill("#reason", "approved in the console")
+        page.click("#approve")
+        expect(page.locator("#message")).to_contain_text("applied and verified")
+    context.close()
+    demo.outbox.deliver()
+    title = f"[DriftGuard] {PUBLIC} on oai-contoso-prod-eu"
+    for name in ("github", "ado", "servicenow", "jira"):
+        mine = [t for t in systems.tickets[name].values() if t.title == title]
+        assert [t.history for t in mine] == [["created", "closed"]], name
+    assert [e["type"] for e in demo.world.sim.topic_events if e["data"].get("case_id") == case.id][-1] == "DriftGuard.Remediation.Applied"

@@ -5,55 +5,19 @@ simulator's, over HTTPS, through azure-eventgrid's publisher)."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from driftguard.azure.connection import StaticTokenCredential
-from driftguard.azure.publish import EventPublisher
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
-from driftguard.cases.outbox import Outbox
-from driftguard.cases.sinks.registry import build_sinks
-from driftguard.policy import load_policy, load_settings
 from functions.devhost import serving
 from simulator.server import SimulatorServer
-from tests.cases.conftest import ALICE, DEVELOPER, ROOT, DemoWorld, HostedApp
+from tests.cases.conftest import ALICE, DEVELOPER, DemoWorld, HostedApp
 from tests.cases.test_desk import PUBLIC
-from tests.cases.test_sinks import sink_settings
 from tests.cases.ticket_systems import TicketSystems
 from tests.test_function_app import MODULES
-
-
-@pytest.fixture
-def wired(tmp_path: Path) -> Iterator[tuple[DemoWorld, TicketSystems, SimulatorServer]]:
-    demo = DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))
-    with TicketSystems(tmp_path) as systems, SimulatorServer(demo.world.sim, workdir=tmp_path / "sim") as topic:
-        environ, sinks = sink_settings(systems.url)
-        settings = load_settings(
-            {
-                "DRIFTGUARD_SINKS": json.dumps(sinks),
-                "DRIFTGUARD_CONSOLE_URL": "https://driftguard.example/api/console",
-                "DRIFTGUARD_EVENTS_TOPIC_ENDPOINT": f"{topic.base_url}/api/events",
-                **environ,
-            }
-        )
-        assert settings.events_topic_endpoint is not None
-        publisher = EventPublisher(settings.events_topic_endpoint, StaticTokenCredential("sim:driftguard"), verify=topic.ca_file)
-        demo.outbox = Outbox(
-            demo.world.store,
-            sinks=build_sinks(settings.sinks, environ, verify=systems.ca_file),
-            publisher=publisher,
-            console_url=settings.console_url,
-        )
-        demo.start()
-        yield demo, systems, topic
-        publisher.close()
-    assert systems.violations == []
 
 
 def test_a_case_from_detection_to_closed_tickets(

@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,51 +17,11 @@ from driftguard.policy import ConfigError, load_settings
 from driftguard.store.base import Case, CaseStatus, OutboxItem
 from driftguard.store.sqlite import SqliteStore
 from tests.cases import ticket_systems as ts
-from tests.cases.ticket_systems import TicketSystems
+from tests.cases.ticket_systems import TicketSystems, sink_settings
 
 ATTACK = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** [link](javascript:alert(1))'
 RID = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-def sink_settings(url: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    environ = {
-        "TEAMS_URL": f"{url}/teams/webhook",
-        "GH_TOKEN": ts.GITHUB_TOKEN,
-        "ADO_PAT": ts.ADO_PAT,
-        "SNOW_PASSWORD": ts.SNOW_PASSWORD,
-        "JIRA_TOKEN": ts.JIRA_TOKEN,
-        "HOOK_URL": f"{url}/hook",
-        "HOOK_SECRET": ts.WEBHOOK_SECRET,
-    }
-    sinks = [
-        {"name": "teams", "kind": "teams", "url_setting": "TEAMS_URL"},
-        {"name": "github", "kind": "github", "repository": "contoso/ai-security", "token_setting": "GH_TOKEN", "api_url": f"{url}/github"},
-        {
-            "name": "boards",
-            "kind": "azure_devops",
-            "organization_url": f"{url}/ado/contoso",
-            "project": "AI Security",
-            "token_setting": "ADO_PAT",
-        },
-        {
-            "name": "snow",
-            "kind": "servicenow",
-            "instance_url": f"{url}/snow",
-            "username": ts.SNOW_USER,
-            "password_setting": "SNOW_PASSWORD",
-        },
-        {
-            "name": "jira",
-            "kind": "jira",
-            "base_url": f"{url}/jira",
-            "project_key": "SEC",
-            "email": ts.JIRA_EMAIL,
-            "token_setting": "JIRA_TOKEN",
-        },
-        {"name": "hook", "kind": "webhook", "url_setting": "HOOK_URL", "secret_setting": "HOOK_SECRET"},
-    ]
-    return environ, sinks
 
 
 @pytest.fixture

@@ -309,3 +309,43 @@ class TicketSystems:
         need(body["source"] == "driftguard" and body["action"] in ("created", "updated", "closed"), "source and action")
         self.webhooks.append(body)
         return 204, None
+
+
+def sink_settings(url: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    environ = {
+        "TEAMS_URL": f"{url}/teams/webhook",
+        "GH_TOKEN": GITHUB_TOKEN,
+        "ADO_PAT": ADO_PAT,
+        "SNOW_PASSWORD": SNOW_PASSWORD,
+        "JIRA_TOKEN": JIRA_TOKEN,
+        "HOOK_URL": f"{url}/hook",
+        "HOOK_SECRET": WEBHOOK_SECRET,
+    }
+    sinks = [
+        {"name": "teams", "kind": "teams", "url_setting": "TEAMS_URL"},
+        {"name": "github", "kind": "github", "repository": "contoso/ai-security", "token_setting": "GH_TOKEN", "api_url": f"{url}/github"},
+        {
+            "name": "boards",
+            "kind": "azure_devops",
+            "organization_url": f"{url}/ado/contoso",
+            "project": "AI Security",
+            "token_setting": "ADO_PAT",
+        },
+        {
+            "name": "snow",
+            "kind": "servicenow",
+            "instance_url": f"{url}/snow",
+            "username": SNOW_USER,
+            "password_setting": "SNOW_PASSWORD",
+        },
+        {
+            "name": "jira",
+            "kind": "jira",
+            "base_url": f"{url}/jira",
+            "project_key": "SEC",
+            "email": JIRA_EMAIL,
+            "token_setting": "JIRA_TOKEN",
+        },
+        {"name": "hook", "kind": "webhook", "url_setting": "HOOK_URL", "secret_setting": "HOOK_SECRET"},
+    ]
+    return environ, sinks
