@@ -11,7 +11,8 @@ AZURITE_VERSION := 3.37.0
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo review test lint typecheck unit bench clean
+# The approvers' console on the simulated estate, at http://127.0.0.1:8080/api/console.
+.PHONY: demo review console test lint typecheck unit bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ review: $(STAMP)
 	$(BIN)/driftguard review --simulated --policy examples/policy.json --format html --output driftguard-review.html
 	$(BIN)/driftguard review --simulated --policy examples/policy.json --format csv --output driftguard-review.csv
 	@echo "access review: driftguard-review.html (creep chart, figures, findings) and driftguard-review.csv"
+
+console: $(STAMP)
+	$(BIN)/python -m functions.devhost --policy examples/policy.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -28,7 +28,7 @@ from driftguard.cases.sinks.registry import build_sinks
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
-from driftguard.respond import Responder
+from driftguard.respond import Responder, Result
 from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
 from driftguard.store.base import CaseListener, NoticeListener, StateStore
@@ -227,6 +227,27 @@ class SimulatedWorld:
             deep=True,
             source=Source.SIMULATED,
         )
+
+    def sweep(self) -> list[Result]:
+        """The estate sweep, then the events DriftGuard's own fixes produce, handled as Event Grid
+        would deliver them: the world as a freshly deployed DriftGuard leaves it."""
+        inventory = self.inventory()
+        try:
+            results = self.responder.sweep(inventory.resources())
+        finally:
+            inventory.close()
+        return results + self.deliver()
+
+    def deliver(self) -> list[Result]:
+        """Hands every queued event to the responder, as Event Grid would."""
+        from driftguard.events import parse_event
+
+        results: list[Result] = []
+        while events := self.take_events():
+            for raw in events:
+                results.extend(self.responder.handle(parse_event(raw)))
+                self.settle()
+        return results
 
     def act_as(self, principal: str, method: str, resource_id: str, body: object | None, api_version: str = "2025-09-01") -> int:
         """Another principal changes Azure (through ARM, like a portal or a pipeline would)."""

@@ -3,7 +3,8 @@
 The sweep finds the drifted resources; then a developer re-enables public network access on an OpenAI
 account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert,
 key rotation, restore); a pipeline keeps flipping a setting until flap protection stops and names it;
-the developer gives itself Owner, which becomes a case with the exact removal to approve.
+the developer gives itself Owner, which becomes a case with the exact removal to approve; two security
+approvers approve it through the approval API (the developer's own approval is refused).
 It ends with a summary table and writes the HTML report.
 """
 
@@ -111,6 +112,9 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             ),
         )
 
+        console.rule("[bold]7. Two security approvers remove the Owner grant through the approval API[/]")
+        _approve_removal(world, policy, grant, console)
+
         console.rule("[bold]Summary[/]")
         table = Table(show_header=True)
         table.add_column("outcome")
@@ -153,3 +157,29 @@ def _deliver(world: compose.SimulatedWorld, totals: Counter[str]) -> list[tuple[
                 totals[r.outcome.value] += 1
                 out.append((r, ms))
     return out
+
+
+def _approve_removal(world: compose.SimulatedWorld, policy: Policy, grant: str, console: Console) -> None:
+    """The calls the console makes, through the same API code the HTTP functions run (Easy Auth's
+    principal header included): the critical rule needs two different approvers."""
+    import json
+
+    from driftguard.cases.api import REQUEST_HEADER, ApiRequest, ApprovalApi
+    from driftguard.cases.auth import PRINCIPAL_HEADER, Role, encode_principal
+
+    api = ApprovalApi(world.desk(policy), easy_auth=True)
+    approvers = [("a11ce000-0000-4000-8000-00000000000a", "Alice (security)"), ("b0b00000-0000-4000-8000-00000000000b", "Bob (security)")]
+    case = next(c for c in world.store.cases(status=CaseStatus.OPEN) if c.resource_id.lower() == grant.lower())
+    for oid, name in [(DEVELOPER, "the developer"), *approvers]:
+        headers = {
+            PRINCIPAL_HEADER: encode_principal(oid, name, (Role.APPROVER.value,)),
+            REQUEST_HEADER: "1",
+            "content-type": "application/json",
+        }
+        body = json.dumps({"reason": "no standing Owner outside PIM", "plan_digest": case.plan_digest}).encode()
+        answer = api.decide(ApiRequest("POST", headers, {}, body), case.id, "approve")
+        payload = answer.json()
+        text = payload.get("message") or payload.get("error")
+        console.print(f"  {name:<18} POST /api/cases/{case.id}/approve -> {answer.status}: {text}")
+    gone = world.sim.estate.get(grant) is None
+    console.print(f"  the Owner assignment is {'gone' if gone else 'still there'}; the case is {world.store.case(case.id).status.value}")  # type: ignore[union-attr]

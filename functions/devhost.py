@@ -8,6 +8,7 @@ its place. It binds to 127.0.0.1 only. In Azure the real host and Easy Auth do t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -120,3 +121,45 @@ def serving(functions: Iterable[Function], *, principal_header: str | None, port
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m functions.devhost`: the console on the simulated estate, for a look before deploying.
+    The signed-in user is emulated (as Easy Auth would); everything else is the deployed code."""
+    import argparse
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from driftguard import compose
+    from driftguard.cases.api import ApprovalApi
+    from driftguard.cases.auth import Role, encode_principal
+    from driftguard.policy import load_policy
+
+    parser = argparse.ArgumentParser(prog="python -m functions.devhost", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--policy", type=Path, default=None, help="policy file (default: the built-in defaults)")
+    parser.add_argument("--role", choices=["approver", "reader"], default="approver", help="the emulated user's app role")
+    args = parser.parse_args(argv)
+
+    import function_app
+    from functions import runtime
+
+    with tempfile.TemporaryDirectory(prefix="driftguard-console-") as tmp:
+        policy = load_policy(args.policy)
+        world = compose.SimulatedWorld(Path(tmp), policy)
+        world.sweep()
+        runtime.install_approvals(ApprovalApi(world.desk(policy), easy_auth=True))
+        role = Role.APPROVER if args.role == "approver" else Role.READER
+        user = encode_principal("a11ce000-0000-4000-8000-00000000000a", "Local Approver", (role.value,))
+        with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:
+            cases = sum(1 for _ in world.store.cases())
+            print(f"DriftGuard console on the simulated estate ({cases} cases): {host.url}/api/console  (Ctrl-C to stop)", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

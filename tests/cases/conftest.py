@@ -16,7 +16,6 @@ from driftguard.azure.publish import EventPublisher
 from driftguard.cases.auth import Principal, Role
 from driftguard.cases.outbox import Outbox
 from driftguard.cases.sinks.registry import build_sinks
-from driftguard.events import parse_event
 from driftguard.policy import Policy, load_policy, load_settings
 from driftguard.respond import Result
 from driftguard.store.base import Case, CaseStatus
@@ -43,10 +42,7 @@ class DemoWorld:
         self.desk = self.world.desk(policy, listeners=(self.tell,))
 
     def start(self) -> DemoWorld:
-        inventory = self.world.inventory()
-        self.world.responder.sweep(inventory.resources())
-        inventory.close()
-        self.deliver()
+        self.world.sweep()
         return self
 
     def tell(self, case: Case, event: str) -> None:
@@ -59,12 +55,7 @@ class DemoWorld:
             self.outbox.notice(kind, subject, data)
 
     def deliver(self) -> list[Result]:
-        results: list[Result] = []
-        while events := self.world.take_events():
-            for raw in events:
-                results.extend(self.world.responder.handle(parse_event(raw)))
-                self.world.settle()
-        return results
+        return self.world.deliver()
 
     def open_case(self, rule: str, name: str) -> Case:
         found = [c for c in self.world.store.cases(status=CaseStatus.OPEN) if c.rule == rule and c.resource_id.endswith(f"/{name}")]
