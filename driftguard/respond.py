@@ -45,6 +45,7 @@ from driftguard.store.base import (
     Revert,
     StateStore,
     StoreConflict,
+    dedupe_key,
 )
 from remediations.base import CannotPlan, PlanContext, Remediation
 
@@ -392,7 +393,7 @@ class Responder:
         if record is not None and record.status is not FindingStatus.RESOLVED:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
             self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource passes the rule again")
-            self._supersede_case(f"{meta.id}|{rid}", now)
+            self._supersede_case(dedupe_key(meta.id, rid), now)
 
     def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
         """The finding resolved by itself (someone fixed it): its open case has nothing left to decide."""
@@ -537,7 +538,9 @@ class Responder:
             "correlation_id": event.correlation_id,
             "event_id": event.event_id,
         }
-        key = f"{job.finding.rule}|{job.rid}"
+        # Access rules key on the assignment's holder too, like the access review's cases.
+        principal = prop(job.resource, "properties", "principalId") if job.event.kind is Kind.ROLE_ASSIGNMENT else None
+        key = dedupe_key(job.finding.rule, job.rid, principal)
         case = self.store.open_case(
             Case(
                 key,

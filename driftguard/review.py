@@ -25,7 +25,7 @@ from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import RuleContext, prop
 from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, privileged_reason, role_guid, scope_level
-from driftguard.store.base import Case, CaseListener, CaseStatus, StateStore
+from driftguard.store.base import Case, CaseListener, CaseStatus, StateStore, dedupe_key
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
 
@@ -325,7 +325,9 @@ def open_removal_cases(
         if principal in glass:
             outcome.guarded.append(f"{f.resource_id}: break-glass or DriftGuard's own identity")
             continue
-        if role_guid(props.get("roleDefinitionId")) == OWNER and owners.get(scope, 0) <= 1:
+        # Only a subscription's last Owner is kept: an Owner grant on one resource locks nobody out.
+        at_subscription = scope_level(scope).value == "subscription"
+        if role_guid(props.get("roleDefinitionId")) == OWNER and at_subscription and owners.get(scope, 0) <= 1:
             outcome.guarded.append(f"{f.resource_id}: the last Owner of {scope}")
             continue
         wanted.append((f, assignment))
@@ -353,7 +355,7 @@ def open_removal_cases(
     for f, assignment in wanted:
         plan = remediation.plan(assignment, PlanContext(policy=policy))
         props = assignment.get("properties") or {}
-        key = f"{f.rule}|{f.resource_id}|{props.get('principalId')}"
+        key = dedupe_key(f.rule, f.resource_id, props.get("principalId"))
         case = store.open_case(
             Case(
                 key,

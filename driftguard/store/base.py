@@ -126,6 +126,11 @@ CaseListener = Callable[["Case", str], None]
 NoticeListener = Callable[[str, str, Mapping[str, Any]], None]
 
 
+def dedupe_key(rule: str, resource_id: str, principal: object = None) -> str:
+    """A case's dedupe key: rule + resource, + the principal for access rules (an assignment's holder)."""
+    return f"{rule}|{resource_id}" if not principal else f"{rule}|{resource_id}|{str(principal).lower()}"
+
+
 def dedupe_hash(dedupe_key: str) -> str:
     """Dedupe keys hold resource ids, which are case-insensitive."""
     return hashlib.sha256(dedupe_key.lower().encode()).hexdigest()[:24]

@@ -221,3 +221,17 @@ def test_the_sla_reminds_then_expires(demo: DemoWorld) -> None:
     assert list(demo.world.store.cases(status=CaseStatus.OPEN)) == []
     assert sum(1 for _, event in demo.told if event == "expired") == len(opened)
     assert datetime.now(UTC) > start  # the clock above is the desk's, not the machine's
+
+
+def test_the_event_and_the_access_review_share_one_case_per_assignment(demo: DemoWorld) -> None:
+    from driftguard.review import open_removal_cases
+
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    assert case.dedupe_key.endswith(f"|{DEVELOPER}")
+    review = demo.world.review(demo.policy)
+    open_removal_cases(review, store=demo.world.store, policy=demo.policy, now=datetime.now(UTC), listeners=(demo.tell,))
+    again = demo.desk.case(case.id)
+    assert again.detections == 2  # the review's detection folded into the event's case
+    assert (case.id, "updated") in demo.told
+    assert [c.id for c in demo.world.store.cases() if c.resource_id.lower() == grant.lower() and c.rule == PRIVILEGED] == [case.id]
