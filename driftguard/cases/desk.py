@@ -114,11 +114,15 @@ class CaseDesk:
         if principal.object_id in causers(case):
             raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
         valid = tuple(a for a in case.approvals if a.plan_digest == case.plan_digest)
+        needed = self.approvers_needed(case)
+        if case.status is CaseStatus.APPROVED and len({a.principal for a in valid}) >= needed:
+            # Approved, but the fix did not go through (ARM was unavailable): any approver may retry it.
+            now = self.clock()
+            return self._execute(self._save(case.with_event(now, principal.name, "retried", why), "retried"), principal)
         if any(a.principal == principal.object_id for a in valid):
             raise Refused(409, "you already approved this plan: another approver is needed")
         now = self.clock()
         approvals = (*valid, Approval(principal.object_id, principal.name, now, case.plan_digest, why))
-        needed = self.approvers_needed(case)
         case = replace(case, approvals=approvals).with_event(now, principal.name, "approved", why)
         if len(approvals) < needed:
             saved = self._save(case, "approval_recorded")

@@ -107,6 +107,23 @@ def test_html_in_reasons_is_shown_as_text(page: Page, console: DevHost, demo: De
     assert page.evaluate("window.pwned") is None
 
 
+def test_markup_in_a_resource_name_is_shown_as_text(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.store.base import Case, CaseStatus
+
+    now = datetime.now(UTC)
+    rid = '/subscriptions/x/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/<img src=x onerror="window.pwned=1">'
+    odd = demo.world.store.open_case(Case(f"{PUBLIC}|{rid}", PUBLIC, rid, CaseStatus.OPEN, "<b>bold?</b>", now, now))
+    page.goto(f"{console.url}/api/console")
+    row = page.locator(f'#cases tbody tr[data-id="{odd.id}"]')
+    expect(row).to_contain_text('<img src=x onerror="window.pwned=1">')
+    row.click()
+    expect(page.locator("#detail")).to_contain_text("<b>bold?</b>")
+    assert page.locator("#cases img, #detail img, #detail b").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
 def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: DemoWorld) -> None:
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console")

@@ -235,3 +235,25 @@ def test_the_event_and_the_access_review_share_one_case_per_assignment(demo: Dem
     assert again.detections == 2  # the review's detection folded into the event's case
     assert (case.id, "updated") in demo.told
     assert [c.id for c in demo.world.store.cases() if c.resource_id.lower() == grant.lower() and c.rule == PRIVILEGED] == [case.id]
+
+
+def test_a_refused_fix_fails_the_case_and_a_transient_one_keeps_it_approved(demo: DemoWorld) -> None:
+    from driftguard.azure.writes import TransientWriteError
+    from simulator.core import Fault
+
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    name = case.resource_id.rsplit("/", 1)[-1]
+    # ARM down (retries exhausted): nothing decided but the approval; the approver may simply retry.
+    demo.world.sim.inject(Fault("503", path=f"/{name}$", method="PATCH", times=10))
+    with pytest.raises(TransientWriteError):
+        demo.desk.approve(case.id, ALICE, reason="ok", plan_digest=case.plan_digest)
+    assert demo.desk.case(case.id).status is CaseStatus.APPROVED
+    demo.world.sim.faults.clear()
+    # A policy deny (403): the case fails with Azure's reason, audited; nothing is retried behind anyone's back.
+    demo.world.sim.inject(Fault("403", path=f"/{name}$", method="PATCH", times=1))
+    failed = demo.desk.approve(case.id, ALICE, reason="retry", plan_digest=case.plan_digest)  # a retry, not a second approval
+    assert failed.case.status is CaseStatus.FAILED
+    assert "HTTP 403" in failed.message
+    assert any(e.action == "approved_fix_failed" for e in demo.world.store.audit_log(resource_id=case.resource_id))
+    assert [e.action for e in failed.case.history] == ["opened", "approved", "retried", "failed"]
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"

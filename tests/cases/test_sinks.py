@@ -43,7 +43,7 @@ def make_outbox(systems: TicketSystems, store: SqliteStore, clock: list[datetime
     )
 
 
-def case(status: CaseStatus, reason: str, *, generation: int = 0, at: datetime = T0) -> Case:
+def case(status: CaseStatus, reason: str, *, generation: int = 0, at: datetime = T0, rid: str = RID) -> Case:
     plan = {
         "remediation": "x",
         "resource_id": RID,
@@ -102,7 +102,7 @@ def test_each_sink_creates_once_updates_closes_and_reopens(systems: TicketSystem
 
 def test_html_and_markdown_stay_text_in_every_sink(systems: TicketSystems, tmp_path: Path) -> None:
     outbox = make_outbox(systems, SqliteStore(tmp_path / "state.db"), [T0])
-    outbox.case_changed(case(CaseStatus.OPEN, ATTACK), "opened")
+    outbox.case_changed(case(CaseStatus.OPEN, ATTACK, rid=f"{RID}-<b>x</b>"), "opened")  # markup in the name too
     outbox.deliver()
     github = next(iter(systems.tickets["github"].values())).body
     ado = next(iter(systems.tickets["ado"].values())).body
@@ -110,6 +110,7 @@ def test_html_and_markdown_stay_text_in_every_sink(systems: TicketSystems, tmp_p
     for rendered in (github, ado, card):
         assert "<script" not in rendered
         assert "<img" not in rendered
+        assert "<b>" not in rendered
     for markdown in (github, card):  # HTML has no Markdown links to fear; Markdown does
         assert "](javascript:" not in markdown
     assert "&lt;script&gt;" in github
