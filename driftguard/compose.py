@@ -111,14 +111,19 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
     """Production: live ARM as the app's managed identity, the configured store, and the outbox told
     about every case, finding and fix (by events, sweeps and approvals alike)."""
     connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
-    writer = ArmWriter(RawArm(connection), settings.arm_endpoint)
+    # Fixes are written as the remediator; everything else runs as the read-only detector.
+    remediator = settings.remediator_client_id or settings.managed_identity_client_id
+    writer = ArmWriter(
+        RawArm(live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=remediator)), settings.arm_endpoint
+    )
+    reader = ArmWriter(RawArm(connection), settings.arm_endpoint).read
     store = state_store(settings, connection.credential)
     notifications = outbox(settings, store, connection.credential, os.environ if environ is None else environ)
     registry = remediations.registry()
     responder = Responder(
         policy=policy,
         store=store,
-        reader=writer.read,
+        reader=reader,
         writer=writer,
         remediations=registry,
         subscriptions=settings.subscriptions,
@@ -128,7 +133,7 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         notice_listeners=(notifications.notice,),
     )
     desk = CaseDesk(
-        policy=policy, store=store, reader=writer.read, writer=writer, remediations=registry, listeners=(notifications.case_changed,)
+        policy=policy, store=store, reader=reader, writer=writer, remediations=registry, listeners=(notifications.case_changed,)
     )
     return LiveApp(responder, desk, notifications)
 

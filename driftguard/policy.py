@@ -450,8 +450,11 @@ class Settings(_Strict):
     policy_file: Path | None = None
     arm_endpoint: str = "https://management.azure.com"
     # Client id of the user-assigned managed identity to authenticate as (None: DefaultAzureCredential's
-    # own choice).
+    # own choice): the read-only detector, which also reaches the app's own storage, vault and topic.
     managed_identity_client_id: str | None = None
+    # Client id of the identity that writes fixes (the remediator; None: the identity above). Reads and
+    # sweeps never hold write rights.
+    remediator_client_id: str | None = None
     # NCRONTAB schedules of the timer functions.
     sweep_schedule: str = "0 */15 * * * *"
     # DriftGuard's own identities (object ids and client ids): its writes come back as events and must
@@ -480,7 +483,7 @@ class Settings(_Strict):
     def _subs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(parse_guid(v) for v in value)
 
-    @field_validator("managed_identity_client_id")
+    @field_validator("managed_identity_client_id", "remediator_client_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
         return None if value is None else parse_guid(value)

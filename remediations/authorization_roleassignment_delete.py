@@ -33,6 +33,12 @@ REMEDIATION = Remediation(
     ID,
     "Remove a role assignment",
     ("Microsoft.Authorization/roleAssignments",),
-    ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/delete"),
+    # write: an approved rollback recreates the assignment. Deployed under a condition that limits both
+    # to the roles DriftGuard may remove (infra/).
+    (
+        "Microsoft.Authorization/roleAssignments/read",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.Authorization/roleAssignments/write",
+    ),
     plan,
 )
