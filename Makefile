@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 # Azurite (Azure Storage emulator) from npm: the Table Storage backend's tests run against it.
 AZURITE := .tools/node_modules/.bin/azurite-table
 AZURITE_VERSION := 3.37.0
+# Checkov (offline Bicep checks) in a virtualenv of its own: its pins stay out of the app's.
+CHECKOV := .tools/checkov/bin/checkov
+CHECKOV_VERSION := 3.3.30
 # Debian's Chromium: the console's end-to-end tests drive it with Playwright (never a browser download).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -22,6 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
+
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
@@ -46,7 +53,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(AZURITE) $(CHROMIUM)
+unit: $(STAMP) $(AZURITE) $(CHROMIUM) $(CHECKOV)
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -29,6 +29,46 @@ OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifi
 APP_ID_CLAIMS = ("appid", "azp")
 KEY_ACTIONS = ("/listkeys/action", "/regeneratekey/action", "/listadminkeys/action", "/listquerykeys/action")
 
+# The operations DriftGuard acts on, as Event Grid's `data.operationName` names them: the deployment
+# subscribes to exactly these (infra/event-operations.json, kept equal by a test). Event Grid allows
+# 25 advanced filter values per event subscription, so there are two subscriptions.
+HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
+    # Configuration changes of the resources the rules judge (and deletions, which close findings).
+    "changes": (
+        "Microsoft.CognitiveServices/accounts/write",
+        "Microsoft.CognitiveServices/accounts/delete",
+        "Microsoft.CognitiveServices/accounts/deployments/write",
+        "Microsoft.CognitiveServices/accounts/deployments/delete",
+        "Microsoft.CognitiveServices/accounts/raiPolicies/write",
+        "Microsoft.CognitiveServices/accounts/raiPolicies/delete",
+        "Microsoft.CognitiveServices/accounts/defenderForAISettings/write",
+        "Microsoft.CognitiveServices/accounts/privateEndpointConnections/write",
+        "Microsoft.MachineLearningServices/workspaces/write",
+        "Microsoft.MachineLearningServices/workspaces/delete",
+        "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write",
+        "Microsoft.Search/searchServices/write",
+        "Microsoft.Search/searchServices/delete",
+        "Microsoft.Search/searchServices/privateEndpointConnections/write",
+        "Microsoft.Storage/storageAccounts/write",
+        "Microsoft.Storage/storageAccounts/delete",
+        "Microsoft.Insights/diagnosticSettings/write",
+        "Microsoft.Insights/diagnosticSettings/delete",
+        "Microsoft.Security/pricings/write",
+    ),
+    # Who gets access: role assignments, and key listings and regenerations.
+    "access": (
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.CognitiveServices/accounts/listKeys/action",
+        "Microsoft.CognitiveServices/accounts/regenerateKey/action",
+        "Microsoft.MachineLearningServices/workspaces/listKeys/action",
+        "Microsoft.Search/searchServices/listAdminKeys/action",
+        "Microsoft.Search/searchServices/listQueryKeys/action",
+        "Microsoft.Storage/storageAccounts/listKeys/action",
+        "Microsoft.Storage/storageAccounts/regenerateKey/action",
+    ),
+}
+
 
 class EventRejected(ValueError):
     """The event cannot be acted on. Acknowledge it (no retry) and record `reason`."""

@@ -11,6 +11,14 @@ from driftguard.model import Plan, Step
 from remediations.base import PlanContext, Remediation, canonical_id
 
 ID = "authorization_roleassignment_delete"
+# Built-in roles whose assignments DriftGuard may remove, beyond the privileged roles and the personas'
+# roles: the deployment's role-assignment condition allows exactly these (infra/removable-roles.json,
+# kept equal by a test; custom roles are added there).
+EXTRA_REMOVABLE_ROLES = (
+    "a97b65f3-24c7-4388-baec-2e87135dc908",  # Cognitive Services User
+    "7ca78c08-252a-4471-8644-bb5ff32d4ba0",  # Search Service Contributor
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner
+)
 KEPT = ("roleDefinitionId", "principalId", "principalType", "condition", "conditionVersion", "description")
 
 
@@ -33,12 +41,18 @@ REMEDIATION = Remediation(
     ID,
     "Remove a role assignment",
     ("Microsoft.Authorization/roleAssignments",),
-    # write: an approved rollback recreates the assignment. Deployed under a condition that limits both
-    # to the roles DriftGuard may remove (infra/).
-    (
-        "Microsoft.Authorization/roleAssignments/read",
-        "Microsoft.Authorization/roleAssignments/delete",
-        "Microsoft.Authorization/roleAssignments/write",
-    ),
+    # Deployed under a condition that limits the delete to the roles DriftGuard may remove (infra/). No
+    # write: DriftGuard can never grant a role, so a rollback's PUT is for a person with that right.
+    ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/delete"),
     plan,
 )
+
+
+def removable_roles() -> tuple[str, ...]:
+    """Every role definition GUID the deployment lets DriftGuard remove: privileged roles, the default
+    personas' roles, and the extras above."""
+    from driftguard.policy import DEFAULT_PERSONAS
+    from driftguard.rules.roles import PRIVILEGED
+
+    found = {*PRIVILEGED, *(r.role for p in DEFAULT_PERSONAS for r in p.allowed), *EXTRA_REMOVABLE_ROLES}
+    return tuple(sorted(found))

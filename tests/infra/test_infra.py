@@ -1,0 +1,176 @@
+"""The deployment, checked offline: every Bicep file parses, Checkov passes, and what the Bicep grants
+and configures is what the code needs (roles = the remediations' actions, app settings = the settings
+model, event filters = the operations the engine handles)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pycep import BicepParser
+
+import remediations
+from driftguard import rules
+from driftguard.events import HANDLED_OPERATIONS
+from driftguard.policy import SETTING_NAMES
+from remediations.authorization_roleassignment_delete import removable_roles
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
+BICEP_FILES = sorted(INFRA.rglob("*.bicep"))
+# Event Grid's limit on advanced filter values per event subscription.
+MAX_FILTER_VALUES = 25
+
+
+def parse(path: Path) -> dict[str, Any]:
+    result: dict[str, Any] = BicepParser().parse(file_path=path)
+    return result
+
+
+def load(name: str) -> Any:
+    return json.loads((INFRA / name).read_text())
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: str(p.relative_to(INFRA)))
+def test_every_bicep_file_parses(path: Path) -> None:
+    parsed = parse(path)
+    assert parsed.get("resources") or parsed.get("modules"), f"{path.name} declares nothing"
+
+
+def test_checkov_passes_offline_with_every_skip_justified() -> None:
+    if not CHECKOV.exists():
+        pytest.fail(f"Checkov is not installed at {CHECKOV}: run `make test`, which installs it in its own virtualenv")
+    run = subprocess.run(
+        [str(CHECKOV), "-d", str(INFRA), "--framework", "bicep", "--skip-download", "--compact", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = json.loads(run.stdout)
+    summary = report["summary"]
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for c in report["results"]["failed_checks"]]
+    assert failed == [], failed
+    assert summary["parsing_errors"] == 0  # an unparsed file would pass unchecked
+    assert summary["passed"] > 40
+    assert run.returncode == 0
+    for skipped in report["results"]["skipped_checks"]:
+        reason = skipped["check_result"].get("suppress_comment", "")
+        assert len(reason) > 30, f"{skipped['check_id']} on {skipped['resource']} is skipped without a reason"
+
+
+def missing_from_role(declared: frozenset[str]) -> set[str]:
+    """Actions the remediations declare that the deployed roles do not grant."""
+    granted = load("remediator-actions.json")
+    return set(declared) - {*granted["resource"], *granted["access"]}
+
+
+def test_the_remediator_role_is_exactly_what_the_remediations_declare() -> None:
+    declared = remediations.all_actions()
+    granted = load("remediator-actions.json")
+    assert missing_from_role(declared) == set()
+    assert {*granted["resource"], *granted["access"]} <= declared, "the role grants actions no remediation needs"
+    # Role-assignment rights live only in the conditional role.
+    assert all(a.startswith("Microsoft.Authorization/") for a in granted["access"])
+    assert not any(a.startswith("Microsoft.Authorization/") for a in granted["resource"])
+    assert "*" not in json.dumps(granted)
+    roles_bicep = parse(INFRA / "modules" / "roles.bicep")
+    loaded = roles_bicep["variables"]["remediatorActions"]["value"]["function"]
+    assert (loaded["type"], loaded["parameters"]["file_path"]) == ("load_json_content", "../remediator-actions.json")
+    for role, part in (("remediator", "resource"), ("accessRemover", "access")):
+        actions = roles_bicep["resources"][role]["config"]["properties"]["permissions"][0]["actions"]
+        assert actions == {"operator": {"type": "property_accessor", "operands": {"operand_1": "remediatorActions", "operand_2": part}}}
+
+
+def test_a_remediation_declaring_an_action_the_role_lacks_fails_the_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = remediations.MODULES[0]
+    widened = dataclasses.replace(module.REMEDIATION, actions=(*module.REMEDIATION.actions, "Microsoft.Foo/bars/write"))
+    monkeypatch.setattr(module, "REMEDIATION", widened)
+    assert missing_from_role(remediations.all_actions()) == {"Microsoft.Foo/bars/write"}
+
+
+def test_the_detector_role_reads_only() -> None:
+    actions = load("detector-actions.json")["actions"]
+    assert actions
+    assert all(a.endswith("/read") for a in actions), [a for a in actions if not a.endswith("/read")]
+    watch = parse(INFRA / "modules" / "watch.bicep")
+    assert watch["variables"]["reader"]["value"] == "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # the built-in Reader
+    reader = watch["resources"]["detectorReader"]["config"]["properties"]["roleDefinitionId"]["function"]["parameters"]
+    assert reader["resource_name_1"] == "reader"
+    assert watch["resources"]["detectorReader"]["config"]["properties"]["principalId"] == "detectorPrincipalId"
+    assignments = [r["config"]["properties"] for r in watch["resources"].values() if r["type"] == "Microsoft.Authorization/roleAssignments"]
+    remediator_grants = [a for a in assignments if a["principalId"] == "remediatorPrincipalId"]
+    assert len(remediator_grants) == 2  # its custom role, and the conditional role-assignment rights
+    assert sum(1 for a in remediator_grants if "condition" in a) == 1
+
+
+def test_the_access_condition_names_the_removable_roles() -> None:
+    assert load("removable-roles.json")["roleDefinitionIds"] == list(removable_roles())
+    condition = load("access-condition.json")
+    assert condition["conditionVersion"] == "2.0"
+    assert condition["template"].count("ROLE_IDS") == 1
+    assert "roleAssignments/delete" in condition["template"]
+    # DriftGuard's identities never grant a role.
+    assert not any(a.endswith("roleAssignments/write") for a in load("remediator-actions.json")["access"])
+
+
+def test_event_filters_are_the_handled_operations_within_limits() -> None:
+    assert load("event-operations.json") == {k: list(v) for k, v in HANDLED_OPERATIONS.items()}
+    for group, values in HANDLED_OPERATIONS.items():
+        assert len(values) <= MAX_FILTER_VALUES, f"{group}: {len(values)} filter values, Event Grid allows {MAX_FILTER_VALUES}"
+        assert len({v.lower() for v in values}) == len(values)
+    handled = {v.lower() for values in HANDLED_OPERATIONS.values() for v in values}
+    for rtype in rules.rule_types():
+        assert f"{rtype}/write" in handled, f"changes to {rtype} would not reach DriftGuard"
+    assert load("notification-types.json") == sorted(rules.rule_types())
+    topic = (INFRA / "modules" / "system-topic.bicep").read_text()
+    assert "loadJsonContent('../event-operations.json')" in topic
+    assert "'data.operationName'" in topic
+
+
+def _bicep_settings() -> set[str]:
+    variables = parse(INFRA / "modules" / "functionapp.bicep")["variables"]
+    return set(variables["driftguardSettings"]["value"])
+
+
+def test_settings_model_sample_and_bicep_name_the_same_keys() -> None:
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    in_sample = {k for k in sample if k.startswith("DRIFTGUARD_")}
+    assert in_sample == set(SETTING_NAMES)
+    assert _bicep_settings() == set(SETTING_NAMES)
+
+
+def test_azd_conventions() -> None:
+    azure = yaml.safe_load((ROOT / "azure.yaml").read_text())
+    assert azure["services"]["api"]["host"] == "function"
+    assert azure["services"]["api"]["language"] == "python"
+    main = parse(INFRA / "main.bicep")
+    assert main["globals"]["scope"]["value"] == "subscription"
+    app = main["modules"]["app"]["config"]["params"]
+    assert "'azd-service-name': 'api'" in str(app["tags"]) or "azd-service-name" in json.dumps(app["tags"])
+    assert "azd-env-name" in json.dumps(main["variables"]["tags"])
+    parameters = load("main.parameters.json")["parameters"]
+    declared = main["parameters"]
+    assert set(parameters) <= set(declared), set(parameters) - set(declared)
+    required = {name for name, p in declared.items() if "default" not in p}
+    assert required <= set(parameters), f"required parameters without a value: {required - set(parameters)}"
+    for hook in azure["hooks"]["postdeploy"].values():
+        assert (ROOT / hook["run"]).exists()
+
+
+def test_no_shared_keys_and_no_public_blobs() -> None:
+    storage = parse(INFRA / "modules" / "storage.bicep")["resources"]["account"]["config"]["properties"]
+    assert storage["allowSharedKeyAccess"] is False
+    assert storage["allowBlobPublicAccess"] is False
+    assert storage["minimumTlsVersion"] == "TLS1_2"
+    assert storage["networkAcls"]["defaultAction"] == "Deny"
+    app = (INFRA / "modules" / "functionapp.bicep").read_text()
+    assert "AzureWebJobsStorage__credential: 'managedidentity'" in app
+    assert "AccountKey" not in app
+    assert "listKeys" not in "".join(p.read_text() for p in BICEP_FILES)
