@@ -275,6 +275,11 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["_driftguard"]:  # the DriftGuard side of `peers`, in a child process
+        from bench.peers import driftguard_child
+
+        return driftguard_child(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     scan = sub.add_parser("scan")
@@ -287,8 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     review = sub.add_parser("review")
     review.add_argument("--assignments", type=int, default=50000)
     review.add_argument("--principals", type=int, default=2000)
-    args = parser.parse_args(argv)
-    if args.command == "review":
+    peers = sub.add_parser("peers", help="DriftGuard and Cloud Custodian on the same simulated estate")
+    peers.add_argument("--resources", type=int, default=1000)
+    args = parser.parse_args(args_in)
+    if args.command == "peers":
+        from bench.peers import bench_peers
+
+        figures = bench_peers(args.resources)
+    elif args.command == "review":
         figures = bench_review(args.assignments, args.principals)
     elif args.command == "events":
         figures = bench_events(args.events, args.resources)

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--resources", type=int, default=0, help="a generated estate of N resources (default: the sample estate)")
     serve.add_argument("--assignments", type=int, default=0, help="with --resources: a generated tenant of N role assignments")
     serve.add_argument("--principals", type=int, default=1000, help="with --assignments: how many principals hold them")
+    serve.add_argument("--subscriptions", type=int, default=10, help="with --resources: how many subscriptions hold them")
     gen = sub.add_parser("generate")
     gen.add_argument("--resources", type=int, required=True)
     gen.add_argument("--output", required=True)
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.resources:
-        sim = Simulator(generate.estate(args.resources))
+        sim = Simulator(generate.estate(args.resources, subscriptions=args.subscriptions))
         if args.assignments:
             generate.tenant(sim, assignments=args.assignments, principals=args.principals)
     else:

@@ -71,6 +71,18 @@ class Fault:
         return (self.method is None or self.method.upper() == method) and re.search(self.path, path, re.I) is not None
 
 
+# The providers the simulator serves, as Providers - Get describes them (newest api-version first).
+PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "microsoft.cognitiveservices": (
+        "Microsoft.CognitiveServices",
+        {"accounts": ("2025-09-01", "2024-10-01", "2023-05-01"), "accounts/deployments": ("2025-09-01", "2024-10-01", "2023-05-01")},
+    ),
+    "microsoft.machinelearningservices": ("Microsoft.MachineLearningServices", {"workspaces": ("2025-06-01", "2024-10-01")}),
+    "microsoft.search": ("Microsoft.Search", {"searchServices": ("2025-05-01", "2024-06-01-preview", "2023-11-01")}),
+    "microsoft.storage": ("Microsoft.Storage", {"storageAccounts": ("2025-06-01", "2024-01-01", "2023-05-01")}),
+}
+
+
 def error(status: int, code: str, message: str) -> Response:
     return Response.json(status, {"error": {"code": code, "message": message}})
 
@@ -306,6 +318,8 @@ class Simulator:
         low = [p.lower() for p in parts]
         if "providers" not in low:
             return error(404, "NotFound", f"no route for {clean}")
+        if len(low) == 4 and low[0] == "subscriptions" and low[2] == "providers":
+            return self._provider(parts[1], parts[3])
         i = len(low) - 1 - low[::-1].index("providers")
         scope, rest = "/".join(["", *parts[:i]]), parts[i + 1 :]
         if len(rest) >= 2 and len(rest) % 2 == 0:
@@ -323,6 +337,26 @@ class Simulator:
                 listed["nextLink"] = f"https://{host}{clean}?api-version={params['api-version']}&$skiptoken={skip + self.list_page_size}"
             return Response.json(200, listed)
         return self._not_found(clean)
+
+    def _provider(self, subscription: str, namespace: str) -> Response:
+        """A resource provider's registration (Providers - Get): the types it serves and their
+        api-versions. Tools that pick an api-version per type (Cloud Custodian) read it first."""
+        types = PROVIDERS.get(namespace.lower())
+        if types is None:
+            return error(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
+        canonical, versions = types
+        return Response.json(
+            200,
+            {
+                "id": f"/subscriptions/{subscription}/providers/{canonical}",
+                "namespace": canonical,
+                "registrationState": "Registered",
+                "resourceTypes": [
+                    {"resourceType": rtype, "locations": ["East US", "Sweden Central", "West Europe"], "apiVersions": list(api)}
+                    for rtype, api in versions.items()
+                ],
+            },
+        )
 
     def _get_connection(self, path: str) -> Response:
         """Private endpoint connections are embedded in their parent, and ARM also serves them alone."""

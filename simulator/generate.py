@@ -60,12 +60,12 @@ def resources(count: int, *, seed: int = 7, subscriptions: int = 10) -> Iterator
         unit += 1
 
 
-def estate(count: int, *, seed: int = 7, with_settings: bool = True) -> Estate:
+def estate(count: int, *, seed: int = 7, with_settings: bool = True, subscriptions: int = 10) -> Estate:
     """An estate of `count` resources plus, optionally, the child settings Resource Graph does not index
     (diagnostic and Defender for AI settings), which `--deep` reads through ARM."""
     e = Estate()
     rng = random.Random(seed + 1)
-    for r in resources(count, seed=seed):
+    for r in resources(count, seed=seed, subscriptions=subscriptions):
         e.put(r)
         if with_settings and r["type"] == "Microsoft.CognitiveServices/accounts":
             e.put(b.defender_setting(r["id"], enabled=rng.random() > 0.1))
