@@ -9,12 +9,13 @@ resource id is parsed strictly and requests are built from its parts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from driftguard.ids import InvalidResourceId, ResourceId, normalize_guid, parse_resource_id
 
@@ -138,7 +139,9 @@ def parse_event(raw: Mapping[str, Any]) -> ChangeEvent:
     """One event, in either schema, normalised; EventRejected with the reason otherwise."""
     event_id = _text(raw.get("id"))
     try:
-        size = len(json.dumps(raw, default=str))
+        # orjson, as the state store encodes: what it cannot encode (a number beyond 64 bits, say) is
+        # refused here, not in the middle of handling the event.
+        size = len(orjson.dumps(raw))
     except (TypeError, ValueError) as e:
         raise EventRejected(f"event is not JSON data: {e}", event_id=event_id) from None
     if size > MAX_EVENT_BYTES:

@@ -16,7 +16,21 @@ from typing import IO, Any
 import orjson
 
 CHUNK = 1 << 20
-_decoder = json.JSONDecoder()
+
+
+class _NumberOutOfRange(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """ARM numbers fit in 64 bits; a larger one is not ARM JSON (and would break the JSON encoder)."""
+    value = int(text)
+    if not -(2**63) <= value < 2**64:
+        raise _NumberOutOfRange(text[:30])
+    return value
+
+
+_decoder = json.JSONDecoder(parse_int=_bounded_int)
 _WS = " \t\r\n"
 # `,` then the start of an object whose first key is "id" (compact or indented).
 _STARTS_OBJECT_WITH_ID = re.compile(r'\s*\{\s*"id"')
@@ -72,6 +86,11 @@ class _Reader:
         while True:
             try:
                 obj, end = _decoder.raw_decode(self.buf, self.pos)
+            except _NumberOutOfRange as e:
+                where = self.consumed + self.pos
+                raise SnapshotError(
+                    f"{self.name}: the value at character {where} holds the number {e}, beyond 64 bits (not ARM JSON)"
+                ) from None
             except json.JSONDecodeError as e:
                 # Either the value runs past the buffer (read more) or it is malformed.
                 if self._fill():

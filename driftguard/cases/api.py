@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
-from driftguard.cases.desk import CaseDesk, Refused, causers
+from driftguard.cases.desk import CaseDesk, Refused, causers, quoted
 from driftguard.report.html import TEMPLATES
 from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
 
@@ -109,7 +109,7 @@ class ApprovalApi:
                 try:
                     status = CaseStatus(raw)
                 except ValueError:
-                    raise Refused(400, f"unknown status {raw!r} (one of: {', '.join(s.value for s in CaseStatus)})") from None
+                    raise Refused(400, f"unknown status {quoted(raw)} (one of: {', '.join(s.value for s in CaseStatus)})") from None
             return reply(200, {"cases": [self.summary(c) for c in self.desk.cases(status=status)]})
 
         return self._guard(request, Role.READER, handle)
@@ -127,7 +127,7 @@ class ApprovalApi:
             elif action == "rollback":
                 outcome = self.desk.request_rollback(case_id, principal, reason=body.get("reason"))
             else:
-                raise Refused(404, f"unknown action {action!r} (approve, reject or rollback)")
+                raise Refused(404, f"unknown action {quoted(action)} (approve, reject or rollback)")
             nxt = self.detail(outcome.next_case) if outcome.next_case else None
             return reply(200, {"case": self.detail(outcome.case), "message": outcome.message, "next_case": nxt})
 

@@ -59,6 +59,11 @@ class Outcome:
     next_case: Case | None = None
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """Input echoed in a refusal: quoted and cut short (ids arrive in URLs, from anyone)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def clean_reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise Refused(400, "a reason is required")
@@ -95,7 +100,7 @@ class CaseDesk:
     def case(self, case_id: str) -> Case:
         case = self.store.case(case_id)
         if case is None:
-            raise Refused(404, f"no case {case_id!r}")
+            raise Refused(404, f"no case {quoted(case_id)}")
         return case
 
     def approvers_needed(self, case: Case) -> int:
