@@ -199,15 +199,27 @@ class Responder:
             return [result(Outcome.IGNORED, f"type {event.resource.full_type} is outside the catalog")]
         if not event.succeeded:
             return [result(Outcome.IGNORED, "the operation failed: nothing changed")]
-        if not self.store.first_sight_of_event(event.event_id, now=now):
+        if self.store.event_seen(event.event_id):
             return [result(Outcome.DUPLICATE, "event already handled")]
+        results = self._process(event, now, settings_changed=settings_changed)
+        # Recorded only once handled: a handler that failed half-way (ARM or the store unavailable)
+        # leaves no mark, so Event Grid's redelivery is handled in full, not taken for a duplicate.
+        self.store.first_sight_of_event(event.event_id, now=now)
+        return results
+
+    def _process(self, event: ChangeEvent, now: datetime, *, settings_changed: bool) -> list[Result]:
+        rid = event.resource_id
+
+        def result(outcome: Outcome, reason: str) -> Result:
+            return Result(event.event_id, rid, outcome, reason)
+
         callers = tuple(c for c in (event.caller_object_id, event.caller_app_id) if c)
         if self.identity & set(callers):
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
         if event.operation is Operation.DELETE:
             closed = self._close_all(rid, now)
             return [result(Outcome.RESOLVED, f"deleted: {closed} finding(s) closed")]
-        if role_assignment:
+        if event.kind is Kind.ROLE_ASSIGNMENT:
             return self._judge_assignment(event, callers, now)
 
         resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
@@ -217,9 +229,13 @@ class Responder:
         # changed (an event about them) or a deep sweep asks, and judge them as part of the state.
         settings = self._diagnostic_settings(rid, resource) if settings_changed or self._deep else None
         state = state_hash(resource if settings is None else {**resource, "diagnosticSettings": list(settings)})
-        if event.kind is not Kind.KEY_ACCESS and not self.store.state_changed(rid, state, now=now):
+        if event.kind is not Kind.KEY_ACCESS and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
-        return self._judge(event, resource, callers, now, settings)
+        results = self._judge(event, resource, callers, now, settings)
+        if not any(r.outcome is Outcome.REVERTED for r in results):
+            # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
+            self.store.state_changed(rid, state, now=now)
+        return results
 
     # --- access: role assignments ----------------------------------------------------------------------
     def _at_ai_scope(self, event: ChangeEvent) -> bool:
@@ -468,6 +484,9 @@ class Responder:
             self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
             try:
                 try:
+                    # The intent goes on record before the write: a write that lands while its answer is
+                    # lost (a timeout) still has its audit record.
+                    self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
                     applied = self.writer.apply(plan)
                 except PlanStale:
                     # Someone wrote in between: re-read and re-plan once. A second 412 goes back to Event
@@ -479,6 +498,7 @@ class Responder:
                     plan = self._plan(job)
                     if plan is None:
                         return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
+                    self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
                     applied = self.writer.apply(plan)
             except WriteFailed as e:
                 self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from simulator import Simulator, sample
 from simulator.server import SimulatorServer
 from simulator.transport import BASE_URL, in_process_session
+
+# Property tests and fuzzers run the same examples on every machine (`make test` must not turn red
+# on a lucky draw); HYPOTHESIS_PROFILE=explore draws new ones, for a longer hunt.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

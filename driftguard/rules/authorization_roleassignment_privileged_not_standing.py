@@ -4,7 +4,7 @@ Owner "for a day" must not stay."""
 from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop
+from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop, prop_list
 from driftguard.rules.roles import ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, one, privileged_reason, role_guid
 
 META = RuleMeta(
@@ -40,7 +40,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         return []
     access = context.policy.access
     info = one(snapshot.related, PRINCIPAL) or {}
-    groups = frozenset(str(g).lower() for g in prop(info, "groups") or [])
+    groups = frozenset(str(g).lower() for g in prop_list(info, "groups"))
     personas = {p.name for p in access.personas_of(principal, groups)}
     if personas & set(access.standing_privileged_personas):
         return []

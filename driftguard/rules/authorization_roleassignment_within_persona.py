@@ -4,7 +4,7 @@ it; data roles go to groups and workload identities, never directly to a user.""
 from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, same
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
 from driftguard.rules.roles import PRINCIPAL, ROLE_DEFINITION, is_data_role, one, role_guid, scope_level
 
 META = RuleMeta(
@@ -31,7 +31,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if same(prop(props, "principalType"), "User") and is_data_role(definition):
         return [context.finding(META, snapshot, "a data role is assigned directly to a user (assign it to a group)", evidence)]
     info = one(snapshot.related, PRINCIPAL) or {}
-    groups = frozenset(str(g).lower() for g in prop(info, "groups") or [])
+    groups = frozenset(str(g).lower() for g in prop_list(info, "groups"))
     personas = context.policy.access.personas_of(principal, groups)
     if not personas:
         raise NotEvaluable("the principal belongs to no persona in the policy")

@@ -112,6 +112,17 @@ def prop(obj: Mapping[str, Any], *path: str) -> Any:
     return cur
 
 
+def prop_list(obj: Mapping[str, Any], *path: str) -> list[Any]:
+    """A property ARM defines as an array: [] when absent; anything else than an array is not ARM
+    JSON, so the rule cannot judge the resource (reported, never taken as compliant)."""
+    value = prop(obj, *path)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NotEvaluable(f"{'.'.join(path)} is a {type(value).__name__}, not an array")
+    return value
+
+
 def _casefold_get(obj: Mapping[str, Any], key: str) -> Any:
     # An absent key is the common miss (the property takes its default): compare lengths before
     # lower-casing, so a miss costs a pass of cheap length checks.

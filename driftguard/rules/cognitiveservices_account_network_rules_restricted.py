@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, ip_rule_problem, prop, same
+from driftguard.rules.base import RuleContext, RuleMeta, ip_rule_problem, prop, prop_list, same
 
 META = RuleMeta(
     id="cognitiveservices_account_network_rules_restricted",
@@ -34,14 +34,14 @@ def _vnet_of(subnet_id: str) -> str:
 def problems(acls: Mapping[str, Any], context: RuleContext, baseline_bypass: Any) -> list[str]:
     net = context.policy.network
     found: list[str] = []
-    for rule in prop(acls, "ipRules") or []:
+    for rule in prop_list(acls, "ipRules"):
         value = prop(rule, "value") if isinstance(rule, Mapping) else rule
         problem = ip_rule_problem(str(value), max_prefix=net.max_ip_prefix, approved=net.approved_ip_ranges)
         if problem:
             found.append(f"IP rule {problem}")
     approved_vnets = {v.lower().rstrip("/") for v in net.approved_vnets}
     if approved_vnets:
-        for rule in prop(acls, "virtualNetworkRules") or []:
+        for rule in prop_list(acls, "virtualNetworkRules"):
             subnet = str(prop(rule, "id") or "")
             if _vnet_of(subnet) not in approved_vnets:
                 found.append(f"virtual network rule {subnet!r} is outside the approved virtual networks")

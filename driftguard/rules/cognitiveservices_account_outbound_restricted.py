@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop
+from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop, prop_list
 
 META = RuleMeta(
     id="cognitiveservices_account_outbound_restricted",
@@ -24,7 +24,7 @@ META = RuleMeta(
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     props = snapshot.properties
     restricted = prop(props, "restrictOutboundNetworkAccess")
-    fqdns = [str(f) for f in (prop(props, "allowedFqdnList") or [])]
+    fqdns = [str(f) for f in prop_list(props, "allowedFqdnList")]
     if not is_true(restricted):
         return [
             context.finding(

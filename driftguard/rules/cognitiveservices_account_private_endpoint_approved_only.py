@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, prop, same
+from driftguard.rules.base import RuleContext, RuleMeta, prop, prop_list, same
 
 META = RuleMeta(
     id="cognitiveservices_account_private_endpoint_approved_only",
@@ -36,7 +36,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     allowed_subs = {s.lower() for s in net.private_endpoint_subscriptions} or {_subscription_of(snapshot.id)}
     allowed_tenants = {t.lower() for t in net.private_endpoint_tenants}
     findings: list[Finding] = []
-    for conn in prop(snapshot.properties, "privateEndpointConnections") or []:
+    for conn in prop_list(snapshot.properties, "privateEndpointConnections"):
         if not isinstance(conn, Mapping):
             continue
         state = prop(conn, "properties", "privateLinkServiceConnectionState", "status")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop
+from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop, prop_list
 
 DIAGNOSTIC_SETTINGS = "diagnosticSettings"
 
@@ -45,7 +45,7 @@ def _sends_audit(setting: Mapping[str, Any], workspace: str | None) -> bool:
     target = str(prop(setting, "properties", "workspaceId") or "")
     if not target or (workspace is not None and target.lower() != workspace.lower()):
         return False
-    for log in prop(setting, "properties", "logs") or []:
+    for log in prop_list(setting, "properties", "logs"):
         group = str(prop(log, "categoryGroup") or "").lower()
         if group in ("alllogs", "audit") and is_true(prop(log, "enabled")):
             return True

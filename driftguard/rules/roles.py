@@ -11,7 +11,7 @@ from typing import Any
 
 from driftguard.ids import normalize_guid
 from driftguard.policy import ScopeLevel
-from driftguard.rules.base import prop
+from driftguard.rules.base import prop, prop_list
 
 ROLE_DEFINITION = "roleDefinition"
 PRINCIPAL = "principal"
@@ -60,10 +60,10 @@ def permissions(definition: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(actions, dataActions) a definition grants, `notActions` removed where they match exactly."""
     actions: list[str] = []
     data: list[str] = []
-    for perm in prop(definition, "properties", "permissions") or []:
-        not_actions = {a.lower() for a in prop(perm, "notActions") or []}
-        actions += [a for a in prop(perm, "actions") or [] if a.lower() not in not_actions]
-        data += list(prop(perm, "dataActions") or [])
+    for perm in prop_list(definition, "properties", "permissions"):
+        not_actions = {str(a).lower() for a in prop_list(perm, "notActions")}
+        actions += [str(a) for a in prop_list(perm, "actions") if str(a).lower() not in not_actions]
+        data += prop_list(perm, "dataActions")
     return actions, data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, ip_rule_problem, prop, same
+from driftguard.rules.base import RuleContext, RuleMeta, ip_rule_problem, prop, prop_list, same
 
 META = RuleMeta(
     id="search_service_public_network_access_disabled",
@@ -31,7 +31,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if same(pna, "Disabled"):
         return []
     net = context.policy.network
-    rules = [r for r in (prop(props, "networkRuleSet", "ipRules") or []) if isinstance(r, Mapping)]
+    rules = [r for r in prop_list(props, "networkRuleSet", "ipRules") if isinstance(r, Mapping)]
     problems = [
         p for r in rules if (p := ip_rule_problem(str(prop(r, "value")), max_prefix=net.max_ip_prefix, approved=net.approved_ip_ranges))
     ]

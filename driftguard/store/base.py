@@ -351,6 +351,14 @@ class StateStore(Protocol):
         """Records the event id; True only for the first caller (Event Grid delivers at least once)."""
         ...
 
+    def event_seen(self, event_id: str) -> bool:
+        """Whether the event was recorded as handled (a read: handling records it when it completes)."""
+        ...
+
+    def last_state(self, resource_id: str) -> str | None:
+        """The state hash last recorded for the resource (a read)."""
+        ...
+
     def state_changed(self, resource_id: str, state_hash: str, *, now: datetime) -> bool:
         """Records the resource's state hash; False when it equals the last one recorded."""
         ...

@@ -138,6 +138,15 @@ class SqliteStore:
             cur = db.execute("INSERT OR IGNORE INTO event_marks VALUES (?, ?)", (event_id, _ts(now)))
             return cur.rowcount == 1
 
+    def event_seen(self, event_id: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM event_marks WHERE event_id = ?", (event_id,)).fetchone() is not None
+
+    def last_state(self, resource_id: str) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT state_hash FROM state_marks WHERE resource_key = ?", (resource_key(resource_id),)).fetchone()
+        return None if row is None else str(row[0])
+
     def state_changed(self, resource_id: str, state_hash: str, *, now: datetime) -> bool:
         key = resource_key(resource_id)
         with self._transaction() as db:

@@ -144,6 +144,14 @@ class TableStore:
             return False
         return True
 
+    def event_seen(self, event_id: str) -> bool:
+        key = resource_key(event_id)
+        return self._get("dgevents", key[:2], key) is not None
+
+    def last_state(self, resource_id: str) -> str | None:
+        current = self._get("dgstates", resource_key(resource_id), "state")
+        return None if current is None else str(current.get("state_hash"))
+
     def state_changed(self, resource_id: str, state_hash: str, *, now: datetime) -> bool:
         key = resource_key(resource_id)
         current = self._get("dgstates", key, "state")
