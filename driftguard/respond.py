@@ -497,7 +497,9 @@ class Responder:
                     job = replace(job, resource=fresh)
                     plan = self._plan(job)
                     if plan is None:
-                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
+                        # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
+                        self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
+                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), fresh
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
                     applied = self.writer.apply(plan)
             except WriteFailed as e:

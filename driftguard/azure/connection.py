@@ -47,12 +47,20 @@ class ArmConnection:
     connection_verify: str | None = None
     # LRO polling interval; the simulator completes at once.
     polling_interval: float | None = None
+    # Seconds to wait for an answer before azure-core gives up on the attempt (None: its default).
+    read_timeout: float | None = None
+    # azure-core's backoff between retries of 408/429/5xx (None: its default).
+    retry_backoff_factor: float | None = None
 
     def client(self, cls: type[T], **kwargs: Any) -> T:
         options: dict[str, Any] = {"base_url": self.endpoint, "credential_scopes": [ARM_SCOPE]}
         transport_options: dict[str, Any] = {}
         if self.connection_verify is not None:
             transport_options["connection_verify"] = self.connection_verify
+        if self.read_timeout is not None:
+            transport_options["read_timeout"] = self.read_timeout
+        if self.retry_backoff_factor is not None:
+            options["retry_backoff_factor"] = self.retry_backoff_factor
         if self.session is not None:
             options["transport"] = RequestsTransport(session=self.session, session_owner=False, **transport_options)
         elif transport_options:
