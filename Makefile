@@ -15,7 +15,7 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The approvers' console on the simulated estate, at http://127.0.0.1:8080/api/console.
-.PHONY: demo review console test lint typecheck unit bench clean
+.PHONY: demo review console test lint typecheck unit bench reliability clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench scan --snapshot --resources 100000
 	$(BIN)/python -m bench events --events 5000 --resources 500
 	$(BIN)/python -m bench review --assignments 50000 --principals 2000
+	$(BIN)/python -m bench peers --resources 1000
+	$(BIN)/python -m bench peers --resources 10000
+
+# What DriftGuard survives, with the figures: the fault campaign, the property tests and fuzzers, and
+# the side-by-side benchmark with Cloud Custodian.
+reliability: $(STAMP) $(AZURITE)
+	$(BIN)/pytest -q -s -p no:cacheprovider tests/faults tests/properties
+	$(BIN)/python -m bench peers --resources 1000
 
 clean:
 	rm -rf $(VENV) .tools build *.egg-info .pytest_cache .mypy_cache .ruff_cache
