@@ -165,3 +165,14 @@ def test_removed_sink_and_missing_secret(systems: TicketSystems, tmp_path: Path)
         build_sinks(
             load_settings({"DRIFTGUARD_SINKS": json.dumps(sinks[:1]), "TEAMS_URL": "http://plain"}).sinks, {"TEAMS_URL": "http://plain"}
         )
+
+
+def test_an_overdue_case_is_notified_again(systems: TicketSystems, tmp_path: Path) -> None:
+    outbox = make_outbox(systems, SqliteStore(tmp_path / "state.db"), [T0])
+    outbox.case_changed(case(CaseStatus.OPEN, "first sight"), "opened")
+    outbox.deliver()
+    outbox.case_changed(case(CaseStatus.OPEN, "first sight"), "reminder")
+    outbox.deliver()
+    assert "past its SLA" in systems.teams_cards[-1]["body"][0]["text"]
+    for name in ("github", "ado", "servicenow", "jira"):
+        assert [t.history for t in systems.tickets[name].values()] == [["created", "updated"]], name

@@ -25,7 +25,8 @@ class TeamsSink:
         return POSTED
 
     def update(self, ref: str, ticket: Ticket) -> None:
-        self._post(ticket, "Case updated")
+        heading = "Reminder: still waiting for a decision, past its SLA" if ticket.event == "reminder" else "Case updated"
+        self._post(ticket, heading)
 
     def close(self, ref: str, ticket: Ticket) -> None:
         self._post(ticket, f"Case {ticket.status}")
