@@ -52,6 +52,15 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     simulator: Simulator
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up (a timeout, an injected dropped connection) is part of the simulation,
+        # not an error worth a traceback.
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class SimulatorServer:
     """`with SimulatorServer(sim) as srv:` serves on `srv.base_url`; `srv.ca_file` verifies it."""
