@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
-from driftguard.cases.desk import CaseDesk, Refused, causers, quoted
+from driftguard.cases.desk import CaseDesk, Refused, quoted
 from driftguard.report.html import TEMPLATES
 from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
 
@@ -185,8 +185,8 @@ class ApprovalApi:
             "sla_due_at": (case.opened_at + timedelta(hours=sla.sla_hours)).isoformat(),
             "detections": case.detections,
             "has_plan": case.plan_digest is not None,
-            "caused_by": sorted(causers(case)),
-            "approvals_given": len([a for a in case.approvals if a.plan_digest == case.plan_digest]),
+            "caused_by": sorted(case.causers),
+            "approvals_given": len(case.valid_approvals),
             "approvals_needed": self.desk.approvers_needed(case),
         }
 

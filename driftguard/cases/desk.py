@@ -37,8 +37,6 @@ from driftguard.store.base import (
 from remediations.base import CannotPlan, PlanContext, Remediation, rollback
 
 MAX_REASON = 2000
-# Who changed the resource, as the case's evidence names them: they may not approve its fix.
-CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by")
 
 
 class Refused(Exception):
@@ -116,9 +114,9 @@ class CaseDesk:
             raise Refused(409, "this case has no automated fix to approve (a ticket): it closes when the resource is fixed")
         if plan_digest != case.plan_digest:
             raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
-        if principal.object_id in causers(case):
+        if principal.object_id in case.causers:
             raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
-        valid = tuple(a for a in case.approvals if a.plan_digest == case.plan_digest)
+        valid = case.valid_approvals
         needed = self.approvers_needed(case)
         if case.status is CaseStatus.APPROVED and len({a.principal for a in valid}) >= needed:
             # Approved, but the fix did not go through (ARM was unavailable): any approver may retry it.
@@ -256,7 +254,7 @@ class CaseDesk:
             return Outcome(failed, f"the fix failed: {e}")
         finally:
             self.store.release(case.resource_id, case.rule, owner)
-        approvers = ", ".join(a.name for a in case.approvals if a.plan_digest == case.plan_digest)
+        approvers = ", ".join(a.name for a in case.valid_approvals)
         detail = f"approved by {approvers}; {plan.summary}"
         self.store.append_audit(
             AuditEntry(
@@ -378,10 +376,3 @@ class CaseDesk:
         self.store.append_audit(
             AuditEntry(self.clock(), actor, action, case.resource_id, case.rule, None, None, None, f"case {case.id}: {detail}")
         )
-
-
-def causers(case: Case) -> frozenset[str]:
-    """The principals behind the change a case is about (and, for a rollback, who asked for it and who
-    would get access back): none of them may approve it."""
-    found = {str(case.evidence.get(k) or "").lower() for k in (*CAUSER_KEYS, "beneficiary")}
-    return frozenset(found - {""})

@@ -47,6 +47,8 @@ class CaseKind(StrEnum):
     ROLLBACK = "rollback"  # put back the before-values of an applied case (approved like any fix)
 
 
+# Where a case's evidence names the principals behind it (see Case.causers).
+CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary")
 # The statuses after which a repeated detection opens the next case for the same dedupe key.
 CLOSED = frozenset({CaseStatus.APPLIED, CaseStatus.REJECTED, CaseStatus.EXPIRED, CaseStatus.SUPERSEDED, CaseStatus.FAILED})
 
@@ -112,6 +114,18 @@ class Case:
     @property
     def key_hash(self) -> str:
         return dedupe_hash(self.dedupe_key)
+
+    @property
+    def valid_approvals(self) -> tuple[Approval, ...]:
+        """The approvals of the plan as it stands: an approval of another plan does not count."""
+        return tuple(a for a in self.approvals if a.plan_digest == self.plan_digest)
+
+    @property
+    def causers(self) -> frozenset[str]:
+        """The principals behind the change the case is about (and, for a rollback, who asked for it
+        and who would get access back): none of them may approve it."""
+        found = {str(self.evidence.get(k) or "").lower() for k in CAUSER_KEYS}
+        return frozenset(found - {""})
 
     def with_event(self, at: datetime, actor: str, action: str, detail: str = "") -> Case:
         return replace(self, updated_at=at, history=(*self.history, CaseEvent(at, actor, action, detail)))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from driftguard.store.base import CLOSED, CaseStatus
+from driftguard.store.base import CLOSED, case_from_json
 
 
 class SinkError(Exception):
@@ -58,34 +58,30 @@ class Ticket:
         return out
 
 
-def ticket_of(case: Mapping[str, Any], event: str, *, console_url: str | None) -> Ticket:
-    """The ticket for a case as `case_to_json` recorded it."""
-    status = CaseStatus(case["status"])
-    plan = case.get("plan") or {}
+def ticket_of(recorded: Mapping[str, Any], event: str, *, console_url: str | None) -> Ticket:
+    """The ticket for a case as `case_to_json` recorded it (in the outbox)."""
+    case = case_from_json(recorded)
+    plan = case.plan or {}
     before, after = plan.get("before") or {}, plan.get("after") or {}
     changes = tuple((str(k), _text(before.get(k)), _text(after.get(k))) for k in sorted({*before, *after}))
-    evidence = case.get("evidence") or {}
-    finding = evidence.get("finding") or {}
-    causers = tuple(str(evidence[k]) for k in ("caller_object_id", "caller_app_id", "requested_by") if evidence.get(k))
-    digest = case.get("plan_digest")
-    approvals = tuple(f"{a['name']}: {a['reason']}" for a in case.get("approvals") or () if a.get("plan_digest") == digest)
-    name = str(case["resource_id"]).rstrip("/").rsplit("/", 1)[-1]
+    finding = case.evidence.get("finding") or {}
+    name = case.resource_id.rstrip("/").rsplit("/", 1)[-1]
     return Ticket(
-        case_id=str(case["id"]),
-        dedupe_key=str(case["dedupe_key"]),
-        title=f"[DriftGuard] {case['rule']} on {name}",
-        status=status.value,
-        closed=status in CLOSED,
-        rule=str(case["rule"]),
-        resource_id=str(case["resource_id"]),
-        reason=str(case["reason"]),
+        case_id=case.id,
+        dedupe_key=case.dedupe_key,
+        title=f"[DriftGuard] {case.rule} on {name}",
+        status=case.status.value,
+        closed=case.status in CLOSED,
+        rule=case.rule,
+        resource_id=case.resource_id,
+        reason=case.reason,
         plan_summary=plan.get("summary"),
         changes=changes,
-        caused_by=causers,
-        approvals=approvals,
+        caused_by=tuple(sorted(case.causers)),
+        approvals=tuple(f"{a.name}: {a.reason}" for a in case.valid_approvals),
         severity=str(finding.get("severity") or "medium"),
         # The link is built from DriftGuard's own setting and case id, never from event content.
-        link=f"{console_url.rstrip('/')}#case={case['id']}" if console_url else None,
+        link=f"{console_url.rstrip('/')}#case={case.id}" if console_url else None,
         event=event,
     )
 
