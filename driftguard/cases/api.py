@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard.azure.writes import TransientWriteError
+from driftguard.cases import Refused
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
-from driftguard.cases.desk import CaseDesk, Refused, quoted
+from driftguard.cases.desk import CaseDesk, quoted
 from driftguard.report.html import TEMPLATES
 from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
 
@@ -28,6 +29,8 @@ JSON_TYPE = "application/json"
 # script cannot either without a CORS preflight, which this app never grants.
 REQUEST_HEADER = "x-driftguard-request"
 MAX_BODY = 16_384
+# What a list of cases shows of each (the OpenAPI CaseSummary); `detail` has every recorded field.
+SUMMARY_FIELDS = ("id", "kind", "rule", "resource_id", "status", "reason", "opened_at", "updated_at", "detections")
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
@@ -71,7 +74,7 @@ def check_same_origin(request: ApiRequest) -> None:
     if headers.get(REQUEST_HEADER) != "1":
         raise AuthError(403, f"missing the {REQUEST_HEADER} header: state-changing calls come from the console or an API client")
     if headers.get("content-type", "").split(";")[0].strip().lower() != JSON_TYPE:
-        raise AuthError(415, "send the body as application/json")
+        raise Refused(415, "send the body as application/json")
     if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise AuthError(403, "cross-site request refused")
     origin = headers.get("origin")
@@ -92,9 +95,7 @@ class ApprovalApi:
             if request.method.upper() not in ("GET", "HEAD"):
                 check_same_origin(request)
             return handler(principal)
-        except AuthError as e:
-            return error(e.status, e.message)
-        except Refused as e:
+        except Refused as e:  # an AuthError too
             return error(e.status, e.message)
         except (StoreUnavailable, TransientWriteError) as e:
             # Nothing was decided: the caller may simply try again.
@@ -172,23 +173,18 @@ class ApprovalApi:
         return body
 
     def summary(self, case: Case) -> dict[str, Any]:
-        sla = self.desk.policy.approvals
+        """A case in a list: the recorded fields a list shows, and the derived ones."""
+        recorded = case_to_json(case)
+        return {**{k: recorded[k] for k in SUMMARY_FIELDS}, **self._derived(case)}
+
+    def detail(self, case: Case) -> dict[str, Any]:
+        return {**case_to_json(case), **self._derived(case)}
+
+    def _derived(self, case: Case) -> dict[str, Any]:
         return {
-            "id": case.id,
-            "kind": case.kind.value,
-            "rule": case.rule,
-            "resource_id": case.resource_id,
-            "status": case.status.value,
-            "reason": case.reason,
-            "opened_at": case.opened_at.isoformat(),
-            "updated_at": case.updated_at.isoformat(),
-            "sla_due_at": (case.opened_at + timedelta(hours=sla.sla_hours)).isoformat(),
-            "detections": case.detections,
+            "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,
             "caused_by": sorted(case.causers),
             "approvals_given": len(case.valid_approvals),
             "approvals_needed": self.desk.approvers_needed(case),
         }
-
-    def detail(self, case: Case) -> dict[str, Any]:
-        return {**case_to_json(case), **self.summary(case)}

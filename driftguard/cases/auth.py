@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from driftguard.cases import Refused
+
 PRINCIPAL_HEADER = "x-ms-client-principal"
 # App roles arrive under the short claim name or the long URI, depending on the claim mapping.
 ROLE_CLAIMS = ("roles", "role", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
@@ -28,13 +30,8 @@ class Role(StrEnum):
     READER = "DriftGuard.Reader"
 
 
-class AuthError(Exception):
-    """The request may not go on; `status` is 401 (who are you?) or 403 (not allowed)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class AuthError(Refused):
+    """The caller may not go on: 401 (who are you?) or 403 (not allowed)."""
 
 
 @dataclass(frozen=True, slots=True)

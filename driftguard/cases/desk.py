@@ -18,6 +18,7 @@ from typing import Any
 
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
+from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
 from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.model import Plan
@@ -37,15 +38,6 @@ from driftguard.store.base import (
 from remediations.base import CannotPlan, PlanContext, Remediation, rollback
 
 MAX_REASON = 2000
-
-
-class Refused(Exception):
-    """The request cannot be honoured; `status` is the HTTP status the API answers with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,16 +202,16 @@ class CaseDesk:
             try:
                 self._save(replace(case, reminded_at=now).with_event(now, ACTOR, "reminded", "past its SLA"), "reminder")
                 done["reminded"] += 1
-            except StoreConflict:
-                continue  # decided meanwhile: no reminder needed
+            except Refused:
+                continue  # decided meanwhile (a store conflict): no reminder needed
         for case in expire:
             days = self.policy.approvals.expire_after_days
             try:
                 saved = self._save(
                     replace(case, status=CaseStatus.EXPIRED).with_event(now, ACTOR, "expired", f"no decision in {days} days"), "expired"
                 )
-            except StoreConflict:
-                continue
+            except Refused:
+                continue  # decided meanwhile
             self._audit(saved, ACTOR, "case_expired", detail=f"no decision in {days} days")
             done["expired"] += 1
         return done
@@ -268,11 +260,11 @@ class CaseDesk:
             self.store.state_changed(case.resource_id, state_hash(fixed), now=now)
         if case.kind is CaseKind.FIX:
             self._resolve_finding(case, now)
-        else:
-            self._note_rollback(case, now)
         done = self._save(
             replace(case, status=CaseStatus.APPLIED, applied_plan=plan.to_json()).with_event(now, ACTOR, "applied", plan.summary), "applied"
         )
+        if case.kind is CaseKind.ROLLBACK:
+            self._note_rollback(case, now)
         return Outcome(done, f"applied and verified: {plan.summary}")
 
     def _read(self, resource_id: str) -> Mapping[str, Any] | None:
@@ -280,8 +272,7 @@ class CaseDesk:
             rid = parse_resource_id(resource_id)
         except InvalidResourceId as e:
             raise Refused(409, f"the case names no valid resource: {e}") from e
-        version = api_versions.AUTHORIZATION if rid.full_type.lower() == "microsoft.authorization/roleassignments" else None
-        return self.read(str(rid), version or api_versions.for_type(rid.full_type))
+        return self.read(str(rid), api_versions.for_type(rid.full_type))
 
     def _replan(self, case: Case, current: Mapping[str, Any] | None) -> Plan | None:
         """The plan a fresh read gives: None when there is nothing (left) to do."""
@@ -355,9 +346,18 @@ class CaseDesk:
             self.store.save_finding(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
 
     def _note_rollback(self, case: Case, now: datetime) -> None:
-        original = self.store.case(case.related_case or "")
-        if original is not None:
-            self._save(original.with_event(now, ACTOR, "rolled_back", f"by case {case.id}"), "rolled_back")
+        """A line in the original case's history; the rollback is done whatever happens here, so a
+        concurrent update of the original is re-read rather than reported as a refusal."""
+        for _ in range(3):
+            original = self.store.case(case.related_case or "")
+            if original is None:
+                return
+            try:
+                saved = self.store.save_case(original.with_event(now, ACTOR, "rolled_back", f"by case {case.id}"))
+            except StoreConflict:
+                continue
+            self._notify(saved, "rolled_back")
+            return
 
     # --- plumbing --------------------------------------------------------------------------------------
     def _save(self, case: Case, event: str) -> Case:

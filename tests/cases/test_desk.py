@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from driftguard.azure import api_versions
-from driftguard.cases.desk import Refused
+from driftguard.cases import Refused
 from driftguard.policy import NetworkPolicy
 from driftguard.store.base import CaseKind, CaseStatus, FindingStatus
 from tests.cases.conftest import ALICE, BOB, DEV_APPROVER, DEVELOPER, DemoWorld
