@@ -362,6 +362,11 @@ def _https(value: str) -> str:
     return value.rstrip("/")
 
 
+def _https_field(name: str) -> Any:
+    """A validator that holds the field to an https:// URL."""
+    return field_validator(name)(classmethod(lambda cls, v: _https(v)))
+
+
 class _Sink(_Strict):
     # A short name of this sink (tickets are tracked per name): lower-case letters, digits and dashes.
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
@@ -382,7 +387,7 @@ class GitHubSink(_Sink):
     api_url: str = "https://api.github.com"
     labels: tuple[str, ...] = ("driftguard",)
 
-    _url = field_validator("api_url")(classmethod(lambda cls, v: _https(v)))
+    _url = _https_field("api_url")
 
 
 class AzureDevOpsSink(_Sink):
@@ -394,7 +399,7 @@ class AzureDevOpsSink(_Sink):
     closed_state: str = "Done"
     open_state: str = "To Do"
 
-    _url = field_validator("organization_url")(classmethod(lambda cls, v: _https(v)))
+    _url = _https_field("organization_url")
 
 
 class ServiceNowSink(_Sink):
@@ -406,7 +411,7 @@ class ServiceNowSink(_Sink):
     resolved_state: str = "6"
     open_state: str = "2"
 
-    _url = field_validator("instance_url")(classmethod(lambda cls, v: _https(v)))
+    _url = _https_field("instance_url")
 
 
 class JiraSink(_Sink):
@@ -417,7 +422,7 @@ class JiraSink(_Sink):
     token_setting: str
     issue_type: str = "Task"
 
-    _url = field_validator("base_url")(classmethod(lambda cls, v: _https(v)))
+    _url = _https_field("base_url")
 
 
 class WebhookSink(_Sink):

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import requests
 
+from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
 from driftguard.cases.sinks._http import call
 
@@ -16,22 +17,11 @@ PATCH_TYPE = {"Content-Type": "application/json-patch+json"}
 
 
 class AzureDevOpsSink:
-    def __init__(
-        self,
-        name: str,
-        *,
-        organization_url: str,
-        project: str,
-        token: str,
-        work_item_type: str,
-        open_state: str,
-        closed_state: str,
-        session: requests.Session,
-    ) -> None:
-        self.name = name
-        self._base = f"{organization_url}/{quote(project, safe='')}/_apis/wit/workitems"
-        self._type = work_item_type
-        self._open, self._closed = open_state, closed_state
+    def __init__(self, settings: config.AzureDevOpsSink, *, token: str, session: requests.Session) -> None:
+        self.name = settings.name
+        self._base = f"{settings.organization_url}/{quote(settings.project, safe='')}/_apis/wit/workitems"
+        self._type = settings.work_item_type
+        self._open, self._closed = settings.open_state, settings.closed_state
         self._session = session
         self._auth = ("", token)  # a PAT goes as the password of HTTP Basic, with an empty user name
 

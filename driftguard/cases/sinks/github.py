@@ -6,15 +6,16 @@ from typing import Any
 
 import requests
 
+from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket, markdown_text
 from driftguard.cases.sinks._http import call
 
 
 class GitHubSink:
-    def __init__(self, name: str, *, api_url: str, repository: str, token: str, labels: tuple[str, ...], session: requests.Session) -> None:
-        self.name = name
-        self._issues = f"{api_url}/repos/{repository}/issues"
-        self._labels = list(labels)
+    def __init__(self, settings: config.GitHubSink, *, token: str, session: requests.Session) -> None:
+        self.name = settings.name
+        self._issues = f"{settings.api_url}/repos/{settings.repository}/issues"
+        self._labels = list(settings.labels)
         self._session = session
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 

@@ -9,18 +9,17 @@ from urllib.parse import quote
 
 import requests
 
+from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
 from driftguard.cases.sinks._http import call
 
 
 class JiraSink:
-    def __init__(
-        self, name: str, *, base_url: str, project_key: str, email: str, token: str, issue_type: str, session: requests.Session
-    ) -> None:
-        self.name = name
-        self._api = f"{base_url}/rest/api/3/issue"
-        self._project, self._type = project_key, issue_type
-        self._auth = (email, token)
+    def __init__(self, settings: config.JiraSink, *, token: str, session: requests.Session) -> None:
+        self.name = settings.name
+        self._api = f"{settings.base_url}/rest/api/3/issue"
+        self._project, self._type = settings.project_key, settings.issue_type
+        self._auth = (settings.email, token)
         self._session = session
 
     def create(self, ticket: Ticket) -> str:

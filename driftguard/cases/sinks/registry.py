@@ -41,47 +41,13 @@ def build_sinks(configs: tuple[SinkConfig, ...], environ: Mapping[str, str], *, 
         if isinstance(c, config.TeamsSink):
             sinks.append(TeamsSink(c.name, url=_https_secret(environ, c.url_setting, c.name), session=session))
         elif isinstance(c, config.GitHubSink):
-            token = _secret(environ, c.token_setting, c.name)
-            sinks.append(GitHubSink(c.name, api_url=c.api_url, repository=c.repository, token=token, labels=c.labels, session=session))
+            sinks.append(GitHubSink(c, token=_secret(environ, c.token_setting, c.name), session=session))
         elif isinstance(c, config.AzureDevOpsSink):
-            sinks.append(
-                AzureDevOpsSink(
-                    c.name,
-                    organization_url=c.organization_url,
-                    project=c.project,
-                    token=_secret(environ, c.token_setting, c.name),
-                    work_item_type=c.work_item_type,
-                    open_state=c.open_state,
-                    closed_state=c.closed_state,
-                    session=session,
-                )
-            )
+            sinks.append(AzureDevOpsSink(c, token=_secret(environ, c.token_setting, c.name), session=session))
         elif isinstance(c, config.ServiceNowSink):
-            sinks.append(
-                ServiceNowSink(
-                    c.name,
-                    instance_url=c.instance_url,
-                    username=c.username,
-                    password=_secret(environ, c.password_setting, c.name),
-                    close_code=c.close_code,
-                    resolved_state=c.resolved_state,
-                    open_state=c.open_state,
-                    session=session,
-                )
-            )
+            sinks.append(ServiceNowSink(c, password=_secret(environ, c.password_setting, c.name), session=session))
         elif isinstance(c, config.JiraSink):
-            token = _secret(environ, c.token_setting, c.name)
-            sinks.append(
-                JiraSink(
-                    c.name,
-                    base_url=c.base_url,
-                    project_key=c.project_key,
-                    email=c.email,
-                    token=token,
-                    issue_type=c.issue_type,
-                    session=session,
-                )
-            )
+            sinks.append(JiraSink(c, token=_secret(environ, c.token_setting, c.name), session=session))
         else:
             secret = _secret(environ, c.secret_setting, c.name) if c.secret_setting else None
             sinks.append(WebhookSink(c.name, url=_https_secret(environ, c.url_setting, c.name), secret=secret, session=session))

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import requests
 
+from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
 from driftguard.cases.sinks._http import call
 from driftguard.store.base import dedupe_hash
@@ -22,22 +23,11 @@ def correlation_id(dedupe_key: str) -> str:
 
 
 class ServiceNowSink:
-    def __init__(
-        self,
-        name: str,
-        *,
-        instance_url: str,
-        username: str,
-        password: str,
-        close_code: str,
-        resolved_state: str,
-        open_state: str,
-        session: requests.Session,
-    ) -> None:
-        self.name = name
-        self._table = f"{instance_url}/api/now/table/incident"
-        self._auth = (username, password)
-        self._close_code, self._resolved, self._open = close_code, resolved_state, open_state
+    def __init__(self, settings: config.ServiceNowSink, *, password: str, session: requests.Session) -> None:
+        self.name = settings.name
+        self._table = f"{settings.instance_url}/api/now/table/incident"
+        self._auth = (settings.username, password)
+        self._close_code, self._resolved, self._open = settings.close_code, settings.resolved_state, settings.open_state
         self._session = session
         self._headers = {"Accept": "application/json"}
 
