@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any
 
 import requests
 
+from bench import peak_rss_mb
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from driftguard.azure.inventory import LiveInventory
@@ -28,10 +28,6 @@ from driftguard.azure.resource_graph import Scope
 from driftguard.cli import main as cli_main
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _subscriptions() -> tuple[str, ...]:

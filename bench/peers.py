@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from bench import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / ".tools" / "peers"
@@ -57,10 +58,6 @@ def ensure_peers() -> None:
     print(f"installing {' '.join(C7N)} into {PEERS} (once)", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
     subprocess.run([str(PEERS_PYTHON), "-m", "pip", "install", "--quiet", *C7N], check=True)
-
-
-def _child_peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float]:
@@ -232,7 +229,7 @@ def driftguard_child(argv: list[str]) -> int:
             "matched": matched,
             "accounts": accounts,
             "rules": len(list(rules.metas())),
-            "peak_rss_mb": _self_peak_mb(),
+            "peak_rss_mb": peak_rss_mb(),
         }
     else:
         import remediations
@@ -256,10 +253,6 @@ def driftguard_child(argv: list[str]) -> int:
             for raw in json.loads(Path(rest[0]).read_text()):
                 results = responder.handle(parse_event(raw))
                 judged += any(r.rule == RULE and r.outcome.value in ("recorded", "case_opened") for r in results)
-        result = {"matched": judged, "peak_rss_mb": _self_peak_mb()}
+        result = {"matched": judged, "peak_rss_mb": peak_rss_mb()}
     print(json.dumps(result))
     return 0
-
-
-def _self_peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
