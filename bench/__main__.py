@@ -242,8 +242,6 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
             history, change = creep.record(review, store, now)
             page = review_html.render(
                 review,
-                figures=creep.figures(review),
-                growth=creep.growth(review.rows, now=now),
                 history=history,
                 change=change,
                 generated=now,

@@ -358,8 +358,6 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
             sink.write(
                 review_html.render(
                     review,
-                    figures=creep.figures(review),
-                    growth=creep.growth(review.rows, now=now),
                     history=history,
                     change=change,
                     generated=now,

@@ -75,8 +75,6 @@ def test_the_next_review_names_what_crept_in_and_what_left(tmp_path: Path) -> No
 
     page = review_html.render(
         second,
-        figures=creep.figures(second),
-        growth=creep.growth(second.rows, now=NOW),
         history=history,
         change=change,
         generated=NOW,

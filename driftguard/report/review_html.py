@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from driftguard import creep
 from driftguard.creep import Diff
 from driftguard.report.html import TEMPLATES
 from driftguard.review import Review
@@ -58,12 +59,12 @@ def chart(series: Mapping[str, Sequence[tuple[datetime, int]]]) -> tuple[list[Se
 def render(
     review: Review,
     *,
-    figures: Mapping[str, Any],
-    growth: Sequence[tuple[datetime, int]],
     history: Sequence[tuple[datetime, Mapping[str, Any]]],
     change: Diff | None,
     generated: datetime,
 ) -> str:
+    figures = creep.figures(review)
+    growth = creep.growth(review.rows, now=generated)
     recorded = [(t, int(((snap.get("figures") or {}).get("total") or {}).get("privileged_standing", 0))) for t, snap in history]
     recorded.append((generated, int(figures["total"]["privileged_standing"])))
     lines, axis = chart(
