@@ -62,6 +62,8 @@ AUTO_CHANGES = "auto-changes"
 # A marker kept with the baselines: "an AI resource named this storage account as its data store".
 AI_DATA_LINK = "ai-data-link"
 LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
+# The event type a sweep gives each resource it hands to the same path as Event Grid's events.
+SWEEP_EVENT = "DriftGuard.Sweep"
 # The CloudEvent types of what the responder tells its notice listeners.
 FINDING_OPENED = "DriftGuard.Finding.Opened"
 FINDING_RESOLVED = "DriftGuard.Finding.Resolved"
@@ -199,12 +201,15 @@ class Responder:
             return [result(Outcome.IGNORED, f"type {event.resource.full_type} is outside the catalog")]
         if not event.succeeded:
             return [result(Outcome.IGNORED, "the operation failed: nothing changed")]
-        if self.store.event_seen(event.event_id):
+        # A sweep's item is never delivered twice: only Event Grid's deliveries need the event marks.
+        delivered = event.event_type != SWEEP_EVENT
+        if delivered and self.store.event_seen(event.event_id):
             return [result(Outcome.DUPLICATE, "event already handled")]
         results = self._process(event, now, settings_changed=settings_changed)
-        # Recorded only once handled: a handler that failed half-way (ARM or the store unavailable)
-        # leaves no mark, so Event Grid's redelivery is handled in full, not taken for a duplicate.
-        self.store.first_sight_of_event(event.event_id, now=now)
+        if delivered:
+            # Recorded only once handled: a handler that failed half-way (ARM or the store unavailable)
+            # leaves no mark, so Event Grid's redelivery is handled in full, not taken for a duplicate.
+            self.store.first_sight_of_event(event.event_id, now=now)
         return results
 
     def _process(self, event: ChangeEvent, now: datetime, *, settings_changed: bool) -> list[Result]:
@@ -313,7 +318,7 @@ class Responder:
                 continue
             event = ChangeEvent(
                 event_id=f"sweep-{uuid.uuid4().hex}",
-                event_type="DriftGuard.Sweep",
+                event_type=SWEEP_EVENT,
                 schema=Schema.EVENT_GRID,
                 resource=rid,
                 operation=Operation.WRITE,
