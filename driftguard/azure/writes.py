@@ -2,8 +2,9 @@
 
 Failures are sorted for the caller: `PlanStale` (412: the resource changed since the plan was made,
 re-read and re-plan), `TransientWriteError` (409 conflicting operation, throttling or 5xx after
-azure-core's own retries: raise so Event Grid redelivers), `WriteFailed` (any other refusal: needs
-people). Responses to key actions are never read: they hold keys.
+azure-core's own retries, an operation still running when the time budget is spent: raise so Event
+Grid redelivers), `WriteFailed` (any other refusal, a failed or canceled operation: needs people).
+Responses to key actions are never read: they hold keys.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import functools
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import AzureError
 from azure.core.rest import HttpResponse
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_before_delay, wait_exponential
 
 from driftguard.azure.arm import arm_error
 from driftguard.azure.connection import RawArm
@@ -72,20 +75,27 @@ def contains(actual: Any, expected: Any) -> bool:
 
 
 class ArmWriter:
-    def __init__(self, raw: RawArm, endpoint: str, *, poll_interval_s: float = 2.0, max_polls: int = 150, verify_attempts: int = 5) -> None:
+    """Sends plans to ARM. `budget_s` bounds one `apply` (writes, operation polling and read-back): the
+    Event Grid trigger must answer within 30 s, and an operation still running when the budget is spent
+    is a `TransientWriteError`, so that the redelivery re-reads the resource instead of waiting here.
+    `poll_interval_s` is the wait between polls when ARM names none (`Retry-After`); `verify_s` is how
+    long the read-back may wait for ARM's eventual consistency to show the change."""
+
+    def __init__(self, raw: RawArm, endpoint: str, *, poll_interval_s: float = 2.0, budget_s: float = 20.0, verify_s: float = 5.0) -> None:
         self._raw = raw
         self._host = urlsplit(endpoint).netloc.lower()
         self._poll_interval_s = poll_interval_s
-        self._max_polls = max_polls
-        self._verify_attempts = verify_attempts
+        self._budget_s = budget_s
+        self._verify_s = verify_s
 
     def apply(self, plan: Plan) -> Applied:
+        deadline = time.monotonic() + self._budget_s
         applied = Applied(plan)
         for step in plan.steps:
-            self._send(step)
+            self._send(step, deadline)
         for step in plan.steps:
             if step.method in ("PUT", "PATCH") and step.body is not None:
-                applied.read_back[step.path] = self._verify(step)
+                applied.read_back[step.path] = self._verify(step, deadline)
             elif step.method == "DELETE" and self.read(step.path, step.api_version) is not None:
                 raise VerificationFailed(f"DELETE {step.path}: the resource is still there")
         return applied
@@ -119,36 +129,67 @@ class ArmWriter:
             raise WriteFailed(f"{what} points at {parts.scheme}://{parts.netloc}, not the ARM endpoint; not following it")
         return url
 
-    def _send(self, step: Step) -> None:
+    def _send(self, step: Step, deadline: float) -> None:
         headers = {"If-Match": step.if_match} if step.if_match else None
         response = self._call(lambda: self._raw.send(step.method, step.path, api_version=step.api_version, body=step.body, headers=headers))
         self._check(response, step.method, step.path)
-        if response.status_code == 202:
-            self._wait(response, step)
+        # ARM answers a long-running operation with 200, 201 or 202 and a header to follow (Deployments_CreateOrUpdate:
+        # 201 + Azure-AsyncOperation); the status URL is the truth when both headers come (ARM async operations docs).
+        if response.status_code in (200, 201, 202):
+            operation = response.headers.get("Azure-AsyncOperation")
+            location = response.headers.get("Location")
+            if operation or location:
+                self._wait(response, step, str(operation or location), by_status=bool(operation), deadline=deadline)
 
-    def _wait(self, response: HttpResponse, step: Step) -> None:
-        url = response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
-        if not url:
-            return
-        parts = urlsplit(self._on_arm(url, f"{step.method} {step.path}: the operation to poll"))
-        for _ in range(self._max_polls):
-            status = self._call(lambda: self._raw.send_url("GET", url))
-            self._check(status, "GET", parts.path)
-            state = str((status.json() or {}).get("status", "")).lower() if status.status_code == 200 else ""
-            if state in ("succeeded", ""):
+    def _wait(self, response: HttpResponse, step: Step, url: str, *, by_status: bool, deadline: float) -> None:
+        """Polls the operation until it ends, each poll after the `Retry-After` ARM asked for. An
+        `Azure-AsyncOperation` answers 200 with a `status`; a `Location` answers 202 until done."""
+        what = f"{step.method} {step.path}"
+        url = self._on_arm(url, f"{what}: the operation to poll")
+        polls = 0
+        delay = self._retry_after(response)
+        while True:
+            if time.monotonic() + delay > deadline:
+                raise TransientWriteError(f"{what}: the operation is still running after {polls} poll(s) within {self._budget_s:g} s")
+            time.sleep(delay)
+            status = self._call(functools.partial(self._raw.send_url, "GET", url))
+            polls += 1
+            self._check(status, "GET", f"{what}: the operation status")
+            if status.status_code == 404:  # expired or never known: the redelivery re-reads the resource
+                raise TransientWriteError(f"{what}: the operation status is gone (HTTP 404)")
+            if by_status:
+                state = str((status.json() or {}).get("status", "")).lower() if status.status_code == 200 else ""
+                if state == "succeeded":
+                    return
+                if state in ("failed", "canceled", "cancelled"):
+                    raise WriteFailed(f"{what}: the operation {state}: {arm_error(status)}")
+            elif status.status_code != 202:
                 return
-            if state in ("failed", "canceled", "cancelled"):
-                raise WriteFailed(f"{step.method} {step.path}: the operation {state}: {arm_error(status)}")
-            time.sleep(float(status.headers.get("Retry-After") or self._poll_interval_s))
-        raise TransientWriteError(f"{step.method} {step.path}: still running after {self._max_polls} polls")
+            delay = self._retry_after(status)
 
-    def _verify(self, step: Step) -> Mapping[str, Any]:
-        """Read back until the change shows (ARM is eventually consistent), a few times at most."""
+    def _retry_after(self, response: HttpResponse) -> float:
+        """`Retry-After` in seconds (a number or an HTTP date), else the configured interval."""
+        value = (response.headers.get("Retry-After") or "").strip()
+        if not value:
+            return self._poll_interval_s
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return self._poll_interval_s
+
+    def _verify(self, step: Step, deadline: float) -> Mapping[str, Any]:
+        """Read back until the change shows: ARM is eventually consistent, so a fresh read may still
+        show the old state for a few seconds. Retried with backoff for `verify_s`, within the budget."""
+        window = max(0.0, min(self._verify_s, deadline - time.monotonic()))
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(_NotYet),
-                stop=stop_after_attempt(self._verify_attempts),
-                wait=wait_exponential(multiplier=0.05, max=2.0),
+                stop=stop_before_delay(window),
+                wait=wait_exponential(multiplier=0.25, max=2.0),
                 reraise=False,
             ):
                 with attempt:
@@ -157,7 +198,7 @@ class ArmWriter:
                         raise _NotYet
                     return found
         except RetryError as e:
-            raise VerificationFailed(f"{step.method} {step.path}: the read-back does not show the change") from e
+            raise VerificationFailed(f"{step.method} {step.path}: the read-back does not show the change after {window:.1f} s") from e
         raise VerificationFailed(f"{step.method} {step.path}: no read-back")  # pragma: no cover - Retrying always runs once
 
     def _call(self, fn: Any) -> HttpResponse:
