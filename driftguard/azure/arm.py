@@ -1,13 +1,16 @@
 """ARM reads through the azure-mgmt clients, returning ARM JSON exactly as the service sent it.
 
 Only the child settings Resource Graph does not index are read here (diagnostic settings, Defender for
-AI settings): one call per resource, run a few at a time. azure-core retries 429/5xx itself.
+AI settings): one call per resource, fanned out per subscription (`fan_out`), each GET paced by the
+sweep's `ReadPacer` when one is given. azure-core retries 429/5xx itself.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -17,13 +20,16 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm
+from driftguard.azure.pacing import PacingPolicy, ReadPacer, subscription_of
 from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
 from driftguard.inventory import InventoryError
 
 T = TypeVar("T")
 JSONObj = dict[str, Any]
-# ARM allows 250 reads then 25/s per principal; eight at a time stays well inside that.
-PARALLEL_READS = 8
+# ARM's read budget is per subscription (and principal): within one, a few reads at a time (the pacer
+# keeps the rate; this keeps the connections few); subscriptions are read side by side, up to a cap.
+PER_SUBSCRIPTION = 4
+MAX_THREADS = 32
 
 
 def raw_json(pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
@@ -43,9 +49,10 @@ def parse_id(resource_id: str) -> tuple[str, str, ResourceId]:
 
 
 class ArmReader:
-    def __init__(self, connection: ArmConnection, raw: RawArm) -> None:
+    def __init__(self, connection: ArmConnection, raw: RawArm, *, pacer: ReadPacer | None = None) -> None:
         self._connection = connection
         self._raw = raw
+        self._policies = [PacingPolicy(pacer)] if pacer is not None else []
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -54,7 +61,7 @@ class ArmReader:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._connection.client(cls, subscription_id=subscription_id, **kwargs)
+                client = self._connection.client(cls, subscription_id=subscription_id, per_retry_policies=self._policies, **kwargs)
                 self._clients[key] = client
             return client
 
@@ -76,26 +83,19 @@ class ArmReader:
                 )
             return list(response.json().get("value") or [])
 
-        return dict(zip((r.lower() for r in resource_ids), _parallel(read, resource_ids), strict=True))
+        return {rid.lower(): settings for rid, settings in fan_out(read, resource_ids)}
 
-    def defender_for_ai_settings(self, account_ids: Iterable[str]) -> Iterator[Mapping[str, Any]]:
-        """The `Default` Defender for AI setting of each account; accounts without one are skipped."""
-
-        def read(account_id: str) -> Mapping[str, Any] | None:
-            sub, rg, account = parse_id(account_id)
-            name = account.name
-            client = self._client(CognitiveServicesManagementClient, sub, api_version=api_versions.COGNITIVE_SERVICES)
-            try:
-                result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, name, "Default", cls=raw_json)  # type: ignore[assignment]
-            except ResourceNotFoundError:
-                return None
-            except AzureError as e:
-                raise InventoryError(f"reading the Defender for AI setting of {account_id} failed: {_message(e)}") from e
-            return result
-
-        for setting in _parallel(read, list(account_ids)):
-            if setting is not None:
-                yield setting
+    def defender_for_ai_setting(self, account_id: str) -> Mapping[str, Any] | None:
+        """The account's `Default` Defender for AI setting, or None when it has none."""
+        sub, rg, account = parse_id(account_id)
+        client = self._client(CognitiveServicesManagementClient, sub, api_version=api_versions.COGNITIVE_SERVICES)
+        try:
+            result: Mapping[str, Any] = client.defender_for_ai_settings.get(rg, account.name, "Default", cls=raw_json)  # type: ignore[assignment]
+        except ResourceNotFoundError:
+            return None
+        except AzureError as e:
+            raise InventoryError(f"reading the Defender for AI setting of {account_id} failed: {_message(e)}") from e
+        return result
 
     def close(self) -> None:
         with self._lock:
@@ -104,11 +104,57 @@ class ArmReader:
             self._clients.clear()
 
 
-def _parallel(fn: Callable[[str], T], items: Sequence[str]) -> list[T]:
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(items)), thread_name_prefix="arm-read") as pool:
-        return list(pool.map(fn, items))
+def fan_out(fn: Callable[[str], T], resource_ids: Sequence[str]) -> Iterator[tuple[str, T]]:
+    """`(id, fn(id))` for every resource id, in the order they complete: up to `PER_SUBSCRIPTION` calls
+    at a time within a subscription, every subscription at once (up to `MAX_THREADS` threads). The
+    first error stops the rest and is raised; so does closing the iterator. Results wait in a bounded
+    queue, so that reads never run far ahead of a slow consumer."""
+    groups: dict[str, list[str]] = {}
+    for rid in resource_ids:
+        groups.setdefault(subscription_of(rid) or "", []).append(rid)
+    # A lane reads its share of one subscription in turn; the lanes are interleaved across subscriptions
+    # so that, when they outnumber the threads, every subscription still starts at once.
+    per_subscription = [[ids[i::PER_SUBSCRIPTION] for i in range(min(PER_SUBSCRIPTION, len(ids)))] for ids in groups.values()]
+    lanes = [lane for lanes_at in itertools.zip_longest(*per_subscription) for lane in lanes_at if lane]
+    if not lanes:
+        return
+    results: queue.Queue[tuple[str, T] | Exception | None] = queue.Queue(maxsize=256)
+    stop = threading.Event()
+
+    def put(item: tuple[str, T] | Exception | None) -> None:
+        while not stop.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def run(lane: list[str]) -> None:
+        try:
+            for rid in lane:
+                if stop.is_set():
+                    return
+                put((rid, fn(rid)))
+        except Exception as e:  # handed to the consumer, which raises it
+            put(e)
+        put(None)
+
+    pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(lanes)), thread_name_prefix="arm-read")
+    try:
+        for lane in lanes:
+            pool.submit(run, lane)
+        running = len(lanes)
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _message(e: AzureError) -> str:

@@ -83,8 +83,9 @@ class RawArm:
     bearer auth, ARM challenge handling, azure-core's retries. The Resource Graph client serves because
     it is the smallest generated client; the api-version goes with each request, never the client's."""
 
-    def __init__(self, connection: ArmConnection) -> None:
-        self._client = connection.client(ResourceGraphClient)
+    def __init__(self, connection: ArmConnection, **client_options: Any) -> None:
+        # `client_options` go to the client's pipeline (the inventory's read pacing policy, for one).
+        self._client = connection.client(ResourceGraphClient, **client_options)
 
     def send(self, method: str, path: str, *, api_version: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
         request = HttpRequest(method, path, params={"api-version": api_version}, json=body, headers=headers)
