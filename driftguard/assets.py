@@ -60,6 +60,7 @@ class AssetTap:
         self.inner = inventory
         self.source: Source = inventory.source
         self.rai_policies_loaded = inventory.rai_policies_loaded
+        self.unlisted = inventory.unlisted
         self.classification_tag = data.classification_tag
         self.ai_data_tag = data.ai_data_tag
         self._tagged: set[str] = set()

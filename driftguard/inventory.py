@@ -21,6 +21,9 @@ class Inventory(Protocol):
     # True when custom RAI policies are part of what `resources()` yields, so that a deployment naming
     # a policy that never came is a finding, not a gap in the data.
     rai_policies_loaded: bool
+    # Resource types (lower case) that rules judge but this inventory did not list, with the reason: the
+    # engine reports those rules as not evaluated instead of letting them pass for want of resources.
+    unlisted: Mapping[str, str]
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
         """Every resource in scope, once each, in any order."""
@@ -50,6 +53,8 @@ class ListInventory:
         self.source = source
         # A file may or may not hold RAI policies: the engine learns it from the first one it sees.
         self.rai_policies_loaded = False
+        # A file holds whatever it was exported with: nothing is known to be missing.
+        self.unlisted: Mapping[str, str] = {}
         self._items = items
         self._diagnostics: dict[str, list[Mapping[str, Any]]] = {}
         self._saw_diagnostics = False

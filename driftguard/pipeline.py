@@ -171,8 +171,20 @@ class Evaluator:
                 yield from self._evaluate(ResourceSnapshot(orjson.loads(text)), rtype, context, summary, needs_related)
             texts.clear()
         yield from self._evaluate_related(inventory, context, summary, needs_related)
+        self._report_unlisted(inventory, summary)
         if progress is not None:
             progress(summary.resources)
+
+    def _report_unlisted(self, inventory: Inventory, summary: ScanSummary) -> None:
+        """Rules over a type the inventory did not list judged nothing: say so, counted per parent
+        resource seen (an account whose deployments were not read), rather than pass silently."""
+        reported: set[tuple[str, str]] = set()
+        for rtype, reason in inventory.unlisted.items():
+            parents = summary.by_type.get(rtype.rsplit("/", 1)[0], 0)
+            for meta, _ in self._by_type.get(rtype, []):
+                if parents and (meta.id, reason) not in reported:
+                    reported.add((meta.id, reason))
+                    summary.not_evaluated[meta.id][reason] += parents
 
     def _context(
         self, rai: Mapping[str, Mapping[str, RaiFilterIndex]], linked: set[str], *, rai_loaded: bool, memo: dict[Any, Any] | None = None

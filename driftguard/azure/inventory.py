@@ -1,18 +1,33 @@
-"""The live inventory: a Resource Graph sweep, plus child settings read through ARM with --deep."""
+"""The live inventory: a Resource Graph sweep, plus what Resource Graph does not index, read through ARM
+with --deep: per account its RAI policies, deployments and Defender for AI setting; per AI resource its
+diagnostic settings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from driftguard.azure.arm import ArmReader
+from driftguard.azure import api_versions
+from driftguard.azure.arm import ArmReader, fan_out, parse_id
 from driftguard.azure.connection import ArmConnection, RawArm
+from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
+from driftguard.azure.writes import ArmWriter, WriteError
+from driftguard.inventory import InventoryError
 from driftguard.model import Source
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
-# Judged by rules but not indexed by Resource Graph's `resources` table.
-NOT_IN_GRAPH = frozenset({"microsoft.cognitiveservices/accounts/defenderforaisettings", "microsoft.security/pricings"})
+# Judged by rules, listed per account over ARM: Resource Graph's `resources` table does not index them.
+PER_ACCOUNT = frozenset(
+    {
+        "microsoft.cognitiveservices/accounts/deployments",
+        "microsoft.cognitiveservices/accounts/raipolicies",
+        "microsoft.cognitiveservices/accounts/defenderforaisettings",
+    }
+)
+# Judged by rules but not in the `resources` table (pricings are in `securityresources`: ai_pricing.kql).
+NOT_IN_GRAPH = PER_ACCOUNT | {"microsoft.security/pricings"}
+UNLISTED = "not in Resource Graph: run with --deep to list them per account"
 
 
 def inventory_query(rule_types: frozenset[str]) -> str:
@@ -21,21 +36,34 @@ def inventory_query(rule_types: frozenset[str]) -> str:
 
 
 class LiveInventory:
-    """Streams the estate from Resource Graph. With `deep`, also reads per-resource settings that
-    Resource Graph does not index: Defender for AI settings and diagnostic settings (one ARM call
-    each, so a sweep can run shallow often and deep on a slower schedule)."""
-
-    rai_policies_loaded = True
+    """Streams the estate from Resource Graph. With `deep`, also reads through ARM what Resource Graph
+    does not index: per account three reads (RAI policies, deployments, Defender for AI setting), and
+    per AI resource its diagnostic settings, paced to stay inside ARM's read budget. So a sweep can
+    run shallow often and deep on a slower schedule; a shallow one names what it did not read."""
 
     def __init__(
-        self, connection: ArmConnection, scope: Scope, *, rule_types: frozenset[str], deep: bool, source: Source = Source.LIVE
+        self,
+        connection: ArmConnection,
+        scope: Scope,
+        *,
+        rule_types: frozenset[str],
+        deep: bool,
+        source: Source = Source.LIVE,
+        pacer: ReadPacer | None = None,
     ) -> None:
         self.source = source
         self.scope = scope
         self.deep = deep
-        self._raw = RawArm(connection)
+        # A deep inventory lists every account's RAI policies: a deployment naming one that never came
+        # is a finding, not a gap in the data.
+        self.rai_policies_loaded = deep
+        self.unlisted: Mapping[str, str] = {} if deep else dict.fromkeys(sorted(PER_ACCOUNT & rule_types), UNLISTED)
+        pacer = pacer or ReadPacer()
+        self._raw = RawArm(connection, per_retry_policies=[PacingPolicy(pacer)])
         self.graph = ResourceGraph(self._raw)
-        self.arm = ArmReader(connection, self._raw)
+        self.arm = ArmReader(connection, self._raw, pacer=pacer)
+        # The one ARM list reader (nextLink paging, ARM host checked before the token follows a link).
+        self._lists = ArmWriter(self._raw, connection.endpoint)
         self._query = inventory_query(rule_types)
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
@@ -46,7 +74,22 @@ class LiveInventory:
             yield row
         yield from self.graph.query(load_query("ai_pricing"), self.scope)
         if self.deep:
-            yield from self.arm.defender_for_ai_settings(accounts)
+            for _account, children in fan_out(self._account_children, accounts):
+                yield from children
+
+    def _account_children(self, account_id: str) -> list[Mapping[str, Any]]:
+        """RAI policies first, so that each deployment meets its policy already read (the engine judges
+        it at once instead of holding it back), then deployments, then the Defender for AI setting."""
+        account = str(parse_id(account_id)[2])  # the id came from Resource Graph; the path is rebuilt from its parts
+        try:
+            found = [
+                *self._lists.read_list(f"{account}/raiPolicies", api_versions.COGNITIVE_SERVICES),
+                *self._lists.read_list(f"{account}/deployments", api_versions.COGNITIVE_SERVICES),
+            ]
+        except WriteError as e:
+            raise InventoryError(f"listing the RAI policies and deployments of {account_id} failed: {e}") from e
+        setting = self.arm.defender_for_ai_setting(account_id)
+        return [*found, setting] if setting is not None else found
 
     def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
         if kind != "diagnosticSettings" or not self.deep:
