@@ -65,7 +65,10 @@ def _add_sources(cmd: argparse.ArgumentParser) -> None:
         "--deep",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also read per-resource settings Resource Graph does not index (diagnostic and Defender for AI settings; one ARM call each)",
+        help=(
+            "also read through ARM what Resource Graph does not index: per account its deployments, RAI policies and Defender for AI"
+            " setting, per AI resource its diagnostic settings (paced to ARM's read budget; on by default)"
+        ),
     )
 
 

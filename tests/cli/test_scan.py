@@ -60,6 +60,20 @@ def test_no_deep_reports_rules_it_could_not_judge() -> None:
     assert "monitor_ai_resource_diagnostic_logs_enabled" not in doc["summary"]["by_rule"]
 
 
+def test_scan_is_deep_by_default_and_judges_deployments() -> None:
+    content_filter, model = "cognitiveservices_deployment_content_filter_enforced", "cognitiveservices_deployment_model_approved"
+    code, out, err = run("scan", "--simulated", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert any(f["rule"] == content_filter and f["resource_id"].endswith("/deployments/gpt-4o-mini") for f in doc["findings"])
+    assert content_filter not in doc["summary"]["not_evaluated"]
+    code, out, _ = run("scan", "--simulated", "--no-deep", "--format", "json")
+    summary = json.loads(out)["summary"]
+    for rule in (content_filter, model):
+        assert rule not in summary["by_rule"]
+        assert all("--deep" in reason for reason in summary["not_evaluated"][rule])
+
+
 @pytest.mark.parametrize("shape", ["array", "arm-list", "graph"])
 def test_snapshot_shapes(shape: str, tmp_path: Path) -> None:
     items = estate()

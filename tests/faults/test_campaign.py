@@ -187,7 +187,8 @@ def build(tmp: Path, store: StateStore) -> Run:
 
 
 def sweep(run: Run) -> None:
-    """The timer's sweep; a failed run is simply run again at the next tick."""
+    """The timer's deep sweep (RAI policies are not in Resource Graph: only a deep sweep lists them and
+    records their baselines); a failed run is simply run again at the next tick."""
     connection = ArmConnection(
         run.server.base_url,
         StaticTokenCredential(f"sim:{DG}"),
@@ -196,7 +197,7 @@ def sweep(run: Run) -> None:
         retry_backoff_factor=0.05,
     )
     for _ in range(5):
-        inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=False)
+        inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=True)
         try:
             run.responder.sweep(inventory.resources())
             return
