@@ -7,6 +7,7 @@ query itself on large estates.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from driftguard.azure.connection import RawArm
 from driftguard.inventory import InventoryError
 
 PAGE_SIZE = 1000
+# The quota window is 5 s; a longer reset announced by the service is not waited out here (a 429 follows,
+# which azure-core retries after its Retry-After).
+MAX_QUOTA_WAIT_S = 10.0
 QUERIES = Path(__file__).with_name("queries")
 
 
@@ -53,6 +57,7 @@ def load_query(name: str, **values: str) -> str:
 class ResourceGraph:
     def __init__(self, arm: RawArm) -> None:
         self._arm = arm
+        self._resume_at = 0.0  # monotonic time before which the user's query quota is spent
 
     # azure-core retries 408/429/5xx itself but never a dropped connection on a POST, which it must
     # treat as non-idempotent. A Resource Graph query is a read: retry exactly that case, briefly.
@@ -63,7 +68,27 @@ class ResourceGraph:
         reraise=True,
     )
     def _send(self, body: dict[str, Any]) -> HttpResponse:
-        return self._arm.send("POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body)
+        wait = self._resume_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        response = self._arm.send(
+            "POST", "/providers/Microsoft.ResourceGraph/resources", api_version=api_versions.RESOURCE_GRAPH, body=body
+        )
+        self._note_quota(response)
+        return response
+
+    def _note_quota(self, response: HttpResponse) -> None:
+        """Resource Graph allows about 15 queries per 5 s per user and says what is left of the window
+        (`x-ms-user-quota-remaining`) and when it resets (`x-ms-user-quota-resets-after`, hh:mm:ss): with
+        nothing left, the next query waits for the reset rather than drawing a 429."""
+        try:
+            remaining = int(response.headers.get("x-ms-user-quota-remaining") or "1")
+            h, m, sec = (float(x) for x in (response.headers.get("x-ms-user-quota-resets-after") or "0:0:0").split(":"))
+        except ValueError:
+            return
+        if remaining > 0:
+            return
+        self._resume_at = time.monotonic() + min(h * 3600 + m * 60 + sec, MAX_QUOTA_WAIT_S)
 
     def query(self, kql: str, scope: Scope) -> Iterator[Mapping[str, Any]]:
         """Every row of the query, page by page (1,000 rows a page), never all pages in memory."""
