@@ -17,14 +17,11 @@ from driftguard.inventory import InventoryError
 from driftguard.model import Source
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
+RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
+DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
+DEFENDER_SETTING = "microsoft.cognitiveservices/accounts/defenderforaisettings"
 # Judged by rules, listed per account over ARM: Resource Graph's `resources` table does not index them.
-PER_ACCOUNT = frozenset(
-    {
-        "microsoft.cognitiveservices/accounts/deployments",
-        "microsoft.cognitiveservices/accounts/raipolicies",
-        "microsoft.cognitiveservices/accounts/defenderforaisettings",
-    }
-)
+PER_ACCOUNT = frozenset({RAI_POLICY, DEPLOYMENT, DEFENDER_SETTING})
 # Judged by rules but not in the `resources` table (pricings are in `securityresources`: ai_pricing.kql).
 NOT_IN_GRAPH = PER_ACCOUNT | {"microsoft.security/pricings"}
 UNLISTED = "not in Resource Graph: run with --deep to list them per account"
@@ -56,8 +53,10 @@ class LiveInventory:
         self.deep = deep
         # A deep inventory lists every account's RAI policies: a deployment naming one that never came
         # is a finding, not a gap in the data.
-        self.rai_policies_loaded = deep
-        self.unlisted: Mapping[str, str] = {} if deep else dict.fromkeys(sorted(PER_ACCOUNT & rule_types), UNLISTED)
+        # Per account, only what some rule judges is read.
+        self._per_account = PER_ACCOUNT & rule_types if deep else frozenset()
+        self.rai_policies_loaded = RAI_POLICY in self._per_account
+        self.unlisted: Mapping[str, str] = dict.fromkeys(sorted(PER_ACCOUNT & rule_types - self._per_account), UNLISTED)
         pacer = pacer or ReadPacer()
         self._raw = RawArm(connection, per_retry_policies=[PacingPolicy(pacer)])
         self.graph = ResourceGraph(self._raw)
@@ -69,26 +68,25 @@ class LiveInventory:
     def resources(self) -> Iterator[Mapping[str, Any]]:
         accounts: list[str] = []
         for row in self.graph.query(self._query, self.scope):
-            if self.deep and str(row.get("type", "")).lower() == ACCOUNT:
+            if self._per_account and str(row.get("type", "")).lower() == ACCOUNT:
                 accounts.append(str(row["id"]))
             yield row
         yield from self.graph.query(load_query("ai_pricing"), self.scope)
-        if self.deep:
-            for _account, children in fan_out(self._account_children, accounts):
-                yield from children
+        for _account, children in fan_out(self._account_children, accounts):
+            yield from children
 
     def _account_children(self, account_id: str) -> list[Mapping[str, Any]]:
         """RAI policies first, so that each deployment meets its policy already read (the engine judges
         it at once instead of holding it back), then deployments, then the Defender for AI setting."""
         account = str(parse_id(account_id)[2])  # the id came from Resource Graph; the path is rebuilt from its parts
+        lists = [(t, child) for t, child in ((RAI_POLICY, "raiPolicies"), (DEPLOYMENT, "deployments")) if t in self._per_account]
+        found: list[Mapping[str, Any]] = []
         try:
-            found = [
-                *self._lists.read_list(f"{account}/raiPolicies", api_versions.COGNITIVE_SERVICES),
-                *self._lists.read_list(f"{account}/deployments", api_versions.COGNITIVE_SERVICES),
-            ]
+            for _type, child in lists:
+                found.extend(self._lists.read_list(f"{account}/{child}", api_versions.COGNITIVE_SERVICES))
         except WriteError as e:
-            raise InventoryError(f"listing the RAI policies and deployments of {account_id} failed: {e}") from e
-        setting = self.arm.defender_for_ai_setting(account_id)
+            raise InventoryError(f"listing the {' and '.join(c for _, c in lists)} of {account_id} failed: {e}") from e
+        setting = self.arm.defender_for_ai_setting(account_id) if DEFENDER_SETTING in self._per_account else None
         return [*found, setting] if setting is not None else found
 
     def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:

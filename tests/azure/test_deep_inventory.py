@@ -85,7 +85,7 @@ def test_every_page_of_a_deployment_list_is_read(sim: Simulator, connection: Arm
 
 def test_a_refused_list_fails_the_sweep_closed(sim: Simulator, connection: ArmConnection) -> None:
     sim.inject(Fault("403", path="/deployments$", times=1))
-    with pytest.raises(InventoryError, match=r"listing the RAI policies and deployments of .* failed: .*HTTP 403"):
+    with pytest.raises(InventoryError, match=r"listing the raiPolicies and deployments of .* failed: .*HTTP 403"):
         scan(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), deep=True)
 
 
@@ -154,3 +154,18 @@ def test_a_management_group_sweep_lists_them_too(sim: Simulator) -> None:
     connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
     findings, _ = scan(connection, Scope(management_group=sample.MANAGEMENT_GROUP), deep=True)
     assert any(f.rule == CF and f.resource_id.endswith(DRIFTED) for f in findings)
+
+
+def test_only_what_the_rules_judge_is_read_per_account(sim: Simulator, connection: ArmConnection) -> None:
+    types = frozenset({"microsoft.cognitiveservices/accounts", "microsoft.cognitiveservices/accounts/deployments"})
+    inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=types, deep=True)
+    try:
+        listed = Counter(str(r["type"]).lower() for r in inventory.resources())
+    finally:
+        inventory.close()
+    assert listed["microsoft.cognitiveservices/accounts/deployments"] == 5
+    assert not inventory.rai_policies_loaded
+    reads = [r.path.rsplit("/", 1)[-1].lower() for r in sim.requests if not r.is_graph]
+    assert reads.count("deployments") == len(accounts(sim))
+    assert "raipolicies" not in reads
+    assert "default" not in reads  # no Defender for AI setting either
