@@ -1,8 +1,10 @@
-"""`python -m bench scan --resources 10000` (live code path against the HTTPS simulator) and
-`python -m bench scan --snapshot --resources 100000` (a generated snapshot file).
+"""`python -m bench scan --resources 10000 [--deep]` (live code path against the HTTPS simulator),
+`python -m bench scan --snapshot --resources 100000` (a generated snapshot file), `events`, `review` and
+`peers` (side by side with Cloud Custodian).
 
 The simulator and the snapshot generator run in child processes, so that the peak RSS printed is the
-scanner's own. The last line printed is one JSON object of figures.
+benchmark's own. The last line printed is one JSON object of figures; each has `io_floor_s`, the same
+requests fetched and decoded with nothing judged (`bench/floor.py`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from azure.core.pipeline.transport import RequestsTransport
 
 from bench import peak_rss_mb
+from bench.floor import FLOOR_TOKEN, Recorder, drain, replay
+from bench.simserve import SimulatorProcess, simulator_options
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from driftguard.azure.inventory import LiveInventory
@@ -28,6 +33,7 @@ from driftguard.azure.resource_graph import Scope
 from driftguard.cli import main as cli_main
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
+from driftguard.snapshot import iter_resources
 
 
 def _subscriptions() -> tuple[str, ...]:
@@ -37,31 +43,35 @@ def _subscriptions() -> tuple[str, ...]:
 
 
 def bench_live(count: int, *, deep: bool) -> dict[str, Any]:
-    child = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--resources", str(count)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        info = json.loads(child.stdout.readline())
-        base, ca = info["base_url"], info["ca_file"]
-        connection = ArmConnection(base, StaticTokenCredential(), connection_verify=ca, polling_interval=0)
-        inventory = LiveInventory(connection, Scope(subscriptions=_subscriptions()), rule_types=rules.rule_types(), deep=deep)
+    scope = Scope(subscriptions=_subscriptions())
+    with SimulatorProcess(count) as sim:
+        connection = ArmConnection(sim.base, StaticTokenCredential(), connection_verify=sim.ca, polling_interval=0)
+        inventory = LiveInventory(connection, scope, rule_types=rules.rule_types(), deep=deep)
         started = time.perf_counter()
         findings, summary = Evaluator(Policy()).run(inventory)
         found = sum(1 for _ in findings)
         wall = time.perf_counter() - started
         inventory.close()
-        stats = requests.get(f"{base}/_simulator/stats", verify=ca, timeout=10).json()
-        return {
-            "mode": "live-deep" if deep else "live",
-            "resources": summary.resources,
-            "findings": found,
-            "wall_s": round(wall, 3),
-            "graph_calls": stats["graph_calls"],
-            "arm_calls": stats["arm_calls"],
-            "peak_rss_mb": peak_rss_mb(),
-        }
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
+        calls = sim.calls()
+        # The floor: the same inventory read again, as another principal (its own ARM budget), nothing judged.
+        sim.reset()
+        floor_connection = ArmConnection(sim.base, StaticTokenCredential(FLOOR_TOKEN), connection_verify=sim.ca, polling_interval=0)
+        floor_inventory = LiveInventory(floor_connection, scope, rule_types=rules.rule_types(), deep=deep)
+        io_floor = drain(floor_inventory, [meta for meta, _ in rules.registry().values()])
+        floor_inventory.close()
+        floor_calls = sim.calls()
+    return {
+        "mode": "live-deep" if deep else "live",
+        "resources": summary.resources,
+        "findings": found,
+        "wall_s": round(wall, 3),
+        "io_floor_s": round(io_floor, 3),
+        "io_floor_same_calls": floor_calls == calls,
+        "graph_calls": calls["graph_calls"],
+        "arm_calls": calls["arm_calls"],
+        "throttling": sim.throttling,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def bench_snapshot(count: int) -> dict[str, Any]:
@@ -72,6 +82,12 @@ def bench_snapshot(count: int) -> dict[str, Any]:
         started = time.perf_counter()
         code = cli_main(["scan", "--snapshot", str(path), "--format", "json", "--output", os.devnull])
         wall = time.perf_counter() - started
+        # The floor: the same file read and decoded by the same streaming parser, nothing judged.
+        started = time.perf_counter()
+        with path.open(encoding="utf-8") as stream:
+            for _ in iter_resources(stream, name=str(path)):
+                pass
+        io_floor = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"scan exited {code}")
     return {
@@ -79,6 +95,7 @@ def bench_snapshot(count: int) -> dict[str, Any]:
         "resources": count,
         "file_mb": size_mb,
         "wall_s": round(wall, 3),
+        "io_floor_s": round(io_floor, 3),
         "graph_calls": 0,
         "arm_calls": 0,
         "peak_rss_mb": peak_rss_mb(),
@@ -102,11 +119,13 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
     from simulator.transport import BASE_URL, in_process_session
 
     rng = random.Random(seed)
-    sim = Simulator(generate.estate(resources))
+    sim = Simulator(generate.estate(resources), **simulator_options())
     subs = _subscriptions()
     with tempfile.TemporaryDirectory(prefix="driftguard-bench-") as tmp:
+        session = in_process_session(sim)
+        recorder = Recorder(session)
         connection = ArmConnection(
-            BASE_URL, StaticTokenCredential("sim:d9d9d9d9-0000-4000-8000-000000000001"), session=in_process_session(sim), polling_interval=0
+            BASE_URL, StaticTokenCredential("sim:d9d9d9d9-0000-4000-8000-000000000001"), session=session, polling_interval=0
         )
         writer = ArmWriter(RawArm(connection), BASE_URL, poll_interval_s=0)
         responder = Responder(
@@ -152,6 +171,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
         responder.counts.clear()  # count only the measured batch, not the baseline sweep
 
         latencies: list[float] = []
+        recorder.on = True
         started = time.perf_counter()
         for raw in batch:
             t0 = time.perf_counter()
@@ -160,19 +180,29 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
             for op in list(sim.writes._operations):
                 sim.writes.operation_status(op)
         wall = time.perf_counter() - started
+        recorder.on = False
     reads = sum(1 for r in sim.requests if r.method == "GET" and "/operationresults/" not in r.path.lower())
     writes = sum(1 for r in sim.requests if r.method in ("PUT", "PATCH", "POST", "DELETE"))
+
+    def settle() -> None:  # as the run did: ARM finishes an operation by itself
+        for op in list(sim.writes._operations):
+            sim.writes.operation_status(op)
+
+    # The floor: the responder's requests sent again (its reads, fixes and polls), nothing judged or stored.
+    io_floor = replay(recorder.sent, session, after_each=settle)
     latencies.sort()
     return {
         "events": len(batch),
         "distinct_events": len(distinct),
         "real_drifts": len(drifted),
         "wall_s": round(wall, 3),
+        "io_floor_s": round(io_floor, 3),
         "arm_reads": reads,
         "arm_writes": writes,
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
         "outcomes": dict(responder.counts),
+        "throttling": bool(simulator_options()),
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -192,25 +222,16 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
     from driftguard.review import collect, to_csv
     from driftguard.store.sqlite import SqliteStore
 
-    command = [
-        sys.executable,
-        "-m",
-        "simulator",
-        "serve",
-        "--resources",
-        "2000",
-        "--assignments",
-        str(assignments),
-        "--principals",
-        str(principals),
-    ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        info = json.loads(child.stdout.readline())
-        base, ca = info["base_url"], info["ca_file"]
+    with SimulatorProcess(2000, assignments=assignments, principals=principals) as sim:
+        base, ca = sim.base, sim.ca
         credential = StaticTokenCredential()
-        connection = ArmConnection(base, credential, connection_verify=ca, polling_interval=0)
+        session = requests.Session()
+        recorder = Recorder(session)
+
+        def transport() -> RequestsTransport:
+            return RequestsTransport(session=session, session_owner=False, connection_verify=ca)
+
+        connection = ArmConnection(base, credential, session=session, connection_verify=ca, polling_interval=0)
         raw = RawArm(connection)
         graph = ResourceGraph(raw)
         groups: dict[str, tuple[str, ...]] = {
@@ -219,19 +240,24 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
         }
         policy = Policy(access=AccessPolicy(groups=groups))
         scope = Scope(subscriptions=_subscriptions())
+        recorder.on = True
         started = time.perf_counter()
         ai_ids = [str(r["id"]) for r in graph.query(inventory_query(rules.rule_types()), scope)]
         review = collect(
             graph=graph,
             arm=ArmWriter(raw, base),
-            directory=Directory(credential, endpoint=base, connection_verify=ca),
-            activity=ActivityReader(credential, workspace_id="00000000-0000-4000-8000-000000000001", endpoint=base, connection_verify=ca),
+            directory=Directory(credential, endpoint=base, transport=transport()),
+            activity=ActivityReader(credential, workspace_id="00000000-0000-4000-8000-000000000001", endpoint=base, transport=transport()),
             scope=scope,
             policy=policy,
             now=datetime.now(UTC),
             ai_resource_ids=ai_ids,
         )
         wall = time.perf_counter() - started
+        recorder.on = False
+        stats = sim.calls()
+        # The floor: the review's requests sent again (Resource Graph pages, ARM, Graph, Log Analytics), nothing judged.
+        io_floor = replay(recorder.sent, session, connection_verify=ca)
         # The reports an auditor gets: the snapshot kept for the creep diff (twice: the second run
         # diffs against the first), the HTML page with its chart, the CSV.
         started = time.perf_counter()
@@ -248,24 +274,22 @@ def bench_review(assignments: int, principals: int) -> dict[str, Any]:
             )
             sheet = to_csv(review)
         report = time.perf_counter() - started
-        stats = requests.get(f"{base}/_simulator/stats", verify=ca, timeout=10).json()
-        return {
-            "assignments": len(review.rows),
-            "report_s": round(report, 3),
-            "html_kb": len(page) // 1024,
-            "csv_kb": len(sheet) // 1024,
-            "findings": len(review.findings),
-            "activity_ok": review.activity_ok,
-            "wall_s": round(wall, 3),
-            "graph_calls": stats["graph_calls"],
-            "arm_calls": stats["arm_calls"],
-            "directory_calls": stats["directory_calls"],
-            "logs_calls": stats["logs_calls"],
-            "peak_rss_mb": peak_rss_mb(),
-        }
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
+    return {
+        "assignments": len(review.rows),
+        "report_s": round(report, 3),
+        "html_kb": len(page) // 1024,
+        "csv_kb": len(sheet) // 1024,
+        "findings": len(review.findings),
+        "activity_ok": review.activity_ok,
+        "wall_s": round(wall, 3),
+        "io_floor_s": round(io_floor, 3),
+        "graph_calls": stats["graph_calls"],
+        "arm_calls": stats["arm_calls"],
+        "directory_calls": stats["directory_calls"],
+        "logs_calls": stats["logs_calls"],
+        "throttling": sim.throttling,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
