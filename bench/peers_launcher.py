@@ -8,7 +8,8 @@ AZURE_SUBSCRIPTION_ID and the local CA from REQUESTS_CA_BUNDLE (all set by the c
     peers_launcher.py pull POLICY.yml OUTPUT_DIR      -> custodian run (pull mode)
     peers_launcher.py event POLICY.yml EVENTS.json    -> the azure-event-grid mode's handler, per event
 
-The last line printed is one JSON object: the matched resource ids and this process's peak RSS.
+The last line printed is one JSON object: the matched resource ids (per policy, in pull mode) and this
+process's peak RSS.
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ def _peak_mb() -> float:
 def pull(policy_file: str, output_dir: str) -> dict[str, object]:
     from c7n.cli import main
 
+    # A cache of this run only: policies on the same resource type share its listing, as in everyday use,
+    # and nothing is left for a later run to find.
+    cache = f"{output_dir}.cache"
     try:
-        main(["run", "-s", output_dir, "--cache-period", "0", policy_file])
+        main(["run", "-s", output_dir, "--cache", cache, "--cache-period", "60", policy_file])
     except SystemExit as e:
         if e.code not in (0, None):
             raise
-    matched: list[str] = []
-    for found in Path(output_dir).rglob("resources.json"):
-        matched.extend(r["id"] for r in json.loads(found.read_text()))
-    return {"matched": sorted(matched), "peak_rss_mb": _peak_mb()}
+    matched: dict[str, list[str]] = {}
+    for found in Path(output_dir).rglob("resources.json"):  # one per policy: <output>/<policy name>/resources.json
+        matched[found.parent.name] = sorted(r["id"] for r in json.loads(found.read_text()))
+    return {"matched": matched, "peak_rss_mb": _peak_mb()}
 
 
 def event(policy_file: str, events_file: str) -> dict[str, object]:
