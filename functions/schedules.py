@@ -1,6 +1,7 @@
-"""Timer triggers: the estate sweep (Resource Graph only, frequent) and the deep sweep (also the
-per-resource settings Resource Graph does not index, on a slower schedule). Both run the same
-decide/act path as events: they record baselines, fix what events missed, and open cases."""
+"""Timer triggers: the estate sweep (Resource Graph only, frequent) and the deep sweep (also what
+Resource Graph does not index, read through ARM on a slower schedule: model deployments, RAI policies and
+Defender for AI settings per account, diagnostic settings per AI resource). Both run the same decide/act
+path as events: they record baselines, fix what events missed, and open cases."""
 
 from __future__ import annotations
 
