@@ -138,6 +138,10 @@ class Simulator:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
         self.writes = WriteSide(self.estate)
+        # Resource Notifications describe properties at the oldest version a type serves.
+        self.writes.notification_versions = {
+            f"{canonical}/{rtype}".lower(): versions[-1] for canonical, types in PROVIDERS.values() for rtype, versions in types.items()
+        }
         self.directory = Directory()
         self.catalog: Catalog = catalog()
         self.requests: list[RecordedRequest] = []
@@ -276,7 +280,7 @@ class Simulator:
             if payload is None and method != "POST":
                 return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: no body.")
             try:
-                payload = op.body.clean(payload, full=method != "PATCH")
+                payload = op.body.clean(payload)
             except BodyRefused as e:
                 return Response.json(400, {"error": {"code": "InvalidRequestContent", "message": e.message, "target": e.target}})
         call = _Call(op, method, path, params, hdr, token, hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4()))
@@ -371,6 +375,9 @@ class Simulator:
         props = resource.setdefault("properties", {})
         if rtype.lower() == "microsoft.authorization/roleassignments":
             props["scope"] = resource["id"][: resource["id"].lower().rindex("/providers/microsoft.authorization/")] or "/"
+        refused = _provider_rule(resource)
+        if refused is not None:
+            return refused
         tracked = _tracks_provisioning(op.body, existing)
         created = existing is None
         status = 201 if created and method == "PUT" and 201 in op.statuses else 200
@@ -384,7 +391,10 @@ class Simulator:
         # updated (or being created); the change and its event land at completion.
         final: JSON = copy.deepcopy(resource)
         final.setdefault("properties", {})["provisioningState"] = "Succeeded"
-        showing = copy.deepcopy(existing) if existing is not None else copy.deepcopy(resource)
+        # The answer describes what was asked for, being applied; reads show the old state being updated.
+        accepted = copy.deepcopy(resource)
+        accepted.setdefault("properties", {})["provisioningState"] = "Creating" if created else "Updating"
+        showing = copy.deepcopy(existing) if existing is not None else copy.deepcopy(accepted)
         showing.setdefault("properties", {})["provisioningState"] = "Creating" if created else "Updating"
         self.estate.put(showing)
 
@@ -393,7 +403,7 @@ class Simulator:
             return final
 
         return self._accepted(
-            call, showing, finish, status=status, event=("Write", final["id"], f"{final['type']}/write", token, correlation)
+            call, accepted, finish, status=status, event=("Write", final["id"], f"{final['type']}/write", token, correlation)
         )
 
     def _delete(self, call: _Call, existing: JSON | None) -> Response:
@@ -831,6 +841,16 @@ def _keep_read_only(schema: Schema | None, existing: Mapping[str, Any], resource
         for key in path[:-1]:
             node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
         node[path[-1]] = copy.deepcopy(value)
+
+
+def _provider_rule(resource: Mapping[str, Any]) -> Response | None:
+    """Constraints a provider enforces beyond its models. AI Search: `authOptions` cannot be set while
+    `disableLocalAuth` is true (search 2025-05-01 spec and its examples)."""
+    props = resource.get("properties") or {}
+    search = str(resource.get("type", "")).lower() == "microsoft.search/searchservices"
+    if search and props.get("disableLocalAuth") is True and props.get("authOptions") is not None:
+        return error(400, "InvalidRequestContent", "'authOptions' cannot be set when 'disableLocalAuth' is true.")
+    return None
 
 
 def _tracks_provisioning(schema: Schema | None, existing: Mapping[str, Any] | None) -> bool:

@@ -83,9 +83,9 @@ class Schema:
     # Maps whose keys the user chooses (tags) have no fixed fields: `values` types their values.
     values: Field | None = None
 
-    def clean(self, body: Any, *, full: bool, path: str = "$") -> Any:
-        """The body as the provider stores it. `full` (PUT, POST) enforces required properties; a PATCH
-        sends only what changes. Unknown and read-only properties are dropped, as providers ignore them."""
+    def clean(self, body: Any, *, path: str = "$") -> Any:
+        """The body as the provider stores it: unknown and read-only properties dropped, as providers
+        ignore them; a wrong JSON type, a value outside an enum or a missing required property refused."""
         if body is None:
             return None
         if not isinstance(body, Mapping):
@@ -97,11 +97,12 @@ class Schema:
                 f = next((v for k, v in self.fields.items() if k.lower() == key.lower()), None)
             if f is None or f.readonly:
                 continue
-            out[_canonical_key(self, key)] = _clean_value(f, value, full=full, path=f"{path}.{key}")
-        if full:
-            for key, f in self.fields.items():
-                if f.required and not f.readonly and out.get(key) is None:
-                    raise BodyRefused(f"{path}.{key}: the property is required", f"{path}.{key}")
+            out[_canonical_key(self, key)] = _clean_value(f, value, path=f"{path}.{key}")
+        # Required properties of every object sent, a PATCH's included (the models validate each object
+        # they serialize); a PATCH's top-level model declares none.
+        for key, f in self.fields.items():
+            if f.required and not f.readonly and out.get(key) is None:
+                raise BodyRefused(f"{path}.{key}: the property is required", f"{path}.{key}")
         return out
 
     def read_only_paths(self, prefix: tuple[str, ...] = (), depth: int = 0) -> Iterator[tuple[str, ...]]:
@@ -121,19 +122,19 @@ def _canonical_key(schema: Schema, key: str) -> str:
     return next((k for k in schema.fields if k.lower() == key.lower()), key)
 
 
-def _clean_value(f: Field, value: Any, *, full: bool, path: str) -> Any:
+def _clean_value(f: Field, value: Any, *, path: str) -> Any:
     if value is None:
         return None
     if f.container == "[...]":
         if not isinstance(value, list):
             raise BodyRefused(f"{path}: expected an array, got {_json_type(value)}", path)
-        return [_clean_value(Field(f.type, enum=f.enum, exact=f.exact), v, full=full, path=f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_clean_value(Field(f.type, enum=f.enum, exact=f.exact), v, path=f"{path}[{i}]") for i, v in enumerate(value)]
     if f.container == "{...}":
         if not isinstance(value, Mapping):
             raise BodyRefused(f"{path}: expected an object, got {_json_type(value)}", path)
-        return {k: _clean_value(Field(f.type, enum=f.enum, exact=f.exact), v, full=full, path=f"{path}.{k}") for k, v in value.items()}
+        return {k: _clean_value(Field(f.type, enum=f.enum, exact=f.exact), v, path=f"{path}.{k}") for k, v in value.items()}
     if isinstance(f.type, Schema):
-        return f.type.clean(value, full=full, path=path)
+        return f.type.clean(value, path=path)
     if f.type == "object":
         return value
     allowed = PRIMITIVES.get(f.type, (str, int, float, bool, dict, list))
@@ -285,7 +286,7 @@ class Operation:
         if method != self.method:
             return None
         m = self.pattern.fullmatch(path)
-        return None if m is None else dict(m.groupdict())
+        return None if m is None else {k: v for k, v in m.groupdict().items() if v is not None}
 
 
 @cache
@@ -295,6 +296,11 @@ def _compile(template: str, greedy: frozenset[str]) -> re.Pattern[str]:
         out += re.escape(literal)
         if name:
             out += f"(?P<{name}>.+?)" if name in greedy else f"(?P<{name}>[^/]+)"
+    # A leading scope (`/{scope}/providers/...`) may be the tenant itself: `/providers/...`, which is
+    # where the by-id operations (`/{roleId}`) address tenant-level definitions.
+    lead = re.match(r"/\(\?P<(\w+)>\.\+\?\)/", out)
+    if lead is not None:
+        out = f"(?:/(?P<{lead.group(1)}>.+?))?/" + out[lead.end() :]
     return re.compile(out, re.IGNORECASE)
 
 
@@ -338,7 +344,9 @@ def read_package(package: Package) -> list[Operation]:
     return found
 
 
-def _operation(package: Package, module: ModuleType, cls: type, group: str, name: str, fn: Any, schemas: SdkSchemas) -> Iterable[Operation]:
+def _operation(
+    package: Package, module: ModuleType, *, cls: type, group: str, name: str, fn: Any, schemas: SdkSchemas
+) -> Iterable[Operation]:
     source = inspect.getsource(fn)
     body_source = source
     initial = _INITIAL.search(source)

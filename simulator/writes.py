@@ -44,6 +44,16 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def _ones_and_zeros(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _ones_and_zeros(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ones_and_zeros(v) for v in value]
+    return value
+
+
 def new_etag() -> str:
     return f'"{uuid.uuid4()}"'
 
@@ -53,6 +63,11 @@ class WriteSide:
         self.estate = estate
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sinks: list[EventSink] = []
+        # Azure Resource Notifications subscribers: `Microsoft.ResourceNotifications.Resources.*` events.
+        self.notification_sinks: list[EventSink] = []
+        # The api-version Resource Notifications describe a type's properties at (may be older than the
+        # caller's): type (lower case) -> version.
+        self.notification_versions: dict[str, str] = {}
         self._lock = threading.RLock()
         self._operations: dict[str, _Operation] = {}
         # The Activity Log as Log Analytics would hold it: one record per successful write or action.
@@ -104,6 +119,49 @@ class WriteSide:
             }
         )
         for sink in list(self.sinks):
+            sink(event)
+        if self.notification_sinks and kind in ("Write", "Delete"):
+            self._notify(kind, resource_id)
+
+    def subscribe_notifications(self, sink: EventSink) -> None:
+        """In-process delivery of Azure Resource Notifications (`…Resources.CreatedOrUpdated`/`Deleted`)."""
+        self.notification_sinks.append(sink)
+
+    def _notify(self, kind: str, resource_id: str) -> None:
+        """The documented shape: `resourceInfo` holds id, name, type, location, tags and properties only
+        (no identity, sku, kind or etag), properties as of `apiVersion`, booleans written as 1/0 as in
+        Microsoft's sample. Child resources that live inside their parent (connections) send none."""
+        sub, _, rtype, name = split_id(resource_id)
+        now = self.clock().isoformat().replace("+00:00", "Z")
+        if kind == "Write":
+            resource = self.estate.get(resource_id)
+            if resource is None:
+                return
+            info: JSON = {
+                "tags": resource.get("tags") or {},
+                "id": resource["id"],
+                "name": resource["name"],
+                "type": resource["type"],
+                "location": resource.get("location", "global"),
+                "properties": _ones_and_zeros(resource.get("properties") or {}),
+            }
+            data: JSON = {"resourceInfo": info, "operationalInfo": {"resourceEventTime": now}}
+            data["apiVersion"] = self.notification_versions.get(str(resource["type"]).lower(), "")
+            event_type = "Microsoft.ResourceNotifications.Resources.CreatedOrUpdated"
+        else:
+            data = {"resourceInfo": {"id": resource_id, "name": name, "type": rtype}, "operationalInfo": {"resourceEventTime": now}}
+            event_type = "Microsoft.ResourceNotifications.Resources.Deleted"
+        event: JSON = {
+            "id": str(uuid.uuid4()),
+            "topic": f"/subscriptions/{sub}",
+            "subject": resource_id,
+            "data": data,
+            "eventType": event_type,
+            "dataVersion": "1",
+            "metadataVersion": "1",
+            "eventTime": now,
+        }
+        for sink in list(self.notification_sinks):
             sink(event)
 
     def _authorizing_assignment(self, principal: str, resource_id: str) -> str:
