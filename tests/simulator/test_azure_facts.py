@@ -241,7 +241,10 @@ def test_deployment_put_replaces_and_ignores_read_only_and_patch_takes_only_sku_
     current = json.loads(call(sim, "GET", deployment, "2025-09-01").body)
     current["tags"] = {"owner": "ml-team"}
     call(sim, "PUT", deployment, "2025-09-01", {"sku": current["sku"], "tags": current["tags"], "properties": current["properties"]})
-    body = {"sku": current["sku"], "properties": {**current["properties"], "capabilities": {"x": "y"}, "raiPolicyName": "Microsoft.Default"}}
+    body = {
+        "sku": current["sku"],
+        "properties": {**current["properties"], "capabilities": {"x": "y"}, "raiPolicyName": "Microsoft.Default"},
+    }
     replaced = json.loads(call(sim, "PUT", deployment, "2025-09-01", body).body)
     assert "tags" not in replaced  # a PUT replaces: tags not sent are gone
     assert replaced["properties"]["capabilities"] == current["properties"]["capabilities"]  # read-only: ignored
