@@ -263,8 +263,7 @@ class SimulatedWorld:
 
     def settle(self) -> None:
         """Let running operations finish, as ARM does by itself."""
-        for operation in list(self.sim.writes._operations):
-            self.sim.writes.operation_status(operation)
+        self.sim.writes.settle()
 
     def review(self, policy: Policy) -> Review:
         """The access review of the simulated tenant, through the same gateways as in Azure."""

@@ -22,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--assignments", type=int, default=0, help="with --resources: a generated tenant of N role assignments")
     serve.add_argument("--principals", type=int, default=1000, help="with --assignments: how many principals hold them")
     serve.add_argument("--subscriptions", type=int, default=10, help="with --resources: how many subscriptions hold them")
+    serve.add_argument(
+        "--no-throttling",
+        dest="throttling",
+        action="store_false",
+        help="answer every request (default: ARM's token buckets and Resource Graph's quota, as Azure throttles)",
+    )
+    serve.add_argument("--lro-delay", type=float, default=0.0, help="seconds a long-running operation runs before it completes")
     gen = sub.add_parser("generate")
     gen.add_argument("--resources", type=int, required=True)
     gen.add_argument("--output", required=True)
@@ -37,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.resources:
-        sim = Simulator(generate.estate(args.resources, subscriptions=args.subscriptions))
+        sim = Simulator(
+            generate.estate(args.resources, subscriptions=args.subscriptions), throttling=args.throttling, lro_delay_s=args.lro_delay
+        )
         if args.assignments:
             generate.tenant(sim, assignments=args.assignments, principals=args.principals)
     else:
-        sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+        sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS, throttling=args.throttling, lro_delay_s=args.lro_delay)
     server = SimulatorServer(sim, port=args.port).start()
     print(json.dumps({"base_url": server.base_url, "ca_file": server.ca_file, "resources": len(sim.estate)}), flush=True)
     try:

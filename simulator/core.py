@@ -1,8 +1,14 @@
 """The simulator's one core: a request in, a response out, over an `Estate`.
 
-It speaks ARM's wire format (as the Microsoft examples show it): `{"value": [...]}` lists, the
-`{"error": {"code", "message"}}` envelope, a required `api-version`, bearer tokens; and Resource Graph's
-`POST /providers/Microsoft.ResourceGraph/resources` with 1,000-row pages and `$skipToken`.
+It answers only what Azure has: every ARM request is matched against the operations that
+`simulator.spec` reads out of the `azure-mgmt-*` packages (method, URL template, api-version, status
+codes, long-running-operation options, body model). An operation Azure does not have is refused with
+ARM's error envelope; a body is taken as the provider takes it (unknown and read-only properties are
+ignored, a bad enum value, a wrong JSON type or a missing required property is a 400); PUT replaces,
+PATCH merges; long-running operations complete after `lro_delay_s`, so that polls see them running.
+Resource Graph (`POST /providers/Microsoft.ResourceGraph/resources`, 1,000-row pages, `$skipToken`)
+returns only the types it indexes. With `throttling`, ARM's token buckets and Resource Graph's quota
+answer 429 with `Retry-After` as Azure does.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from urllib.parse import parse_qs
 
 from simulator import kql
 from simulator.directory import Directory
+from simulator.spec import BodyRefused, Catalog, Operation, Schema, catalog
 from simulator.state import JSON, Estate, split_id
-from simulator.writes import KEY_ACTIONS, LRO_TYPES, WriteSide, merge_patch, new_etag
+from simulator.throttle import Throttle
+from simulator.writes import WriteSide, merge_patch, new_etag, principal_of
 
 PAGE = 1000
 
@@ -72,10 +80,18 @@ class Fault:
 
 
 # The providers the simulator serves, as Providers - Get describes them (newest api-version first).
+# Requests at an older listed version are answered with the newest version's operations and models
+# (the properties DriftGuard reads have the same shape in each); any other version is refused.
+CS_VERSIONS = ("2025-09-01", "2025-06-01", "2024-10-01", "2023-05-01")
 PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "microsoft.cognitiveservices": (
         "Microsoft.CognitiveServices",
-        {"accounts": ("2025-09-01", "2024-10-01", "2023-05-01"), "accounts/deployments": ("2025-09-01", "2024-10-01", "2023-05-01")},
+        {
+            "accounts": CS_VERSIONS,
+            "accounts/deployments": CS_VERSIONS,
+            "accounts/raiPolicies": CS_VERSIONS,
+            "accounts/defenderForAISettings": CS_VERSIONS[:2],
+        },
     ),
     "microsoft.machinelearningservices": ("Microsoft.MachineLearningServices", {"workspaces": ("2025-06-01", "2024-10-01")}),
     "microsoft.search": ("Microsoft.Search", {"searchServices": ("2025-05-01", "2024-06-01-preview", "2023-11-01")}),
@@ -87,12 +103,47 @@ def error(status: int, code: str, message: str) -> Response:
     return Response.json(status, {"error": {"code": code, "message": message}})
 
 
+# Resource Graph's `resources` table indexes top-level resource types; of the child types the simulator
+# holds, it indexes none (Resource Graph "supported tables and resource types"): deployments, RAI
+# policies and Defender for AI settings are read per account over ARM. Diagnostic settings are
+# extension resources, not in `resources` either.
+NOT_IN_RESOURCES_TABLE = frozenset({"microsoft.insights/diagnosticsettings"})
+GRAPH_TABLES = {"securityresources": ("microsoft.security",), "authorizationresources": ("microsoft.authorization",)}
+
+
+def in_graph_table(table: str, resource_type: str) -> bool:
+    rtype = resource_type.lower()
+    namespace = rtype.split("/", 1)[0]
+    if table in GRAPH_TABLES:
+        return namespace in GRAPH_TABLES[table]
+    if table != "resources" or namespace in ("microsoft.security", "microsoft.authorization"):
+        return False
+    return rtype.count("/") == 1 and rtype not in NOT_IN_RESOURCES_TABLE
+
+
+# What Azure answers key actions with, when local auth is off on a Cognitive Services account: key
+# operations are refused (Cognitive Services docs on disabling local authentication).
+LOCAL_AUTH_OFF = "Failed to list key. disableLocalAuth is set to be true"
+
+
 class Simulator:
-    def __init__(self, estate: Estate | None = None, *, management_groups: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        estate: Estate | None = None,
+        *,
+        management_groups: Mapping[str, list[str]] | None = None,
+        lro_delay_s: float = 0.0,
+        throttling: bool | Throttle = False,
+    ) -> None:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
         self.writes = WriteSide(self.estate)
+        # Resource Notifications describe properties at the oldest version a type serves.
+        self.writes.notification_versions = {
+            f"{canonical}/{rtype}".lower(): versions[-1] for canonical, types in PROVIDERS.values() for rtype, versions in types.items()
+        }
         self.directory = Directory()
+        self.catalog: Catalog = catalog()
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         # CloudEvents published to the custom topic endpoint (/api/events), in arrival order.
@@ -101,6 +152,9 @@ class Simulator:
         self._pages: dict[str, list[JSON]] = {}
         # ARM pages long lists with `nextLink`; a test lowers this to make every client follow it.
         self.list_page_size = 1000
+        # How long a long-running operation runs before it completes (0: at the first poll).
+        self.lro_delay_s = lro_delay_s
+        self.throttle: Throttle | None = Throttle() if throttling is True else (throttling or None)
 
     # --- bookkeeping -----------------------------------------------------------------------------
 
@@ -136,7 +190,10 @@ class Simulator:
             logs = sum(1 for r in requests if r.path.lower().startswith("/v1/workspaces/"))
             graph = sum(1 for r in requests if r.is_graph)
             arm = len(requests) - graph - directory - logs
-            return Response.json(200, {"graph_calls": graph, "arm_calls": arm, "directory_calls": directory, "logs_calls": logs})
+            throttled = sum(1 for r in requests if r.status == 429)
+            return Response.json(
+                200, {"graph_calls": graph, "arm_calls": arm, "directory_calls": directory, "logs_calls": logs, "throttled": throttled}
+            )
         if path == "/_simulator/reset":
             self.reset_log()
             return Response.json(200, {})
@@ -162,6 +219,7 @@ class Simulator:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if not auth.lower().startswith("bearer ") or len(auth) < 8:
             return error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        token = auth[7:].strip()
         if path.lower().startswith("/v1.0/"):
             return self._graph_directory(method, path, params, headers, body)
         if path.lower().startswith("/v1/workspaces/") and path.lower().endswith("/query"):
@@ -171,18 +229,92 @@ class Simulator:
             return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
         if path.lower() == "/api/events":
             return self._topic(method, headers, body)
+        principal = principal_of(token)[0]
         if path.lower() == "/providers/microsoft.resourcegraph/resources":
             if method != "POST":
                 return error(405, "MethodNotAllowed", "Resource Graph queries are POST requests")
-            return self._graph(body)
+            verdict = self.throttle.graph(principal) if self.throttle else None
+            if verdict is not None and not verdict.allowed:
+                return _throttled(verdict.headers, "RateLimiting", "Please provide below info when asking for support: too many requests")
+            answer = self._graph(body)
+            answer.headers.update(verdict.headers if verdict else {})
+            return answer
+        clean = "/" + path.strip("/")
+        verdict = self.throttle.arm(principal, split_id(clean)[0] or "tenant", method) if self.throttle else None
+        if verdict is not None and not verdict.allowed:
+            return _throttled(verdict.headers, "SubscriptionRequestsThrottled", "Number of requests for subscription exceeded the limit")
+        answer = self._arm(method, clean, params, headers, body=body, token=token)
+        answer.headers.update(verdict.headers if verdict else {})
+        return answer
+
+    def _arm(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], *, body: bytes, token: str) -> Response:
+        self.writes.settle()
+        lowered = path.lower()
+        if method == "GET" and ("/operationstatuses/" in lowered or "/operationresults/" in lowered):
+            return self._operation_poll(path)
+        parts = lowered.strip("/").split("/")
+        if method == "GET" and len(parts) == 4 and parts[0] == "subscriptions" and parts[2] == "providers":
+            return self._provider(path.strip("/").split("/")[1], path.strip("/").split("/")[3])
+        matched = self.catalog.match(method, path)
+        if matched is None:
+            return self._no_operation(method, path, params["api-version"])
+        op, args = matched
+        if not self._version_served(op, params["api-version"]):
+            _, _, rtype, _ = split_id(path)
+            return error(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{params['api-version']}' and type '{rtype}'. "
+                f"The supported api-versions are '{op.api_version}'.",
+            )
+        for name, allowed in op.param_enums.items():
+            value = args.get(name)
+            if value is not None and value not in allowed:  # path segments are compared as sent
+                return error(400, "InvalidParameter", f"'{value}' is not a valid {name}: expected one of {', '.join(allowed)}")
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+        hdr = {k.lower(): v for k, v in headers.items()}
+        if op.body is not None and method in ("PUT", "PATCH", "POST"):
+            if payload is None and method != "POST":
+                return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: no body.")
+            try:
+                payload = op.body.clean(payload)
+            except BodyRefused as e:
+                return Response.json(400, {"error": {"code": "InvalidRequestContent", "message": e.message, "target": e.target}})
+        call = _Call(op, method, path, params, hdr, token, hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4()))
         if method == "GET":
-            if "/operationresults/" in path.lower():
-                status = self.writes.operation_status(path.rstrip("/").rsplit("/", 1)[-1])
-                return Response.json(200, status) if status else error(404, "OperationNotFound", "no such operation")
-            return self._get(path, params, headers)
-        if method in ("PUT", "PATCH", "POST", "DELETE"):
-            return self._write(method, "/" + path.strip("/"), params, headers, body, token=auth[7:].strip())
-        return error(405, "MethodNotAllowed", f"the simulator does not support {method} {path}")
+            return self._get(call)
+        if method == "POST":
+            return self._action(call, payload)
+        return self._write(call, payload)
+
+    def _version_served(self, op: Operation, version: str) -> bool:
+        if version == op.api_version:
+            return True
+        namespace = op.resource_type.split("/", 1)[0].lower()
+        served = PROVIDERS.get(namespace, ("", {}))[1]
+        return any(version in versions for versions in served.values())
+
+    def _no_operation(self, method: str, path: str, version: str) -> Response:
+        """What Azure answers for an operation it does not have: another method of a known path is
+        405; an action or type the provider does not declare is a 400 naming it, as ARM does for a
+        resource type it cannot find in the namespace."""
+        methods = self.catalog.methods_for(path)
+        if methods:
+            return error(
+                405, "MethodNotAllowed", f"The requested resource does not support http method '{method}' (it takes {', '.join(methods)})."
+            )
+        _, _, rtype, _ = split_id(path)
+        namespace, _, rest = rtype.partition("/")
+        tail = path.rstrip("/").rsplit("/", 1)[-1]
+        kind = f"{rest}/{tail}" if method == "POST" and not rest.endswith(tail) else rest
+        return error(
+            400,
+            "InvalidResourceType",
+            f"The resource type '{kind}' could not be found in the namespace '{namespace}' for api version '{version}'.",
+        )
 
     # --- Event Grid custom topic ----------------------------------------------------------------------
 
@@ -209,30 +341,22 @@ class Simulator:
 
     # --- ARM writes ----------------------------------------------------------------------------------
 
-    def _write(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str], body: bytes, *, token: str) -> Response:
-        hdr = {k.lower(): v for k, v in headers.items()}
-        correlation = hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4())
-        try:
-            payload = json.loads(body) if body else None
-        except ValueError:
-            return error(400, "InvalidRequestContent", "the request body is not JSON")
-        if method == "POST":
-            return self._action(path, payload, token, correlation)
+    def _write(self, call: _Call, payload: Any) -> Response:
+        op, method, path, hdr, token, correlation = call.op, call.method, call.path, call.hdr, call.token, call.correlation
         existing = self.estate.get(path)
         if_match = hdr.get("if-match")
-        if if_match and if_match != "*" and (existing is None or existing.get("etag") != if_match):
+        # Only operations that declare If-Match honour it; elsewhere the header is ignored, as it is by
+        # providers whose specs do not declare it (a stale write is not stopped by a 412 there).
+        if op.if_match and if_match and if_match != "*" and (existing is None or existing.get("etag") != if_match):
             return error(412, "PreconditionFailed", "The specified precondition 'If-Match' failed: the resource changed.")
-        if existing is not None and self.writes.busy(path):
+        target = existing if existing is not None else self._embedded(path)
+        if target is not None and self.writes.busy(path):
             return error(409, "AnotherOperationInProgress", "Another operation is in progress on this resource.")
-        if "/privateendpointconnections/" in path.lower() and method == "PUT":
-            return self._put_connection(path, payload, token, correlation)
+        if "/privateendpointconnections/" in path.lower():
+            return self._write_connection(call, payload)
         _, _, rtype, name = split_id(path)
         if method == "DELETE":
-            if existing is None:
-                return Response(204)
-            self.estate.delete(path)
-            self.writes.emit("Delete", existing["id"], f"{existing['type']}/delete", token, correlation)
-            return Response.json(200, existing)
+            return self._delete(call, existing)
         if not isinstance(payload, dict):
             return error(400, "InvalidRequestContent", "the request body must be a JSON object")
         if method == "PATCH":
@@ -241,8 +365,9 @@ class Simulator:
             resource = merge_patch(existing, payload)
         else:
             resource = copy.deepcopy(payload)
-            if existing is not None and "systemData" in existing:
-                resource["systemData"] = existing["systemData"]
+            if existing is not None:
+                # PUT replaces what the caller may set; what the service alone sets stays its own.
+                _keep_read_only(op.body, existing, resource)
         resource["id"] = existing["id"] if existing else path
         resource["name"] = existing["name"] if existing else name
         resource["type"] = existing["type"] if existing else rtype
@@ -250,93 +375,219 @@ class Simulator:
         props = resource.setdefault("properties", {})
         if rtype.lower() == "microsoft.authorization/roleassignments":
             props["scope"] = resource["id"][: resource["id"].lower().rindex("/providers/microsoft.authorization/")] or "/"
-        lro = resource["type"].lower() in LRO_TYPES
-        props["provisioningState"] = "Updating" if lro else "Succeeded"
-        self.estate.put(resource)
-        self.writes.emit("Write", resource["id"], f"{resource['type']}/write", token, correlation)
-        if not lro:
-            return Response.json(201 if existing is None and method == "PUT" else 200, resource)
-        operation = self.writes.start_operation(resource["id"])
-        sub, _, _, _ = split_id(resource["id"])
-        location = str(resource.get("location", "global")).replace(" ", "").lower()
-        host = hdr.get("host", "management.simulator.local")
-        status_url = (
-            f"https://{host}/subscriptions/{sub}/providers/{resource['type'].split('/')[0]}/locations/{location}"
-            f"/operationResults/{operation}?api-version={params.get('api-version')}"
+        refused = _provider_rule(resource)
+        if refused is not None:
+            return refused
+        tracked = _tracks_provisioning(op.body, existing)
+        created = existing is None
+        status = 201 if created and method == "PUT" and 201 in op.statuses else 200
+        if not op.lro:
+            if tracked:
+                props["provisioningState"] = "Succeeded"
+            self.estate.put(resource)
+            self.writes.emit("Write", resource["id"], f"{resource['type']}/write", token, correlation)
+            return Response.json(status, resource)
+        # A long-running operation: until it completes, a read shows the resource as it was, being
+        # updated (or being created); the change and its event land at completion.
+        final: JSON = copy.deepcopy(resource)
+        final.setdefault("properties", {})["provisioningState"] = "Succeeded"
+        # The answer describes what was asked for, being applied; reads show the old state being updated.
+        accepted = copy.deepcopy(resource)
+        accepted.setdefault("properties", {})["provisioningState"] = "Creating" if created else "Updating"
+        showing = copy.deepcopy(existing) if existing is not None else copy.deepcopy(accepted)
+        showing.setdefault("properties", {})["provisioningState"] = "Creating" if created else "Updating"
+        self.estate.put(showing)
+
+        def finish() -> JSON | None:
+            self.estate.put(final)
+            return final
+
+        return self._accepted(
+            call, accepted, finish, status=status, event=("Write", final["id"], f"{final['type']}/write", token, correlation)
         )
-        return Response.json(202, resource, {"Azure-AsyncOperation": status_url, "Location": status_url, "Retry-After": "0"})
 
-    def _action(self, path: str, payload: Any, token: str, correlation: str) -> Response:
-        parent, _, action = path.rpartition("/")
-        resource = self.estate.get(parent)
-        if resource is None:
-            return self._not_found(parent)
-        act = action.lower()
-        if act not in KEY_ACTIONS:
-            return error(400, "InvalidAction", f"the simulator does not support the action {action!r}")
-        keys = self.writes.keys(parent)
-        if act == "regeneratekey":
-            name = str((payload or {}).get("keyName", "")).lower()
-            if name not in ("key1", "key2"):
-                return error(400, "InvalidKeyName", "keyName must be Key1 or Key2")
-            keys[name] = secrets.token_hex(16)
-        self.writes.emit("Action", resource["id"], f"{resource['type']}/{action}/action", token, correlation)
-        if act == "listadminkeys":
-            return Response.json(200, {"primaryKey": keys["key1"], "secondaryKey": keys["key2"]})
-        return Response.json(200, {"key1": keys["key1"], "key2": keys["key2"]})
+    def _delete(self, call: _Call, existing: JSON | None) -> Response:
+        op, path, token, correlation = call.op, call.path, call.token, call.correlation
+        if existing is None:
+            return Response(204) if 204 in op.statuses else Response(200)
+        if not op.lro:
+            self.estate.delete(path)
+            self.writes.emit("Delete", existing["id"], f"{existing['type']}/delete", token, correlation)
+            return Response.json(200, existing)
 
-    def _put_connection(self, path: str, payload: Any, token: str, correlation: str) -> Response:
+        def finish() -> JSON | None:
+            self.estate.delete(path)
+            return None
+
+        return self._accepted(
+            call, existing, finish, status=202, event=("Delete", existing["id"], f"{existing['type']}/delete", token, correlation)
+        )
+
+    def _accepted(
+        self, call: _Call, showing: JSON, finish: Any, *, status: int, event: tuple[str, str, str, str, str], path: str = ""
+    ) -> Response:
+        """The first answer of a long-running operation, as its spec declares it: `final-state-via:
+        azure-async-operation` answers 200/201 with `Azure-AsyncOperation`; `location` answers 202
+        with `Location`; otherwise 202 with both, or the first status the operation declares."""
+        op, params, hdr = call.op, call.params, call.hdr
+        path = path or call.path
+        operation = self.writes.start_operation(path, finish, delay_s=self.lro_delay_s, announce=lambda: self.writes.emit(*event))
+        sub, _, rtype, _ = split_id(path)
+        holder = self.estate.get(path) or showing
+        location = str(holder.get("location") or "global").replace(" ", "").lower()
+        base = f"https://{hdr.get('host', 'management.simulator.local')}/subscriptions/{sub}/providers/{rtype.split('/')[0]}/locations/{location}"
+        version = params.get("api-version")
+        status_url = f"{base}/operationStatuses/{operation}?api-version={version}"
+        result_url = f"{base}/operationResults/{operation}?api-version={version}"
+        retry = {"Retry-After": "1" if self.lro_delay_s >= 1 else "0"}
+        if op.final_state_via == "azure-async-operation" and status in op.statuses:
+            return Response.json(status, showing, {"Azure-AsyncOperation": status_url, **retry})
+        if op.final_state_via == "location" and 202 in op.statuses:
+            return Response(202, b"", {"Location": result_url, **retry})
+        if 202 in op.statuses:
+            return Response(202, b"", {"Azure-AsyncOperation": status_url, "Location": result_url, **retry})
+        return Response.json(op.statuses[0], showing, {"Azure-AsyncOperation": status_url, **retry})
+
+    def _operation_poll(self, path: str) -> Response:
+        """Azure-AsyncOperation answers 200 with the operation's status; Location answers 202 while it
+        runs and 200 with the result (204 when there is none) once done."""
+        operation_id = path.rstrip("/").rsplit("/", 1)[-1]
+        found = self.writes.operation(operation_id)
+        if found is None:
+            return error(404, "OperationNotFound", "no such operation")
+        if "/operationstatuses/" in path.lower():
+            return Response.json(200, {"id": path, "name": operation_id, "status": found.status})
+        if found.status == "InProgress":
+            return Response(202, b"", {"Location": path, "Retry-After": "1" if self.lro_delay_s >= 1 else "0"})
+        return Response(204) if found.result is None else Response.json(200, found.result)
+
+    def _embedded(self, path: str) -> JSON | None:
+        if "/privateendpointconnections/" not in path.lower():
+            return None
+        parent_path, _, name = path.rpartition("/privateEndpointConnections/")
+        parent = self.estate.get(parent_path) or {}
+        return next(
+            (
+                c
+                for c in parent.get("properties", {}).get("privateEndpointConnections", [])
+                if str(c.get("name", "")).lower() == name.lower()
+            ),
+            None,
+        )
+
+    def _write_connection(self, call: _Call, payload: Any) -> Response:
+        op, method, path, token, correlation = call.op, call.method, call.path, call.token, call.correlation
         """Private endpoint connections live inside their parent's properties, as ARM returns them."""
         parent_path, _, name = path.rpartition("/privateEndpointConnections/")
         parent = self.estate.get(parent_path)
         if parent is None:
             return self._not_found(parent_path)
-        for conn in parent.get("properties", {}).get("privateEndpointConnections", []):
-            if str(conn.get("name", "")).lower() == name.lower():
-                conn["properties"] = merge_patch(conn.get("properties", {}), (payload or {}).get("properties", {}))
-                parent["etag"] = new_etag()
-                self.estate.put(parent)
-                self.writes.emit("Write", conn["id"], f"{parent['type']}/privateEndpointConnections/write", token, correlation)
-                return Response.json(200, conn)
-        return self._not_found(path)
+        if method != "PUT":
+            return error(501, "NotImplementedInSimulator", f"the simulator does not implement {op.id}")
+        connections = parent.get("properties", {}).get("privateEndpointConnections", [])
+        index = next((i for i, c in enumerate(connections) if str(c.get("name", "")).lower() == name.lower()), None)
+        if index is None:
+            return self._not_found(path)
+        updated: JSON = copy.deepcopy(connections[index])
+        updated["properties"] = merge_patch(updated.get("properties", {}), (payload or {}).get("properties", {}))
+        event = ("Write", updated["id"], f"{parent['type']}/privateEndpointConnections/write", token, correlation)
+
+        def finish() -> JSON | None:
+            current = self.estate.get(parent_path)
+            if current is None:
+                return None
+            for i, c in enumerate(current["properties"].get("privateEndpointConnections", [])):
+                if str(c.get("name", "")).lower() == name.lower():
+                    current["properties"]["privateEndpointConnections"][i] = updated
+            current["etag"] = new_etag()
+            self.estate.put(current)
+            return updated
+
+        if not op.lro:
+            finish()
+            self.writes.emit(*event)
+            return Response.json(200, updated)
+        return self._accepted(call, updated, finish, status=200, event=event, path=parent_path)
+
+    def _action(self, call: _Call, payload: Any) -> Response:
+        op, path, token, correlation = call.op, call.path, call.token, call.correlation
+        """POST actions: the key operations each provider has (and no other's)."""
+        action = next(seg for seg in reversed(op.template.split("/")) if seg and not seg.startswith("{"))
+        parent_path = path[: path.lower().rindex("/" + action.lower())]
+        resource = self.estate.get(parent_path)
+        if resource is None:
+            return self._not_found(parent_path)
+        rtype = str(resource["type"]).lower()
+        act = action.lower()
+        keys = self.writes.keys(parent_path)
+        if rtype == "microsoft.cognitiveservices/accounts" and act in ("listkeys", "regeneratekey"):
+            if resource.get("properties", {}).get("disableLocalAuth") is True:
+                return error(400, "BadRequest", LOCAL_AUTH_OFF)
+            if act == "regeneratekey":
+                keys[str(payload["keyName"]).lower()] = secrets.token_hex(16)
+            answer = Response.json(200, {"key1": keys["key1"], "key2": keys["key2"]})
+        elif rtype == "microsoft.search/searchservices" and act in ("listadminkeys", "regenerateadminkey"):
+            if act == "regenerateadminkey":
+                keys["key1" if path.rstrip("/").rsplit("/", 1)[-1] == "primary" else "key2"] = secrets.token_hex(16)
+            answer = Response.json(200, {"primaryKey": keys["key1"], "secondaryKey": keys["key2"]})
+        elif rtype == "microsoft.search/searchservices" and act == "listquerykeys":
+            answer = Response.json(200, {"value": [{"name": None, "key": keys["key1"][::-1]}]})
+        elif rtype == "microsoft.storage/storageaccounts" and act in ("listkeys", "regeneratekey"):
+            if act == "regeneratekey":
+                keys[str(payload["keyName"]).lower()] = secrets.token_hex(16)
+            listed = [{"keyName": k, "value": keys[k], "permissions": "FULL"} for k in ("key1", "key2")]
+            answer = Response.json(200, {"keys": listed})
+        elif rtype == "microsoft.machinelearningservices/workspaces" and act == "listkeys":
+            answer = Response.json(
+                200, {"userStorageKey": keys["key1"], "userStorageResourceId": resource.get("properties", {}).get("storageAccount")}
+            )
+        elif rtype == "microsoft.machinelearningservices/workspaces" and act == "resynckeys":
+            answer = Response(200)
+        else:
+            return error(501, "NotImplementedInSimulator", f"the simulator does not implement {op.id}")
+        self.writes.emit("Action", resource["id"], f"{resource['type']}/{action}/action", token, correlation)
+        return answer
 
     # --- ARM reads ---------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
-        clean = "/" + path.strip("/")
-        lowered = clean.lower()
-        if "/providers/microsoft.authorization/roleassignments" in lowered and lowered.endswith("/roleassignments"):
-            return self._role_assignments(clean[: lowered.rindex("/providers/")], params.get("$filter", ""))
-        if "/providers/microsoft.authorization/roledefinitions" in lowered:
-            return self._role_definitions(clean)
-        found = self.estate.get(clean)
+    def _get(self, call: _Call) -> Response:
+        op, path, params, headers = call.op, call.path, call.params, call.hdr
+        lowered = path.lower()
+        if op.id.startswith("RoleAssignments.list"):
+            return self._role_assignments(path[: lowered.rindex("/providers/")], params.get("$filter", ""))
+        if op.id.startswith("RoleDefinitions."):
+            return self._role_definitions(path)
+        if not op.template.endswith("}"):
+            return self._list(path, params, headers)
+        found = self.estate.get(path)
         if found is not None:
             return Response.json(200, found)
-        if "/privateendpointconnections/" in lowered:
-            return self._get_connection(clean)
-        parts = clean.strip("/").split("/")
+        embedded = self._embedded(path)
+        return Response.json(200, embedded) if embedded is not None else self._not_found(path)
+
+    def _list(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+        parts = path.strip("/").split("/")
         low = [p.lower() for p in parts]
-        if "providers" not in low:
-            return error(404, "NotFound", f"no route for {clean}")
-        if len(low) == 4 and low[0] == "subscriptions" and low[2] == "providers":
-            return self._provider(parts[1], parts[3])
         i = len(low) - 1 - low[::-1].index("providers")
         scope, rest = "/".join(["", *parts[:i]]), parts[i + 1 :]
-        if len(rest) >= 2 and len(rest) % 2 == 0:
-            # .../providers/{ns}/{type}[/{name}/{childType}]: a collection
-            parent = scope if len(rest) == 2 else "/".join([scope, "providers", *rest[:-1]])
-            full_type = "/".join([rest[0], *rest[1::2]])
-            # Location-scoped catalogs (locations/{loc}/...) have no parent resource to look up.
-            if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
-                return self._not_found(parent)
-            items = self.estate.children(parent, full_type)
-            skip = int(params.get("$skiptoken", "0") or 0)
-            listed: JSON = {"value": items[skip : skip + self.list_page_size]}
-            if skip + self.list_page_size < len(items):
-                host = next((v for k, v in headers.items() if k.lower() == "host"), "management.azure.com")
-                listed["nextLink"] = f"https://{host}{clean}?api-version={params['api-version']}&$skiptoken={skip + self.list_page_size}"
-            return Response.json(200, listed)
-        return self._not_found(clean)
+        if rest[-1].lower() == "privateendpointconnections":
+            holder = self.estate.get("/".join([scope, "providers", *rest[:-1]]))
+            if holder is None:
+                return self._not_found(path)
+            return Response.json(200, {"value": holder.get("properties", {}).get("privateEndpointConnections", [])})
+        # .../providers/{ns}/{type}[/{name}/{childType}]: a collection
+        parent = scope if len(rest) == 2 else "/".join([scope, "providers", *rest[:-1]])
+        full_type = "/".join([rest[0], *rest[1::2]])
+        # Location-scoped catalogs (locations/{loc}/...) have no parent resource to look up.
+        if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
+            return self._not_found(parent)
+        items = self.estate.children(parent, full_type)
+        skip = int(params.get("$skiptoken", "0") or 0)
+        listed: JSON = {"value": items[skip : skip + self.list_page_size]}
+        if skip + self.list_page_size < len(items):
+            host = headers.get("host", "management.azure.com")
+            listed["nextLink"] = f"https://{host}{path}?api-version={params['api-version']}&$skiptoken={skip + self.list_page_size}"
+        return Response.json(200, listed)
 
     def _provider(self, subscription: str, namespace: str) -> Response:
         """A resource provider's registration (Providers - Get): the types it serves and their
@@ -357,15 +608,6 @@ class Simulator:
                 ],
             },
         )
-
-    def _get_connection(self, path: str) -> Response:
-        """Private endpoint connections are embedded in their parent, and ARM also serves them alone."""
-        parent_path, _, name = path.rpartition("/privateEndpointConnections/")
-        parent = self.estate.get(parent_path)
-        for conn in (parent or {}).get("properties", {}).get("privateEndpointConnections", []):
-            if str(conn.get("name", "")).lower() == name.lower():
-                return Response.json(200, conn)
-        return self._not_found(path)
 
     def _not_found(self, resource_id: str) -> Response:
         _, _, rtype, name = split_id(resource_id)
@@ -395,12 +637,26 @@ class Simulator:
         return Response.json(200, {"value": json.loads(json.dumps(out))})
 
     def _role_definitions(self, path: str) -> Response:
+        """Built-in roles answer at every scope, the tenant's included; a custom role answers only at
+        the scopes it is assignable at and below (RoleDefinitions_Get / GetById): a custom role is not at
+        `/providers/Microsoft.Authorization/roleDefinitions/{id}`."""
         lowered = path.lower()
-        tail = lowered.rsplit("/providers/microsoft.authorization/roledefinitions", 1)[1].strip("/")
-        defs = [r for r in self.estate.raw_items() if str(r["type"]).lower() == "microsoft.authorization/roledefinitions"]
+        scope, _, tail = lowered.rpartition("/providers/microsoft.authorization/roledefinitions")
+        tail = tail.strip("/")
+        scope = scope.rstrip("/")
+        visible = []
+        for d in self.estate.raw_items():
+            if str(d["type"]).lower() != "microsoft.authorization/roledefinitions":
+                continue
+            props = d.get("properties") or {}
+            if str(props.get("type", "")).lower() != "builtinrole":
+                assignable = [str(s).lower().rstrip("/") for s in props.get("assignableScopes") or []]
+                if not scope or not any(scope == a or scope.startswith(a + "/") for a in assignable):
+                    continue
+            visible.append(d)
         if not tail:
-            return Response.json(200, {"value": json.loads(json.dumps(defs))})
-        for d in defs:
+            return Response.json(200, {"value": json.loads(json.dumps(visible))})
+        for d in visible:
             if str(d["name"]).lower() == tail:
                 return Response.json(200, json.loads(json.dumps(d)))
         return error(404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{tail}' does not exist.")
@@ -522,18 +778,8 @@ class Simulator:
             sub, rg, rtype, _ = split_id(rid)
             if subs and sub.lower() not in subs:
                 continue
-            namespace = rtype.split("/", 1)[0].lower()
-            if table == "securityresources" and namespace != "microsoft.security":
-                continue
-            if table == "authorizationresources" and namespace != "microsoft.authorization":
-                continue
-            if table == "resources" and (
-                namespace in ("microsoft.security", "microsoft.authorization", "microsoft.insights")
-                and "/" in rtype
-                and rtype.lower() != "microsoft.insights/components"
-            ):
-                continue
-            out.append(graph_row(r, sub, rg))
+            if in_graph_table(table, rtype):
+                out.append(graph_row(r, sub, rg))
         return out
 
 
@@ -561,3 +807,55 @@ def graph_row(resource: Mapping[str, Any], sub: str, rg: str) -> JSON:
         "zones": resource.get("zones"),
         "extendedLocation": resource.get("extendedLocation"),
     }
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One ARM request matched to its operation."""
+
+    op: Operation
+    method: str
+    path: str
+    params: Mapping[str, str]
+    hdr: Mapping[str, str]
+    token: str
+    correlation: str
+
+
+def _throttled(headers: Mapping[str, str], code: str, message: str) -> Response:
+    return Response.json(429, {"error": {"code": code, "message": message}}, headers)
+
+
+def _keep_read_only(schema: Schema | None, existing: Mapping[str, Any], resource: JSON) -> None:
+    """Copies into a PUT's result what only the service sets (read-only in the body's model)."""
+    keep: list[tuple[str, ...]] = [("systemData",)]
+    if schema is not None:
+        keep += list(schema.read_only_paths())
+    for path in keep:
+        value: Any = existing
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is None:
+            continue
+        node = resource
+        for key in path[:-1]:
+            node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+        node[path[-1]] = copy.deepcopy(value)
+
+
+def _provider_rule(resource: Mapping[str, Any]) -> Response | None:
+    """Constraints a provider enforces beyond its models. AI Search: `authOptions` cannot be set while
+    `disableLocalAuth` is true (search 2025-05-01 spec and its examples)."""
+    props = resource.get("properties") or {}
+    search = str(resource.get("type", "")).lower() == "microsoft.search/searchservices"
+    if search and props.get("disableLocalAuth") is True and props.get("authOptions") is not None:
+        return error(400, "InvalidRequestContent", "'authOptions' cannot be set when 'disableLocalAuth' is true.")
+    return None
+
+
+def _tracks_provisioning(schema: Schema | None, existing: Mapping[str, Any] | None) -> bool:
+    """Whether the resource reports a provisioning state (its model has one, or it already did)."""
+    if existing is not None and "provisioningState" in (existing.get("properties") or {}):
+        return True
+    props = schema.fields.get("properties") if schema is not None else None
+    return props is not None and isinstance(props.type, Schema) and "provisioningState" in props.type.fields

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 import remediations
+from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
 from driftguard.azure.writes import ArmWriter
 from driftguard.events import parse_event
+from driftguard.ids import parse_resource_id
 from driftguard.policy import Policy
 from driftguard.respond import Outcome, Responder
 from driftguard.store.base import CaseStatus
@@ -49,10 +51,12 @@ class World:
         )
 
     def change(self, who: str, resource_id: str, body: dict[str, Any], method: str = "PATCH") -> None:
+        # Each provider at its own api-version, as a portal or a pipeline would send it.
+        version = api_versions.for_type(parse_resource_id(resource_id).full_type)
         answer = self.sim.handle(
             method,
             resource_id,
-            API,
+            f"api-version={version}",
             {"Authorization": f"Bearer sim:{who}", "Host": "management.simulator.local"},
             json.dumps(body).encode(),
         )
@@ -61,8 +65,7 @@ class World:
 
     def settle(self) -> None:
         """Complete outstanding LROs, as ARM would by itself."""
-        for op in list(self.sim.writes._operations):
-            self.sim.writes.operation_status(op)
+        self.sim.writes.settle()
 
     def deliver(self) -> list[tuple[str, str | None, str]]:
         """Hands every pending event to the responder, as Event Grid would; returns (outcome, rule, reason)."""

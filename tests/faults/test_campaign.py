@@ -229,8 +229,7 @@ def deliver(run: Run, *, during: Callable[[int], None] | None = None) -> None:
                 pytest.fail(f"event {raw['id']} was never handled: it would be dead-lettered")
             run.redeliveries += 1
             queue.append((raw, attempts + 1))
-        for op in list(run.sim.writes._operations):
-            run.sim.writes.operation_status(op)
+        run.sim.writes.settle()
 
 
 def change(run: Run, who: str, method: str, rid: str, body: Any, api_version: str = api_versions.COGNITIVE_SERVICES) -> None:
@@ -242,8 +241,7 @@ def change(run: Run, who: str, method: str, rid: str, body: Any, api_version: st
         b"" if body is None else json.dumps(body).encode(),
     )
     assert answer.status < 300, answer.body
-    for op in list(run.sim.writes._operations):  # ARM finishes the operation by itself
-        run.sim.writes.operation_status(op)
+    run.sim.writes.settle()  # ARM finishes the operation by itself
 
 
 def scenario(run: Run, *, faults: bool, azurite: Azurite | None = None) -> None:

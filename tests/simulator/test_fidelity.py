@@ -147,7 +147,8 @@ def test_simulator_answers_like_the_example(example: str) -> None:
     sub = params["subscriptionId"]
     client: Any = {
         "cs": lambda: connection.client(CognitiveServicesManagementClient, subscription_id=sub),
-        "ml": lambda: connection.client(MachineLearningServicesMgmtClient, subscription_id=sub),
+        # No installable package carries Machine Learning 2025-06-01: the 1.x client, told the version.
+        "ml": lambda: connection.client(MachineLearningServicesMgmtClient, subscription_id=sub, api_version="2025-06-01"),
         "search": lambda: connection.client(SearchManagementClient, subscription_id=sub),
     }[client_kind]()
     model = call(client, params)

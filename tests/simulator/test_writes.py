@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -49,17 +50,22 @@ def test_patch_is_a_long_running_merge_that_emits_the_writers_event(sim: Simulat
     assert any(r.status == 202 for r in sim.requests)
 
 
-def test_stale_if_match_is_412_and_a_second_write_during_an_operation_is_409(sim: Simulator) -> None:
+def test_if_match_is_ignored_where_the_spec_does_not_declare_it_and_a_second_write_meanwhile_is_409() -> None:
+    sim = Simulator(sample.build(), lro_delay_s=0.3)
     hdr = {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}
     body = json.dumps({"properties": {"disableLocalAuth": True}}).encode()
-    assert sim.handle("PATCH", ACCOUNT, "api-version=2025-09-01", {**hdr, "If-Match": '"stale"'}, body).status == 412
-    etag = sim.estate.get(ACCOUNT)["etag"]  # type: ignore[index]
-    first = sim.handle("PATCH", ACCOUNT, "api-version=2025-09-01", {**hdr, "If-Match": etag}, body)
+    # Accounts_Update declares no If-Match (cognitiveservices 2025-09-01): a stale one stops nothing.
+    first = sim.handle("PATCH", ACCOUNT, "api-version=2025-09-01", {**hdr, "If-Match": '"stale"'}, body)
     assert first.status == 202
+    assert sim.estate.get(ACCOUNT)["properties"]["provisioningState"] == "Updating"  # type: ignore[index]
+    assert sim.estate.get(ACCOUNT)["properties"]["disableLocalAuth"] is False  # type: ignore[index]  # not yet
     assert sim.handle("PATCH", ACCOUNT, "api-version=2025-09-01", hdr, body).status == 409
     status_url = first.headers["Azure-AsyncOperation"]
     path, query = status_url.split("://", 1)[1].split("/", 1)[1].split("?")
+    assert json.loads(sim.handle("GET", "/" + path, query, hdr, b"").body)["status"] == "InProgress"
+    time.sleep(0.35)
     assert json.loads(sim.handle("GET", "/" + path, query, hdr, b"").body)["status"] == "Succeeded"
+    assert sim.estate.get(ACCOUNT)["properties"]["disableLocalAuth"] is True  # type: ignore[index]
     assert sim.handle("PATCH", ACCOUNT, "api-version=2025-09-01", hdr, body).status == 202
 
 
@@ -88,8 +94,10 @@ def test_put_creates_then_replaces_and_delete_emits(sim: Simulator, events: list
     assert created.status == 201
     replaced = sim.handle("PUT", rid, "api-version=2025-09-01", hdr, b'{"properties": {"mode": "Blocking"}}')
     assert replaced.status == 200
-    assert json.loads(replaced.body)["properties"] == {"mode": "Blocking", "provisioningState": "Succeeded"}
-    assert sim.handle("DELETE", rid, "api-version=2025-09-01", hdr, b"").status == 200
+    # RAI policies report no provisioning state (RaiPolicyProperties has none); `type` is read-only.
+    assert json.loads(replaced.body)["properties"] == {"mode": "Blocking"}
+    # RaiPolicies_Delete is long-running (202 with Location), and 204 when there is nothing to delete.
+    assert sim.handle("DELETE", rid, "api-version=2025-09-01", hdr, b"").status == 202
     assert sim.handle("DELETE", rid, "api-version=2025-09-01", hdr, b"").status == 204
     assert [e["eventType"].rsplit(".", 1)[1] for e in events] == ["ResourceWriteSuccess", "ResourceWriteSuccess", "ResourceDeleteSuccess"]
 
@@ -100,7 +108,8 @@ def test_private_endpoint_connection_is_updated_inside_its_parent(sim: Simulator
         {"properties": {"privateLinkServiceConnectionState": {"status": "Rejected", "description": "foreign tenant"}}}
     ).encode()
     answer = sim.handle("PUT", ACCOUNT + "/privateEndpointConnections/pe-0", "api-version=2025-09-01", hdr, body)
-    assert answer.status == 200
+    assert answer.status == 202  # PrivateEndpointConnections_CreateOrUpdate is long-running: 200 or 202
+    assert "/locations/westeurope/" in answer.headers["Azure-AsyncOperation"]
     conn = sim.estate.get(ACCOUNT)["properties"]["privateEndpointConnections"][0]  # type: ignore[index]
     assert conn["properties"]["privateLinkServiceConnectionState"]["status"] == "Rejected"
     assert conn["properties"]["privateEndpoint"]["id"] == sample.FOREIGN_PE  # the rest is kept
