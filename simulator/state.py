@@ -36,6 +36,9 @@ class Estate:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._resources: dict[str, JSON] = {}
+        # (type, parent) -> ids, both lower case: an ARM list of one parent's children reads only them
+        # (a deep sweep lists every account's deployments; scanning the whole estate each time is slow).
+        self._children: dict[tuple[str, str], dict[str, None]] = {}
         self.tenant_id = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
     def __len__(self) -> int:
@@ -44,8 +47,13 @@ class Estate:
     def put(self, resource: JSON) -> None:
         if not resource.get("id") or not resource.get("type"):
             raise ValueError("a simulated resource needs id and type")
+        key = resource["id"].lower()
         with self._lock:
-            self._resources[resource["id"].lower()] = resource
+            previous = self._resources.get(key)
+            if previous is not None:
+                self._unindex(key, previous)
+            self._resources[key] = resource
+            self._children.setdefault((str(resource["type"]).lower(), _parent(key)), {})[key] = None
 
     def put_many(self, resources: Iterable[JSON]) -> None:
         for r in resources:
@@ -57,8 +65,17 @@ class Estate:
             return copy.deepcopy(found) if found is not None else None
 
     def delete(self, resource_id: str) -> bool:
+        key = resource_id.lower()
         with self._lock:
-            return self._resources.pop(resource_id.lower(), None) is not None
+            found = self._resources.pop(key, None)
+            if found is not None:
+                self._unindex(key, found)
+            return found is not None
+
+    def _unindex(self, key: str, resource: JSON) -> None:
+        siblings = self._children.get((str(resource["type"]).lower(), _parent(key)))
+        if siblings is not None:
+            siblings.pop(key, None)
 
     def raw_items(self) -> Iterator[JSON]:
         """The stored objects themselves, not copies: for read-only scans inside the simulator."""
@@ -68,7 +85,19 @@ class Estate:
 
     def children(self, parent_id: str, full_type: str) -> list[JSON]:
         """Direct children of `parent_id` (or resources in a subscription/resource group scope) of a type."""
-        prefix = parent_id.lower().rstrip("/") + "/"
+        parent = parent_id.lower().rstrip("/")
+        prefix = parent + "/"
         wanted = full_type.lower()
         with self._lock:
+            if "/resourcegroups/" in prefix or "/providers/" in prefix:
+                return [copy.deepcopy(self._resources[k]) for k in self._children.get((wanted, parent), {})]
+            # A subscription's (or the tenant's) list spans its resource groups.
             return [copy.deepcopy(r) for key, r in self._resources.items() if key.startswith(prefix) and str(r["type"]).lower() == wanted]
+
+
+def _parent(key: str) -> str:
+    """The scope a resource is listed under: its parent resource, or its resource group (lower case)."""
+    head = key.rstrip("/").split("/")[:-2]
+    if len(head) >= 2 and head[-2] == "providers":
+        head = head[:-2]  # `…/providers/{namespace}`: a top-level type, or an extension of the resource before it
+    return "/".join(head)
