@@ -54,14 +54,12 @@ CLAIM_TTL = timedelta(minutes=5)
 # Fields that change without any configuration change: left out of the state hash.
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
-KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
 DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
 # The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
 # flap windows, under this name.
 AUTO_CHANGES = "auto-changes"
 # A marker kept with the baselines: "an AI resource named this storage account as its data store".
 AI_DATA_LINK = "ai-data-link"
-LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
 # The event type a sweep gives each resource it hands to the same path as Event Grid's events.
 SWEEP_EVENT = "DriftGuard.Sweep"
 # The CloudEvent types of what the responder tells its notice listeners.
@@ -515,8 +513,6 @@ class Responder:
             if fixed_state is not None:
                 # The fixed state is now the last one judged: the same drift coming back is new again.
                 self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
-            if job.finding.rule == LOCAL_AUTH_RULE and KEY_REMEDIATION in self.remediations:
-                self._rotate_keys(job)
             self._notice(
                 REMEDIATION_APPLIED,
                 job.rid,
@@ -536,13 +532,6 @@ class Responder:
         finally:
             self.store.release(job.rid, job.finding.rule, owner)
 
-    def _rotate_keys(self, job: _Job) -> None:
-        """Keys that existed while local auth was on are treated as exposed."""
-        plan = self.remediations[KEY_REMEDIATION].plan(job.resource, PlanContext(policy=self.policy))
-        if plan is not None:
-            self.writer.apply(plan)
-            self._audit(job, "keys_regenerated", detail="keys that existed while local auth was on are treated as exposed")
-
     def _plan(self, job: _Job) -> Plan | None:
         remediation = self.remediations.get(job.finding.remediation or "")
         if remediation is None:
@@ -552,7 +541,9 @@ class Responder:
 
     def _open_case(self, job: _Job, reason: str) -> Result:
         plan: Plan | None = None
-        if job.finding.remediation:
+        if not job.finding.remediation:
+            reason = f"{reason}: {job.finding.message}"  # what people must do, where the finding says it
+        else:
             try:
                 plan = self._plan(job)
             except CannotPlan as e:

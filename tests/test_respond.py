@@ -137,23 +137,63 @@ def test_local_auth_re_enabled_is_reverted_and_keys_rotated(world: World) -> Non
     baseline_prod(world)
     before = dict(world.sim.writes.keys(PROD_OAI))
     world.change(DEV, PROD_OAI, {"properties": {"disableLocalAuth": False}})
+    world.sim.reset_log()
     outcomes = world.deliver()
     assert ("reverted", "cognitiveservices_account_local_auth_disabled") in [(o[0], o[1]) for o in outcomes]
     assert world.resource(PROD_OAI)["properties"]["disableLocalAuth"] is True
     after = world.sim.writes.keys(PROD_OAI)
     assert after["key1"] != before["key1"]
     assert after["key2"] != before["key2"]
-    actions = [e.action for e in world.store.audit_log(resource_id=PROD_OAI)]
-    assert "keys_regenerated" in actions
+    # Azure refuses key operations once local auth is off: the keys are regenerated first.
+    writes = [(r.method, r.path.rsplit("/", 1)[-1]) for r in world.sim.requests if r.method != "GET"]
+    assert writes == [("POST", "regenerateKey"), ("POST", "regenerateKey"), ("PATCH", "oai-contoso-prod")]
 
 
-def test_key_listing_by_a_developer_rotates_keys_when_local_auth_is_off(world: World) -> None:
+def test_key_listing_on_an_account_whose_local_auth_is_off_is_recorded_not_rotated(world: World) -> None:
+    """The keys are unusable while local auth is off, and Azure refuses to regenerate them: no write."""
     before = dict(world.sim.writes.keys(PROD_OAI))
+    assert world.resource(PROD_OAI)["properties"]["disableLocalAuth"] is True
     answer = world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
     assert answer.status == 200
+    world.sim.reset_log()
     outcomes = world.deliver()
-    assert ("reverted", "cognitiveservices_account_keys_not_exposed") in [(o[0], o[1]) for o in outcomes]
-    assert world.sim.writes.keys(PROD_OAI)["key1"] != before["key1"]
+    assert [(o[0], o[1]) for o in outcomes] == [("recorded", "cognitiveservices_account_keys_not_exposed")]
+    assert world.sim.writes.keys(PROD_OAI) == before
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    record = world.store.finding("cognitiveservices_account_keys_not_exposed", PROD_OAI)
+    assert record is not None
+    assert "unusable" in record.finding["message"]
+
+
+def test_key_listing_on_an_account_with_local_auth_on_rotates_its_keys_when_the_policy_says_auto(world: World) -> None:
+    from driftguard.model import Mode
+
+    world.responder.policy = Policy(modes={"cognitiveservices_account_keys_not_exposed": Mode.AUTO})
+    before = dict(world.sim.writes.keys(PROD_EU))
+    world.sim.handle("POST", PROD_EU + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    outcomes = world.deliver()
+    key_results = [o for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"]
+    assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
+    after = world.sim.writes.keys(PROD_EU)
+    assert after["key1"] != before["key1"]
+    assert after["key2"] != before["key2"]
+    assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
+    assert not [c for c in world.store.cases() if c.rule == "cognitiveservices_account_keys_not_exposed"]
+
+
+def test_key_listing_on_a_workspace_opens_a_case_that_says_what_people_must_do(world: World) -> None:
+    """Workspaces cannot regenerate keys: nothing is sent, the case names the manual rotation."""
+    hub = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
+    answer = world.sim.handle("POST", hub + "/listKeys", "api-version=2025-06-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert answer.status == 200
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert [(o[0], o[1]) for o in outcomes] == [("case_opened", "cognitiveservices_account_keys_not_exposed")]
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    [case] = [c for c in world.store.cases() if c.rule == "cognitiveservices_account_keys_not_exposed"]
+    assert case.plan is None
+    assert "resyncKeys" in case.reason
+    assert "container registry" in case.reason
 
 
 def test_a_pipeline_that_keeps_flipping_a_setting_is_stopped_and_named(world: World) -> None:
@@ -192,15 +232,6 @@ def test_cheap_rejections(world: World) -> None:
     for raw, expected in cases:
         assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [expected]
     assert len(world.sim.requests) == reads_before  # rejected before any ARM call
-
-
-def test_driftguards_own_key_rotation_is_not_taken_for_key_exposure(world: World) -> None:
-    world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
-    outcomes = world.deliver()
-    key_results = [o for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"]
-    assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
-    assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
-    assert not list(world.store.cases())
 
 
 def test_several_drifts_in_one_change_are_all_reverted(world: World) -> None:
