@@ -19,9 +19,10 @@ from typing import Any
 
 import orjson
 
+from driftguard import enforce
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
-from driftguard.azure.writes import ArmWriter, PlanStale, WriteFailed
+from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, parse_resource_id
@@ -490,7 +491,7 @@ class Responder:
                     # The intent goes on record before the write: a write that lands while its answer is
                     # lost (a timeout) still has its audit record.
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self.writer.apply(plan)
+                    applied = self._send(job, plan)
                 except PlanStale:
                     # Someone wrote in between: re-read and re-plan once. A second 412 goes back to Event
                     # Grid, whose redelivery starts from a fresh read.
@@ -504,7 +505,7 @@ class Responder:
                         self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
                         return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), fresh
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self.writer.apply(plan)
+                    applied = self._send(job, plan)
             except WriteFailed as e:
                 self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))
                 return self._open_case(job, f"the fix was refused: {e}"), None
@@ -531,6 +532,10 @@ class Responder:
             return self._open_case(job, str(e)), None
         finally:
             self.store.release(job.rid, job.finding.rule, owner)
+
+    def _send(self, job: _Job, plan: Plan) -> Applied:
+        # A retry of the same fix does not regenerate keys its first attempt regenerated (enforce.py).
+        return enforce.send(plan, writer=self.writer, store=self.store, now=job.now)
 
     def _plan(self, job: _Job) -> Plan | None:
         remediation = self.remediations.get(job.finding.remediation or "")

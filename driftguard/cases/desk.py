@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from driftguard import enforce
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
@@ -231,7 +232,7 @@ class CaseDesk:
             raise Refused(409, "another DriftGuard handler is changing this resource right now: try again in a minute")
         try:
             try:
-                applied = self.writer.apply(plan)
+                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
             except PlanStale:
                 # Changed between the read and the write: plan once more from a fresh read.
                 plan = self._replan(case, self._read(case.resource_id))
@@ -239,7 +240,7 @@ class CaseDesk:
                     return self._supersede(case, "fixed by someone else meanwhile")
                 if plan.digest() != case.plan_digest:
                     return self._replace(case, plan, now)
-                applied = self.writer.apply(plan)
+                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
         except (WriteFailed, VerificationFailed) as e:
             failed = self._save(replace(case, status=CaseStatus.FAILED).with_event(now, ACTOR, "failed", str(e)), "failed")
             self._audit(failed, principal.name, "approved_fix_failed", detail=str(e))
