@@ -1,7 +1,8 @@
 """Respond to one change event: evaluate -> decide -> act, within one handler call.
 
 Cheap rejections come first, before any ARM call (scope, catalog, failed operations, duplicates, our
-own writes). The event is a pointer: the resource is read fresh (Resource Notifications carry it).
+own writes). The event is a pointer: the resource is read fresh (only a sweep hands in whole resources, its
+Resource Graph rows; a Resource Notification carries part of one, which is never judged).
 Transient failures (ARM or the store unreachable) raise so that Event Grid redelivers; a resource the
 engine cannot fix automatically becomes a case, never a silent pass.
 """
