@@ -26,7 +26,7 @@ from driftguard.azure import api_versions
 from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
-from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
 from driftguard.model import Finding, Plan, ResourceSnapshot
 from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
 from driftguard.policy import Policy
@@ -57,6 +57,7 @@ CLAIM_TTL = timedelta(minutes=5)
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
 DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
+PRIVATE_ENDPOINT_CONNECTIONS = "privateendpointconnections"
 # The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
 # flap windows, under this name.
 AUTO_CHANGES = "auto-changes"
@@ -124,6 +125,17 @@ class _Job:
         return Result(self.event.event_id, self.rid, outcome, reason, self.finding.rule)
 
 
+def owner_of(resource: ResourceId) -> ResourceId | None:
+    """The resource whose judgement a change to `resource` is about, when that is another one: the scope
+    of a diagnostic setting (an extension resource), the parent of a private endpoint connection (whose
+    state is part of the parent's properties). None when the resource is judged itself."""
+    if resource.full_type.lower() == DIAGNOSTIC_TYPE:
+        return resource.parent
+    if resource.types[-1].lower() == PRIVATE_ENDPOINT_CONNECTIONS:
+        return resource.up()
+    return None
+
+
 def state_hash(resource: Mapping[str, Any]) -> str:
     trimmed = {k: v for k, v in resource.items() if k not in VOLATILE}
     props = trimmed.get("properties")
@@ -188,11 +200,12 @@ class Responder:
         if self.subscriptions and not above_subscriptions and (event.resource.subscription or "") not in self.subscriptions:
             # A management group holds the watched subscriptions: its role assignments reach them.
             return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
-        settings_changed = event.resource.full_type.lower() == DIAGNOSTIC_TYPE and event.resource.parent is not None
-        if settings_changed and event.resource.parent is not None:
-            # A diagnostic setting changed (or was deleted): what is judged is the resource it belongs
-            # to, with its settings read.
-            event = replace(event, resource=event.resource.parent, snapshot=None, operation=Operation.WRITE)
+        owner = owner_of(event.resource)
+        settings_changed = owner is not None and event.resource.full_type.lower() == DIAGNOSTIC_TYPE
+        if owner is not None:
+            # A diagnostic setting or a private endpoint connection changed (or was deleted): what is
+            # judged is the resource it belongs to, read with it.
+            event = replace(event, resource=owner, snapshot=None, operation=Operation.WRITE)
             rid = event.resource_id
         role_assignment = event.kind is Kind.ROLE_ASSIGNMENT
         if role_assignment and not self._at_ai_scope(event):

@@ -19,6 +19,7 @@ from driftguard.respond import Outcome, Responder
 from driftguard.store.base import CaseStatus
 from driftguard.store.sqlite import SqliteStore
 from simulator import Simulator, sample
+from simulator import builders as b
 from simulator.transport import BASE_URL, in_process_session
 
 DG = "d9d9d9d9-0000-4000-8000-000000000001"
@@ -418,3 +419,54 @@ def test_management_group_assignments_reach_the_watched_subscriptions(world: Wor
     }
     results = world.responder.handle(parse_event(event))
     assert (Outcome.CASE_OPENED, "authorization_roleassignment_privileged_not_standing") in [(r.outcome, r.rule) for r in results]
+
+
+FOREIGN_PE = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/x/providers/Microsoft.Network/privateEndpoints/pe-x"
+
+
+def with_foreign_connection(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource with a private endpoint connection, still pending, from a subscription not allowed."""
+    rtype = resource["type"]
+    resource["properties"]["privateEndpointConnections"] = [
+        {
+            "id": f"{resource['id']}/privateEndpointConnections/pe-x",
+            "name": "pe-x",
+            "type": f"{rtype}/privateEndpointConnections",
+            "properties": {
+                "privateEndpoint": {"id": FOREIGN_PE},
+                "privateLinkServiceConnectionState": {"status": "Pending", "description": "", "actionsRequired": "None"},
+                "provisioningState": "Succeeded",
+            },
+        }
+    ]
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("resource", "api"),
+    [
+        (b.cognitive_account(sample.PROD, "rg-ai-prod", "oai-contoso-pe"), "2025-09-01"),
+        (b.search_service(sample.PROD, "rg-ai-prod", "srch-contoso-pe"), "2025-05-01"),
+        (b.workspace(sample.PROD, "rg-ai-prod", "mlw-contoso-pe"), "2025-06-01"),
+    ],
+    ids=["account", "search", "workspace"],
+)
+def test_an_approved_private_endpoint_connection_is_judged_on_its_parent(world: World, resource: dict[str, Any], api: str) -> None:
+    """`…/privateEndpointConnections/write` is subscribed: the parent is read and judged, not ignored."""
+    world.sim.estate.put(with_foreign_connection(resource))
+    connection = f"{resource['id']}/privateEndpointConnections/pe-x"
+    body = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    answer = world.sim.handle(
+        "PUT", connection, f"api-version={api}", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    assert answer.status == 200
+    [raw] = world.events
+    assert raw["data"]["operationName"].endswith("/privateEndpointConnections/write")
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.rule == "cognitiveservices_account_private_endpoint_approved_only"]
+    assert case.resource_id == resource["id"]
+    assert case.evidence["caller_object_id"] == DEV
+    assert case.plan is not None
+    assert case.plan["steps"][0]["method"] == "PUT"
+    assert case.plan["steps"][0]["path"] == connection
+    assert case.plan["steps"][0]["body"]["properties"]["privateLinkServiceConnectionState"]["status"] == "Rejected"
