@@ -23,6 +23,7 @@ import orjson
 from driftguard import enforce
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
+from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
@@ -180,7 +181,7 @@ class Responder:
         self._deep = False
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
-        self._definitions: dict[str, Mapping[str, Any] | None] = {}
+        self.role_definitions = RoleDefinitions(reader)
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
@@ -268,7 +269,7 @@ class Responder:
         if assignment is None:
             return [Result(event.event_id, rid, Outcome.RESOLVED, f"assignment gone: {self._close_all(rid, now)} finding(s) closed")]
         related: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        definition = self._role_definition(str(prop(assignment, "properties", "roleDefinitionId") or ""))
+        definition = self.role_definitions.get(prop(assignment, "properties", "roleDefinitionId"))
         if definition is not None:
             related[ROLE_DEFINITION] = (definition,)
         snapshot = ResourceSnapshot({**assignment, "type": "Microsoft.Authorization/roleAssignments"}, related)
@@ -288,17 +289,6 @@ class Responder:
             for finding in verdict.findings:
                 results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
         return results
-
-    def _role_definition(self, definition_id: str) -> Mapping[str, Any] | None:
-        """Role definitions change rarely and are shared by many assignments: read once per process."""
-        try:
-            parsed = parse_resource_id(definition_id)
-        except InvalidResourceId:
-            return None
-        key = parsed.name.lower()
-        if key not in self._definitions:
-            self._definitions[key] = self.read(str(parsed), api_versions.AUTHORIZATION)
-        return self._definitions[key]
 
     def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
         rtype = str(resource.get("type", ""))

@@ -470,3 +470,23 @@ def test_an_approved_private_endpoint_connection_is_judged_on_its_parent(world: 
     assert case.plan["steps"][0]["method"] == "PUT"
     assert case.plan["steps"][0]["path"] == connection
     assert case.plan["steps"][0]["body"]["properties"]["privateLinkServiceConnectionState"]["status"] == "Rejected"
+
+
+def test_a_custom_role_defined_in_the_subscription_granting_everything_is_judged(world: World) -> None:
+    """Custom roles live at /subscriptions/{s}/providers/…/roleDefinitions/{id}: read there, not at the tenant."""
+    from tests.azure.test_role_definitions import AT_SUBSCRIPTION, custom_role
+
+    world.sim.estate.put(custom_role())
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0045-4a00-8000-000000000045"
+    body = {"properties": {"roleDefinitionId": AT_SUBSCRIPTION, "principalId": DEV, "principalType": "User"}}
+    answer = world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    assert answer.status == 201
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert ("case_opened", "authorization_roleassignment_privileged_not_standing") in [(o[0], o[1]) for o in outcomes]
+    [case] = [c for c in world.store.cases() if c.rule == "authorization_roleassignment_privileged_not_standing"]
+    assert "grants every action" in case.evidence["finding"]["message"]
+    reads = [r.path for r in world.sim.requests if "/roledefinitions/" in r.path.lower()]
+    assert reads == [AT_SUBSCRIPTION]
