@@ -158,7 +158,9 @@ def judge(
             )
         last, matched = (None, "none")
         if activity is not None:
-            last, matched = activity.last_use(str(a.get("name") or ""), pid, scope)
+            # The Activity Log names callers by UPN, e-mail or app id, which the directory knows.
+            callers = principal.caller_names if principal is not None else frozenset()
+            last, matched = activity.last_use(str(a.get("name") or ""), callers, scope)
             related[ACTIVITY] = (
                 {
                     "last_activity": last.isoformat() if last else None,

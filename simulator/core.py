@@ -91,8 +91,8 @@ class Simulator:
     def __init__(self, estate: Estate | None = None, *, management_groups: Mapping[str, list[str]] | None = None) -> None:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
-        self.writes = WriteSide(self.estate)
         self.directory = Directory()
+        self.writes = WriteSide(self.estate, directory=self.directory)
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         # CloudEvents published to the custom topic endpoint (/api/events), in arrival order.
