@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from driftguard import enforce
+from driftguard import enforce, joins
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.role_definitions import RoleDefinitions
@@ -34,6 +34,7 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.rules.roles import ROLE_DEFINITION
 from driftguard.store.base import (
@@ -50,7 +51,7 @@ from driftguard.store.base import (
     StoreConflict,
     dedupe_key,
 )
-from remediations.base import CannotPlan, PlanContext, Remediation
+from remediations.base import CannotPlan, Remediation
 
 ACTOR = "driftguard"
 CLAIM_TTL = timedelta(minutes=5)
@@ -137,12 +138,17 @@ def owner_of(resource: ResourceId) -> ResourceId | None:
     return None
 
 
-def state_hash(resource: Mapping[str, Any]) -> str:
+def stable(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource without the fields that change when its configuration does not."""
     trimmed = {k: v for k, v in resource.items() if k not in VOLATILE}
     props = trimmed.get("properties")
     if isinstance(props, Mapping):
         trimmed["properties"] = {k: v for k, v in props.items() if k not in VOLATILE_PROPERTIES}
-    return hashlib.sha256(orjson.dumps(trimmed, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+    return trimmed
+
+
+def state_hash(resource: Mapping[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(stable(resource), option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
 class Responder:
@@ -179,6 +185,7 @@ class Responder:
         self._sweep: list[int] | None = None
         # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
         self._deep = False
+        self._rows: dict[str, Mapping[str, Any]] = {}
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
         self.role_definitions = RoleDefinitions(reader)
@@ -244,13 +251,12 @@ class Responder:
         resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
         if resource is None:
             return [result(Outcome.RESOLVED, f"resource gone: {self._close_all(rid, now)} finding(s) closed")]
-        # Diagnostic settings are not in the resource: read them (one call) only when they can have
-        # changed (an event about them) or a deep sweep asks, and judge them as part of the state.
-        settings = self._diagnostic_settings(rid, resource) if settings_changed or self._deep else None
-        state = state_hash(resource if settings is None else {**resource, "diagnosticSettings": list(settings)})
+        joined = self._joined(rid, resource, settings=settings_changed or self._deep)
+        # What the resource is judged with is part of its state: a hub opened up is news for its projects.
+        state = state_hash({**resource, **{kind: [stable(r) for r in found] for kind, found in joined.items()}})
         if event.kind is not Kind.KEY_ACCESS and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
-        results = self._judge(event, resource, callers, now, settings)
+        results = self._judge(event, resource, callers, now, joined)
         if not any(r.outcome is Outcome.REVERTED for r in results):
             # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
             self.store.state_changed(rid, state, now=now)
@@ -290,6 +296,19 @@ class Responder:
                 results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
         return results
 
+    def _joined(self, rid: str, resource: Mapping[str, Any], *, settings: bool) -> dict[str, tuple[Mapping[str, Any], ...]]:
+        """The data read with the resource for its rules: its diagnostic settings (one call) only when
+        they can have changed (an event about them) or a deep sweep asks, since they are not part of the
+        resource; a project's hub (the sweep's row for it, else one read)."""
+        joined: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        if settings and (found := self._diagnostic_settings(rid, resource)) is not None:
+            joined[DIAGNOSTIC_SETTINGS] = found
+        if (hub := hub_id(resource)) is not None:
+            row = self._rows.get(hub.lower())
+            read = row if row is not None else joins.read_hub(resource, self.read)
+            joined[HUB] = () if read is None else (read,)
+        return joined
+
     def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
         rtype = str(resource.get("type", ""))
         if not any(DIAGNOSTIC_SETTINGS in meta.requires and meta.applies_to(rtype) for meta, _ in self.rules.values()):
@@ -304,11 +323,14 @@ class Responder:
         items = list(resources)
         self._sweep = [0, len(items)]
         self._deep = deep
+        # Workspaces by id: a project is judged with its hub's row, which the sweep holds already.
+        self._rows = {str(r.get("id", "")).lower(): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
         try:
             return self._sweep_items(items)
         finally:
             self._sweep = None
             self._deep = False
+            self._rows = {}
             self.store.purge_marks(before=self.clock() - timedelta(days=2))
 
     def _sweep_items(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
@@ -341,12 +363,10 @@ class Responder:
         resource: Mapping[str, Any],
         callers: tuple[str, ...],
         now: datetime,
-        settings: tuple[Mapping[str, Any], ...] | None,
+        joined: Mapping[str, tuple[Mapping[str, Any], ...]],
     ) -> list[Result]:
         rid = event.resource_id
-        related: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        if settings is not None:
-            related[DIAGNOSTIC_SETTINGS] = settings
+        related = dict(joined)
         if event.kind is Kind.KEY_ACCESS:
             related[KEY_EVENTS] = (
                 {
@@ -546,7 +566,8 @@ class Responder:
         if remediation is None:
             raise CannotPlan(f"remediation {job.finding.remediation!r} is not available")
         baseline = job.baseline.resource if job.baseline else None
-        return remediation.plan(job.resource, PlanContext(policy=self.policy, baseline=baseline, extra=job.finding.evidence))
+        context = joins.plan_context(job.resource, self.read, policy=self.policy, baseline=baseline, evidence=job.finding.evidence)
+        return remediation.plan(job.resource, context)
 
     def _open_case(self, job: _Job, reason: str) -> Result:
         plan: Plan | None = None

@@ -490,3 +490,46 @@ def test_a_custom_role_defined_in_the_subscription_granting_everything_is_judged
     assert "grants every action" in case.evidence["finding"]["message"]
     reads = [r.path for r in world.sim.requests if "/roledefinitions/" in r.path.lower()]
     assert reads == [AT_SUBSCRIPTION]
+
+
+HUB = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
+PROJECT = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-proj-chat"
+ML_PUBLIC = "machinelearning_workspace_public_network_access_disabled"
+
+
+def test_a_project_is_judged_with_its_hub_and_passes_when_the_hub_is_closed(world: World) -> None:
+    assert world.resource(PROJECT)["properties"]["publicNetworkAccess"] == "Enabled"  # what the project reports ...
+    assert world.resource(HUB)["properties"]["publicNetworkAccess"] == "Disabled"  # ... is not what it inherits
+    world.change(DEV, PROJECT, {"tags": {"team": "chat"}}, method="PATCH")
+    world.sim.reset_log()
+    results = world.responder.handle(parse_event(world.events.pop(0)))
+    assert [r.outcome for r in results if r.rule == ML_PUBLIC] == [Outcome.COMPLIANT]
+    assert ("GET", HUB) in [(r.method, r.path) for r in world.sim.requests]
+    assert not [c for c in world.store.cases() if c.rule == ML_PUBLIC]
+
+
+def test_a_project_under_an_open_hub_gets_a_case_whose_fix_closes_the_hub(world: World) -> None:
+    from driftguard.cases.auth import Principal, Role
+    from driftguard.cases.desk import CaseDesk
+
+    hub = world.resource(HUB)
+    hub["properties"]["publicNetworkAccess"] = "Enabled"
+    world.sim.estate.put(hub)
+    world.change(DEV, PROJECT, {"tags": {"team": "chat"}}, method="PATCH")
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.rule == ML_PUBLIC and c.resource_id == PROJECT]
+    assert case.plan is not None
+    assert [(s["method"], s["path"], s["body"]) for s in case.plan["steps"]] == [
+        ("PATCH", HUB, {"properties": {"publicNetworkAccess": "Disabled"}})
+    ]
+    desk = CaseDesk(
+        policy=world.responder.policy,
+        store=world.store,
+        reader=world.responder.read,
+        writer=world.responder.writer,
+        remediations=remediations.registry(),
+    )
+    approver = Principal("a11ce000-0000-4000-8000-00000000000a", "Alice", frozenset({Role.APPROVER.value}))
+    outcome = desk.approve(case.id, approver, reason="CHG-7", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    assert world.resource(HUB)["properties"]["publicNetworkAccess"] == "Disabled"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from driftguard import enforce
+from driftguard import enforce, joins
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
@@ -36,7 +36,7 @@ from driftguard.store.base import (
     StateStore,
     StoreConflict,
 )
-from remediations.base import CannotPlan, PlanContext, Remediation, rollback
+from remediations.base import CannotPlan, Remediation, rollback
 
 MAX_REASON = 2000
 
@@ -295,7 +295,10 @@ class CaseDesk:
         finding = case.evidence.get("finding")
         extra = finding.get("evidence", {}) if isinstance(finding, Mapping) else {}
         try:
-            return remediation.plan(current, PlanContext(policy=self.policy, baseline=baseline.resource if baseline else None, extra=extra))
+            context = joins.plan_context(
+                current, self.read, policy=self.policy, baseline=baseline.resource if baseline else None, evidence=extra
+            )
+            return remediation.plan(current, context)
         except CannotPlan as e:
             raise Refused(409, f"the fix cannot be planned any more: {e}") from e
 
