@@ -176,7 +176,8 @@ class Plan:
     def digest(self) -> str:
         """Hash of the requests (not the prose): approving a plan approves exactly these methods, paths,
         api-versions and bodies. The If-Match is left out: it is refreshed by the re-read right before
-        sending (an unrelated change, a tag, must not void an approval) and still guards that send."""
+        sending (an unrelated change, a tag, must not void an approval). It is sent where a provider may
+        honour it, but most of these providers do not declare it: that re-read is the guard, not a 412."""
         import hashlib
 
         import orjson

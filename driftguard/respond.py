@@ -402,7 +402,7 @@ class Responder:
                 result, after = self._act(event, finding, resource, callers, now)
                 results.append(result)
                 if after is not None:
-                    resource = after  # the next fix plans from the state this one left (its ETag too)
+                    resource = after  # a case for the next finding shows its plan from the state this fix left
         return results
 
     def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
@@ -506,8 +506,18 @@ class Responder:
         if not self.store.claim(job.rid, job.finding.rule, owner, now=job.now, ttl=CLAIM_TTL):
             return job.result(Outcome.RECORDED, "another handler is remediating it"), None
         try:
+            # The plan is made from a read taken now, under the claim: these providers do not declare
+            # If-Match, so nothing refuses a write planned from an older read (a sweep's Resource Graph
+            # row, which has no ETag at all; the state before an earlier fix), and a full PUT planned
+            # from it would undo whatever changed since. The writer then verifies by reading back.
+            fresh = self._reread(job)
+            if fresh is None:
+                return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
+            job = fresh
             plan = self._plan(job)
             if plan is None:
+                # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
+                self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
                 return job.result(Outcome.COMPLIANT, "already fixed"), None
             self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
             try:
@@ -517,17 +527,16 @@ class Responder:
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
                     applied = self._send(job, plan)
                 except PlanStale:
-                    # Someone wrote in between: re-read and re-plan once. A second 412 goes back to Event
-                    # Grid, whose redelivery starts from a fresh read.
-                    fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+                    # A provider that does honour If-Match saw a write since the read: plan once more
+                    # from a read taken now. (Not the safety net, which is the read above.)
+                    fresh = self._reread(job)
                     if fresh is None:
                         return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
-                    job = replace(job, resource=fresh)
+                    job = fresh
                     plan = self._plan(job)
                     if plan is None:
-                        # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
                         self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
-                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), fresh
+                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
                     applied = self._send(job, plan)
             except WriteFailed as e:
@@ -556,6 +565,15 @@ class Responder:
             return self._open_case(job, str(e)), None
         finally:
             self.store.release(job.rid, job.finding.rule, owner)
+
+    def _reread(self, job: _Job) -> _Job | None:
+        """The job with the resource as ARM has it now; None when it is gone (its deletion event closes
+        its findings)."""
+        fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+        if fresh is None:
+            return None
+        # A role assignment is judged with its type spelt out (the event path adds it): keep it so.
+        return replace(job, resource={**fresh, "type": fresh.get("type") or job.resource.get("type")})
 
     def _send(self, job: _Job, plan: Plan) -> Applied:
         # A retry of the same fix does not regenerate keys its first attempt regenerated (enforce.py).

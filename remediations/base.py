@@ -88,7 +88,8 @@ def same_value(current: Any, wanted: Any) -> bool:
 
 
 def patch_plan(remediation: str, resource: Mapping[str, Any], changes: Mapping[str, Any], summary: str) -> Plan | None:
-    """A PATCH of only `changes` (dotted paths), guarded by the ETag read, or None when every value
+    """A PATCH of only `changes` (dotted paths), with the ETag read as If-Match where the provider honours
+    it (the engine re-reads right before writing either way), or None when every value
     is already in place."""
     before = {path: get_path(resource, path) for path in changes}
     if all(same_value(before[p], v) for p, v in changes.items()):

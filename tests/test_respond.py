@@ -533,3 +533,25 @@ def test_a_project_under_an_open_hub_gets_a_case_whose_fix_closes_the_hub(world:
     outcome = desk.approve(case.id, approver, reason="CHG-7", plan_digest=case.plan_digest)
     assert outcome.case.status is CaseStatus.APPLIED, outcome.message
     assert world.resource(HUB)["properties"]["publicNetworkAccess"] == "Disabled"
+
+
+def test_a_fix_is_planned_from_a_read_taken_right_before_the_write_not_from_the_sweep_row(world: World) -> None:
+    """These providers do not declare If-Match and a Resource Graph row has no ETag: nothing would refuse a
+    full PUT planned from a stale row. The deployment is read again right before it is written, so a
+    capacity raised after the row was read survives the content-filter fix."""
+    from driftguard.policy import Limits
+    from driftguard.store.base import Baseline
+
+    world.responder.policy = Policy(limits=Limits(sweep_max_percent=100))
+    deployment = f"{PROD_OAI}/deployments/gpt-4o-mini"
+    row = {k: v for k, v in world.resource(deployment).items() if k != "etag"}  # as the sweep saw it
+    assert row["properties"]["raiPolicyName"] == "relaxed-debug"
+    good = {**row, "properties": {**row["properties"], "raiPolicyName": "strict-prod"}}
+    world.store.save_baseline(Baseline(deployment, "cognitiveservices_deployment_content_filter_enforced", good, world.responder.clock()))
+    world.change(PIPELINE, deployment, {"sku": {"name": "Standard", "capacity": 20}})  # after the row was read
+    world.events.clear()
+    results = world.responder.sweep([row])
+    assert [r.outcome for r in results if r.rule == "cognitiveservices_deployment_content_filter_enforced"] == [Outcome.REVERTED]
+    after = world.resource(deployment)
+    assert after["properties"]["raiPolicyName"] == "strict-prod"
+    assert after["sku"]["capacity"] == 20

@@ -219,22 +219,23 @@ class CaseDesk:
 
     # --- applying -------------------------------------------------------------------------------------
     def _execute(self, case: Case, principal: Principal) -> Outcome:
-        """Re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
+        """Claim, re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
         now = self.clock()
-        current = self._read(case.resource_id)
-        plan = self._replan(case, current)
-        if plan is None:
-            return self._supersede(case, "the drift is already gone: nothing to apply")
-        if plan.digest() != case.plan_digest:
-            return self._replace(case, plan, now)
         owner = uuid.uuid4().hex
         if not self.store.claim(case.resource_id, case.rule, owner, now=now, ttl=CLAIM_TTL):
             raise Refused(409, "another DriftGuard handler is changing this resource right now: try again in a minute")
         try:
+            # Read under the claim, right before the write: these providers do not declare If-Match, so
+            # nothing but this read keeps the approved requests from landing on a changed resource.
+            plan = self._replan(case, self._read(case.resource_id))
+            if plan is None:
+                return self._supersede(case, "the drift is already gone: nothing to apply")
+            if plan.digest() != case.plan_digest:
+                return self._replace(case, plan, now)
             try:
                 applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
             except PlanStale:
-                # Changed between the read and the write: plan once more from a fresh read.
+                # A provider that does honour If-Match saw a write since the read: once more from a read now.
                 plan = self._replan(case, self._read(case.resource_id))
                 if plan is None:
                     return self._supersede(case, "fixed by someone else meanwhile")
