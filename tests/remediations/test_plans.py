@@ -73,3 +73,20 @@ def test_an_identity_of_any_kind_is_left_alone() -> None:
     account = b.cognitive_account(SUB, "rg", "oai")
     account["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {"/x": {}}}
     assert fix.plan(account, CONTEXT) is None  # a PATCH to SystemAssigned would drop the user-assigned one
+
+
+def test_search_before_values_are_recorded_in_the_spec_spelling_for_rollback() -> None:
+    from azure.mgmt.search import models as search_models
+
+    from remediations import search_service_disable_public_network_access as fix
+
+    assert set(fix.SPELLING.values()) == {v.value for v in search_models.PublicNetworkAccess}
+    service = b.search_service(SUB, "rg", "srch", public=True)
+    assert service["properties"]["publicNetworkAccess"] == "Enabled"  # as services answer
+    plan = fix.REMEDIATION.plan(service, CONTEXT)
+    assert plan is not None
+    assert plan.before == {"properties.publicNetworkAccess": "enabled"}
+    closed = {**service, "properties": {**service["properties"], "publicNetworkAccess": "Disabled"}}
+    back = rollback(plan, closed)
+    assert back is not None
+    assert back.steps[0].body == {"properties": {"publicNetworkAccess": "enabled"}}
