@@ -7,16 +7,15 @@ the approval desk plan through `plan_context`, so that they plan alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from driftguard.azure import api_versions
 from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.model import Reader
 from driftguard.policy import Policy
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
 from remediations.base import PlanContext
-
-Reader = Callable[[str, str], Mapping[str, Any] | None]  # (path, api version) -> resource or None
 
 
 def read_hub(resource: Mapping[str, Any], read: Reader) -> Mapping[str, Any] | None:

@@ -5,13 +5,15 @@ Snapshots hold ARM JSON exactly as Azure returned it; nothing here mutates them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Any
 
 JSON = dict[str, Any]
+# How the engine reads ARM: (path, api version) -> the resource, or None where there is none (404).
+Reader = Callable[[str, str], Mapping[str, Any] | None]
 
 
 class Severity(IntEnum):

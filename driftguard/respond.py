@@ -28,7 +28,7 @@ from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
-from driftguard.model import Finding, Plan, ResourceSnapshot
+from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
 from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
@@ -104,9 +104,6 @@ class Result:
             "reason": self.reason,
             "rule": self.rule,
         }
-
-
-Reader = Callable[[str, str], Mapping[str, Any] | None]  # (path, api version) -> resource or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 from driftguard.azure import api_versions
 from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.model import Reader
 from driftguard.rules.roles import role_guid
 
-Reader = Callable[[str, str], Mapping[str, Any] | None]  # (path, api version) -> resource or None
 TTL_SECONDS = 300.0
 
 

@@ -22,9 +22,9 @@ from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, Wr
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
 from driftguard.ids import InvalidResourceId, parse_resource_id
-from driftguard.model import Plan
+from driftguard.model import Plan, Reader
 from driftguard.policy import Policy
-from driftguard.respond import ACTOR, CLAIM_TTL, Reader, state_hash
+from driftguard.respond import ACTOR, CLAIM_TTL, state_hash
 from driftguard.store.base import (
     Approval,
     AuditEntry,
