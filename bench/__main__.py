@@ -160,8 +160,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
             developer.send("PATCH", r["id"], api_version="2025-09-01", body=body)
         for r in rng.sample(targets, min(150, len(targets))):
             developer.send("PATCH", r["id"], api_version="2025-09-01", body={"tags": {"touched": str(rng.random())}})
-        for op in list(sim.writes._operations):
-            sim.writes.operation_status(op)
+        sim.writes.settle()
         distinct = list(produced)
         batch = [rng.choice(distinct) for _ in range(count - len(distinct))] + distinct  # at least once, duplicates keep their id
         rng.shuffle(batch)
@@ -177,16 +176,18 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
             t0 = time.perf_counter()
             responder.handle(parse_event(raw))
             latencies.append((time.perf_counter() - t0) * 1000)
-            for op in list(sim.writes._operations):
-                sim.writes.operation_status(op)
+            sim.writes.settle()
         wall = time.perf_counter() - started
         recorder.on = False
-    reads = sum(1 for r in sim.requests if r.method == "GET" and "/operationresults/" not in r.path.lower())
+    reads = sum(
+        1
+        for r in sim.requests
+        if r.method == "GET" and "/operationresults/" not in r.path.lower() and "/operationstatuses/" not in r.path.lower()
+    )
     writes = sum(1 for r in sim.requests if r.method in ("PUT", "PATCH", "POST", "DELETE"))
 
     def settle() -> None:  # as the run did: ARM finishes an operation by itself
-        for op in list(sim.writes._operations):
-            sim.writes.operation_status(op)
+        sim.writes.settle()
 
     # The floor: the responder's requests sent again (its reads, fixes and polls), nothing judged or stored.
     io_floor = replay(recorder.sent, session, after_each=settle)

@@ -1,8 +1,9 @@
 """`driftguard demo`: the story in a terminal, nothing to configure.
 
 The sweep finds the drifted resources; then a developer re-enables public network access on an OpenAI
-account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert,
-key rotation, restore); a pipeline keeps flipping a setting until flap protection stops and names it;
+account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert;
+record the listing, since with local auth off the keys open nothing and Azure refuses to regenerate
+them; restore); a pipeline keeps flipping a setting until flap protection stops and names it;
 the developer gives itself Owner, which becomes a case with the exact removal to approve; two security
 approvers approve it through the approval API (the developer's own approval is refused).
 It ends with a summary table and writes the HTML report.
@@ -74,7 +75,10 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                 DEVELOPER, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
             ),
         )
-        step("3. The developer lists the account's keys", lambda: world.act_as(DEVELOPER, "POST", f"{oai}/listKeys", None))
+        step(
+            "3. The developer lists the account's keys (local auth is off: they open nothing)",
+            lambda: world.act_as(DEVELOPER, "POST", f"{oai}/listKeys", None),
+        )
         strict = f"{oai}/raiPolicies/strict-prod"
 
         def weaken_filter() -> None:

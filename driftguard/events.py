@@ -1,7 +1,10 @@
 """Event Grid, CloudEvents and Azure Resource Notifications in; one `ChangeEvent` out.
 
-Events are pointers, not the truth: the engine re-reads the resource (Resource Notifications, which
-carry the properties, may skip that read). Everything here is untrusted input. An event that cannot
+Events are pointers, not the truth: the engine re-reads the resource. Resource Notifications carry a
+`resourceInfo`, but only part of the resource (no identity, sku, kind or etag) in the shape of the
+`data.apiVersion` it names, which may be older than ours, with booleans as 1/0: judging or planning from
+it would "fix" what is not broken (an identity it does not show). It is left out. Everything here is
+untrusted input. An event that cannot
 be understood raises `EventRejected` with a one-line reason: the trigger acknowledges it (a retry
 would not make it better) and records the reason. Nothing in an event is ever used as a URL: the
 resource id is parsed strictly and requests are built from its parts.
@@ -114,7 +117,8 @@ class ChangeEvent:
     caller_app_id: str | None = None
     correlation_id: str | None = None
     tenant_id: str | None = None
-    # The resource as it is after the change, when the event carries it (Resource Notifications).
+    # The resource as it is, when the change comes with the whole of it: a sweep's Resource Graph row.
+    # Never an event's payload (see the module docstring).
     snapshot: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
@@ -237,9 +241,6 @@ def _notification(env: _Envelope, data: Mapping[str, Any]) -> ChangeEvent:
         raise EventRejected(f"event {event_id}: resource notification without resourceInfo", event_id=event_id)
     resource = parse_resource_id(info.get("id"))
     deleted = event_type.lower() == NOTIFICATION_DELETED
-    if not deleted and not isinstance(info.get("properties"), Mapping):
-        raise EventRejected(f"event {event_id}: resource notification without properties", event_id=event_id)
-    snapshot = None if deleted else {**info, "id": str(resource), "type": _text(info.get("type")) or resource.full_type}
     operational = data.get("operationalInfo")
     event_time = _text(operational.get("resourceEventTime")) if isinstance(operational, Mapping) else ""
     return ChangeEvent(
@@ -252,7 +253,6 @@ def _notification(env: _Envelope, data: Mapping[str, Any]) -> ChangeEvent:
         succeeded=True,
         kind=_kind("", resource),
         time=_time(event_time or env.time_text),
-        snapshot=snapshot,
     )
 
 

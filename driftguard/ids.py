@@ -70,6 +70,15 @@ class ResourceId:
         pairs = "".join(f"/{t}/{n}" for t, n in zip(self.types, self.names, strict=True))
         return f"{base}/providers/{self.namespace}{pairs}"
 
+    def up(self) -> ResourceId | None:
+        """The resource this child belongs to (`accounts/a` for `accounts/a/privateEndpointConnections/c`),
+        or None for a top-level type."""
+        if len(self.types) < 2:
+            return None
+        return ResourceId(
+            self.subscription, self.resource_group, self.namespace, self.types[:-1], self.names[:-1], self.parent, self.management_group
+        )
+
     @property
     def key(self) -> str:
         """Case-insensitive identity (ARM ids are case-insensitive)."""

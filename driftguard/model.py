@@ -5,13 +5,15 @@ Snapshots hold ARM JSON exactly as Azure returned it; nothing here mutates them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Any
 
 JSON = dict[str, Any]
+# How the engine reads ARM: (path, api version) -> the resource, or None where there is none (404).
+Reader = Callable[[str, str], Mapping[str, Any] | None]
 
 
 class Severity(IntEnum):
@@ -176,7 +178,8 @@ class Plan:
     def digest(self) -> str:
         """Hash of the requests (not the prose): approving a plan approves exactly these methods, paths,
         api-versions and bodies. The If-Match is left out: it is refreshed by the re-read right before
-        sending (an unrelated change, a tag, must not void an approval) and still guards that send."""
+        sending (an unrelated change, a tag, must not void an approval). It is sent where a provider may
+        honour it, but most of these providers do not declare it: that re-read is the guard, not a 412."""
         import hashlib
 
         import orjson

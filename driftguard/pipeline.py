@@ -20,8 +20,9 @@ from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import JSON, Finding, Mode, ResourceSnapshot, Severity, Source
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
-from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop
+from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop, same
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
@@ -115,6 +116,8 @@ class Evaluator:
         # except the current account's deployments, which Resource Graph's id order follows at once
         # with that account's RAI policies.
         waiting_storage: list[bytes] = []  # storage no AI resource has named yet
+        waiting_projects: list[bytes] = []  # projects, judged with their hub once every hub was seen
+        hubs: dict[str, Mapping[str, Any]] = {}  # hub workspaces by id (lower case): few, kept whole
         waiting_deployments: list[bytes] = []  # deployments of earlier accounts whose RAI policy was not seen
         current_account = ""
         current_deployments: list[Mapping[str, Any]] = []  # deployments of the account being read
@@ -150,6 +153,11 @@ class Evaluator:
                         yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
             elif rtype in (ACCOUNT, WORKSPACE):
                 linked.update(linked_storage(rtype, item))
+                if hub_id(item) is not None:
+                    waiting_projects.append(_compact(item))
+                    continue
+                if rtype == WORKSPACE and same(prop(item, "kind"), "Hub"):
+                    hubs[str(item["id"]).lower()] = item
             elif rtype == DEPLOYMENT and not _rai_known(item, rai):
                 current_account = parent_id(str(item["id"])).lower()
                 current_deployments.append(item)
@@ -166,6 +174,11 @@ class Evaluator:
         context = self._context(rai, linked, rai_loaded=saw_rai or inventory.rai_policies_loaded, memo=context.memo)
         for d in current_deployments:
             yield from self._evaluate(ResourceSnapshot(d), DEPLOYMENT, context, summary, needs_related)
+        for text in waiting_projects:
+            project = orjson.loads(text)
+            hub = hubs.get(str(hub_id(project)).lower())
+            yield from self._evaluate(ResourceSnapshot(project, {HUB: (hub,)} if hub else {}), WORKSPACE, context, summary, needs_related)
+        waiting_projects.clear()
         for texts, rtype in ((waiting_deployments, DEPLOYMENT), (waiting_storage, STORAGE)):
             for text in texts:
                 yield from self._evaluate(ResourceSnapshot(orjson.loads(text)), rtype, context, summary, needs_related)

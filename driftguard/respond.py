@@ -1,7 +1,8 @@
 """Respond to one change event: evaluate -> decide -> act, within one handler call.
 
 Cheap rejections come first, before any ARM call (scope, catalog, failed operations, duplicates, our
-own writes). The event is a pointer: the resource is read fresh (Resource Notifications carry it).
+own writes). The event is a pointer: the resource is read fresh (only a sweep hands in whole resources, its
+Resource Graph rows; a Resource Notification carries part of one, which is never judged).
 Transient failures (ARM or the store unreachable) raise so that Event Grid redelivers; a resource the
 engine cannot fix automatically becomes a case, never a silent pass.
 """
@@ -19,18 +20,21 @@ from typing import Any
 
 import orjson
 
+from driftguard import enforce, joins
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
-from driftguard.azure.writes import ArmWriter, PlanStale, WriteFailed
+from driftguard.azure.role_definitions import RoleDefinitions
+from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
-from driftguard.ids import InvalidResourceId, parse_resource_id
-from driftguard.model import Finding, Plan, ResourceSnapshot
+from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
+from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
 from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.rules.roles import ROLE_DEFINITION
 from driftguard.store.base import (
@@ -47,21 +51,20 @@ from driftguard.store.base import (
     StoreConflict,
     dedupe_key,
 )
-from remediations.base import CannotPlan, PlanContext, Remediation
+from remediations.base import CannotPlan, Remediation
 
 ACTOR = "driftguard"
 CLAIM_TTL = timedelta(minutes=5)
 # Fields that change without any configuration change: left out of the state hash.
 VOLATILE = ("etag", "systemData")
 VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
-KEY_REMEDIATION = "cognitiveservices_account_regenerate_keys"
 DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
+PRIVATE_ENDPOINT_CONNECTIONS = "privateendpointconnections"
 # The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
 # flap windows, under this name.
 AUTO_CHANGES = "auto-changes"
 # A marker kept with the baselines: "an AI resource named this storage account as its data store".
 AI_DATA_LINK = "ai-data-link"
-LOCAL_AUTH_RULE = "cognitiveservices_account_local_auth_disabled"
 # The event type a sweep gives each resource it hands to the same path as Event Grid's events.
 SWEEP_EVENT = "DriftGuard.Sweep"
 # The CloudEvent types of what the responder tells its notice listeners.
@@ -103,9 +106,6 @@ class Result:
         }
 
 
-Reader = Callable[[str, str], Mapping[str, Any] | None]  # (path, api version) -> resource or None
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One finding being acted on, with what it was found on."""
@@ -124,12 +124,28 @@ class _Job:
         return Result(self.event.event_id, self.rid, outcome, reason, self.finding.rule)
 
 
-def state_hash(resource: Mapping[str, Any]) -> str:
+def owner_of(resource: ResourceId) -> ResourceId | None:
+    """The resource whose judgement a change to `resource` is about, when that is another one: the scope
+    of a diagnostic setting (an extension resource), the parent of a private endpoint connection (whose
+    state is part of the parent's properties). None when the resource is judged itself."""
+    if resource.full_type.lower() == DIAGNOSTIC_TYPE:
+        return resource.parent
+    if resource.types[-1].lower() == PRIVATE_ENDPOINT_CONNECTIONS:
+        return resource.up()
+    return None
+
+
+def stable(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource without the fields that change when its configuration does not."""
     trimmed = {k: v for k, v in resource.items() if k not in VOLATILE}
     props = trimmed.get("properties")
     if isinstance(props, Mapping):
         trimmed["properties"] = {k: v for k, v in props.items() if k not in VOLATILE_PROPERTIES}
-    return hashlib.sha256(orjson.dumps(trimmed, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+    return trimmed
+
+
+def state_hash(resource: Mapping[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(stable(resource), option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
 class Responder:
@@ -166,9 +182,10 @@ class Responder:
         self._sweep: list[int] | None = None
         # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
         self._deep = False
+        self._rows: dict[str, Mapping[str, Any]] = {}
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
-        self._definitions: dict[str, Mapping[str, Any] | None] = {}
+        self.role_definitions = RoleDefinitions(reader)
 
     # --- entry point -----------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
@@ -188,11 +205,12 @@ class Responder:
         if self.subscriptions and not above_subscriptions and (event.resource.subscription or "") not in self.subscriptions:
             # A management group holds the watched subscriptions: its role assignments reach them.
             return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
-        settings_changed = event.resource.full_type.lower() == DIAGNOSTIC_TYPE and event.resource.parent is not None
-        if settings_changed and event.resource.parent is not None:
-            # A diagnostic setting changed (or was deleted): what is judged is the resource it belongs
-            # to, with its settings read.
-            event = replace(event, resource=event.resource.parent, snapshot=None, operation=Operation.WRITE)
+        owner = owner_of(event.resource)
+        settings_changed = owner is not None and event.resource.full_type.lower() == DIAGNOSTIC_TYPE
+        if owner is not None:
+            # A diagnostic setting or a private endpoint connection changed (or was deleted): what is
+            # judged is the resource it belongs to, read with it.
+            event = replace(event, resource=owner, snapshot=None, operation=Operation.WRITE)
             rid = event.resource_id
         role_assignment = event.kind is Kind.ROLE_ASSIGNMENT
         if role_assignment and not self._at_ai_scope(event):
@@ -230,13 +248,12 @@ class Responder:
         resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
         if resource is None:
             return [result(Outcome.RESOLVED, f"resource gone: {self._close_all(rid, now)} finding(s) closed")]
-        # Diagnostic settings are not in the resource: read them (one call) only when they can have
-        # changed (an event about them) or a deep sweep asks, and judge them as part of the state.
-        settings = self._diagnostic_settings(rid, resource) if settings_changed or self._deep else None
-        state = state_hash(resource if settings is None else {**resource, "diagnosticSettings": list(settings)})
+        joined = self._joined(rid, resource, settings=settings_changed or self._deep)
+        # What the resource is judged with is part of its state: a hub opened up is news for its projects.
+        state = state_hash({**resource, **{kind: [stable(r) for r in found] for kind, found in joined.items()}})
         if event.kind is not Kind.KEY_ACCESS and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
-        results = self._judge(event, resource, callers, now, settings)
+        results = self._judge(event, resource, callers, now, joined)
         if not any(r.outcome is Outcome.REVERTED for r in results):
             # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
             self.store.state_changed(rid, state, now=now)
@@ -255,7 +272,7 @@ class Responder:
         if assignment is None:
             return [Result(event.event_id, rid, Outcome.RESOLVED, f"assignment gone: {self._close_all(rid, now)} finding(s) closed")]
         related: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        definition = self._role_definition(str(prop(assignment, "properties", "roleDefinitionId") or ""))
+        definition = self.role_definitions.get(prop(assignment, "properties", "roleDefinitionId"))
         if definition is not None:
             related[ROLE_DEFINITION] = (definition,)
         snapshot = ResourceSnapshot({**assignment, "type": "Microsoft.Authorization/roleAssignments"}, related)
@@ -276,16 +293,18 @@ class Responder:
                 results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
         return results
 
-    def _role_definition(self, definition_id: str) -> Mapping[str, Any] | None:
-        """Role definitions change rarely and are shared by many assignments: read once per process."""
-        try:
-            parsed = parse_resource_id(definition_id)
-        except InvalidResourceId:
-            return None
-        key = parsed.name.lower()
-        if key not in self._definitions:
-            self._definitions[key] = self.read(str(parsed), api_versions.AUTHORIZATION)
-        return self._definitions[key]
+    def _joined(self, rid: str, resource: Mapping[str, Any], *, settings: bool) -> dict[str, tuple[Mapping[str, Any], ...]]:
+        """The data read with the resource for its rules: its diagnostic settings (one call) only when
+        they can have changed (an event about them) or a deep sweep asks, since they are not part of the
+        resource; a project's hub (the sweep's row for it, else one read)."""
+        joined: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        if settings and (found := self._diagnostic_settings(rid, resource)) is not None:
+            joined[DIAGNOSTIC_SETTINGS] = found
+        if (hub := hub_id(resource)) is not None:
+            row = self._rows.get(hub.lower())
+            read = row if row is not None else joins.read_hub(resource, self.read)
+            joined[HUB] = () if read is None else (read,)
+        return joined
 
     def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
         rtype = str(resource.get("type", ""))
@@ -301,11 +320,14 @@ class Responder:
         items = list(resources)
         self._sweep = [0, len(items)]
         self._deep = deep
+        # Workspaces by id: a project is judged with its hub's row, which the sweep holds already.
+        self._rows = {str(r.get("id", "")).lower(): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
         try:
             return self._sweep_items(items)
         finally:
             self._sweep = None
             self._deep = False
+            self._rows = {}
             self.store.purge_marks(before=self.clock() - timedelta(days=2))
 
     def _sweep_items(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
@@ -338,12 +360,10 @@ class Responder:
         resource: Mapping[str, Any],
         callers: tuple[str, ...],
         now: datetime,
-        settings: tuple[Mapping[str, Any], ...] | None,
+        joined: Mapping[str, tuple[Mapping[str, Any], ...]],
     ) -> list[Result]:
         rid = event.resource_id
-        related: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        if settings is not None:
-            related[DIAGNOSTIC_SETTINGS] = settings
+        related = dict(joined)
         if event.kind is Kind.KEY_ACCESS:
             related[KEY_EVENTS] = (
                 {
@@ -379,7 +399,7 @@ class Responder:
                 result, after = self._act(event, finding, resource, callers, now)
                 results.append(result)
                 if after is not None:
-                    resource = after  # the next fix plans from the state this one left (its ETag too)
+                    resource = after  # a case for the next finding shows its plan from the state this fix left
         return results
 
     def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
@@ -483,8 +503,18 @@ class Responder:
         if not self.store.claim(job.rid, job.finding.rule, owner, now=job.now, ttl=CLAIM_TTL):
             return job.result(Outcome.RECORDED, "another handler is remediating it"), None
         try:
+            # The plan is made from a read taken now, under the claim: these providers do not declare
+            # If-Match, so nothing refuses a write planned from an older read (a sweep's Resource Graph
+            # row, which has no ETag at all; the state before an earlier fix), and a full PUT planned
+            # from it would undo whatever changed since. The writer then verifies by reading back.
+            fresh = self._reread(job)
+            if fresh is None:
+                return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
+            job = fresh
             plan = self._plan(job)
             if plan is None:
+                # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
+                self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
                 return job.result(Outcome.COMPLIANT, "already fixed"), None
             self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
             try:
@@ -492,21 +522,20 @@ class Responder:
                     # The intent goes on record before the write: a write that lands while its answer is
                     # lost (a timeout) still has its audit record.
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self.writer.apply(plan)
+                    applied = self._send(job, plan)
                 except PlanStale:
-                    # Someone wrote in between: re-read and re-plan once. A second 412 goes back to Event
-                    # Grid, whose redelivery starts from a fresh read.
-                    fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+                    # A provider that does honour If-Match saw a write since the read: plan once more
+                    # from a read taken now. (Not the safety net, which is the read above.)
+                    fresh = self._reread(job)
                     if fresh is None:
                         return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
-                    job = replace(job, resource=fresh)
+                    job = fresh
                     plan = self._plan(job)
                     if plan is None:
-                        # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
                         self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
-                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), fresh
+                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
                     self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self.writer.apply(plan)
+                    applied = self._send(job, plan)
             except WriteFailed as e:
                 self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))
                 return self._open_case(job, f"the fix was refused: {e}"), None
@@ -515,8 +544,6 @@ class Responder:
             if fixed_state is not None:
                 # The fixed state is now the last one judged: the same drift coming back is new again.
                 self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
-            if job.finding.rule == LOCAL_AUTH_RULE and KEY_REMEDIATION in self.remediations:
-                self._rotate_keys(job)
             self._notice(
                 REMEDIATION_APPLIED,
                 job.rid,
@@ -536,23 +563,32 @@ class Responder:
         finally:
             self.store.release(job.rid, job.finding.rule, owner)
 
-    def _rotate_keys(self, job: _Job) -> None:
-        """Keys that existed while local auth was on are treated as exposed."""
-        plan = self.remediations[KEY_REMEDIATION].plan(job.resource, PlanContext(policy=self.policy))
-        if plan is not None:
-            self.writer.apply(plan)
-            self._audit(job, "keys_regenerated", detail="keys that existed while local auth was on are treated as exposed")
+    def _reread(self, job: _Job) -> _Job | None:
+        """The job with the resource as ARM has it now; None when it is gone (its deletion event closes
+        its findings)."""
+        fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+        if fresh is None:
+            return None
+        # A role assignment is judged with its type spelt out (the event path adds it): keep it so.
+        return replace(job, resource={**fresh, "type": fresh.get("type") or job.resource.get("type")})
+
+    def _send(self, job: _Job, plan: Plan) -> Applied:
+        # A retry of the same fix does not regenerate keys its first attempt regenerated (enforce.py).
+        return enforce.send(plan, writer=self.writer, store=self.store, now=job.now)
 
     def _plan(self, job: _Job) -> Plan | None:
         remediation = self.remediations.get(job.finding.remediation or "")
         if remediation is None:
             raise CannotPlan(f"remediation {job.finding.remediation!r} is not available")
         baseline = job.baseline.resource if job.baseline else None
-        return remediation.plan(job.resource, PlanContext(policy=self.policy, baseline=baseline, extra=job.finding.evidence))
+        context = joins.plan_context(job.resource, self.read, policy=self.policy, baseline=baseline, evidence=job.finding.evidence)
+        return remediation.plan(job.resource, context)
 
     def _open_case(self, job: _Job, reason: str) -> Result:
         plan: Plan | None = None
-        if job.finding.remediation:
+        if not job.finding.remediation:
+            reason = f"{reason}: {job.finding.message}"  # what people must do, where the finding says it
+        else:
             try:
                 plan = self._plan(job)
             except CannotPlan as e:

@@ -19,6 +19,7 @@ from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.activity import ActivityIndex
 from driftguard.azure.directory import Principal
+from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter
 from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
@@ -157,7 +158,9 @@ def judge(
             )
         last, matched = (None, "none")
         if activity is not None:
-            last, matched = activity.last_use(str(a.get("name") or ""), pid, scope)
+            # The Activity Log names callers by UPN, e-mail or app id, which the directory knows.
+            callers = principal.caller_names if principal is not None else frozenset()
+            last, matched = activity.last_use(str(a.get("name") or ""), callers, scope)
             related[ACTIVITY] = (
                 {
                     "last_activity": last.isoformat() if last else None,
@@ -237,10 +240,8 @@ def collect(
     from driftguard.inventory import InventoryError
 
     assignments = [a for a in graph.query(load_query("role_assignments"), scope) if str(a.get("type", "")).lower() == ASSIGNMENT]
-    guids = {g for a in assignments if (g := role_guid(prop(a, "properties", "roleDefinitionId")))}
-    definitions = {
-        g: arm.read(f"/providers/Microsoft.Authorization/roleDefinitions/{g}", api_versions.AUTHORIZATION) for g in sorted(guids)
-    }
+    # Read where each assignment says its role is: custom roles live in a subscription or management group.
+    definitions = RoleDefinitions(arm.read).by_guid(prop(a, "properties", "roleDefinitionId") for a in assignments)
     principals = directory.principals(str(prop(a, "properties", "principalId") or "") for a in assignments)
     # PIM: one list of active schedule instances per subscription names the activated assignments.
     activated: set[str] = set()

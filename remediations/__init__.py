@@ -21,10 +21,12 @@ from remediations import (
     resource_enable_system_assigned_identity,
     search_service_disable_local_auth,
     search_service_disable_public_network_access,
+    search_service_regenerate_admin_keys,
     security_pricing_enable_ai,
     storage_account_disable_blob_public_access,
     storage_account_disable_public_network_access,
     storage_account_disable_shared_key,
+    storage_account_regenerate_keys,
 )
 from remediations.base import Remediation
 
@@ -43,9 +45,11 @@ MODULES: tuple[ModuleType, ...] = (
     machinelearning_workspace_datastores_identity,
     search_service_disable_public_network_access,
     search_service_disable_local_auth,
+    search_service_regenerate_admin_keys,
     storage_account_disable_public_network_access,
     storage_account_disable_blob_public_access,
     storage_account_disable_shared_key,
+    storage_account_regenerate_keys,
     monitor_diagnostic_setting_create,
     security_pricing_enable_ai,
 )

@@ -42,10 +42,20 @@ PlanFn = Callable[[Mapping[str, Any], PlanContext], Plan | None]
 class Remediation:
     id: str
     title: str
+    # The types this fix is written for: its requests are only right for these (a Search service takes
+    # other key actions than an AI account), so planning for any other type is refused.
     resource_types: tuple[str, ...]
     # Azure RBAC actions the remediator identity needs for this fix (the Bicep role is their union).
     actions: tuple[str, ...]
-    plan: PlanFn
+    planner: PlanFn
+
+    def plan(self, resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
+        """The requests that fix `resource` (None when already fixed); CannotPlan for a type the fix does
+        not declare."""
+        rtype = str(resource.get("type") or "")
+        if not any(rtype.lower() == t.lower() for t in self.resource_types):
+            raise CannotPlan(f"{self.id} is not written for resources of type {rtype or '(none)'!r}")
+        return self.planner(resource, context)
 
 
 def canonical_id(resource: Mapping[str, Any]) -> str:
@@ -69,11 +79,20 @@ def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def same_value(current: Any, wanted: Any) -> bool:
+    """Whether a property already holds the value a fix wants: strings (enums) compared
+    case-insensitively, since services answer in their own casing (Search says `Enabled` or `enabled`)."""
+    if isinstance(current, str) and isinstance(wanted, str):
+        return current.lower() == wanted.lower()
+    return bool(current == wanted)
+
+
 def patch_plan(remediation: str, resource: Mapping[str, Any], changes: Mapping[str, Any], summary: str) -> Plan | None:
-    """A PATCH of only `changes` (dotted paths), guarded by the ETag read, or None when every value
+    """A PATCH of only `changes` (dotted paths), with the ETag read as If-Match where the provider honours
+    it (the engine re-reads right before writing either way), or None when every value
     is already in place."""
     before = {path: get_path(resource, path) for path in changes}
-    if all(before[p] == v for p, v in changes.items()):
+    if all(same_value(before[p], v) for p, v in changes.items()):
         return None
     rid = canonical_id(resource)
     etag = resource.get("etag")
@@ -85,9 +104,9 @@ def put_setting_plan(
     remediation: str, resource: Mapping[str, Any], changes: Mapping[str, Any], *, api_version: str, summary: str
 ) -> Plan | None:
     """A PUT of a small setting resource that takes no PATCH (a Defender setting, a pricing): the body
-    is just `changes`, and None when they already hold (strings compared case-insensitively)."""
+    is just `changes`, and None when they already hold."""
     before = {path: get_path(resource, path) for path in changes}
-    if all(str(before[p]).lower() == str(v).lower() for p, v in changes.items()):
+    if all(same_value(before[p], v) for p, v in changes.items()):
         return None
     rid = canonical_id(resource)
     etag = resource.get("etag")
@@ -103,7 +122,7 @@ def constant_patch(
     def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         return patch_plan(remediation_id, resource, changes, summary)
 
-    return Remediation(id=remediation_id, title=title, resource_types=resource_types, actions=actions, plan=plan)
+    return Remediation(id=remediation_id, title=title, resource_types=resource_types, actions=actions, planner=plan)
 
 
 COGNITIVE_ACCOUNT = ("Microsoft.CognitiveServices/accounts",)
@@ -119,7 +138,9 @@ WORKSPACE_WRITE = ("Microsoft.MachineLearningServices/workspaces/read", "Microso
 def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
     """The plan that puts the recorded before-values back, or None when they already are. PATCH plans
     restore their values; a removed role assignment is recreated as it was (same name, role, scope,
-    principal, condition). Others (key regeneration above all) cannot be undone."""
+    principal, condition). Key regeneration (the POST actions) cannot be undone and needs no undoing:
+    a plan that regenerated keys before a PATCH rolls back its PATCH; one that only regenerated keys
+    has nothing to restore."""
     assignment = plan.before.get("assignment")
     if [s.method for s in plan.steps] == ["DELETE"] and isinstance(assignment, Mapping):
         if current is not None:
@@ -134,6 +155,7 @@ def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
             {"assignment": dict(assignment)},
             f"roll back: recreate {assignment.get('name')}",
         )
-    if current is None or any(step.method != "PATCH" for step in plan.steps):
+    restorable = [step.method for step in plan.steps if step.method != "POST"]
+    if current is None or not restorable or any(method != "PATCH" for method in restorable):
         raise CannotPlan(f"{plan.remediation} cannot be rolled back automatically")
     return patch_plan(plan.remediation, current, plan.before, f"roll back: {plan.summary}")

@@ -1,13 +1,31 @@
-"""Disables key authentication on an AI account. The keys that existed while it was on are treated as
-exposed: the engine chains `cognitiveservices_account_regenerate_keys` after this fix."""
+"""Disables key (local) authentication on an AI account. The keys that existed while it was on are
+treated as exposed, and Azure refuses key operations once it is off: so the plan regenerates Key1 and
+Key2 first, then PATCHes `disableLocalAuth` (the writer sends the steps in this order)."""
 
-from remediations.base import COGNITIVE_ACCOUNT, COGNITIVE_WRITE, constant_patch
+from __future__ import annotations
 
-REMEDIATION = constant_patch(
-    remediation_id="cognitiveservices_account_disable_local_auth",
-    title="Disable key (local) authentication on an AI account",
-    resource_types=COGNITIVE_ACCOUNT,
-    actions=COGNITIVE_WRITE,
-    changes={"properties.disableLocalAuth": True},
-    summary="disable key authentication",
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from driftguard.model import Plan
+from remediations.base import COGNITIVE_ACCOUNT, COGNITIVE_WRITE, PlanContext, Remediation, patch_plan
+from remediations.cognitiveservices_account_regenerate_keys import REMEDIATION as REGENERATE
+from remediations.cognitiveservices_account_regenerate_keys import key_steps
+
+ID = "cognitiveservices_account_disable_local_auth"
+CHANGES = {"properties.disableLocalAuth": True}
+
+
+def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
+    disable = patch_plan(ID, resource, CHANGES, "disable key authentication")
+    if disable is None:
+        return None  # already off: nothing to disable, and Azure would refuse the key regeneration
+    return replace(
+        disable, steps=(*key_steps(resource), *disable.steps), summary="regenerate Key1 and Key2, then disable key authentication"
+    )
+
+
+REMEDIATION = Remediation(
+    ID, "Disable key (local) authentication on an AI account", COGNITIVE_ACCOUNT, (*COGNITIVE_WRITE, *REGENERATE.actions), plan
 )

@@ -1,4 +1,5 @@
-"""Regenerates Key1 then Key2. The keys Azure returns are never kept: the writer discards response
+"""Regenerates an AI account's Key1 then Key2 (`POST …/accounts/{a}/regenerateKey {"keyName": …}`,
+Cognitive Services 2025-09-01). The keys Azure returns are never kept: the writer discards response
 bodies of key actions, and nothing here logs or stores them."""
 
 from __future__ import annotations
@@ -8,19 +9,28 @@ from typing import Any
 
 from driftguard.azure import api_versions
 from driftguard.model import Plan, Step
-from remediations.base import PlanContext, Remediation, canonical_id
+from driftguard.rules.base import is_true
+from remediations.base import COGNITIVE_ACCOUNT, CannotPlan, PlanContext, Remediation, canonical_id, get_path
 
 ID = "cognitiveservices_account_regenerate_keys"
-TYPES = ("Microsoft.CognitiveServices/accounts",)
+
+
+def key_steps(resource: Mapping[str, Any]) -> tuple[Step, ...]:
+    """The two regenerations, in order; also the first steps of the fix that disables local auth."""
+    rid = canonical_id(resource)
+    return tuple(Step("POST", f"{rid}/regenerateKey", api_versions.COGNITIVE_SERVICES, {"keyName": name}) for name in ("Key1", "Key2"))
 
 
 def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
-    rid = canonical_id(resource)
-    version = api_versions.for_type(str(resource.get("type")))
-    steps = tuple(Step("POST", f"{rid}/regenerateKey", version, {"keyName": name}) for name in ("Key1", "Key2"))
-    return Plan(ID, rid, steps, {"keys": "possibly exposed"}, {"keys": "regenerated"}, "regenerate Key1 then Key2")
+    if is_true(get_path(resource, "properties.disableLocalAuth")):
+        # Azure refuses key operations once local auth is off; the keys are unusable meanwhile, and the
+        # local-auth fix regenerates them before it is ever turned off again.
+        raise CannotPlan("local auth is disabled: Azure refuses key operations, and the keys are unusable while it stays off")
+    return Plan(
+        ID, canonical_id(resource), key_steps(resource), {"keys": "possibly exposed"}, {"keys": "regenerated"}, "regenerate Key1 then Key2"
+    )
 
 
 REMEDIATION = Remediation(
-    ID, "Regenerate an AI account's keys", TYPES, ("Microsoft.CognitiveServices/accounts/regenerateKey/action",), plan
+    ID, "Regenerate an AI account's keys", COGNITIVE_ACCOUNT, ("Microsoft.CognitiveServices/accounts/regenerateKey/action",), plan
 )

@@ -137,12 +137,12 @@ class Simulator:
     ) -> None:
         self.estate = estate or Estate()
         self.management_groups = {k.lower(): list(v) for k, v in (management_groups or {}).items()}
-        self.writes = WriteSide(self.estate)
+        self.directory = Directory()
+        self.writes = WriteSide(self.estate, directory=self.directory)
         # Resource Notifications describe properties at the oldest version a type serves.
         self.writes.notification_versions = {
             f"{canonical}/{rtype}".lower(): versions[-1] for canonical, types in PROVIDERS.values() for rtype, versions in types.items()
         }
-        self.directory = Directory()
         self.catalog: Catalog = catalog()
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []

@@ -128,7 +128,7 @@ def tenant(sim: Any, *, assignments: int, principals: int, seed: int = 5, days: 
             sim.writes.activity.append(
                 {
                     "TimeGenerated": now - timedelta(days=rng.randint(0, days - 1), hours=1),
-                    "Caller": who,
+                    "Caller": sim.directory.caller(who, who),
                     "_ResourceId": resource,
                     "OperationNameValue": "x/action",
                     "roleAssignmentId": name.replace("-", ""),
@@ -138,7 +138,7 @@ def tenant(sim: Any, *, assignments: int, principals: int, seed: int = 5, days: 
             sim.writes.activity.append(
                 {
                     "TimeGenerated": now - timedelta(days=rng.randint(0, days - 1), hours=2),
-                    "Caller": who,
+                    "Caller": sim.directory.caller(who, who),
                     "_ResourceId": resource,
                     "OperationNameValue": "x/read",
                     "roleAssignmentId": "",
@@ -147,7 +147,7 @@ def tenant(sim: Any, *, assignments: int, principals: int, seed: int = 5, days: 
     sim.writes.activity.append(
         {
             "TimeGenerated": now - timedelta(hours=1),
-            "Caller": people[0],
+            "Caller": sim.directory.caller(people[0], people[0]),
             "_ResourceId": scopes[0],
             "OperationNameValue": "x/read",
             "roleAssignmentId": "",

@@ -204,7 +204,7 @@ def seed_directory(sim: Simulator) -> None:
         sim.writes.activity.append(
             {
                 "TimeGenerated": now - timedelta(days=days, hours=1),
-                "Caller": caller,
+                "Caller": d.caller(caller, caller),  # a UPN, as the Activity Log names users
                 "_ResourceId": resource,
                 "OperationNameValue": "x/write",
                 "roleAssignmentId": "",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.directory import Directory
 from simulator.state import JSON, Estate, split_id
 from simulator.webhook import WebhookSubscription
 
@@ -59,8 +60,10 @@ def new_etag() -> str:
 
 
 class WriteSide:
-    def __init__(self, estate: Estate, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, estate: Estate, *, clock: Callable[[], datetime] | None = None, directory: Directory | None = None) -> None:
         self.estate = estate
+        # Names callers in the Activity Log as Azure does (UPN, app id); without it, by object id.
+        self.directory = directory
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sinks: list[EventSink] = []
         # Azure Resource Notifications subscribers: `Microsoft.ResourceNotifications.Resources.*` events.
@@ -112,7 +115,7 @@ class WriteSide:
         self.activity.append(
             {
                 "TimeGenerated": self.clock(),
-                "Caller": oid,
+                "Caller": self.directory.caller(oid, appid) if self.directory is not None else oid,
                 "_ResourceId": resource_id,
                 "OperationNameValue": operation,
                 "roleAssignmentId": self._authorizing_assignment(oid, resource_id),

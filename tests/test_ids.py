@@ -63,3 +63,12 @@ def test_guid_normalisation() -> None:
     assert normalize_guid("A1B2C3D4E5F6478890ABCDEF01234567") == "a1b2c3d4-e5f6-4788-90ab-cdef01234567"
     assert normalize_guid("{ID}") is None
     assert normalize_guid("") is None
+
+
+def test_up_names_the_resource_a_child_belongs_to() -> None:
+    account = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+    child = parse_resource_id(f"{account}/privateEndpointConnections/pe-1")
+    parent = child.up()
+    assert parent is not None
+    assert str(parent) == account
+    assert parent.up() is None

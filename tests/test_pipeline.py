@@ -91,3 +91,34 @@ def test_mode_off_for_a_scope_drops_findings_there() -> None:
     )
     assert (CF, "orphan") not in run(estate(), policy)[0]
     assert (CF, "weak") in run(estate(), policy)[0]
+
+
+ML_PUBLIC = "machinelearning_workspace_public_network_access_disabled"
+
+
+@pytest.mark.parametrize("hub_first", [True, False])
+def test_a_project_is_judged_on_the_hub_in_the_inventory_whatever_the_order(hub_first: bool) -> None:
+    open_hub = b.workspace("s", "rg", "hub-open", public=True)
+    closed_hub = b.workspace("s", "rg", "hub-closed", public=False)
+    under_open = b.workspace("s", "rg", "proj-a", kind="Project", public=False, isolation=None, hub_id=open_hub["id"])
+    under_closed = b.workspace("s", "rg", "proj-b", kind="Project", public=True, isolation=None, hub_id=closed_hub["id"])
+    hubs, projects = [open_hub, closed_hub], [under_open, under_closed]
+    found, summary = run(hubs + projects if hub_first else projects + hubs)
+    assert {f for f in found if f[0] == ML_PUBLIC} == {(ML_PUBLIC, "hub-open"), (ML_PUBLIC, "proj-a")}
+    assert summary["evaluated"] == 4
+
+
+def test_a_project_whose_hub_is_not_in_the_inventory_is_not_evaluated() -> None:
+    project = b.workspace(
+        "s",
+        "rg",
+        "proj",
+        kind="Project",
+        public=True,
+        isolation=None,
+        hub_id="/subscriptions/t/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/elsewhere",
+    )
+    found, summary = run([project])
+    assert not [f for f in found if f[0] == ML_PUBLIC]
+    [reason] = summary["not_evaluated"][ML_PUBLIC]
+    assert "elsewhere" in reason

@@ -21,6 +21,7 @@ from driftguard.respond import Outcome, Responder
 from driftguard.store.base import CaseStatus
 from driftguard.store.sqlite import SqliteStore
 from simulator import Simulator, sample
+from simulator import builders as b
 from simulator.transport import BASE_URL, in_process_session
 
 DG = "d9d9d9d9-0000-4000-8000-000000000001"
@@ -140,23 +141,63 @@ def test_local_auth_re_enabled_is_reverted_and_keys_rotated(world: World) -> Non
     baseline_prod(world)
     before = dict(world.sim.writes.keys(PROD_OAI))
     world.change(DEV, PROD_OAI, {"properties": {"disableLocalAuth": False}})
+    world.sim.reset_log()
     outcomes = world.deliver()
     assert ("reverted", "cognitiveservices_account_local_auth_disabled") in [(o[0], o[1]) for o in outcomes]
     assert world.resource(PROD_OAI)["properties"]["disableLocalAuth"] is True
     after = world.sim.writes.keys(PROD_OAI)
     assert after["key1"] != before["key1"]
     assert after["key2"] != before["key2"]
-    actions = [e.action for e in world.store.audit_log(resource_id=PROD_OAI)]
-    assert "keys_regenerated" in actions
+    # Azure refuses key operations once local auth is off: the keys are regenerated first.
+    writes = [(r.method, r.path.rsplit("/", 1)[-1]) for r in world.sim.requests if r.method != "GET"]
+    assert writes == [("POST", "regenerateKey"), ("POST", "regenerateKey"), ("PATCH", "oai-contoso-prod")]
 
 
-def test_key_listing_by_a_developer_rotates_keys_when_local_auth_is_off(world: World) -> None:
+def test_key_listing_on_an_account_whose_local_auth_is_off_is_recorded_not_rotated(world: World) -> None:
+    """The keys are unusable while local auth is off, and Azure refuses to regenerate them: no write."""
     before = dict(world.sim.writes.keys(PROD_OAI))
+    assert world.resource(PROD_OAI)["properties"]["disableLocalAuth"] is True
     answer = world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
     assert answer.status == 200
+    world.sim.reset_log()
     outcomes = world.deliver()
-    assert ("reverted", "cognitiveservices_account_keys_not_exposed") in [(o[0], o[1]) for o in outcomes]
-    assert world.sim.writes.keys(PROD_OAI)["key1"] != before["key1"]
+    assert [(o[0], o[1]) for o in outcomes] == [("recorded", "cognitiveservices_account_keys_not_exposed")]
+    assert world.sim.writes.keys(PROD_OAI) == before
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    record = world.store.finding("cognitiveservices_account_keys_not_exposed", PROD_OAI)
+    assert record is not None
+    assert "unusable" in record.finding["message"]
+
+
+def test_key_listing_on_an_account_with_local_auth_on_rotates_its_keys_when_the_policy_says_auto(world: World) -> None:
+    from driftguard.model import Mode
+
+    world.responder.policy = Policy(modes={"cognitiveservices_account_keys_not_exposed": Mode.AUTO})
+    before = dict(world.sim.writes.keys(PROD_EU))
+    world.sim.handle("POST", PROD_EU + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    outcomes = world.deliver()
+    key_results = [o for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"]
+    assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
+    after = world.sim.writes.keys(PROD_EU)
+    assert after["key1"] != before["key1"]
+    assert after["key2"] != before["key2"]
+    assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
+    assert not [c for c in world.store.cases() if c.rule == "cognitiveservices_account_keys_not_exposed"]
+
+
+def test_key_listing_on_a_workspace_opens_a_case_that_says_what_people_must_do(world: World) -> None:
+    """Workspaces cannot regenerate keys: nothing is sent, the case names the manual rotation."""
+    hub = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
+    answer = world.sim.handle("POST", hub + "/listKeys", "api-version=2025-06-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert answer.status == 200
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert [(o[0], o[1]) for o in outcomes] == [("case_opened", "cognitiveservices_account_keys_not_exposed")]
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    [case] = [c for c in world.store.cases() if c.rule == "cognitiveservices_account_keys_not_exposed"]
+    assert case.plan is None
+    assert "resyncKeys" in case.reason
+    assert "container registry" in case.reason
 
 
 def test_a_pipeline_that_keeps_flipping_a_setting_is_stopped_and_named(world: World) -> None:
@@ -195,15 +236,6 @@ def test_cheap_rejections(world: World) -> None:
     for raw, expected in cases:
         assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [expected]
     assert len(world.sim.requests) == reads_before  # rejected before any ARM call
-
-
-def test_driftguards_own_key_rotation_is_not_taken_for_key_exposure(world: World) -> None:
-    world.sim.handle("POST", PROD_OAI + "/listKeys", API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
-    outcomes = world.deliver()
-    key_results = [o for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"]
-    assert [o[0] for o in key_results] == ["reverted"]  # one rotation, for the developer's listing only
-    assert sum(1 for o in outcomes if o[0] == "own_write") == 2  # the two regenerateKey actions came back
-    assert not list(world.store.cases())
 
 
 def test_several_drifts_in_one_change_are_all_reverted(world: World) -> None:
@@ -390,3 +422,139 @@ def test_management_group_assignments_reach_the_watched_subscriptions(world: Wor
     }
     results = world.responder.handle(parse_event(event))
     assert (Outcome.CASE_OPENED, "authorization_roleassignment_privileged_not_standing") in [(r.outcome, r.rule) for r in results]
+
+
+FOREIGN_PE = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/x/providers/Microsoft.Network/privateEndpoints/pe-x"
+
+
+def with_foreign_connection(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource with a private endpoint connection, still pending, from a subscription not allowed."""
+    rtype = resource["type"]
+    resource["properties"]["privateEndpointConnections"] = [
+        {
+            "id": f"{resource['id']}/privateEndpointConnections/pe-x",
+            "name": "pe-x",
+            "type": f"{rtype}/privateEndpointConnections",
+            "properties": {
+                "privateEndpoint": {"id": FOREIGN_PE},
+                "privateLinkServiceConnectionState": {"status": "Pending", "description": "", "actionsRequired": "None"},
+                "provisioningState": "Succeeded",
+            },
+        }
+    ]
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("resource", "api"),
+    [
+        (b.cognitive_account(sample.PROD, "rg-ai-prod", "oai-contoso-pe"), "2025-09-01"),
+        (b.search_service(sample.PROD, "rg-ai-prod", "srch-contoso-pe"), "2025-05-01"),
+        (b.workspace(sample.PROD, "rg-ai-prod", "mlw-contoso-pe"), "2025-06-01"),
+    ],
+    ids=["account", "search", "workspace"],
+)
+def test_an_approved_private_endpoint_connection_is_judged_on_its_parent(world: World, resource: dict[str, Any], api: str) -> None:
+    """`…/privateEndpointConnections/write` is subscribed: the parent is read and judged, not ignored."""
+    world.sim.estate.put(with_foreign_connection(resource))
+    connection = f"{resource['id']}/privateEndpointConnections/pe-x"
+    body = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    answer = world.sim.handle(
+        "PUT", connection, f"api-version={api}", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    assert answer.status == 200
+    [raw] = world.events
+    assert raw["data"]["operationName"].endswith("/privateEndpointConnections/write")
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.rule == "cognitiveservices_account_private_endpoint_approved_only"]
+    assert case.resource_id == resource["id"]
+    assert case.evidence["caller_object_id"] == DEV
+    assert case.plan is not None
+    assert case.plan["steps"][0]["method"] == "PUT"
+    assert case.plan["steps"][0]["path"] == connection
+    assert case.plan["steps"][0]["body"]["properties"]["privateLinkServiceConnectionState"]["status"] == "Rejected"
+
+
+def test_a_custom_role_defined_in_the_subscription_granting_everything_is_judged(world: World) -> None:
+    """Custom roles live at /subscriptions/{s}/providers/…/roleDefinitions/{id}: read there, not at the tenant."""
+    from tests.azure.test_role_definitions import AT_SUBSCRIPTION, custom_role
+
+    world.sim.estate.put(custom_role())
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0045-4a00-8000-000000000045"
+    body = {"properties": {"roleDefinitionId": AT_SUBSCRIPTION, "principalId": DEV, "principalType": "User"}}
+    answer = world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    assert answer.status == 201
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert ("case_opened", "authorization_roleassignment_privileged_not_standing") in [(o[0], o[1]) for o in outcomes]
+    [case] = [c for c in world.store.cases() if c.rule == "authorization_roleassignment_privileged_not_standing"]
+    assert "grants every action" in case.evidence["finding"]["message"]
+    reads = [r.path for r in world.sim.requests if "/roledefinitions/" in r.path.lower()]
+    assert reads == [AT_SUBSCRIPTION]
+
+
+HUB = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
+PROJECT = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-proj-chat"
+ML_PUBLIC = "machinelearning_workspace_public_network_access_disabled"
+
+
+def test_a_project_is_judged_with_its_hub_and_passes_when_the_hub_is_closed(world: World) -> None:
+    assert world.resource(PROJECT)["properties"]["publicNetworkAccess"] == "Enabled"  # what the project reports ...
+    assert world.resource(HUB)["properties"]["publicNetworkAccess"] == "Disabled"  # ... is not what it inherits
+    world.change(DEV, PROJECT, {"tags": {"team": "chat"}}, method="PATCH")
+    world.sim.reset_log()
+    results = world.responder.handle(parse_event(world.events.pop(0)))
+    assert [r.outcome for r in results if r.rule == ML_PUBLIC] == [Outcome.COMPLIANT]
+    assert ("GET", HUB) in [(r.method, r.path) for r in world.sim.requests]
+    assert not [c for c in world.store.cases() if c.rule == ML_PUBLIC]
+
+
+def test_a_project_under_an_open_hub_gets_a_case_whose_fix_closes_the_hub(world: World) -> None:
+    from driftguard.cases.auth import Principal, Role
+    from driftguard.cases.desk import CaseDesk
+
+    hub = world.resource(HUB)
+    hub["properties"]["publicNetworkAccess"] = "Enabled"
+    world.sim.estate.put(hub)
+    world.change(DEV, PROJECT, {"tags": {"team": "chat"}}, method="PATCH")
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.rule == ML_PUBLIC and c.resource_id == PROJECT]
+    assert case.plan is not None
+    assert [(s["method"], s["path"], s["body"]) for s in case.plan["steps"]] == [
+        ("PATCH", HUB, {"properties": {"publicNetworkAccess": "Disabled"}})
+    ]
+    desk = CaseDesk(
+        policy=world.responder.policy,
+        store=world.store,
+        reader=world.responder.read,
+        writer=world.responder.writer,
+        remediations=remediations.registry(),
+    )
+    approver = Principal("a11ce000-0000-4000-8000-00000000000a", "Alice", frozenset({Role.APPROVER.value}))
+    outcome = desk.approve(case.id, approver, reason="CHG-7", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    assert world.resource(HUB)["properties"]["publicNetworkAccess"] == "Disabled"
+
+
+def test_a_fix_is_planned_from_a_read_taken_right_before_the_write_not_from_the_sweep_row(world: World) -> None:
+    """These providers do not declare If-Match and a Resource Graph row has no ETag: nothing would refuse a
+    full PUT planned from a stale row. The deployment is read again right before it is written, so a
+    capacity raised after the row was read survives the content-filter fix."""
+    from driftguard.policy import Limits
+    from driftguard.store.base import Baseline
+
+    world.responder.policy = Policy(limits=Limits(sweep_max_percent=100))
+    deployment = f"{PROD_OAI}/deployments/gpt-4o-mini"
+    row = {k: v for k, v in world.resource(deployment).items() if k != "etag"}  # as the sweep saw it
+    assert row["properties"]["raiPolicyName"] == "relaxed-debug"
+    good = {**row, "properties": {**row["properties"], "raiPolicyName": "strict-prod"}}
+    world.store.save_baseline(Baseline(deployment, "cognitiveservices_deployment_content_filter_enforced", good, world.responder.clock()))
+    world.change(PIPELINE, deployment, {"sku": {"name": "Standard", "capacity": 20}})  # after the row was read
+    world.events.clear()
+    results = world.responder.sweep([row])
+    assert [r.outcome for r in results if r.rule == "cognitiveservices_deployment_content_filter_enforced"] == [Outcome.REVERTED]
+    after = world.resource(deployment)
+    assert after["properties"]["raiPolicyName"] == "strict-prod"
+    assert after["sku"]["capacity"] == 20

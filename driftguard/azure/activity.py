@@ -4,6 +4,7 @@ through azure-monitor-query. The KQL lives in `.kql` files beside the code."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,20 +20,25 @@ from driftguard.inventory import InventoryError
 
 @dataclass
 class ActivityIndex:
-    """Last use per assignment (by its GUID) and per caller and resource, and how fresh the data is."""
+    """Last use per assignment (by its GUID) and per caller and resource, and how fresh the data is.
+    `Caller` is what the Activity Log writes: a user's UPN or e-mail, a service principal's app id."""
 
     data_through: datetime | None
     by_assignment: dict[str, datetime] = field(default_factory=dict)
     by_caller: dict[str, list[tuple[str, datetime]]] = field(default_factory=lambda: defaultdict(list))
 
-    def last_use(self, assignment_name: str, principal_id: str, scope: str) -> tuple[datetime | None, str]:
-        """(last activity, how it was matched): by assignment id first, else by caller under the scope."""
+    def last_use(self, assignment_name: str, callers: Iterable[str], scope: str) -> tuple[datetime | None, str]:
+        """(last activity, how it was matched): by assignment id first, else by any of the principal's
+        caller names (Principal.caller_names) under the scope."""
         guid = normalize_guid(assignment_name)
         if guid and guid in self.by_assignment:
             return self.by_assignment[guid], "roleAssignmentId"
         prefix = scope.lower().rstrip("/")
         times = [
-            t for resource, t in self.by_caller.get(principal_id.lower(), []) if resource == prefix or resource.startswith(prefix + "/")
+            t
+            for caller in callers
+            for resource, t in self.by_caller.get(caller.lower(), [])
+            if resource == prefix or resource.startswith(prefix + "/")
         ]
         return (max(times), "caller and scope") if times else (None, "none")
 

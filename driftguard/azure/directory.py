@@ -29,6 +29,16 @@ class Principal:
     exists: bool
     kind: str | None = None
     display_name: str | None = None
+    # How the Activity Log names the principal as `Caller`: a user by UPN or e-mail, a service principal
+    # by its application (client) id; never by object id.
+    user_principal_name: str | None = None
+    mail: str | None = None
+    app_id: str | None = None
+
+    @property
+    def caller_names(self) -> frozenset[str]:
+        """The `Caller` values (lower case) that are this principal's activity."""
+        return frozenset(n.lower() for n in (self.user_principal_name, self.mail, self.app_id) if n)
 
 
 class Directory:
@@ -53,7 +63,15 @@ class Directory:
             for obj in self._send("POST", "/v1.0/directoryObjects/getByIds", body).get("value", []):
                 pid = normalize_guid(str(obj.get("id", "")))
                 if pid:
-                    found[pid] = Principal(pid, True, KINDS.get(str(obj.get("@odata.type", "")).lower()), obj.get("displayName"))
+                    found[pid] = Principal(
+                        pid,
+                        True,
+                        KINDS.get(str(obj.get("@odata.type", "")).lower()),
+                        _text(obj.get("displayName")),
+                        user_principal_name=_text(obj.get("userPrincipalName")),
+                        mail=_text(obj.get("mail")),
+                        app_id=_text(obj.get("appId")),
+                    )
         return {pid: found.get(pid, Principal(pid, False)) for pid in wanted}
 
     def members(self, group_ids: Sequence[str]) -> dict[str, frozenset[str]]:
@@ -86,3 +104,7 @@ class Directory:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -16,14 +16,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from driftguard import enforce, joins
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
 from driftguard.ids import InvalidResourceId, parse_resource_id
-from driftguard.model import Plan
+from driftguard.model import Plan, Reader
 from driftguard.policy import Policy
-from driftguard.respond import ACTOR, CLAIM_TTL, Reader, state_hash
+from driftguard.respond import ACTOR, CLAIM_TTL, state_hash
 from driftguard.store.base import (
     Approval,
     AuditEntry,
@@ -35,7 +36,7 @@ from driftguard.store.base import (
     StateStore,
     StoreConflict,
 )
-from remediations.base import CannotPlan, PlanContext, Remediation, rollback
+from remediations.base import CannotPlan, Remediation, rollback
 
 MAX_REASON = 2000
 
@@ -218,28 +219,29 @@ class CaseDesk:
 
     # --- applying -------------------------------------------------------------------------------------
     def _execute(self, case: Case, principal: Principal) -> Outcome:
-        """Re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
+        """Claim, re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
         now = self.clock()
-        current = self._read(case.resource_id)
-        plan = self._replan(case, current)
-        if plan is None:
-            return self._supersede(case, "the drift is already gone: nothing to apply")
-        if plan.digest() != case.plan_digest:
-            return self._replace(case, plan, now)
         owner = uuid.uuid4().hex
         if not self.store.claim(case.resource_id, case.rule, owner, now=now, ttl=CLAIM_TTL):
             raise Refused(409, "another DriftGuard handler is changing this resource right now: try again in a minute")
         try:
+            # Read under the claim, right before the write: these providers do not declare If-Match, so
+            # nothing but this read keeps the approved requests from landing on a changed resource.
+            plan = self._replan(case, self._read(case.resource_id))
+            if plan is None:
+                return self._supersede(case, "the drift is already gone: nothing to apply")
+            if plan.digest() != case.plan_digest:
+                return self._replace(case, plan, now)
             try:
-                applied = self.writer.apply(plan)
+                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
             except PlanStale:
-                # Changed between the read and the write: plan once more from a fresh read.
+                # A provider that does honour If-Match saw a write since the read: once more from a read now.
                 plan = self._replan(case, self._read(case.resource_id))
                 if plan is None:
                     return self._supersede(case, "fixed by someone else meanwhile")
                 if plan.digest() != case.plan_digest:
                     return self._replace(case, plan, now)
-                applied = self.writer.apply(plan)
+                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
         except (WriteFailed, VerificationFailed) as e:
             failed = self._save(replace(case, status=CaseStatus.FAILED).with_event(now, ACTOR, "failed", str(e)), "failed")
             self._audit(failed, principal.name, "approved_fix_failed", detail=str(e))
@@ -294,7 +296,10 @@ class CaseDesk:
         finding = case.evidence.get("finding")
         extra = finding.get("evidence", {}) if isinstance(finding, Mapping) else {}
         try:
-            return remediation.plan(current, PlanContext(policy=self.policy, baseline=baseline.resource if baseline else None, extra=extra))
+            context = joins.plan_context(
+                current, self.read, policy=self.policy, baseline=baseline.resource if baseline else None, evidence=extra
+            )
+            return remediation.plan(current, context)
         except CannotPlan as e:
             raise Refused(409, f"the fix cannot be planned any more: {e}") from e
 

@@ -1,5 +1,8 @@
 """Assignments unused for the review window are removed (privilege creep). Never judged on missing or
-stale activity data: a failed read must not turn into deletions."""
+stale activity data: a failed read must not turn into deletions. The evidence is the Activity Log, which
+records control-plane writes, deletes and actions only: a role that grants nothing else (reads,
+data-plane roles such as Cognitive Services OpenAI User) is used without a trace there, so it is not
+evaluable, never "unused"."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import timedelta
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, is_true, prop
-from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, instant, one
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, ROLE_DEFINITION, instant, one, shows_in_activity_log
 
 META = RuleMeta(
     id="authorization_roleassignment_used_recently",
@@ -18,7 +21,7 @@ META = RuleMeta(
     default_mode=Mode.APPROVE,
     remediation="authorization_roleassignment_delete",
     references=(Reference("mcsb", "PA-4", "Review and reconcile user access regularly"),),
-    requires=(ACTIVITY,),
+    requires=(ACTIVITY, ROLE_DEFINITION),
 )
 
 
@@ -31,6 +34,14 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     created = instant(prop(snapshot.properties, "createdOn"))
     if created is not None and created > context.now - window:
         return []  # younger than the window: not judged unused
+    definition = one(snapshot.related, ROLE_DEFINITION)
+    if definition is None:
+        raise NotEvaluable("the role definition was not read: whether its use shows in the Activity Log is unknown")
+    if not shows_in_activity_log(definition):
+        raise NotEvaluable(
+            f"{prop(definition, 'properties', 'roleName') or 'the role'} grants only reads and data-plane actions, "
+            "which the Activity Log does not record: its use cannot be judged from it"
+        )
     activity = one(snapshot.related, ACTIVITY) or {}
     through = instant(prop(activity, "data_through"))
     if through is None or through < context.now - timedelta(hours=access.activity_max_lag_hours):

@@ -70,10 +70,12 @@ class RuleContext:
         *,
         fixable: bool = True,
         default_mode: Mode | None = None,
+        remediation: str | None = None,
     ) -> Finding:
         """A finding for `rule`; `fixable=False` when this case needs people even though the rule
         usually has an automated fix (for example the free Search SKU, which cannot use private link);
-        `default_mode` replaces the rule's default for this finding when the policy names no mode."""
+        `default_mode` replaces the rule's default for this finding when the policy names no mode;
+        `remediation` names the fix for this resource where the rule's fix differs by type."""
         return Finding(
             rule=rule.id,
             resource_id=snapshot.id,
@@ -81,7 +83,7 @@ class RuleContext:
             severity=rule.severity,
             message=message,
             mode=self.mode(rule, snapshot.id, default_mode),
-            remediation=rule.remediation if fixable else None,
+            remediation=(remediation or rule.remediation) if fixable else None,
             evidence=evidence,
         )
 

@@ -1,9 +1,20 @@
-"""Machine Learning and Foundry hub/project workspaces deny public network access."""
+"""Machine Learning and Foundry hub/project workspaces deny public network access.
+
+A Project inherits its network settings from its Hub (CONTROLS.md): what a project lets in is what its
+hub lets in, so a project is judged on its hub's setting, which the engine reads with it (`HUB`), and
+the fix goes to the hub. Without the hub a project cannot be judged (never taken as compliant).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, prop, same
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, same
+
+# The hub a project inherits from, read with the project (one resource; none when the hub is gone).
+HUB = "hub"
 
 META = RuleMeta(
     id="machinelearning_workspace_public_network_access_disabled",
@@ -27,17 +38,38 @@ META = RuleMeta(
 )
 
 
+def is_project(resource: Mapping[str, Any]) -> bool:
+    return same(prop(resource, "kind"), "Project")
+
+
+def hub_id(resource: Mapping[str, Any]) -> str | None:
+    """The hub a project names (`properties.hubResourceId`), or None for any other workspace."""
+    if not is_project(resource):
+        return None
+    value = prop(resource, "properties", "hubResourceId")
+    return value if isinstance(value, str) and value else None
+
+
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
-    # A Project's network settings come from its Hub; Azure reports them on the project too, so the
-    # project is judged on what it reports (the fix goes to the Hub, which the remediation resolves).
-    value = prop(snapshot.properties, "publicNetworkAccess")
+    judged = snapshot.resource
+    if is_project(snapshot.resource):
+        hubs = snapshot.related.get(HUB)
+        if not hubs:
+            named = hub_id(snapshot.resource)
+            raise NotEvaluable(
+                f"a project inherits public network access from its hub {named!r}, which was not read"
+                if named
+                else "a project without a hubResourceId: its network settings cannot be known"
+            )
+        judged = hubs[0]
+    value = prop(judged.get("properties") or {}, "publicNetworkAccess")
     if same(value, "Disabled"):
         return []
     return [
         context.finding(
             META,
             snapshot,
-            "public network access is enabled",
+            "public network access is enabled" + (" on the hub the project inherits it from" if judged is not snapshot.resource else ""),
             {
                 "publicNetworkAccess": value,
                 "kind": prop(snapshot.resource, "kind"),

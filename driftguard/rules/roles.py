@@ -90,6 +90,18 @@ def privileged_reason(guid: str | None, definition: Mapping[str, Any] | None) ->
     return None
 
 
+# Listed as control-plane actions, but called on the data plane: the Activity Log never records them.
+DATA_PLANE_SERVED = ("microsoft.storage/storageaccounts/blobservices/generateuserdelegationkey/action",)
+
+
+def shows_in_activity_log(definition: Mapping[str, Any]) -> bool:
+    """Whether using the role can leave an Activity Log record: only control-plane writes, deletes and
+    actions are recorded there, never reads (GETs) nor data-plane calls (an OpenAI completion, a search
+    query, a blob read)."""
+    actions, _ = permissions(definition)
+    return any(not a.lower().endswith("/read") and a.lower() not in DATA_PLANE_SERVED for a in actions)
+
+
 def is_data_role(definition: Mapping[str, Any] | None) -> bool:
     return definition is not None and bool(permissions(definition)[1])
 

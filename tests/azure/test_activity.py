@@ -18,7 +18,7 @@ from simulator.transport import in_process_session
 DEV = "a1b2c3d4-0000-4000-8000-00000000b002"  # holds OpenAI User on oai-contoso-prod in the sample
 OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
 ASSIGNMENT = "0f6b0c1e-0002-4a00-8000-000000000002"
-OTHER = "a1b2c3d4-0000-4000-8000-00000000c003"  # Contributor on the resource group, no activity of its own
+ALICE = "a1b2c3d4-0000-4000-8000-00000000a001"  # Owner on the subscription in the sample
 
 
 def reader(sim: Simulator) -> ActivityReader:
@@ -28,22 +28,35 @@ def reader(sim: Simulator) -> ActivityReader:
     )
 
 
-def test_last_use_by_assignment_evidence_and_by_caller(sim: Simulator) -> None:
+def test_last_use_by_assignment_evidence_and_by_the_names_the_activity_log_uses(sim: Simulator) -> None:
+    """`Caller` holds a user's UPN or a service principal's app id, never an object id: callers are
+    matched through what the directory says the principal is called."""
+    from tests.azure.test_directory import directory
+
+    sim.directory.add(DEV, "ServicePrincipal", "chat-backend")
+    sim.directory.add(ALICE, "User", "ops-alice")
     when = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     sim.writes.clock = lambda: when
-    hdr = {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}
-    assert sim.handle("PATCH", OAI, "api-version=2025-09-01", hdr, json.dumps({"tags": {"a": "b"}}).encode()).status == 202
+    for who in (DEV, ALICE):
+        hdr = {"Authorization": f"Bearer sim:{who}", "Host": "h"}
+        assert sim.handle("PATCH", OAI, "api-version=2025-09-01", hdr, json.dumps({"tags": {"by": who}}).encode()).status == 202
+        for op in list(sim.writes._operations):
+            sim.writes.operation_status(op)
+    assert {r["Caller"] for r in sim.writes.activity} == {"ops-alice@contoso.onmicrosoft.com", sim.directory.objects[DEV]["appId"]}
     index = reader(sim).read(window_days=90)
     assert index.data_through == when
-    last, how = index.last_use(ASSIGNMENT, DEV, OAI)
+    found = directory(sim).principals([DEV, ALICE])
+    assert found[ALICE].caller_names == {"ops-alice@contoso.onmicrosoft.com"}
+    assert found[DEV].caller_names == {sim.directory.objects[DEV]["appId"]}
+    last, how = index.last_use(ASSIGNMENT, found[DEV].caller_names, OAI)
     assert (last, how) == (when, "roleAssignmentId")
-    # An assignment Azure did not name: matched on the caller below its scope.
-    last, how = index.last_use("00000000-0000-4000-8000-000000000000", DEV, f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod")
-    assert (last, how) == (when, "caller and scope")
-    assert index.last_use("0f6b0c1e-0003-4a00-8000-000000000003", OTHER, f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod") == (
-        None,
-        "none",
-    )
+    # An assignment Azure did not name: matched on the caller's names below its scope, never on the object id.
+    rg = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod"
+    unnamed = "00000000-0000-4000-8000-000000000000"
+    assert index.last_use(unnamed, found[ALICE].caller_names, rg) == (when, "caller and scope")
+    assert index.last_use(unnamed, found[DEV].caller_names, rg) == (when, "caller and scope")
+    assert index.last_use(unnamed, {ALICE, DEV}, rg) == (None, "none")
+    assert index.last_use("0f6b0c1e-0003-4a00-8000-000000000003", set(), rg) == (None, "none")
 
 
 def test_no_activity_means_no_freshness(sim: Simulator) -> None:

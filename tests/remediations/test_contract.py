@@ -12,7 +12,7 @@ import pytest
 import remediations
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter
+from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.model import ResourceSnapshot
 from driftguard.policy import MonitoringPolicy, NetworkPolicy, Policy
 from driftguard.rules.base import RuleContext
@@ -56,7 +56,9 @@ def cases() -> dict[str, Case]:
             policy=Policy(network=NetworkPolicy(approved_fqdns=("docs.contoso.com",))),
         ),
         "cognitiveservices_account_disable_local_auth": Case(b.cognitive_account(SUB, "rg", "oai", local_auth=True)),
-        "cognitiveservices_account_regenerate_keys": Case(ACCOUNT),
+        "cognitiveservices_account_regenerate_keys": Case(b.cognitive_account(SUB, "rg", "oai", local_auth=True)),
+        "search_service_regenerate_admin_keys": Case(b.search_service(SUB, "rg", "srch")),
+        "storage_account_regenerate_keys": Case(st()),
         "resource_enable_system_assigned_identity": Case(b.search_service(SUB, "rg", "srch", identity=False)),
         "cognitiveservices_account_enable_defender_for_ai": Case(b.defender_setting(acct, enabled=False), others=[ACCOUNT]),
         "cognitiveservices_rai_policy_restore": Case(
@@ -89,7 +91,15 @@ def test_every_remediation_has_a_case() -> None:
     assert set(cases()) == set(remediations.registry())
 
 
-@pytest.mark.parametrize("rid", sorted(cases()))
+# Requests the simulator does not serve yet: strict, so that the mark goes once it does.
+SIMULATOR_GAPS = {
+    "search_service_regenerate_admin_keys": pytest.mark.xfail(
+        raises=WriteFailed, strict=True, reason="the simulator serves no regenerateAdminKey/{keyKind} action yet (Search 2025-05-01 has it)"
+    )
+}
+
+
+@pytest.mark.parametrize("rid", [pytest.param(r, marks=SIMULATOR_GAPS[r]) if r in SIMULATOR_GAPS else r for r in sorted(cases())])
 def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
     case = cases()[rid]
     remediation = remediations.registry()[rid]
@@ -133,7 +143,7 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
             assert recreated["properties"][key] == case.target["properties"][key]
         return
     assert after is not None
-    if rid != "cognitiveservices_account_regenerate_keys":
+    if any(s.method != "POST" for s in plan.steps):  # regenerating keys again is a new rotation, not a repeat
         assert remediation.plan(after, context) is None or rid == "monitor_diagnostic_setting_create", "applying twice must be a no-op"
     # The rule this remediation serves passes on the read-back.
     for meta, evaluate in rules.registry().values():
@@ -153,7 +163,7 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
         assert found == [], (meta.id, [f.message for f in found])
     assert applied.read_back or all(s.method == "POST" for s in plan.steps)
 
-    if all(s.method == "PATCH" for s in plan.steps):
+    if "PATCH" in {s.method for s in plan.steps} <= {"PATCH", "POST"}:  # key regenerations are not undone
         back = rollback(plan, after)
         assert back is not None
         writer.apply(back)
@@ -171,16 +181,31 @@ def rollback_value(resource: dict[str, Any], dotted: str) -> Any:
     return get_path(resource, dotted)
 
 
-def test_keys_really_change_and_are_not_returned() -> None:
+@pytest.mark.parametrize(
+    ("rid", "resource", "bodies"),
+    [
+        ("cognitiveservices_account_regenerate_keys", b.cognitive_account(SUB, "rg", "oai", local_auth=True), ["Key1", "Key2"]),
+        ("storage_account_regenerate_keys", b.storage_account(SUB, "rg", "st"), ["key1", "key2"]),
+    ],
+)
+def test_keys_really_change_and_are_not_returned(rid: str, resource: dict[str, Any], bodies: list[str]) -> None:
     estate = Estate()
-    estate.put(ACCOUNT)
+    estate.put(resource)
     sim = Simulator(estate)
-    before = dict(sim.writes.keys(ACCOUNT["id"]))
+    before = dict(sim.writes.keys(resource["id"]))
     conn = ArmConnection(BASE_URL, StaticTokenCredential(f"sim:{DRIFTGUARD}"), session=in_process_session(sim), polling_interval=0)
-    plan = remediations.registry()["cognitiveservices_account_regenerate_keys"].plan(ACCOUNT, PlanContext(policy=Policy()))
+    plan = remediations.registry()[rid].plan(resource, PlanContext(policy=Policy()))
     assert plan is not None
+    assert [s.body for s in plan.steps] == [{"keyName": k} for k in bodies]
     applied = ArmWriter(RawArm(conn), BASE_URL, poll_interval_s=0).apply(plan)
-    after = sim.writes.keys(ACCOUNT["id"])
+    after = sim.writes.keys(resource["id"])
     assert after["key1"] != before["key1"]
     assert after["key2"] != before["key2"]
     assert applied.read_back == {}  # key responses are never read, so never kept
+    assert [(r.method, r.path) for r in sim.requests] == [("POST", f"{resource['id']}/regenerateKey")] * 2
+
+
+def test_keys_of_an_account_with_local_auth_off_are_not_regenerated() -> None:
+    """Azure refuses key operations once local auth is off: no plan is made that it would refuse."""
+    with pytest.raises(CannotPlan, match="local auth is disabled"):
+        remediations.registry()["cognitiveservices_account_regenerate_keys"].plan(ACCOUNT, PlanContext(policy=Policy()))

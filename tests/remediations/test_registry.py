@@ -3,6 +3,7 @@ import re
 
 import remediations
 from driftguard import rules
+from driftguard.rules import cognitiveservices_account_keys_not_exposed as keys_rule
 
 
 def test_every_module_is_registered_and_named_by_its_id() -> None:
@@ -13,11 +14,19 @@ def test_every_module_is_registered_and_named_by_its_id() -> None:
 
 
 def test_every_remediation_a_rule_names_exists() -> None:
-    named = {m.remediation for m in rules.metas() if m.remediation}
+    named = {m.remediation for m in rules.metas() if m.remediation} | set(keys_rule.ROTATION.values())
     missing = named - set(remediations.registry())
     assert missing == set()
-    # key regeneration is chained after disabling local auth, not named by a rule of its own table row
-    assert set(remediations.registry()) - named <= {"cognitiveservices_account_regenerate_keys"}
+    assert set(remediations.registry()) - named == set()
+
+
+def test_the_key_rule_names_a_rotation_written_for_each_type() -> None:
+    registry = remediations.registry()
+    for rtype, rid in keys_rule.ROTATION.items():
+        assert keys_rule.META.applies_to(rtype)
+        assert rtype in {t.lower() for t in registry[rid].resource_types}, (rtype, rid)
+    # Workspaces cannot regenerate keys: people rotate the linked resources' keys.
+    assert "microsoft.machinelearningservices/workspaces" not in keys_rule.ROTATION
 
 
 def test_actions_are_declared_as_rbac_action_strings() -> None:

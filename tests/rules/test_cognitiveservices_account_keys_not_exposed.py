@@ -28,9 +28,49 @@ def test_allowlisted_principal_passes_case_insensitively() -> None:
     assert run(rule, b.cognitive_account("s", "rg", "oai"), related={rule.KEY_EVENTS: [EVENT]}, policy=policy) == []
 
 
-def test_auto_when_local_auth_already_disabled() -> None:
+def test_recorded_without_a_fix_when_local_auth_is_already_disabled() -> None:
+    """Azure refuses key operations with local auth off, and the keys open nothing meanwhile."""
     [f] = run(rule, b.cognitive_account("s", "rg", "oai"), related={rule.KEY_EVENTS: [EVENT]})
-    assert f.mode is Mode.AUTO
+    assert f.mode is Mode.REPORT
+    assert f.remediation is None
+    assert "unusable" in f.message
+
+
+def event(operation: str) -> dict[str, str]:
+    return {**EVENT, "operationName": operation}
+
+
+def test_each_type_names_its_own_rotation() -> None:
+    search = b.search_service("s", "rg", "srch", local_auth=True)
+    [f] = run(rule, search, related={rule.KEY_EVENTS: [event("Microsoft.Search/searchServices/listAdminKeys/action")]})
+    assert f.remediation == "search_service_regenerate_admin_keys"
+    storage = b.storage_account("s", "rg", "st", shared_key=True)
+    [f] = run(rule, storage, related={rule.KEY_EVENTS: [event("Microsoft.Storage/storageAccounts/listKeys/action")]})
+    assert f.remediation == "storage_account_regenerate_keys"
+    [f] = run(rule, b.cognitive_account("s", "rg", "oai", local_auth=True), related={rule.KEY_EVENTS: [EVENT]})
+    assert f.remediation == "cognitiveservices_account_regenerate_keys"
+
+
+def test_storage_without_shared_key_access_is_recorded() -> None:
+    storage = b.storage_account("s", "rg", "st", shared_key=False)
+    [f] = run(rule, storage, related={rule.KEY_EVENTS: [event("Microsoft.Storage/storageAccounts/listKeys/action")]})
+    assert (f.mode, f.remediation) == (Mode.REPORT, None)
+
+
+def test_workspace_keys_are_for_people_and_the_finding_says_what_to_do() -> None:
+    workspace = b.workspace("s", "rg", "ws")
+    [f] = run(rule, workspace, related={rule.KEY_EVENTS: [event("Microsoft.MachineLearningServices/workspaces/listKeys/action")]})
+    assert f.remediation is None
+    assert f.mode is Mode.APPROVE  # a case: people rotate the linked resources' keys
+    for step in ("storage account", "container registry", "Application Insights", "resyncKeys"):
+        assert step in f.message
+
+
+def test_search_query_keys_are_replaced_by_people() -> None:
+    search = b.search_service("s", "rg", "srch", local_auth=True)
+    [f] = run(rule, search, related={rule.KEY_EVENTS: [event("Microsoft.Search/searchServices/listQueryKeys/action")]})
+    assert f.remediation is None
+    assert "createQueryKey" in f.message
 
 
 def test_key_event_recognition_and_requires() -> None:

@@ -1,0 +1,92 @@
+"""What single plans send, held against the specs: the types a fix is written for, enum casing, and the
+way an identity is removed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import remediations
+from driftguard.policy import Policy
+from remediations.base import CannotPlan, PlanContext, rollback
+from simulator import builders as b
+
+SUB = "11111111-1111-4111-8111-111111111111"
+CONTEXT = PlanContext(policy=Policy())
+# One resource of each type some remediation is written for, and one of a type none is.
+SAMPLES = [
+    b.cognitive_account(SUB, "rg", "oai"),
+    b.search_service(SUB, "rg", "srch"),
+    b.storage_account(SUB, "rg", "st"),
+    b.workspace(SUB, "rg", "ws"),
+    b.pricing(SUB, standard=False),
+    {"id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/app", "type": "Microsoft.Web/sites", "properties": {}},
+]
+
+
+@pytest.mark.parametrize("rid", sorted(remediations.registry()))
+def test_a_remediation_refuses_types_it_is_not_written_for(rid: str) -> None:
+    remediation = remediations.registry()[rid]
+    declared = {t.lower() for t in remediation.resource_types}
+    others = [r for r in SAMPLES if r["type"].lower() not in declared]
+    assert others
+    for resource in others:
+        with pytest.raises(CannotPlan, match=re.escape(f"type {resource['type']!r}")):
+            remediation.plan(resource, CONTEXT)
+
+
+def test_the_key_remediation_of_ai_accounts_is_refused_for_a_search_service() -> None:
+    """What happened before: Cognitive Services' regenerateKey body sent to every type."""
+    search = b.search_service(SUB, "rg", "srch")
+    with pytest.raises(CannotPlan, match=re.escape("Microsoft.Search/searchServices")):
+        remediations.registry()["cognitiveservices_account_regenerate_keys"].plan(search, CONTEXT)
+
+
+def test_search_public_access_is_compared_without_regard_to_casing() -> None:
+    fix = remediations.registry()["search_service_disable_public_network_access"]
+    service = b.search_service(SUB, "rg", "srch", public=False)
+    for answered in ("Disabled", "disabled", "DISABLED"):
+        service["properties"]["publicNetworkAccess"] = answered
+        assert fix.plan(service, CONTEXT) is None, answered
+    service["properties"]["publicNetworkAccess"] = "Enabled"
+    plan = fix.plan(service, CONTEXT)
+    assert plan is not None
+    assert plan.steps[0].body == {"properties": {"publicNetworkAccess": "disabled"}}  # the spec's enum is lower case
+
+
+def test_removing_an_identity_again_is_type_none_never_null() -> None:
+    fix = remediations.registry()["resource_enable_system_assigned_identity"]
+    service = b.search_service(SUB, "rg", "srch", identity=False)
+    assert "identity" not in service or service["identity"].get("type") in (None, "None")
+    plan = fix.plan(service, CONTEXT)
+    assert plan is not None
+    assert plan.steps[0].body == {"identity": {"type": "SystemAssigned"}}
+    after = {**service, "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"}}
+    back = rollback(plan, after)
+    assert back is not None
+    assert back.steps[0].body == {"identity": {"type": "None"}}
+
+
+def test_an_identity_of_any_kind_is_left_alone() -> None:
+    fix = remediations.registry()["resource_enable_system_assigned_identity"]
+    account = b.cognitive_account(SUB, "rg", "oai")
+    account["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {"/x": {}}}
+    assert fix.plan(account, CONTEXT) is None  # a PATCH to SystemAssigned would drop the user-assigned one
+
+
+def test_search_before_values_are_recorded_in_the_spec_spelling_for_rollback() -> None:
+    from azure.mgmt.search import models as search_models
+
+    from remediations import search_service_disable_public_network_access as fix
+
+    assert set(fix.SPELLING.values()) == {v.value for v in search_models.PublicNetworkAccess}
+    service = b.search_service(SUB, "rg", "srch", public=True)
+    assert service["properties"]["publicNetworkAccess"] == "Enabled"  # as services answer
+    plan = fix.REMEDIATION.plan(service, CONTEXT)
+    assert plan is not None
+    assert plan.before == {"properties.publicNetworkAccess": "enabled"}
+    closed = {**service, "properties": {**service["properties"], "publicNetworkAccess": "Disabled"}}
+    back = rollback(plan, closed)
+    assert back is not None
+    assert back.steps[0].body == {"properties": {"publicNetworkAccess": "enabled"}}
