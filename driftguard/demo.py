@@ -75,9 +75,11 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                 DEVELOPER, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
             ),
         )
+        # Azure refuses to list keys while local auth is off (as it is on oai-contoso-prod): the developer
+        # lists them on the EU account, whose key authentication was turned back on "to debug".
         step(
-            "3. The developer lists the account's keys (local auth is off: they open nothing)",
-            lambda: world.act_as(DEVELOPER, "POST", f"{oai}/listKeys", None),
+            "3. The developer lists the keys of oai-contoso-prod-eu, where key authentication is still on",
+            lambda: world.act_as(DEVELOPER, "POST", f"{oai}-eu/listKeys", None),
         )
         strict = f"{oai}/raiPolicies/strict-prod"
 

@@ -40,8 +40,7 @@ def test_last_use_by_assignment_evidence_and_by_the_names_the_activity_log_uses(
     for who in (DEV, ALICE):
         hdr = {"Authorization": f"Bearer sim:{who}", "Host": "h"}
         assert sim.handle("PATCH", OAI, "api-version=2025-09-01", hdr, json.dumps({"tags": {"by": who}}).encode()).status == 202
-        for op in list(sim.writes._operations):
-            sim.writes.operation_status(op)
+        sim.writes.settle()
     assert {r["Caller"] for r in sim.writes.activity} == {"ops-alice@contoso.onmicrosoft.com", sim.directory.objects[DEV]["appId"]}
     index = reader(sim).read(window_days=90)
     assert index.data_through == when

@@ -18,8 +18,8 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "compliant (baselines recorded)" in text
     # 2: public access re-enabled by the developer is reverted
     assert "reverted cognitiveservices_account_public_network_access_disabled" in " ".join(text.split())
-    # 3: the developer's key listing is recorded: local auth is off, the keys open nothing, nothing is sent
-    assert " ".join(text.split()).count("recorded cognitiveservices_account_keys_not_exposed") == 1
+    # 3: the developer's key listing (on the account whose key auth is on) becomes a case to rotate them
+    assert " ".join(text.split()).count("case_opened cognitiveservices_account_keys_not_exposed") == 1
     assert "reverted cognitiveservices_account_keys_not_exposed" not in " ".join(text.split())
     # 4: the weakened content filter is restored
     assert "restore the last-known-good RAI policy" in text

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RG = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers"
 OAI = f"{RG}/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
 OAI_EU = f"{RG}/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
-SEARCH = f"{RG}/Microsoft.Search/searchServices/srch-contoso-prod"
+SEARCH = f"{RG}/Microsoft.Search/searchServices/srch-contoso-rag"  # key authentication on
 WORKSPACE = f"{RG}/Microsoft.MachineLearningServices/workspaces/mlw-hub-prod"
 STORAGE = f"{RG}/Microsoft.Storage/storageAccounts/stoaidataprod"
 DEV = "d1d1d1d1-0000-4000-8000-000000000001"
@@ -143,6 +143,7 @@ def test_a_key_listing_is_answered_with_the_services_own_operation_or_a_case(
 
 
 def test_the_command_line_replays_the_documented_events(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
     account = compose.SimulatedWorld(tmp_path / "w", load_policy(ROOT / "examples" / "policy.json")).sim.estate.get(OAI)
     assert account is not None
     path = tmp_path / "events.json"

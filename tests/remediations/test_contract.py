@@ -12,7 +12,7 @@ import pytest
 import remediations
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter, WriteFailed
+from driftguard.azure.writes import ArmWriter
 from driftguard.model import ResourceSnapshot
 from driftguard.policy import MonitoringPolicy, NetworkPolicy, Policy
 from driftguard.rules.base import RuleContext
@@ -91,15 +91,7 @@ def test_every_remediation_has_a_case() -> None:
     assert set(cases()) == set(remediations.registry())
 
 
-# Requests the simulator does not serve yet: strict, so that the mark goes once it does.
-SIMULATOR_GAPS = {
-    "search_service_regenerate_admin_keys": pytest.mark.xfail(
-        raises=WriteFailed, strict=True, reason="the simulator serves no regenerateAdminKey/{keyKind} action yet (Search 2025-05-01 has it)"
-    )
-}
-
-
-@pytest.mark.parametrize("rid", [pytest.param(r, marks=SIMULATOR_GAPS[r]) if r in SIMULATOR_GAPS else r for r in sorted(cases())])
+@pytest.mark.parametrize("rid", sorted(cases()))
 def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
     case = cases()[rid]
     remediation = remediations.registry()[rid]
