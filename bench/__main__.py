@@ -25,7 +25,7 @@ from azure.core.pipeline.transport import RequestsTransport
 
 from bench import peak_rss_mb
 from bench.floor import FLOOR_TOKEN, Recorder, drain, replay
-from bench.simserve import SimulatorProcess, simulator_options
+from bench.simserve import SimulatorProcess
 from driftguard import rules
 from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from driftguard.azure.inventory import LiveInventory
@@ -119,7 +119,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
     from simulator.transport import BASE_URL, in_process_session
 
     rng = random.Random(seed)
-    sim = Simulator(generate.estate(resources), **simulator_options())
+    sim = Simulator(generate.estate(resources), throttling=True)
     subs = _subscriptions()
     with tempfile.TemporaryDirectory(prefix="driftguard-bench-") as tmp:
         session = in_process_session(sim)
@@ -203,7 +203,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
         "outcomes": dict(responder.counts),
-        "throttling": bool(simulator_options()),
+        "throttling": sim.throttle is not None,
         "peak_rss_mb": peak_rss_mb(),
     }
 

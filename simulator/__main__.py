@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS, throttling=args.throttling, lro_delay_s=args.lro_delay)
     server = SimulatorServer(sim, port=args.port).start()
-    print(json.dumps({"base_url": server.base_url, "ca_file": server.ca_file, "resources": len(sim.estate)}), flush=True)
+    info = {"base_url": server.base_url, "ca_file": server.ca_file, "resources": len(sim.estate), "throttling": sim.throttle is not None}
+    print(json.dumps(info), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
