@@ -95,7 +95,7 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
 def outbox(settings: Settings, store: StateStore, credential: TokenCredential, environ: Mapping[str, str]) -> Outbox:
     """The configured ticket sinks (secrets from the environment) and event topic, behind the outbox."""
     publisher = EventPublisher(settings.events_topic_endpoint, credential) if settings.events_topic_endpoint else None
-    return Outbox(store, sinks=build_sinks(settings.sinks, environ), publisher=publisher, console_url=settings.console_url)
+    return Outbox(store, sinks=build_sinks(settings, environ), publisher=publisher, console_url=settings.console_url)
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,8 @@ def _approve_removal(world: compose.SimulatedWorld, policy: Policy, grant: str, 
     from driftguard.cases.api import REQUEST_HEADER, ApiRequest, ApprovalApi
     from driftguard.cases.auth import PRINCIPAL_HEADER, Role, encode_principal
 
-    api = ApprovalApi(world.desk(policy), easy_auth=True)
+    desk = world.desk(policy)
+    api = ApprovalApi(lambda: desk, easy_auth=True)
     approvers = [("a11ce000-0000-4000-8000-00000000000a", "Alice (security)"), ("b0b00000-0000-4000-8000-00000000000b", "Bob (security)")]
     case = next(c for c in world.store.cases(status=CaseStatus.OPEN) if c.resource_id.lower() == grant.lower())
     for oid, name in [(DEVELOPER, "the developer"), *approvers]:

@@ -10,15 +10,17 @@ import fnmatch
 import json
 import os
 import tomllib
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from driftguard.destinations import RefusedDestination, check_destination, check_url, parse_private_host
 from driftguard.model import Mode
 
 
@@ -362,12 +364,19 @@ def _https(value: str) -> str:
     return value.rstrip("/")
 
 
-def _https_field(name: str) -> Any:
-    """A validator that holds the field to an https:// URL."""
-    return field_validator(name)(classmethod(lambda cls, v: _https(v)))
+def _sink_url(value: str) -> str:
+    check_url(value)  # its host is judged with DRIFTGUARD_SINK_PRIVATE_HOSTS, in Settings.sink_secrets
+    return value.rstrip("/")
+
+
+def _sink_url_field(name: str) -> Any:
+    """A validator that holds the field to a URL a credential may be sent to (https, no user info)."""
+    return field_validator(name)(classmethod(lambda cls, v: _sink_url(v)))
 
 
 class _Sink(_Strict):
+    # The field holding the ticket system's URL, if the settings hold it (Teams and webhooks keep it in a secret).
+    URL_FIELD: ClassVar[str | None] = None
     # A short name of this sink (tickets are tracked per name): lower-case letters, digits and dashes.
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
@@ -387,7 +396,8 @@ class GitHubSink(_Sink):
     api_url: str = "https://api.github.com"
     labels: tuple[str, ...] = ("driftguard",)
 
-    _url = _https_field("api_url")
+    URL_FIELD = "api_url"
+    _url = _sink_url_field(URL_FIELD)
 
 
 class AzureDevOpsSink(_Sink):
@@ -399,7 +409,8 @@ class AzureDevOpsSink(_Sink):
     closed_state: str = "Done"
     open_state: str = "To Do"
 
-    _url = _https_field("organization_url")
+    URL_FIELD = "organization_url"
+    _url = _sink_url_field(URL_FIELD)
 
 
 class ServiceNowSink(_Sink):
@@ -411,7 +422,8 @@ class ServiceNowSink(_Sink):
     resolved_state: str = "6"
     open_state: str = "2"
 
-    _url = _https_field("instance_url")
+    URL_FIELD = "instance_url"
+    _url = _sink_url_field(URL_FIELD)
 
 
 class JiraSink(_Sink):
@@ -422,7 +434,8 @@ class JiraSink(_Sink):
     token_setting: str
     issue_type: str = "Task"
 
-    _url = _https_field("base_url")
+    URL_FIELD = "base_url"
+    _url = _sink_url_field(URL_FIELD)
 
 
 class WebhookSink(_Sink):
@@ -440,6 +453,22 @@ def secret_settings(sink: SinkConfig) -> tuple[str, ...]:
     """The app settings a sink reads its secrets from (Key Vault references in Azure)."""
     names = [getattr(sink, f) for f in ("url_setting", "token_setting", "password_setting", "secret_setting") if hasattr(sink, f)]
     return tuple(n for n in names if n)
+
+
+def _secret(environ: Mapping[str, str], sink: SinkConfig, name: str, private_hosts: frozenset[str]) -> str:
+    """One secret, read and checked; the ConfigError names the setting, never the value."""
+    value = environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"setting {PREFIX}SINKS: sink {sink.name!r} reads its secret from {name}, which is not set")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        # A line break in a token would split the request's headers.
+        raise ConfigError(f"setting {name} (a secret of sink {sink.name!r}): contains a control character")
+    if name == getattr(sink, "url_setting", None):
+        try:
+            check_destination(value, private_hosts)
+        except RefusedDestination as e:
+            raise ConfigError(f"setting {name} (the URL of sink {sink.name!r}): {e}") from e
+    return value
 
 
 # --- app settings ---------------------------------------------------------------------------------
@@ -480,6 +509,9 @@ class Settings(_Strict):
     console_url: str | None = None
     # The custom Event Grid topic DriftGuard publishes its CloudEvents to (None: none published).
     events_topic_endpoint: str | None = None
+    # Hosts a ticket sink may reach on a private network (exact names or IP addresses, comma separated):
+    # every other sink host must resolve to public addresses only.
+    sink_private_hosts: tuple[str, ...] = ()
     # Ticket systems and webhooks told about cases (a JSON array in the app setting).
     sinks: tuple[SinkConfig, ...] = ()
 
@@ -517,6 +549,11 @@ class Settings(_Strict):
     def _optional_https(cls, value: str | None) -> str | None:
         return None if value is None else _https(value)
 
+    @field_validator("sink_private_hosts")
+    @classmethod
+    def _private_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(parse_private_host(v) for v in value)
+
     @field_validator("sinks")
     @classmethod
     def _unique_sinks(cls, value: tuple[SinkConfig, ...]) -> tuple[SinkConfig, ...]:
@@ -525,12 +562,21 @@ class Settings(_Strict):
             raise ValueError(f"sink names must be unique: {', '.join(sorted(names))}")
         return value
 
-    def check_secrets(self, environ: Mapping[str, str]) -> None:
-        """Every secret a sink names must be set: found at start-up, not at the first ticket."""
+    def sink_secrets(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """Every sink's secrets by setting name, each set and well formed, and every sink's URL one a
+        credential may go to: checked at start-up, not at the first ticket. What can only be known by
+        resolving a host is checked at each connection (driftguard.cases.sinks._http)."""
+        private_hosts = frozenset(self.sink_private_hosts)
+        secrets: dict[str, str] = {}
         for sink in self.sinks:
+            if sink.URL_FIELD is not None:
+                try:
+                    check_destination(str(getattr(sink, sink.URL_FIELD)), private_hosts)
+                except RefusedDestination as e:
+                    raise ConfigError(f"setting {PREFIX}SINKS: sink {sink.name!r}: {sink.URL_FIELD}: {e}") from e
             for name in secret_settings(sink):
-                if not environ.get(name, "").strip():
-                    raise ConfigError(f"setting {PREFIX}SINKS: sink {sink.name!r} reads its secret from {name}, which is not set")
+                secrets[name] = _secret(environ, sink, name, private_hosts)
+        return secrets
 
     @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule")
     @classmethod
@@ -557,7 +603,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         name = SETTING_NAMES.get(key)
         if name is None:
             raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
-        if name in ("subscriptions", "identity_ids"):
+        if name in ("subscriptions", "identity_ids", "sink_private_hosts"):
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
         elif name == "sinks":
             try:
@@ -573,5 +619,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key = f"{PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
         where = ".".join(str(p) for p in first["loc"][1:])
         raise ConfigError(f"setting {key}: {where + ': ' if where else ''}{first['msg']}") from e
-    settings.check_secrets(env)
+    settings.sink_secrets(env)
     return settings

@@ -1,7 +1,8 @@
 """HTTP triggers: the approval API and the approvers' console, thin adapters to `ApprovalApi`.
 
 The functions are anonymous at the Functions level on purpose: App Service Authentication in front
-of the app signs callers in, and `ApprovalApi` refuses every request when it is not enabled.
+of the app signs callers in, and `ApprovalApi` refuses every request when it is not enabled. Getting
+`runtime.approvals()` costs nothing: the engine behind it is built only once a caller is authenticated.
 """
 
 from __future__ import annotations

@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         policy = load_policy(args.policy)
         world = compose.SimulatedWorld(Path(tmp), policy)
         world.sweep()
-        runtime.install_approvals(ApprovalApi(world.desk(policy), easy_auth=True))
+        desk = world.desk(policy)
+        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True))
         role = Role.APPROVER if args.role == "approver" else Role.READER
         user = encode_principal("a11ce000-0000-4000-8000-00000000000a", "Local Approver", (role.value,))
         with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:

@@ -44,12 +44,12 @@ def responder() -> Responder:
 
 
 def approvals() -> ApprovalApi:
+    """The approval API, cheap to get: it builds the engine only for an authenticated caller."""
     global _approvals  # noqa: PLW0603
-    if _approvals is None:
-        api = ApprovalApi(_live().desk, easy_auth=EASY_AUTH)
-        with _lock:
-            _approvals = _approvals or api
-    return _approvals
+    with _lock:
+        if _approvals is None:
+            _approvals = ApprovalApi(lambda: _live().desk, easy_auth=EASY_AUTH)
+        return _approvals
 
 
 def outbox() -> Outbox:

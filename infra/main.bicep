@@ -39,6 +39,9 @@ param policyFile string = ''
 @description('Ticket sinks, the JSON array of DRIFTGUARD_SINKS (README, "Cases, approvals and tickets").')
 param sinks string = '[]'
 
+@description('Ticket systems on a private network that sinks may reach (exact host names or IP addresses, comma separated). Empty: every sink host must resolve to public addresses only.')
+param sinkPrivateHosts string = ''
+
 @description('App settings the sinks read their secrets from; each is a Key Vault reference to the secret of the same name with dashes (GITHUB_TOKEN -> GITHUB-TOKEN).')
 param sinkSecretSettings array = []
 
@@ -162,6 +165,7 @@ module app 'modules/functionapp.bicep' = {
     dryRun: dryRun
     policyFile: policyFile
     sinks: sinks
+    sinkPrivateHosts: sinkPrivateHosts
     sinkSecretSettings: sinkSecretSettings
     authClientId: authClientId
     authTenantId: authTenantId

@@ -59,3 +59,49 @@ def test_policy_files_toml_and_errors(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ConfigError, match="not valid"):
         load_policy(bad)
+
+
+def test_sink_private_hosts_are_a_validated_list() -> None:
+    s = load_settings({"DRIFTGUARD_SINK_PRIVATE_HOSTS": "Jira.Corp.Contoso.com; 10.0.0.7 ,"})
+    assert s.sink_private_hosts == ("jira.corp.contoso.com", "10.0.0.7")
+    assert load_settings({}).sink_private_hosts == ()
+    with pytest.raises(ConfigError, match=r"DRIFTGUARD_SINK_PRIVATE_HOSTS.*exact hosts only"):
+        load_settings({"DRIFTGUARD_SINK_PRIVATE_HOSTS": "*.corp.contoso.com"})
+    with pytest.raises(ConfigError, match=r"DRIFTGUARD_SINK_PRIVATE_HOSTS.*never a ticket system"):
+        load_settings({"DRIFTGUARD_SINK_PRIVATE_HOSTS": "169.254.169.254"})
+
+
+def test_every_sink_url_and_secret_is_checked_at_start_up() -> None:
+    import json
+
+    jira = {"name": "jira", "kind": "jira", "project_key": "SEC", "email": "a@contoso.com", "token_setting": "JIRA_TOKEN"}
+    teams = {"name": "teams", "kind": "teams", "url_setting": "TEAMS_URL"}
+    token = {"JIRA_TOKEN": "t"}
+
+    def start(sink: dict[str, str], **env: str) -> None:
+        load_settings({"DRIFTGUARD_SINKS": json.dumps([sink]), **env})
+
+    start({**jira, "base_url": "https://contoso.atlassian.net"}, **token)
+    start({**jira, "base_url": "https://10.0.0.7/jira"}, DRIFTGUARD_SINK_PRIVATE_HOSTS="10.0.0.7", **token)
+    for base, reason in (
+        ("http://contoso.atlassian.net", "https"),
+        ("https://me:pw@contoso.atlassian.net", "user info"),
+        ("https://10.0.0.7/jira", "private address"),
+        ("https://localhost/jira", "loopback"),
+        ("https://169.254.169.254/metadata", "link-local"),
+    ):
+        with pytest.raises(ConfigError, match=f"DRIFTGUARD_SINKS.*base_url.*{reason}"):
+            start({**jira, "base_url": base}, **token)
+    signed = "https://prod-01.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=SECRETSIG"
+    start(teams, TEAMS_URL=signed)
+    for url, reason in (
+        (signed.replace("https", "http", 1), "https"),
+        ("https://127.0.0.1:8443/x?sig=SECRETSIG", "loopback"),
+        ("https://[::ffff:169.254.169.254]/x?sig=SECRETSIG", "link-local"),
+    ):
+        with pytest.raises(ConfigError, match=f"^setting TEAMS_URL \\(the URL of sink 'teams'\\): .*{reason}") as refused:
+            start(teams, TEAMS_URL=url)
+        assert "SECRETSIG" not in str(refused.value)  # one line naming the setting, never its value
+        assert "\n" not in str(refused.value)
+    with pytest.raises(ConfigError, match=r"JIRA_TOKEN.*control character"):
+        start({**jira, "base_url": "https://contoso.atlassian.net"}, JIRA_TOKEN="tok\nen")

@@ -1,9 +1,10 @@
 """The approval API, free of any web framework: requests in, responses out.
 
-`functions/approvals.py` adapts Azure Functions HTTP triggers to it. Every call is authenticated
-through Easy Auth (fail closed); reads need `DriftGuard.Reader`, decisions `DriftGuard.Approver`.
-State-changing calls must also prove they come from a page of this app, not from another site
-(see `check_same_origin`).
+`functions/approvals.py` adapts Azure Functions HTTP triggers to it. Every call, the OpenAPI document
+and the console page included, is authenticated through Easy Auth first (fail closed); reads need
+`DriftGuard.Reader`, decisions `DriftGuard.Approver`. Nothing behind the desk (the engine, the store,
+a managed identity token) is built or touched before a caller is authenticated. State-changing calls
+must also prove they come from a page of this app, not from another site (see `check_same_origin`).
 """
 
 from __future__ import annotations
@@ -85,9 +86,16 @@ def check_same_origin(request: ApiRequest) -> None:
 
 
 class ApprovalApi:
-    def __init__(self, desk: CaseDesk, *, easy_auth: bool) -> None:
-        self.desk = desk
+    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool) -> None:
+        """`desk` gives the approval desk, building it on first use. It is called only for a caller
+        already authenticated: building it costs a managed identity token and the store's tables, and
+        an anonymous request must cost nothing, nor fail differently when the store is down."""
+        self._desk = desk
         self.easy_auth = easy_auth
+
+    @property
+    def desk(self) -> CaseDesk:
+        return self._desk()
 
     def _guard(self, request: ApiRequest, role: Role, handler: Callable[[Principal], ApiResponse]) -> ApiResponse:
         try:
@@ -156,8 +164,10 @@ class ApprovalApi:
         return self._guard(request, Role.READER, handle)
 
     def openapi(self, request: ApiRequest) -> ApiResponse:
-        # The API's description is public knowledge (it is in the repository): no sign-in needed.
-        return reply(200, openapi_document())
+        # The document is no secret (it is in the repository), but the app answers no one it does not
+        # know: an anonymous caller learns nothing, not even that this is DriftGuard. It describes
+        # calls a reader can make, so a reader may read it.
+        return self._guard(request, Role.READER, lambda _: reply(200, openapi_document()))
 
     # --- shapes ------------------------------------------------------------------------------------------
     @staticmethod

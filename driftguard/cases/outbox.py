@@ -13,17 +13,19 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from driftguard.azure.publish import SOURCE, EventPublisher, PublishFailed
 from driftguard.cases.sinks import Sink, SinkError, ticket_of
-from driftguard.store.base import Case, OutboxItem, StateStore, case_to_json, outbox_id
+from driftguard.store.base import Case, OutboxItem, StateStore, StoreUnavailable, case_to_json, outbox_id
 
 log = logging.getLogger("driftguard.outbox")
 
@@ -142,18 +144,31 @@ class Outbox:
         return Delivery(delivered, deferred, dropped, waiting)
 
     def _attempt(self, items: list[OutboxItem], send: Callable[[], None], now: datetime) -> bool:
+        """Delivers one sink's items; whatever goes wrong is that sink's failure alone: its items wait
+        for a later run and the other sinks are delivered."""
         try:
             self._retry(send)
+        except StoreUnavailable:
+            raise  # nothing can be recorded: the timer fails and the next run starts over
         except (SinkError, PublishFailed) as e:
-            attempts = max(i.attempts for i in items) + 1
-            delay = min(timedelta(minutes=2**attempts), MAX_DELAY) + timedelta(seconds=random.uniform(0, 30))
-            log.warning("outbox: %s failed (attempt %d), next try in %s: %s", items[0].sink, attempts, delay, e)
-            for item in items:
-                self.store.retry_later(item, error=str(e), at=now + delay)
+            self._defer(items, str(e), now)
+            return False
+        except Exception as e:  # an answer no check foresaw, or a sink's bug
+            # Only the type and where it was raised: an exception's text may quote a request (a URL
+            # that is a secret, a header) or an answer.
+            frame = traceback.extract_tb(e.__traceback__)[-1]
+            self._defer(items, f"unexpected {type(e).__name__} at {Path(frame.filename).name}:{frame.lineno}", now)
             return False
         for item in items:
             self.store.delivered(item)
         return True
+
+    def _defer(self, items: list[OutboxItem], error: str, now: datetime) -> None:
+        attempts = max(i.attempts for i in items) + 1
+        delay = min(timedelta(minutes=2**attempts), MAX_DELAY) + timedelta(seconds=random.uniform(0, 30))
+        log.warning("outbox: %s failed (attempt %d), next try in %s: %s", items[0].sink, attempts, delay, error)
+        for item in items:
+            self.store.retry_later(item, error=error, at=now + delay)
 
     def _publish(self, items: list[OutboxItem]) -> None:
         assert self.publisher is not None, "event items are only queued when a topic is configured"

@@ -125,6 +125,10 @@ class TableStore:
         except HttpResponseError as e:
             if e.status_code is not None and (e.status_code >= 500 or e.status_code in (408, 429)):
                 raise StoreUnavailable(f"table storage: HTTP {e.status_code}") from e
+            if e.status_code is None:
+                # No answer from the service at all: the token for it could not be had (the managed
+                # identity endpoint is down or not reachable), which is the store being unreachable.
+                raise StoreUnavailable(f"table storage: {type(e).__name__}") from e
             raise
         except AzureError as e:
             raise StoreUnavailable(f"table storage: {e.message or e}") from e

@@ -23,6 +23,7 @@ param watchedSubscriptionIds array
 param dryRun bool
 param policyFile string
 param sinks string
+param sinkPrivateHosts string
 param sinkSecretSettings array
 param authClientId string
 param authTenantId string
@@ -48,6 +49,7 @@ var driftguardSettings = {
   DRIFTGUARD_STATE_DB: ''
   DRIFTGUARD_CONSOLE_URL: 'https://${name}.azurewebsites.net/api/console'
   DRIFTGUARD_EVENTS_TOPIC_ENDPOINT: eventsTopicEndpoint
+  DRIFTGUARD_SINK_PRIVATE_HOSTS: sinkPrivateHosts
   DRIFTGUARD_SINKS: sinks
 }
 

@@ -92,6 +92,14 @@ def hosted(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostedApp]:
 
 
 @pytest.fixture
+def systems(tmp_path: Path) -> Iterator[TicketSystems]:
+    """The ticket systems' stand-ins, checking every request's shape."""
+    with TicketSystems(tmp_path) as systems:
+        yield systems
+    assert systems.violations == []
+
+
+@pytest.fixture
 def wired(tmp_path: Path) -> Iterator[tuple[DemoWorld, TicketSystems, SimulatorServer]]:
     demo = DemoWorld(tmp_path, load_policy(ROOT / "examples" / "policy.json"))
     with TicketSystems(tmp_path) as systems, SimulatorServer(demo.world.sim, workdir=tmp_path / "sim") as topic:
@@ -108,7 +116,7 @@ def wired(tmp_path: Path) -> Iterator[tuple[DemoWorld, TicketSystems, SimulatorS
         publisher = EventPublisher(settings.events_topic_endpoint, StaticTokenCredential("sim:driftguard"), verify=topic.ca_file)
         demo.outbox = Outbox(
             demo.world.store,
-            sinks=build_sinks(settings.sinks, environ, verify=systems.ca_file),
+            sinks=build_sinks(settings, environ, ca_file=systems.ca_file),
             publisher=publisher,
             console_url=settings.console_url,
         )

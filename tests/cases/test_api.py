@@ -55,7 +55,7 @@ class Client:
 
 @pytest.fixture
 def client(demo: DemoWorld, hosted: HostedApp) -> Iterator[Client]:
-    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
     with serving(hosted.functions, principal_header=None) as host:
         yield Client(host)
 
@@ -63,7 +63,8 @@ def client(demo: DemoWorld, hosted: HostedApp) -> Iterator[Client]:
 def test_openapi_document_is_valid_and_served(client: Client, hosted: HostedApp) -> None:
     from openapi_spec_validator import validate
 
-    document = client.call("GET", "openapi.json", user=None).json()
+    assert client.call("GET", "openapi.json", user=None).status_code == 401  # served to signed-in readers only
+    document = client.call("GET", "openapi.json", user=READER).json()
     validate(document)
     routes = {f"/{getattr(b, 'route', '')}" for f in hosted.functions for b in f.get_bindings() if b.type == "httpTrigger"}
     assert set(document["paths"]) == routes
@@ -109,7 +110,7 @@ def test_no_header_is_401_and_a_user_without_role_is_403(client: Client) -> None
 def test_a_forged_header_is_refused_when_easy_auth_is_off(demo: DemoWorld, hosted: HostedApp, monkeypatch: pytest.MonkeyPatch) -> None:
     """Called as the Functions host calls it: the decorated function, an azure.functions request."""
     assert hosted.runtime.EASY_AUTH is False  # WEBSITE_AUTH_ENABLED is not set here
-    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=hosted.runtime.EASY_AUTH))
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=hosted.runtime.EASY_AUTH))
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     for name, route, method, body in (
         ("list_cases", {}, "GET", b""),

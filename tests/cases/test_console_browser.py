@@ -46,7 +46,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def console(demo: DemoWorld, hosted: HostedApp) -> Iterator[DevHost]:
-    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
     alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
     with serving(hosted.functions, principal_header=alice) as host:
         yield host
@@ -149,7 +149,7 @@ def test_an_approval_in_the_console_closes_every_ticket(
     assert demo.outbox is not None
     demo.outbox.deliver()
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
-    hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
     alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
     context = browser.new_context()
     page = context.new_page()

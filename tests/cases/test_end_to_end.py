@@ -39,7 +39,7 @@ def test_a_case_from_detection_to_closed_tickets(
 
     hosted = HostedApp(monkeypatch)
     try:
-        hosted.runtime.install_approvals(ApprovalApi(demo.desk, easy_auth=True))
+        hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
         alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
         with serving(hosted.functions, principal_header=alice) as host:
             detail = requests.get(f"{host.url}/api/cases/{case.id}", timeout=30).json()

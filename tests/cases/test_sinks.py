@@ -5,13 +5,13 @@ the same key; HTML typed anywhere stays text; a sink outage waits in the outbox,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from driftguard.cases.outbox import Outbox
+from driftguard.cases.sinks._http import Resolver, resolve
 from driftguard.cases.sinks.registry import build_sinks
 from driftguard.policy import ConfigError, load_settings
 from driftguard.store.base import Case, CaseStatus, OutboxItem
@@ -24,19 +24,25 @@ RID = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/pro
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def systems(tmp_path: Path) -> Iterator[TicketSystems]:
-    with TicketSystems(tmp_path) as systems:
-        yield systems
-    assert systems.violations == []
-
-
-def make_outbox(systems: TicketSystems, store: SqliteStore, clock: list[datetime]) -> Outbox:
-    environ, sinks = sink_settings(systems.url)
+def make_outbox(
+    systems: TicketSystems,
+    store: SqliteStore,
+    clock: list[datetime],
+    *,
+    base_url: str | None = None,
+    private_hosts: str | None = ts.HOST,
+    resolver: Resolver = resolve,
+) -> Outbox:
+    """An outbox delivering to one sink of each kind at the stand-ins (or at `base_url`, another name
+    for them), through the real sinks and their HTTP. `private_hosts` None: the setting is not set."""
+    environ, sinks = sink_settings(base_url or systems.url)
+    environ.pop("DRIFTGUARD_SINK_PRIVATE_HOSTS")
+    if private_hosts is not None:
+        environ["DRIFTGUARD_SINK_PRIVATE_HOSTS"] = private_hosts
     settings = load_settings({"DRIFTGUARD_SINKS": json.dumps(sinks), "DRIFTGUARD_CONSOLE_URL": "https://dg.example/api/console", **environ})
     return Outbox(
         store,
-        sinks=build_sinks(settings.sinks, environ, verify=systems.ca_file),
+        sinks=build_sinks(settings, environ, ca_file=systems.ca_file, resolver=resolver),
         console_url=settings.console_url,
         clock=lambda: clock[0],
         max_wait_s=0.01,
@@ -161,10 +167,8 @@ def test_removed_sink_and_missing_secret(systems: TicketSystems, tmp_path: Path)
     del environ["JIRA_TOKEN"]
     with pytest.raises(ConfigError, match="JIRA_TOKEN"):
         load_settings({"DRIFTGUARD_SINKS": json.dumps(sinks), **environ})
-    with pytest.raises(ConfigError, match="https"):
-        build_sinks(
-            load_settings({"DRIFTGUARD_SINKS": json.dumps(sinks[:1]), "TEAMS_URL": "http://plain"}).sinks, {"TEAMS_URL": "http://plain"}
-        )
+    with pytest.raises(ConfigError, match="TEAMS_URL"):  # found at start-up, not at the first ticket
+        load_settings({"DRIFTGUARD_SINKS": json.dumps(sinks[:1]), "TEAMS_URL": "http://plain.example/x"})
 
 
 def test_an_overdue_case_is_notified_again(systems: TicketSystems, tmp_path: Path) -> None:

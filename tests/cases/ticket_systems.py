@@ -21,6 +21,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
+# The loopback host the stand-ins listen on, which sinks may reach only when it is named as a private host.
+HOST = "127.0.0.1"
+# A second name for it, on the stand-ins' certificate: tests answer for its DNS themselves.
+ALIAS = "tickets.example"
+TEAMS_SIG = "teams-signature-not-a-secret"  # a Workflows URL carries its signature in the query
+HOOK_TOKEN = "hook-token-not-a-secret"  # a receiver may put its token in the URL
 GITHUB_TOKEN = "ghp_test_token_not_a_secret"
 ADO_PAT = "ado-pat-not-a-secret"
 SNOW_USER, SNOW_PASSWORD = "driftguard", "snow-password-not-a-secret"
@@ -44,6 +50,22 @@ class Reject(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not JSON (a sign-in page, a redirect), given as it would come."""
+
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    target: str
+    headers: dict[str, str]
+
+
 def need(condition: bool, message: str) -> None:
     if not condition:
         raise Reject(message)
@@ -57,11 +79,15 @@ class TicketSystems:
         self.teams_cards: list[dict[str, Any]] = []
         self.webhooks: list[dict[str, Any]] = []
         self.fail_next: dict[str, int] = {}  # system -> how many requests to answer 503
+        # system -> the answers to its next requests (None: serve that one as the API would), in order
+        self.answer_next: dict[str, list[tuple[int, Raw] | None]] = {}
+        self.received: list[Received] = []  # every request, as it arrived
+        self.connections = 0  # TCP connections accepted: a refused destination gets none
         ca = trustme.CA()
         self.ca_file = str(workdir / "ticket-systems-ca.pem")
         ca.cert_pem.write_to_path(self.ca_file)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
+        ca.issue_cert(HOST, ALIAS).configure_cert(context)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,22 +97,33 @@ class TicketSystems:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, answer = owner.handle(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, raw)
-                body = b"" if answer is None else json.dumps(answer).encode()
+                given = (
+                    answer if isinstance(answer, Raw) else Raw(b"" if answer is None else json.dumps(answer).encode(), "application/json")
+                )
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Type", given.content_type)
+                self.send_header("Content-Length", str(len(given.body)))
+                for name, value in given.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(given.body)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request: Any, client_address: Any) -> bool:
+                with owner.lock:
+                    owner.connections += 1
+                return True
+
+        self.server = Server((HOST, 0), Handler)
         self.server.daemon_threads = True
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"https://{HOST}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> TicketSystems:
@@ -101,6 +138,8 @@ class TicketSystems:
     def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         url = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        with self.lock:
+            self.received.append(Received(method, target, headers))
         routes: list[tuple[str, str, Callable[..., tuple[int, Any]]]] = [
             ("POST", r"/teams/webhook", self.teams),
             ("POST", r"/github/repos/contoso/ai-security/issues", self.github_create),
@@ -125,6 +164,9 @@ class TicketSystems:
                     if self.fail_next.get(system, 0) > 0:
                         self.fail_next[system] -= 1
                         return 503, {"message": "simulated outage"}
+                    scripted = self.answer_next[system].pop(0) if self.answer_next.get(system) else None
+                    if scripted is not None:
+                        return scripted
                     try:
                         body = json.loads(raw) if raw else None
                         return fn(headers=headers, query=query, body=body, raw=raw, **match.groupdict())
@@ -143,7 +185,8 @@ class TicketSystems:
         return user, password
 
     # --- Teams ------------------------------------------------------------------------------------
-    def teams(self, *, body: Any, **_: Any) -> tuple[int, Any]:
+    def teams(self, *, query: dict[str, str], body: Any, **_: Any) -> tuple[int, Any]:
+        need(query.get("sig") == TEAMS_SIG, "the workflow URL's signature")
         need(body["type"] == "message", "type must be message")
         attachment = body["attachments"][0]
         need(attachment["contentType"] == "application/vnd.microsoft.card.adaptive", "an Adaptive Card attachment")
@@ -303,7 +346,8 @@ class TicketSystems:
         return 204, None
 
     # --- webhook ------------------------------------------------------------------------------------
-    def webhook(self, *, headers: dict[str, str], raw: bytes, body: Any, **_: Any) -> tuple[int, Any]:
+    def webhook(self, *, headers: dict[str, str], query: dict[str, str], raw: bytes, body: Any, **_: Any) -> tuple[int, Any]:
+        need(query.get("token") == HOOK_TOKEN, "the receiver's token in the URL")
         expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
         need(hmac.compare_digest(headers.get("x-driftguard-signature", ""), expected), "a valid X-DriftGuard-Signature")
         need(body["source"] == "driftguard" and body["action"] in ("created", "updated", "closed"), "source and action")
@@ -312,13 +356,16 @@ class TicketSystems:
 
 
 def sink_settings(url: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The settings of one sink of each kind at the stand-ins under `url`; the environment names the
+    stand-ins' loopback host as an allowed private host."""
     environ = {
-        "TEAMS_URL": f"{url}/teams/webhook",
+        "DRIFTGUARD_SINK_PRIVATE_HOSTS": HOST,
+        "TEAMS_URL": f"{url}/teams/webhook?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={TEAMS_SIG}",
         "GH_TOKEN": GITHUB_TOKEN,
         "ADO_PAT": ADO_PAT,
         "SNOW_PASSWORD": SNOW_PASSWORD,
         "JIRA_TOKEN": JIRA_TOKEN,
-        "HOOK_URL": f"{url}/hook",
+        "HOOK_URL": f"{url}/hook?token={HOOK_TOKEN}",
         "HOOK_SECRET": WEBHOOK_SECRET,
     }
     sinks = [

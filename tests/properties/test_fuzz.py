@@ -181,7 +181,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> ApprovalApi:
     from tests.cases.conftest import ROOT, DemoWorld
 
     demo = DemoWorld(Path(tmp_path_factory.mktemp("fuzz-api")), load_policy(ROOT / "examples" / "policy.json")).start()
-    return ApprovalApi(demo.desk, easy_auth=True)
+    return ApprovalApi(lambda: demo.desk, easy_auth=True)
 
 
 APPROVER = encode_principal("a11ce000-0000-4000-8000-00000000000a", "Alice", (Role.APPROVER.value,))

@@ -6,30 +6,27 @@ import html
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
-from driftguard.cases.sinks._http import call
+from driftguard.cases.sinks._http import SinkHttp
 
 API = "api-version=7.1"
 PATCH_TYPE = {"Content-Type": "application/json-patch+json"}
 
 
 class AzureDevOpsSink:
-    def __init__(self, settings: config.AzureDevOpsSink, *, token: str, session: requests.Session) -> None:
+    def __init__(self, settings: config.AzureDevOpsSink, *, token: str, http: SinkHttp) -> None:
         self.name = settings.name
         self._base = f"{settings.organization_url}/{quote(settings.project, safe='')}/_apis/wit/workitems"
         self._type = settings.work_item_type
         self._open, self._closed = settings.open_state, settings.closed_state
-        self._session = session
+        self._http = http
         self._auth = ("", token)  # a PAT goes as the password of HTTP Basic, with an empty user name
 
     def create(self, ticket: Ticket) -> str:
         ops = [*self._fields(ticket, "add"), {"op": "add", "path": "/fields/System.Tags", "value": f"DriftGuard; {ticket.rule}"}]
         url = f"{self._base}/${quote(self._type, safe='')}?{API}"
-        answer = call(self._session, "POST", url, what=f"azure devops {self.name}", json=ops, headers=PATCH_TYPE, auth=self._auth).json()
-        number = answer.get("id") if isinstance(answer, dict) else None
+        number = self._http.send("POST", url, json_body=ops, headers=PATCH_TYPE, basic=self._auth).json_object().get("id")
         if not isinstance(number, int):
             raise SinkError(f"azure devops {self.name}: the answer names no work item id", transient=False)
         return str(number)
@@ -54,15 +51,7 @@ class AzureDevOpsSink:
     def _patch(self, ref: str, ops: list[dict[str, Any]]) -> None:
         if not ref.isdigit():
             raise SinkError(f"azure devops {self.name}: stored work item reference {ref!r} is not a number", transient=False)
-        call(
-            self._session,
-            "PATCH",
-            f"{self._base}/{ref}?{API}",
-            what=f"azure devops {self.name}",
-            json=ops,
-            headers=PATCH_TYPE,
-            auth=self._auth,
-        )
+        self._http.send("PATCH", f"{self._base}/{ref}?{API}", json_body=ops, headers=PATCH_TYPE, basic=self._auth).json_object()
 
 
 def description(ticket: Ticket) -> str:

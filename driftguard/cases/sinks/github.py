@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket, markdown_text
-from driftguard.cases.sinks._http import call
+from driftguard.cases.sinks._http import SinkHttp
 
 
 class GitHubSink:
-    def __init__(self, settings: config.GitHubSink, *, token: str, session: requests.Session) -> None:
+    def __init__(self, settings: config.GitHubSink, *, token: str, http: SinkHttp) -> None:
         self.name = settings.name
         self._issues = f"{settings.api_url}/repos/{settings.repository}/issues"
         self._labels = list(settings.labels)
-        self._session = session
+        self._http = http
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
     def create(self, ticket: Ticket) -> str:
         body = {"title": ticket.title, "body": issue_body(ticket), "labels": self._labels}
-        answer = call(self._session, "POST", self._issues, what=f"github {self.name}", json=body, headers=self._headers).json()
-        number = answer.get("number") if isinstance(answer, dict) else None
+        number = self._http.send("POST", self._issues, json_body=body, headers=self._headers).json_object().get("number")
         if not isinstance(number, int):
             raise SinkError(f"github {self.name}: the answer names no issue number", transient=False)
         return str(number)
@@ -37,7 +34,7 @@ class GitHubSink:
     def _patch(self, ref: str, body: dict[str, Any]) -> None:
         if not ref.isdigit():
             raise SinkError(f"github {self.name}: stored issue reference {ref!r} is not a number", transient=False)
-        call(self._session, "PATCH", f"{self._issues}/{ref}", what=f"github {self.name}", json=body, headers=self._headers)
+        self._http.send("PATCH", f"{self._issues}/{ref}", json_body=body, headers=self._headers).json_object()
 
 
 def issue_body(ticket: Ticket) -> str:

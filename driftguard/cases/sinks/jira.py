@@ -7,20 +7,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
-from driftguard.cases.sinks._http import call
+from driftguard.cases.sinks._http import Answer, SinkHttp
 
 
 class JiraSink:
-    def __init__(self, settings: config.JiraSink, *, token: str, session: requests.Session) -> None:
+    def __init__(self, settings: config.JiraSink, *, token: str, http: SinkHttp) -> None:
         self.name = settings.name
         self._api = f"{settings.base_url}/rest/api/3/issue"
         self._project, self._type = settings.project_key, settings.issue_type
         self._auth = (settings.email, token)
-        self._session = session
+        self._http = http
 
     def create(self, ticket: Ticket) -> str:
         fields = {
@@ -30,44 +28,46 @@ class JiraSink:
             "description": document(ticket),
             "labels": ["driftguard"],
         }
-        answer = self._call("POST", self._api, json={"fields": fields}).json()
-        key = answer.get("key") if isinstance(answer, dict) else None
+        key = self._call("POST", self._api, json_body={"fields": fields}).json_object().get("key")
         if not isinstance(key, str) or not key:
             raise SinkError(f"jira {self.name}: the answer names no issue key", transient=False)
         return key
 
     def update(self, ref: str, ticket: Ticket) -> None:
-        self._call("PUT", self._issue(ref), json={"fields": {"summary": ticket.title[:255], "description": document(ticket)}})
+        self._edit(ref, ticket)
         if ticket.event == "opened":
             self._transition(ref, "new")
 
     def close(self, ref: str, ticket: Ticket) -> None:
-        self._call("PUT", self._issue(ref), json={"fields": {"summary": ticket.title[:255], "description": document(ticket)}})
-        issue = self._call("GET", self._issue(ref), params={"fields": "status"}).json()
-        category = (
-            (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key") if isinstance(issue, dict) else None
-        )
+        self._edit(ref, ticket)
+        issue = self._call("GET", self._issue(ref), params={"fields": "status"}).json_object()
+        category = (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key")
         if category != "done":  # closing twice is a no-op, as in the other sinks
             self._transition(ref, "done")
 
     def _transition(self, ref: str, category: str) -> None:
         """Moves the issue to a status of the category ("new", "done") through the workflow."""
-        answer = self._call("GET", f"{self._issue(ref)}/transitions").json()
-        transitions = answer.get("transitions") if isinstance(answer, dict) else None
-        for t in transitions or ():
-            if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category:
-                self._call("POST", f"{self._issue(ref)}/transitions", json={"transition": {"id": str(t["id"])}})
+        transitions = self._call("GET", f"{self._issue(ref)}/transitions").json_object().get("transitions")
+        if not isinstance(transitions, list):
+            raise SinkError(f"jira {self.name}: issue {ref}: the answer lists no transitions", transient=False)
+        for t in transitions:
+            if isinstance(t, dict) and ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category:
+                self._call("POST", f"{self._issue(ref)}/transitions", json_body={"transition": {"id": str(t["id"])}}).no_content()
                 return
         if category == "done":
             raise SinkError(f"jira {self.name}: issue {ref} has no transition to a done status", transient=False)
+
+    def _edit(self, ref: str, ticket: Ticket) -> None:
+        fields = {"summary": ticket.title[:255], "description": document(ticket)}
+        self._call("PUT", self._issue(ref), json_body={"fields": fields}).no_content()
 
     def _issue(self, ref: str) -> str:
         if not ref.replace("-", "").isalnum():
             raise SinkError(f"jira {self.name}: stored issue key {ref!r} is malformed", transient=False)
         return f"{self._api}/{quote(ref)}"
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        return call(self._session, method, url, what=f"jira {self.name}", auth=self._auth, headers={"Accept": "application/json"}, **kwargs)
+    def _call(self, method: str, url: str, **kwargs: Any) -> Answer:
+        return self._http.send(method, url, basic=self._auth, **kwargs)
 
 
 def document(ticket: Ticket) -> dict[str, Any]:

@@ -8,11 +8,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from driftguard import policy as config
 from driftguard.cases.sinks import SinkError, Ticket
-from driftguard.cases.sinks._http import call
+from driftguard.cases.sinks._http import SinkHttp
 from driftguard.store.base import dedupe_hash
 
 URGENCY = {"critical": "1", "high": "1", "medium": "2", "low": "3", "info": "3"}
@@ -23,13 +21,12 @@ def correlation_id(dedupe_key: str) -> str:
 
 
 class ServiceNowSink:
-    def __init__(self, settings: config.ServiceNowSink, *, password: str, session: requests.Session) -> None:
+    def __init__(self, settings: config.ServiceNowSink, *, password: str, http: SinkHttp) -> None:
         self.name = settings.name
         self._table = f"{settings.instance_url}/api/now/table/incident"
         self._auth = (settings.username, password)
         self._close_code, self._resolved, self._open = settings.close_code, settings.resolved_state, settings.open_state
-        self._session = session
-        self._headers = {"Accept": "application/json"}
+        self._http = http
 
     def create(self, ticket: Ticket) -> str:
         found = self._find(ticket)
@@ -44,8 +41,8 @@ class ServiceNowSink:
             "impact": "2",
             "category": "security",
         }
-        answer = self._call("POST", self._table, json=body).json()
-        sys_id = (answer.get("result") or {}).get("sys_id") if isinstance(answer, dict) else None
+        result = self._call("POST", self._table, json_body=body).get("result")
+        sys_id = result.get("sys_id") if isinstance(result, dict) else None
         if not isinstance(sys_id, str) or not sys_id:
             raise SinkError(f"servicenow {self.name}: the answer names no sys_id", transient=False)
         return sys_id
@@ -55,7 +52,7 @@ class ServiceNowSink:
         if ticket.event == "opened":
             body["state"] = self._open
         body["work_notes"] = f"DriftGuard: case {ticket.case_id} is {ticket.status}"
-        self._call("PATCH", self._row(ref), json=body)
+        self._call("PATCH", self._row(ref), json_body=body)
 
     def close(self, ref: str, ticket: Ticket) -> None:
         body = {
@@ -64,13 +61,17 @@ class ServiceNowSink:
             "close_code": self._close_code,
             "close_notes": f"DriftGuard case {ticket.case_id} {ticket.status}: {ticket.reason}"[:4000],
         }
-        self._call("PATCH", self._row(ref), json=body)
+        self._call("PATCH", self._row(ref), json_body=body)
 
     def _find(self, ticket: Ticket) -> str | None:
         query = f"correlation_id={correlation_id(ticket.dedupe_key)}^ORDERBYDESCsys_created_on"
-        answer = self._call("GET", self._table, params={"sysparm_query": query, "sysparm_fields": "sys_id", "sysparm_limit": "1"}).json()
-        rows = answer.get("result") if isinstance(answer, dict) else None
-        return str(rows[0]["sys_id"]) if isinstance(rows, list) and rows and rows[0].get("sys_id") else None
+        rows = self._call("GET", self._table, params={"sysparm_query": query, "sysparm_fields": "sys_id", "sysparm_limit": "1"}).get(
+            "result"
+        )
+        if not isinstance(rows, list):  # not an empty search: an answer we do not understand
+            raise SinkError(f"servicenow {self.name}: the incident search answered no result list", transient=False)
+        first = rows[0] if rows else None
+        return str(first["sys_id"]) if isinstance(first, dict) and first.get("sys_id") else None
 
     @staticmethod
     def _fields(ticket: Ticket) -> dict[str, Any]:
@@ -85,5 +86,6 @@ class ServiceNowSink:
             raise SinkError(f"servicenow {self.name}: stored sys_id {ref!r} is malformed", transient=False)
         return f"{self._table}/{quote(ref)}"
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        return call(self._session, method, url, what=f"servicenow {self.name}", auth=self._auth, headers=self._headers, **kwargs)
+    def _call(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """Every Table API call answers a JSON object."""
+        return self._http.send(method, url, basic=self._auth, **kwargs).json_object()

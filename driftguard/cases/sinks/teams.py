@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from driftguard.cases.sinks import Ticket, markdown_text
-from driftguard.cases.sinks._http import call
+from driftguard.cases.sinks._http import SinkHttp
 
 POSTED = "posted"
 
 
 class TeamsSink:
-    def __init__(self, name: str, *, url: str, session: requests.Session) -> None:
+    def __init__(self, name: str, *, url: str, http: SinkHttp) -> None:
         self.name = name
         self._url = url  # a secret: it carries the workflow's signature
-        self._session = session
+        self._http = http
 
     def create(self, ticket: Ticket) -> str:
         self._post(ticket, "New case")
@@ -32,7 +30,8 @@ class TeamsSink:
         self._post(ticket, f"Case {ticket.status}")
 
     def _post(self, ticket: Ticket, heading: str) -> None:
-        call(self._session, "POST", self._url, what=f"teams {self.name}", json=card(ticket, heading))
+        # A workflow answers 202 (accepted) with no body to judge: the status is the answer.
+        self._http.send("POST", self._url, json_body=card(ticket, heading))
 
 
 def card(ticket: Ticket, heading: str) -> dict[str, Any]:
