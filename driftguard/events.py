@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from driftguard.ids import InvalidResourceId, ResourceId, normalize_guid, parse_resource_id
+from driftguard.ids import InvalidResourceId, ResourceId, fold, normalize_guid, parse_resource_id
 
 # Event Grid refuses events over 1 MB; anything larger did not come from it.
 MAX_EVENT_BYTES = 1_048_576
@@ -204,7 +204,7 @@ def _resource_event(env: _Envelope, raw: Mapping[str, Any], data: Mapping[str, A
     succeeded = outcome == "success" and status not in ("failed", "canceled", "cancelled")
     resource = parse_resource_id(data.get("resourceUri"))
     subject = _text(raw.get("subject"))
-    if subject and subject.lower().rstrip("/") != str(data.get("resourceUri")).lower().rstrip("/"):
+    if subject and fold(subject).rstrip("/") != fold(str(data.get("resourceUri"))).rstrip("/"):
         raise EventRejected(f"event {event_id}: subject and data.resourceUri name different resources", event_id=event_id)
     sub = normalize_guid(_text(data.get("subscriptionId")))
     if sub is not None and resource.subscription not in (None, sub):

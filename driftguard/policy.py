@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from driftguard.ids import fold
 from driftguard.model import Mode
 
 
@@ -135,7 +136,7 @@ class Exemption(_Strict):
 
     def covers(self, rule_id: str, resource_id: str) -> bool:
         rule_ok = "*" in self.rules or rule_id in self.rules
-        return rule_ok and fnmatch.fnmatchcase(resource_id.lower(), self.resource.lower())
+        return rule_ok and fnmatch.fnmatchcase(fold(resource_id), fold(self.resource))
 
 
 class Limits(_Strict):
@@ -304,10 +305,10 @@ class Policy(_Strict):
 
     def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
         """The most specific override wins (longest scope), then the rule's mode, then its default."""
-        rid = resource_id.lower()
+        rid = fold(resource_id)
         best: ModeOverride | None = None
         for o in self.overrides:
-            scope = o.scope.lower().rstrip("/")
+            scope = fold(o.scope).rstrip("/")
             applies = o.rule == rule_id and (rid == scope or rid.startswith(scope + "/"))
             if applies and (best is None or len(o.scope) > len(best.scope)):
                 best = o

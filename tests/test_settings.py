@@ -59,3 +59,10 @@ def test_policy_files_toml_and_errors(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ConfigError, match="not valid"):
         load_policy(bad)
+
+
+def test_mode_override_scopes_compare_as_arm_compares_ids() -> None:
+    kelvin = "/subscriptions/a/resourceGroups/rg-\u212aelvin"  # KELVIN SIGN: ARM keeps it apart from k
+    p = Policy(overrides=(ModeOverride(rule="r", scope="/subscriptions/A/resourceGroups/RG-KELVIN", mode=Mode.OFF),))
+    assert p.mode_for("r", f"{kelvin}/providers/x/y/z", default=Mode.AUTO) is Mode.AUTO
+    assert p.mode_for("r", f"{kelvin.replace(chr(0x212A), 'k')}/providers/x/y/z", default=Mode.AUTO) is Mode.OFF

@@ -17,7 +17,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm
-from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, ResourceId, fold, parse_resource_id
 from driftguard.inventory import InventoryError
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ class ArmReader:
             return client
 
     def diagnostic_settings(self, resource_ids: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
-        """Diagnostic settings of each resource (keys lower case)."""
+        """Diagnostic settings of each resource (keys folded: `ids.fold`)."""
 
         def read(resource_id: str) -> list[Mapping[str, Any]]:
             # The id came from Resource Graph; still, the path is rebuilt from its parsed parts.
@@ -76,7 +76,7 @@ class ArmReader:
                 )
             return list(response.json().get("value") or [])
 
-        return dict(zip((r.lower() for r in resource_ids), _parallel(read, resource_ids), strict=True))
+        return dict(zip((fold(r) for r in resource_ids), _parallel(read, resource_ids), strict=True))
 
     def defender_for_ai_settings(self, account_ids: Iterable[str]) -> Iterator[Mapping[str, Any]]:
         """The `Default` Defender for AI setting of each account; accounts without one are skipped."""
