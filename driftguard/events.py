@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from driftguard.ids import InvalidResourceId, ResourceId, fold, normalize_guid, parse_resource_id
+from driftguard.nesting import TooDeep, check_depth
 
 # Event Grid refuses events over 1 MB; anything larger did not come from it.
 MAX_EVENT_BYTES = 1_048_576
@@ -138,6 +139,10 @@ def iter_events(payload: Any) -> Iterator[Mapping[str, Any]]:
 def parse_event(raw: Mapping[str, Any]) -> ChangeEvent:
     """One event, in either schema, normalised; EventRejected with the reason otherwise."""
     event_id = _text(raw.get("id"))
+    try:
+        check_depth(raw, f"event {event_id or '(no id)'}")
+    except TooDeep as e:
+        raise EventRejected(str(e), event_id=event_id or None) from e
     try:
         # orjson, as the state store encodes: what it cannot encode (a number beyond 64 bits, say) is
         # refused here, not in the middle of handling the event.

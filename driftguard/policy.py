@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from driftguard.ids import fold
 from driftguard.model import Mode
+from driftguard.nesting import TooDeep, parse
 
 
 class ConfigError(ValueError):
@@ -334,6 +335,10 @@ def _describe(e: ValidationError, where: str) -> str:
     return f"{where}: {loc}: {msg}{extra}"
 
 
+def _toml(raw: bytes) -> dict[str, Any]:
+    return tomllib.loads(raw.decode())
+
+
 def load_policy(path: Path | None) -> Policy:
     """Read a policy file (JSON or TOML, by extension); None gives the defaults of CONTROLS.md."""
     if path is None:
@@ -343,7 +348,9 @@ def load_policy(path: Path | None) -> Policy:
     except OSError as e:
         raise ConfigError(f"policy file {path}: {e.strerror or e}") from e
     try:
-        data: Any = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
+        data: Any = parse(_toml if path.suffix.lower() == ".toml" else json.loads, raw, f"policy file {path}")
+    except TooDeep as e:
+        raise ConfigError(str(e)) from e
     except (ValueError, UnicodeDecodeError) as e:
         raise ConfigError(f"policy file {path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {e}") from e
     if not isinstance(data, dict):
@@ -562,7 +569,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
         elif name == "sinks":
             try:
-                values[name] = json.loads(raw) if raw.strip() else []
+                values[name] = parse(json.loads, raw, f"setting {key}") if raw.strip() else []
+            except TooDeep as e:
+                raise ConfigError(str(e)) from e
             except ValueError as e:
                 raise ConfigError(f"setting {key}: not valid JSON: {e}") from e
         elif raw.strip() != "":
