@@ -5,11 +5,16 @@ The file is streamed a buffer at a time, its elements parsed in batches (orjson)
 stdlib scanner, which also names the position of malformed input), so a 100,000-resource export never
 sits in memory as one document.
 
-Each resource is held to the nesting limit (`driftguard.nesting`).
+Each resource is held to the nesting limit (`driftguard.nesting`), and a resource listed twice (its ids
+equal as ARM compares them) is refused, naming the id: a scan streams, so it cannot let the last copy
+win without holding the file, and judging the first copy while another says otherwise would let a CI
+gate pass on the state it did not check. Two copies mean the export is broken (concatenated, or paged
+while the estate changed): the one to fix it is the person running the scan.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -17,6 +22,7 @@ from typing import IO, Any
 
 import orjson
 
+from driftguard.ids import fold
 from driftguard.nesting import MAX_DEPTH, TooDeep, check_depth
 
 CHUNK = 1 << 20
@@ -173,9 +179,21 @@ class _Reader:
 
 def iter_resources(stream: IO[str], *, name: str = "snapshot") -> Iterator[Any]:
     """Yields the resource objects of a snapshot; raises SnapshotError naming what is wrong (malformed
-    JSON, a resource nested too deep)."""
+    JSON, a resource nested too deep, a resource listed twice)."""
+    # What is kept of each resource to find a second copy: a digest of its folded id, never the resource.
+    seen: set[bytes] = set()
     try:
-        yield from _elements(stream, name)
+        for number, item in enumerate(_elements(stream, name), start=1):
+            rid = item.get("id") if type(item) is dict else None
+            if isinstance(rid, str):
+                digest = hashlib.blake2b(fold(rid).encode(), digest_size=16).digest()
+                if digest in seen:
+                    raise SnapshotError(
+                        f"{name}: resource #{number} repeats the id {rid[:300]!r} of an earlier resource (ARM ids ignore case);"
+                        " a snapshot lists each resource once"
+                    )
+                seen.add(digest)
+            yield item
     except TooDeep as e:
         raise SnapshotError(str(e)) from None
 

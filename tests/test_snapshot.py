@@ -129,3 +129,22 @@ def test_orjson_stops_where_the_batches_count_on_it() -> None:
     assert orjson.loads("[" * limit + "]" * limit)
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads("[" * (limit + 1) + "]" * (limit + 1))
+
+
+def test_a_resource_listed_twice_is_refused_naming_its_id() -> None:
+    """The same resource three times, its id differing only in case: refused at the second, by id."""
+    first = resource("st1")
+    text = "[" + ",".join([first, first.replace("/rg/", "/RG/"), first.replace("Microsoft.Storage", "microsoft.storage")]) + "]"
+    with pytest.raises(SnapshotError) as refused:
+        read(text)
+    message = str(refused.value)
+    assert "resource #2 repeats the id" in message
+    assert "/RG/" in message
+    assert "\n" not in message
+
+
+def test_ids_differing_in_a_character_arm_keeps_apart_are_two_resources() -> None:
+    kelvin = resource("st\u212a")  # KELVIN SIGN: ARM does not equate it with k (str.lower() does)
+    assert len(read("[" + ",".join([kelvin, resource("stk")]) + "]")) == 2
+    with pytest.raises(SnapshotError, match="resource #3 repeats"):
+        read("[" + ",".join([kelvin, resource("stk"), resource("stK")]) + "]")

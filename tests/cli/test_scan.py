@@ -222,6 +222,15 @@ def test_a_snapshot_nested_too_deep_is_one_line_and_exit_2(levels: int, tmp_path
         refusal_names_the_limit(err.strip(), "driftguard: error: ")
 
 
+def test_a_snapshot_listing_a_resource_three_times_is_refused() -> None:
+    account = estate()[0]
+    copies = [account, {**account, "id": account["id"].upper()}, {**account, "id": account["id"].lower()}]
+    code, _, err = run("scan", "--snapshot", "-", "--format", "json", stdin=json.dumps(copies))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"resource #2 repeats the id {account['id'].upper()!r}" in err
+
+
 def test_a_policy_nested_too_deep_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "policy.json"
     policy.write_text('{"modes": ' + nested_text(100_000) + "}")
