@@ -46,7 +46,7 @@ _WS = " \t\r\n"
 _STARTS_OBJECT_WITH_ID = re.compile(r'\s*\{\s*"id"')
 # orjson refuses input nested deeper than 1,024 levels (a test holds it to that). A batch parsed inside
 # as many extra arrays as leave its elements MAX_DEPTH levels makes that refusal the nesting limit, at
-# C speed: walking every element in Python instead would cost a large scan a fifth of its time.
+# C speed: walking every element in Python instead would cost a large scan a tenth of its time.
 ORJSON_MAX_DEPTH = 1024
 _PAD = ORJSON_MAX_DEPTH - 1 - MAX_DEPTH  # the batch's own array takes one level
 _OPEN, _CLOSE = "[" * (_PAD + 1), "]" * (_PAD + 1)
