@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftguard.ids import fold
 from driftguard.inventory import Inventory
 from driftguard.model import Finding, Source
 from driftguard.pipeline import ACCOUNT, DEPLOYMENT, STORAGE, WORKSPACE, linked_storage
@@ -82,14 +83,14 @@ class AssetTap:
         if rtype == DEPLOYMENT:
             model = prop(r, "properties", "model") or {}
             text = f"{r.get('name')}: {prop(model, 'name')} {prop(model, 'version') or ''} (filter {prop(r, 'properties', 'raiPolicyName') or 'Microsoft.Default'})"
-            self._deployments.append((parent_id(rid).lower(), text.replace("  ", " ")))
+            self._deployments.append((fold(parent_id(rid)), text.replace("  ", " ")))
             return
         if rtype not in ASSET_TYPES:
             return
         tags = r.get("tags")
         if not isinstance(tags, Mapping):
             tags = {}
-        self.assets[rid.lower()] = Asset(
+        self.assets[fold(rid)] = Asset(
             resource_id=rid,
             type=rtype,
             name=str(r.get("name", "")),
@@ -100,9 +101,9 @@ class AssetTap:
             classification=str(tags.get(self.classification_tag, "")),
         )
         if rtype in (ACCOUNT, WORKSPACE):
-            self._links[rid.lower()] = linked_storage(rtype, r)
+            self._links[fold(rid)] = linked_storage(rtype, r)
         if self.ai_data_tag in tags and not is_false(tags[self.ai_data_tag]):
-            self._tagged.add(rid.lower())
+            self._tagged.add(fold(rid))
 
     def finish(self, findings: Iterable[Finding]) -> list[Asset]:
         """The asset rows, with deployments, links and the findings of the scan folded in. Consumes the
@@ -115,12 +116,12 @@ class AssetTap:
             self.assets[owner].storage = sorted(storages)
         by_id = self.assets
         for f in found:
-            target = by_id.get(f.resource_id.lower()) or by_id.get(parent_id(f.resource_id).lower())
+            target = by_id.get(fold(f.resource_id)) or by_id.get(fold(parent_id(f.resource_id)))
             if target is not None:
                 target.findings[f.severity.label] += 1
         linked = {s for a in self.assets.values() for s in a.storage}
         ai_data = linked | self._tagged
-        rows = [a for a in self.assets.values() if a.type != STORAGE or a.resource_id.lower() in ai_data or a.classification]
+        rows = [a for a in self.assets.values() if a.type != STORAGE or fold(a.resource_id) in ai_data or a.classification]
         return sorted(rows, key=lambda a: (a.type, a.resource_id.lower()))
 
 

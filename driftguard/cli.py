@@ -20,7 +20,7 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from driftguard import compose, creep, rules
+from driftguard import compose, creep, nesting, rules
 from driftguard.assets import Asset, AssetTap
 from driftguard.azure.resource_graph import Scope
 from driftguard.inventory import Inventory, InventoryError
@@ -213,7 +213,10 @@ def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
         raise UsageError("--apply only means something with --live (the simulator is changed anyway)")
     try:
         text = stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        payload = json.loads(text)
+        # The limit is each event's (checked as it is parsed): the file's batch array is one level more.
+        payload = nesting.parse(json.loads, text, args.file, envelope=1)
+    except nesting.TooDeep as e:
+        raise UsageError(str(e)) from e
     except ValueError as e:
         raise UsageError(f"{args.file}: not valid JSON: {e}") from None
     try:

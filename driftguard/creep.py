@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from driftguard.ids import fold
 from driftguard.review import Review, Row
 from driftguard.rules.roles import instant
 from driftguard.store.base import StateStore
@@ -66,7 +67,7 @@ def figures(review: Review) -> dict[str, Any]:
 
 
 def snapshot(review: Review, figs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    privileged = sorted((r.assignment_id.lower(), r.principal_id) for r in review.rows if r.privileged)
+    privileged = sorted((fold(r.assignment_id), r.principal_id) for r in review.rows if r.privileged)
     return {
         "figures": figs if figs is not None else figures(review),
         # assignment id -> principal: which assignments are new, and which principals newly hold privilege
@@ -92,7 +93,7 @@ def diff(review: Review, previous: tuple[datetime, Mapping[str, Any]] | None, fi
         return None
     since, snap = previous
     before = {str(k): str(v) for k, v in (snap.get("privileged") or {}).items()}
-    now = {r.assignment_id.lower(): r for r in review.rows if r.privileged}
+    now = {fold(r.assignment_id): r for r in review.rows if r.privileged}
     held_before = set(before.values())
     old_total = (snap.get("figures") or {}).get("total") or {}
     new_total = (figs if figs is not None else figures(review))["total"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode
 from driftguard.policy import Policy
 
@@ -53,7 +54,7 @@ class Decision:
 
 def decide(finding: Finding, policy: Policy, circumstances: Circumstances) -> Decision:
     c = circumstances
-    rid = finding.resource_id.lower()
+    rid = fold(finding.resource_id)
     if any(_matches(pattern, rid) for pattern in policy.break_glass_resources):
         return Decision(Action.RECORD, "break-glass resource: never changed automatically")
     glass = {p.lower() for p in policy.break_glass_principals}
@@ -100,4 +101,4 @@ def decide(finding: Finding, policy: Policy, circumstances: Circumstances) -> De
 
 
 def _matches(pattern: str, resource_id: str) -> bool:
-    return fnmatch.fnmatchcase(resource_id, pattern.lower())
+    return fnmatch.fnmatchcase(resource_id, fold(pattern))

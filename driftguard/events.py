@@ -20,7 +20,8 @@ from typing import Any
 
 import orjson
 
-from driftguard.ids import InvalidResourceId, ResourceId, normalize_guid, parse_resource_id
+from driftguard.ids import InvalidResourceId, ResourceId, fold, normalize_guid, parse_resource_id
+from driftguard.nesting import TooDeep, check_depth
 
 # Event Grid refuses events over 1 MB; anything larger did not come from it.
 MAX_EVENT_BYTES = 1_048_576
@@ -143,6 +144,10 @@ def parse_event(raw: Mapping[str, Any]) -> ChangeEvent:
     """One event, in either schema, normalised; EventRejected with the reason otherwise."""
     event_id = _text(raw.get("id"))
     try:
+        check_depth(raw, f"event {event_id or '(no id)'}")
+    except TooDeep as e:
+        raise EventRejected(str(e), event_id=event_id or None) from e
+    try:
         # orjson, as the state store encodes: what it cannot encode (a number beyond 64 bits, say) is
         # refused here, not in the middle of handling the event.
         size = len(orjson.dumps(raw))
@@ -208,7 +213,7 @@ def _resource_event(env: _Envelope, raw: Mapping[str, Any], data: Mapping[str, A
     succeeded = outcome == "success" and status not in ("failed", "canceled", "cancelled")
     resource = parse_resource_id(data.get("resourceUri"))
     subject = _text(raw.get("subject"))
-    if subject and subject.lower().rstrip("/") != str(data.get("resourceUri")).lower().rstrip("/"):
+    if subject and fold(subject).rstrip("/") != fold(str(data.get("resourceUri"))).rstrip("/"):
         raise EventRejected(f"event {event_id}: subject and data.resourceUri name different resources", event_id=event_id)
     sub = normalize_guid(_text(data.get("subscriptionId")))
     if sub is not None and resource.subscription not in (None, sub):

@@ -8,6 +8,7 @@ characters, a subscription that is not a GUID, an odd number of type/name segmen
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,44 @@ MAX_LENGTH = 2048
 # and a few that some providers allow. Never whitespace, control characters, % ? # \ or /.
 _SEGMENT = re.compile(r"[\w\-.()~@:+,=]+")
 _NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+")
+
+
+def fold(text: str) -> str:
+    """The case-folded form of an ARM id (or a part of one, or an id pattern), for comparing and keying.
+
+    ARM compares ids as .NET's OrdinalIgnoreCase does: each character by its simple (one-to-one)
+    upper-case mapping, and never a non-ASCII character equal to an ASCII one. `str.lower()` is not
+    that: it maps KELVIN SIGN (U+212A) to `k` and 'İ' (U+0130) to two characters, so two ids ARM keeps
+    apart would share a key here (an exemption written for one would cover the other). ASCII ids, all
+    of them in practice, fold as `lower()` does, so stored keys do not change.
+    """
+    return text.lower() if text.isascii() else "".join(map(_fold_char, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char.isascii():
+        return char.lower()
+    upper = _simple_upper(char)
+    if upper.isascii():
+        return char  # ı and ſ: ARM never equates them with I and S
+    lower = upper.lower()
+    # The lower-case form stands for the class (so that keys stay what `lower()` made them) unless it
+    # belongs to another class (KELVIN SIGN lowers to `k`, whose upper case is `K`): then the upper does.
+    if len(lower) == 1 and not lower.isascii() and _simple_upper(lower) == upper:
+        return lower
+    return upper
+
+
+def _simple_upper(char: str) -> str:
+    """Unicode's simple (one-to-one) upper-case mapping. Python applies the full one, which may give
+    several characters (ß -> SS): then the simple mapping is the character itself, except for the Greek
+    letters with ypogegrammeni, whose simple upper case is their title case."""
+    upper = char.upper()
+    if len(upper) == 1:
+        return upper
+    title = char.title()
+    return title if len(title) == 1 else char
 
 
 class InvalidResourceId(ValueError):
@@ -81,8 +120,8 @@ class ResourceId:
 
     @property
     def key(self) -> str:
-        """Case-insensitive identity (ARM ids are case-insensitive)."""
-        return str(self).lower()
+        """Case-insensitive identity, as ARM compares ids (see `fold`)."""
+        return fold(str(self))
 
 
 def parse_resource_id(text: object) -> ResourceId:
@@ -103,7 +142,7 @@ def parse_resource_id(text: object) -> ResourceId:
         if not _SEGMENT.fullmatch(p):  # fullmatch: `$` would let a trailing newline through
             raise InvalidResourceId(f"resource id {text[:80]!r} has a segment with characters an ARM id cannot hold: {p[:40]!r}")
 
-    low = [p.lower() for p in parts]
+    low = [fold(p) for p in parts]
     i = 0
     subscription = resource_group = management_group = None
     if low[:1] == ["subscriptions"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from driftguard.ids import fold
 from driftguard.model import Source
 
 
@@ -30,14 +31,14 @@ class Inventory(Protocol):
         ...
 
     def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
-        """Child data of `kind` for each resource id (lower case keys), or None when this inventory
+        """Child data of `kind` for each resource id (keys folded: `ids.fold`), or None when this inventory
         cannot provide that kind (the rules that need it are then reported as not evaluated)."""
         ...
 
 
 def parent_of_extension(resource_id: str) -> str | None:
-    """`<parent>/providers/Microsoft.Insights/diagnosticSettings/x` -> `<parent>` (lower case)."""
-    lowered = resource_id.lower()
+    """`<parent>/providers/Microsoft.Insights/diagnosticSettings/x` -> `<parent>` (folded: `ids.fold`)."""
+    lowered = fold(resource_id)
     marker = "/providers/microsoft.insights/diagnosticsettings/"
     at = lowered.find(marker)
     return lowered[:at] if at > 0 else None
@@ -76,4 +77,4 @@ class ListInventory:
         # "not evaluated" rather than flag every resource.
         if kind != "diagnosticSettings" or not self._saw_diagnostics:
             return None
-        return {rid.lower(): self._diagnostics.get(rid.lower(), []) for rid in resource_ids}
+        return {fold(rid): self._diagnostics.get(fold(rid), []) for rid in resource_ids}

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from driftguard import rules as rule_registry
+from driftguard.ids import fold
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import JSON, Finding, Mode, ResourceSnapshot, Severity, Source
 from driftguard.policy import Policy
@@ -133,7 +134,7 @@ class Evaluator:
             summary.resources += 1
             if progress is not None and summary.resources % 500 == 0:
                 progress(summary.resources)
-            if current_deployments and not str(item["id"]).lower().startswith(current_account + "/"):
+            if current_deployments and not fold(str(item["id"])).startswith(current_account + "/"):
                 waiting_deployments.extend(_compact(d) for d in current_deployments)
                 current_deployments = []
             rtype = str(item["type"]).lower()
@@ -143,9 +144,9 @@ class Evaluator:
             summary.by_type[rtype] += 1
             if rtype == RAI_POLICY:
                 saw_rai = True
-                account = parent_id(str(item["id"])).lower()
+                account = fold(parent_id(str(item["id"])))
                 filters = content_filter.index_policy(item)
-                rai[account][str(item["id"]).rsplit("/", 1)[-1].lower()] = interned.setdefault(filters, filters)
+                rai[account][fold(str(item["id"]).rsplit("/", 1)[-1])] = interned.setdefault(filters, filters)
                 if account == current_account and current_deployments:
                     ready = [d for d in current_deployments if _rai_known(d, rai)]
                     current_deployments = [d for d in current_deployments if not _rai_known(d, rai)]
@@ -159,7 +160,7 @@ class Evaluator:
                 if rtype == WORKSPACE and same(prop(item, "kind"), "Hub"):
                     hubs[str(item["id"]).lower()] = item
             elif rtype == DEPLOYMENT and not _rai_known(item, rai):
-                current_account = parent_id(str(item["id"])).lower()
+                current_account = fold(parent_id(str(item["id"])))
                 current_deployments.append(item)
                 continue
             elif rtype == STORAGE and not is_ai_storage(ResourceSnapshot(item), context):
@@ -265,7 +266,7 @@ class Evaluator:
             data = inventory.related(kind, [i[0] for i in unique])
             for rid, rtype, name in unique:
                 snapshot = ResourceSnapshot(
-                    {"id": rid, "type": rtype, "name": name}, {kind: tuple(data.get(rid.lower(), [])) if data is not None else ()}
+                    {"id": rid, "type": rtype, "name": name}, {kind: tuple(data.get(fold(rid), [])) if data is not None else ()}
                 )
                 for meta, evaluate in self._by_type[rtype.lower()]:
                     if kind not in meta.requires:
@@ -298,8 +299,8 @@ def _keep(found: list[Finding], summary: ScanSummary) -> list[Finding]:
 
 def _rai_known(deployment: Mapping[str, Any], rai: Mapping[str, Mapping[str, RaiFilterIndex]]) -> bool:
     """Whether the RAI policy a deployment names is built in or already read."""
-    name = str(prop(deployment.get("properties") or {}, "raiPolicyName") or BUILT_IN_DEFAULT).lower()
-    return name in content_filter.BUILT_IN or name in rai.get(parent_id(str(deployment["id"])).lower(), {})
+    name = fold(str(prop(deployment.get("properties") or {}, "raiPolicyName") or BUILT_IN_DEFAULT))
+    return name in content_filter.BUILT_IN or name in rai.get(fold(parent_id(str(deployment["id"]))), {})
 
 
 def linked_storage(rtype: str, resource: Mapping[str, Any]) -> set[str]:
@@ -312,11 +313,11 @@ def linked_storage(rtype: str, resource: Mapping[str, Any]) -> set[str]:
     if rtype == WORKSPACE:
         ws = prop(props, "storageAccount")
         if isinstance(ws, str) and ws:
-            out.add(ws.lower())
-        out.update(s.lower() for s in prop(props, "storageAccounts") or [] if isinstance(s, str))
+            out.add(fold(ws))
+        out.update(fold(s) for s in prop(props, "storageAccounts") or [] if isinstance(s, str))
     else:
         for owned in prop(props, "userOwnedStorage") or []:
             rid = prop(owned, "resourceId") if isinstance(owned, Mapping) else None
             if isinstance(rid, str) and rid:
-                out.add(rid.lower())
+                out.add(fold(rid))
     return out

@@ -21,7 +21,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from driftguard.destinations import RefusedDestination, check_destination, check_url, parse_private_host
+from driftguard.ids import fold
 from driftguard.model import Mode
+from driftguard.nesting import TooDeep, parse
 
 
 class ConfigError(ValueError):
@@ -137,7 +139,7 @@ class Exemption(_Strict):
 
     def covers(self, rule_id: str, resource_id: str) -> bool:
         rule_ok = "*" in self.rules or rule_id in self.rules
-        return rule_ok and fnmatch.fnmatchcase(resource_id.lower(), self.resource.lower())
+        return rule_ok and fnmatch.fnmatchcase(fold(resource_id), fold(self.resource))
 
 
 class Limits(_Strict):
@@ -306,10 +308,10 @@ class Policy(_Strict):
 
     def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
         """The most specific override wins (longest scope), then the rule's mode, then its default."""
-        rid = resource_id.lower()
+        rid = fold(resource_id)
         best: ModeOverride | None = None
         for o in self.overrides:
-            scope = o.scope.lower().rstrip("/")
+            scope = fold(o.scope).rstrip("/")
             applies = o.rule == rule_id and (rid == scope or rid.startswith(scope + "/"))
             if applies and (best is None or len(o.scope) > len(best.scope)):
                 best = o
@@ -335,6 +337,10 @@ def _describe(e: ValidationError, where: str) -> str:
     return f"{where}: {loc}: {msg}{extra}"
 
 
+def _toml(raw: bytes) -> dict[str, Any]:
+    return tomllib.loads(raw.decode())
+
+
 def load_policy(path: Path | None) -> Policy:
     """Read a policy file (JSON or TOML, by extension); None gives the defaults of CONTROLS.md."""
     if path is None:
@@ -344,7 +350,9 @@ def load_policy(path: Path | None) -> Policy:
     except OSError as e:
         raise ConfigError(f"policy file {path}: {e.strerror or e}") from e
     try:
-        data: Any = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
+        data: Any = parse(_toml if path.suffix.lower() == ".toml" else json.loads, raw, f"policy file {path}")
+    except TooDeep as e:
+        raise ConfigError(str(e)) from e
     except (ValueError, UnicodeDecodeError) as e:
         raise ConfigError(f"policy file {path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {e}") from e
     if not isinstance(data, dict):
@@ -607,7 +615,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
         elif name == "sinks":
             try:
-                values[name] = json.loads(raw) if raw.strip() else []
+                values[name] = parse(json.loads, raw, f"setting {key}") if raw.strip() else []
+            except TooDeep as e:
+                raise ConfigError(str(e)) from e
             except ValueError as e:
                 raise ConfigError(f"setting {key}: not valid JSON: {e}") from e
         elif raw.strip() != "":

@@ -21,7 +21,7 @@ from driftguard.azure.activity import ActivityIndex
 from driftguard.azure.directory import Principal
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter
-from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import RuleContext, prop
@@ -69,7 +69,7 @@ class Review:
     findings: list[Finding]
     activity_ok: bool
     notes: list[str]
-    # The assignments judged, by lower-case id: a removal case carries the exact DELETE of one.
+    # The assignments judged, by folded id (`ids.fold`): a removal case carries the exact DELETE of one.
     assignments: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -85,7 +85,7 @@ class Review:
 def in_ai_scope(scope: str, ai_scopes: frozenset[str]) -> bool:
     """At or above an AI scope: the AI resource itself, its resource group or subscription, or a
     management group (which holds subscriptions)."""
-    s = scope.lower().rstrip("/")
+    s = fold(scope).rstrip("/")
     return s in ai_scopes or s.startswith("/providers/microsoft.management/managementgroups/")
 
 
@@ -96,11 +96,11 @@ def ai_scopes_of(resource_ids: Iterable[str]) -> frozenset[str]:
             parsed = parse_resource_id(rid)
         except InvalidResourceId:
             continue
-        scopes.add(str(parsed).lower())
+        scopes.add(parsed.key)
         if parsed.subscription:
             scopes.add(f"/subscriptions/{parsed.subscription}")
             if parsed.resource_group:
-                scopes.add(f"/subscriptions/{parsed.subscription}/resourcegroups/{parsed.resource_group}".lower())
+                scopes.add(fold(f"/subscriptions/{parsed.subscription}/resourcegroups/{parsed.resource_group}"))
     return frozenset(scopes)
 
 
@@ -195,7 +195,7 @@ def judge(
             row.verdicts["role_definition"] = f"unknown role definition {guid or props.get('roleDefinitionId')}"
         row.verdicts["scope_level"] = scope_level(scope).value
         rows.append(row)
-        judged[str(a.get("id")).lower()] = a
+        judged[fold(str(a.get("id")))] = a
     return Review(rows, findings, activity_ok, notes, judged)
 
 
@@ -309,20 +309,21 @@ def open_removal_cases(
     owners: dict[str, int] = {}
     for r in review.rows:
         if r.role == OWNER and scope_level(r.scope).value == "subscription":
-            owners[r.scope.lower()] = owners.get(r.scope.lower(), 0) + 1
+            owners[fold(r.scope)] = owners.get(fold(r.scope), 0) + 1
     outcome = CaseOutcome()
     wanted: list[tuple[Finding, Mapping[str, Any]]] = []
     seen: set[str] = set()  # one decision per assignment, whichever rules asked for its removal
     for f in review.findings:
-        if f.remediation != REMOVAL or f.resource_id.lower() in seen:
+        key = fold(f.resource_id)
+        if f.remediation != REMOVAL or key in seen:
             continue
-        seen.add(f.resource_id.lower())
-        assignment = review.assignments.get(f.resource_id.lower())
+        seen.add(key)
+        assignment = review.assignments.get(key)
         if assignment is None:
             continue
         props = assignment.get("properties") or {}
         principal = str(props.get("principalId", "")).lower()
-        scope = str(props.get("scope", "")).lower()
+        scope = fold(str(props.get("scope", "")))
         if principal in glass:
             outcome.guarded.append(f"{f.resource_id}: break-glass or DriftGuard's own identity")
             continue

@@ -4,16 +4,26 @@ Graph output as `az graph query` prints it (`{"data": [...], ...}`).
 The file is streamed a buffer at a time, its elements parsed in batches (orjson) or one by one (the
 stdlib scanner, which also names the position of malformed input), so a 100,000-resource export never
 sits in memory as one document.
+
+Each resource is held to the nesting limit (`driftguard.nesting`), and a resource listed twice (its ids
+equal as ARM compares them) is refused, naming the id: a scan streams, so it cannot let the last copy
+win without holding the file, and judging the first copy while another says otherwise would let a CI
+gate pass on the state it did not check. Two copies mean the export is broken (concatenated, or paged
+while the estate changed): the one to fix it is the person running the scan.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
+
+from driftguard.ids import fold
+from driftguard.nesting import MAX_DEPTH, TooDeep, check_depth
 
 CHUNK = 1 << 20
 
@@ -34,6 +44,12 @@ _decoder = json.JSONDecoder(parse_int=_bounded_int)
 _WS = " \t\r\n"
 # `,` then the start of an object whose first key is "id" (compact or indented).
 _STARTS_OBJECT_WITH_ID = re.compile(r'\s*\{\s*"id"')
+# orjson refuses input nested deeper than 1,024 levels (a test holds it to that). A batch parsed inside
+# as many extra arrays as leave its elements MAX_DEPTH levels makes that refusal the nesting limit, at
+# C speed: walking every element in Python instead would cost a large scan a tenth of its time.
+ORJSON_MAX_DEPTH = 1024
+_PAD = ORJSON_MAX_DEPTH - 1 - MAX_DEPTH  # the batch's own array takes one level
+_OPEN, _CLOSE = "[" * (_PAD + 1), "]" * (_PAD + 1)
 
 
 class SnapshotError(ValueError):
@@ -96,9 +112,13 @@ class _Reader:
                 if self._fill():
                     continue
                 raise SnapshotError(f"{self.name}: malformed JSON at character {self.consumed + e.pos}: {e.msg}") from None
+            except RecursionError:
+                # The scanner recurses per level: nested this deep, the value is far past the limit.
+                raise TooDeep(f"{self.name}: the value at character {self.consumed + self.pos}") from None
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self.buf) and not self.eof and not isinstance(obj, (dict, list, str)) and self._fill():
                 continue
+            check_depth(obj, f"{self.name}: the value at character {self.consumed + self.pos}")
             self.pos = end
             return obj
 
@@ -108,7 +128,8 @@ class _Reader:
 
         The cut is sound: `[` + text + `]` parses only when the text is a run of complete top-level
         elements (a cut inside a string or a nested object leaves it unbalanced), so a success is
-        exactly the elements the element-by-element path would have read.
+        exactly the elements the element-by-element path would have read. Padded (see `_PAD`), it
+        parses only when none of them is nested deeper than the limit.
         """
         if self.pos < self.no_batch_until:
             return []
@@ -126,11 +147,14 @@ class _Reader:
         if cut < 0:
             return []
         try:
-            items = orjson.loads("[" + self.buf[self.pos : cut + 1] + "]")
+            items = orjson.loads(_OPEN + self.buf[self.pos : cut + 1] + _CLOSE)
         except orjson.JSONDecodeError:
-            # Not a top-level boundary after all: read one element at a time until past it.
+            # Not a top-level boundary after all, or an element nested too deep: read one element at a
+            # time until past it (the element reader names what is wrong).
             self.no_batch_until = cut + 2
             return []
+        for _ in range(_PAD):
+            items = items[0]
         self.pos = cut + 2
         return items if isinstance(items, list) else []
 
@@ -154,7 +178,27 @@ class _Reader:
 
 
 def iter_resources(stream: IO[str], *, name: str = "snapshot") -> Iterator[Any]:
-    """Yields the resource objects of a snapshot; raises SnapshotError naming what is wrong."""
+    """Yields the resource objects of a snapshot; raises SnapshotError naming what is wrong (malformed
+    JSON, a resource nested too deep, a resource listed twice)."""
+    # What is kept of each resource to find a second copy: a digest of its folded id, never the resource.
+    seen: set[bytes] = set()
+    try:
+        for number, item in enumerate(_elements(stream, name), start=1):
+            rid = item.get("id") if type(item) is dict else None
+            if isinstance(rid, str):
+                digest = hashlib.blake2b(fold(rid).encode(), digest_size=16).digest()
+                if digest in seen:
+                    raise SnapshotError(
+                        f"{name}: resource #{number} repeats the id {rid[:300]!r} of an earlier resource (ARM ids ignore case);"
+                        " a snapshot lists each resource once"
+                    )
+                seen.add(digest)
+            yield item
+    except TooDeep as e:
+        raise SnapshotError(str(e)) from None
+
+
+def _elements(stream: IO[str], name: str) -> Iterator[Any]:
     reader = _Reader(stream, name)
     first = reader.peek()
     if first == "[":

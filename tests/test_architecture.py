@@ -12,7 +12,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ("functions", "function_app", "driftguard.cli", "driftguard.demo")
-CORE = ("model", "events", "policy", "ids", "decide", "pipeline", "review", "respond", "creep", "snapshot", "inventory", "assets")
+CORE = (
+    "model",
+    "events",
+    "policy",
+    "ids",
+    "nesting",
+    "decide",
+    "pipeline",
+    "review",
+    "respond",
+    "creep",
+    "snapshot",
+    "inventory",
+    "assets",
+)
 IO_MODULES = ("driftguard.azure", "driftguard.store", "driftguard.cases", "remediations", "requests", "azure.", "sqlite3", "socket")
 
 

@@ -84,3 +84,22 @@ def test_dry_run_changes_nothing() -> None:
     d = decide(finding(Mode.AUTO), Policy(), c(dry_run=True))
     assert d.action is Action.RECORD
     assert "would apply" in d.reason
+
+
+KELVIN_RG = "/subscriptions/s/resourceGroups/rg-\u212aelvin/providers/Microsoft.CognitiveServices/accounts/oai"  # KELVIN SIGN
+
+
+def test_break_glass_and_exemptions_match_ids_as_arm_compares_them() -> None:
+    """ARM keeps `rg-Kelvin` with a KELVIN SIGN apart from `rg-kelvin` (its ids compare as .NET's
+    OrdinalIgnoreCase): a break-glass or exemption pattern for one must not cover the other."""
+    look_alike = "/subscriptions/s/resourceGroups/rg-kelvin/*"
+    exempt = Exemption(resource=look_alike, rules=("*",), reason="lab", approver="ciso@contoso.com", expires_on=TODAY)
+    odd = Finding("rule_x", KELVIN_RG, "t", Severity.HIGH, "bad", Mode.AUTO, "fix")
+    assert decide(odd, Policy(break_glass_resources=(look_alike,)), c()).action is Action.APPLY
+    assert decide(odd, Policy(exemptions=(exempt,)), c()).action is Action.APPLY
+    # The same patterns in any ASCII casing, and non-ASCII letters ARM does equate, still match.
+    plain = Finding("rule_x", KELVIN_RG.replace("\u212a", "K"), "t", Severity.HIGH, "bad", Mode.AUTO, "fix")
+    assert decide(plain, Policy(break_glass_resources=(look_alike.upper(),)), c()).action is Action.RECORD
+    assert decide(plain, Policy(exemptions=(exempt,)), c()).action is Action.RECORD
+    accented = Finding("rule_x", RID.replace("/rg/", "/RG-ÉQUIPE/"), "t", Severity.HIGH, "bad", Mode.AUTO, "fix")
+    assert decide(accented, Policy(break_glass_resources=("*/rg-équipe/*",)), c()).action is Action.RECORD

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from driftguard.events import ChangeEvent, EventRejected, Kind, Operation, Schema, iter_events, parse_event
+from driftguard.nesting import MAX_DEPTH
 from tests.conftest import corpus_path
+from tests.deep import TOO_DEEP, nested_value, refusal_names_the_limit
 
 SUB = "5f3b2c1a-0000-4000-8000-00000000a001"
 CALLER = "9a8b7c6d-1111-4222-8333-444455556666"
@@ -211,3 +213,16 @@ def test_parsing_never_mutates_the_event() -> None:
     before = copy.deepcopy(raw)
     parse_event(raw)
     assert raw == before
+
+
+@pytest.mark.parametrize("levels", TOO_DEEP)
+def test_an_event_nested_too_deep_is_poison_with_the_reason(levels: int) -> None:
+    event = base_event(claims=nested_value(levels - 2))  # the event and its data are two levels
+    with pytest.raises(EventRejected) as refused:
+        parse_event(event)
+    refusal_names_the_limit(refused.value.reason, f"event {event['id']}")
+    assert refused.value.event_id == event["id"]
+
+
+def test_an_event_at_the_limit_is_parsed() -> None:
+    assert parse_event(base_event(claims=nested_value(MAX_DEPTH - 2))).resource.name == "oai"

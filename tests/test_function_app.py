@@ -14,6 +14,9 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from driftguard.nesting import MAX_DEPTH
+from tests.deep import TOO_DEEP, nested_value
+
 MODULES = ("function_app", "functions", "functions.events", "functions.schedules", "functions.approvals", "functions.runtime")
 SUB = "11111111-1111-4111-8111-111111111111"
 
@@ -132,3 +135,27 @@ def test_hostile_event_is_acknowledged_with_its_reason(monkeypatch: pytest.Monke
     with caplog.at_level(logging.WARNING, logger="driftguard.events"):
         handler(bad)  # returns: acknowledged, not redelivered
     assert any("evil-1" in r.getMessage() and "'..' segment" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("levels", TOO_DEEP)
+def test_an_event_nested_too_deep_is_acknowledged_with_the_limit(
+    levels: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fresh_app(monkeypatch)
+    handler = next(
+        f for f in sys.modules["function_app"].app.get_functions() if f.get_function_name() == "on_resource_event"
+    ).get_user_function()
+    rid = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x"
+    deep = func.EventGridEvent(
+        id="deep-1",
+        data={"resourceUri": rid, "status": "Succeeded", "claims": nested_value(levels - 2)},
+        topic="t",
+        subject=rid,
+        event_type="Microsoft.Resources.ResourceWriteSuccess",
+        event_time=None,
+        data_version="2",
+    )
+    with caplog.at_level(logging.WARNING, logger="driftguard.events"):
+        handler(deep)  # returns: acknowledged as poison, not redelivered
+    [record] = [r for r in caplog.records if "deep-1" in r.getMessage()]
+    assert f"nested deeper than {MAX_DEPTH} levels" in record.getMessage()

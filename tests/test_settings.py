@@ -3,7 +3,9 @@ from pathlib import Path
 import pytest
 
 from driftguard.model import Mode
+from driftguard.nesting import MAX_DEPTH
 from driftguard.policy import ConfigError, ModeOverride, Policy, load_policy, load_settings
+from tests.deep import TOO_DEEP, nested_text, refusal_names_the_limit
 
 
 def test_settings_parse_and_validate() -> None:
@@ -105,3 +107,41 @@ def test_every_sink_url_and_secret_is_checked_at_start_up() -> None:
         assert "\n" not in str(refused.value)
     with pytest.raises(ConfigError, match=r"JIRA_TOKEN.*control character"):
         start({**jira, "base_url": "https://contoso.atlassian.net"}, JIRA_TOKEN="tok\nen")
+
+
+def test_mode_override_scopes_compare_as_arm_compares_ids() -> None:
+    kelvin = "/subscriptions/a/resourceGroups/rg-\u212aelvin"  # KELVIN SIGN: ARM keeps it apart from k
+    p = Policy(overrides=(ModeOverride(rule="r", scope="/subscriptions/A/resourceGroups/RG-KELVIN", mode=Mode.OFF),))
+    assert p.mode_for("r", f"{kelvin}/providers/x/y/z", default=Mode.AUTO) is Mode.AUTO
+    assert p.mode_for("r", f"{kelvin.replace(chr(0x212A), 'k')}/providers/x/y/z", default=Mode.AUTO) is Mode.OFF
+
+
+@pytest.mark.parametrize("levels", TOO_DEEP)
+def test_a_policy_nested_too_deep_stops_start_up_with_one_line(levels: int, tmp_path: Path) -> None:
+    files = {
+        "p.json": '{"modes": ' + nested_text(levels - 1) + "}",
+        "p.toml": "modes = " + "[" * (levels - 1) + "]" * (levels - 1),
+    }
+    if levels <= 1000:  # tomllib builds dotted tables in quadratic time: only near the limit
+        files["d.toml"] = "[" + ".".join(["t"] * (levels - 1)) + "]\nk = 1"
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError) as refused:
+            load_policy(tmp_path / name)
+        refusal_names_the_limit(str(refused.value), f"policy file {tmp_path / name}")
+
+
+def test_a_policy_at_the_limit_reaches_validation(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"modes": ' + nested_text(MAX_DEPTH - 1) + "}")
+    with pytest.raises(ConfigError, match=r"modes\.a: Input should be"):
+        load_policy(path)
+
+
+@pytest.mark.parametrize("levels", TOO_DEEP)
+def test_sink_settings_nested_too_deep_stop_start_up_with_one_line(levels: int) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"DRIFTGUARD_SINKS": nested_text(levels)})
+    refusal_names_the_limit(str(refused.value), "setting DRIFTGUARD_SINKS")
+    with pytest.raises(ConfigError, match="DRIFTGUARD_SINKS: 0: Unable to extract tag"):  # past the limit check, to validation
+        load_settings({"DRIFTGUARD_SINKS": "[" + nested_text(MAX_DEPTH - 1) + "]"})

@@ -21,7 +21,7 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm
 from driftguard.azure.pacing import PacingPolicy, ReadPacer, subscription_of
-from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, ResourceId, fold, parse_resource_id
 from driftguard.inventory import InventoryError
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ class ArmReader:
             return client
 
     def diagnostic_settings(self, resource_ids: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
-        """Diagnostic settings of each resource (keys lower case)."""
+        """Diagnostic settings of each resource (keys folded: `ids.fold`)."""
 
         def read(resource_id: str) -> list[Mapping[str, Any]]:
             # The id came from Resource Graph; still, the path is rebuilt from its parsed parts.
@@ -83,7 +83,7 @@ class ArmReader:
                 )
             return list(response.json().get("value") or [])
 
-        return {rid.lower(): settings for rid, settings in fan_out(read, resource_ids)}
+        return {fold(rid): settings for rid, settings in fan_out(read, resource_ids)}
 
     def defender_for_ai_setting(self, account_id: str) -> Mapping[str, Any] | None:
         """The account's `Default` Defender for AI setting, or None when it has none."""

@@ -22,6 +22,7 @@ from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
 from driftguard.cases.desk import CaseDesk, quoted
+from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
 from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
 
@@ -175,7 +176,9 @@ class ApprovalApi:
         if len(request.body) > MAX_BODY:
             raise Refused(413, f"the body is larger than {MAX_BODY} bytes")
         try:
-            body = json.loads(request.body or b"{}")
+            body = parse(json.loads, request.body or b"{}", "the body")
+        except TooDeep as e:
+            raise Refused(400, str(e)) from e
         except ValueError as e:
             raise Refused(400, f"the body is not JSON: {e}") from e
         if not isinstance(body, dict):

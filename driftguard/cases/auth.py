@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from driftguard.cases import Refused
+from driftguard.nesting import TooDeep, parse
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 # App roles arrive under the short claim name or the long URI, depending on the claim mapping.
@@ -55,7 +56,9 @@ def parse_principal(header: str) -> Principal:
     if len(header) > MAX_HEADER:
         raise AuthError(401, "the client principal header is too large")
     try:
-        data = json.loads(base64.b64decode(header, validate=True))
+        data = parse(json.loads, base64.b64decode(header, validate=True), "the client principal header")
+    except TooDeep as e:
+        raise AuthError(401, str(e)) from e
     except (binascii.Error, ValueError) as e:
         raise AuthError(401, "the client principal header is not base64 JSON") from e
     claims = data.get("claims") if isinstance(data, dict) else None

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from driftguard import __version__
+from driftguard.ids import fold
 from driftguard.model import Finding, Severity
 from driftguard.rules.base import RuleMeta
 
@@ -31,11 +32,11 @@ def document(findings: Iterable[Finding], rules: Sequence[RuleMeta]) -> dict[str
                 "message": {"text": f"{f.resource_id}: {f.message}"},
                 "locations": [
                     {
-                        "physicalLocation": {"artifactLocation": {"uri": "azure" + f.resource_id.lower()}},
+                        "physicalLocation": {"artifactLocation": {"uri": "azure" + fold(f.resource_id)}},
                         "logicalLocations": [{"fullyQualifiedName": f.resource_id, "kind": "resource"}],
                     }
                 ],
-                "partialFingerprints": {"driftguard/v1": f"{f.rule}:{f.resource_id.lower()}"},
+                "partialFingerprints": {"driftguard/v1": f"{f.rule}:{fold(f.resource_id)}"},
                 "properties": {"mode": f.mode.value, "remediation": f.remediation, "evidence": dict(f.evidence)},
             }
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.policy import Policy
 
@@ -45,14 +46,15 @@ class RuleContext:
 
     policy: Policy
     now: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
-    # account id (lower case) -> RAI policy name (lower case) -> the policy's filters, indexed by the
-    # content-filter rule's `index_policy` (a compact value, so that a large estate's policies fit)
+    # Ids and names used as keys here are folded as ARM compares them (`ids.fold`).
+    # account id -> RAI policy name -> the policy's filters, indexed by the content-filter rule's
+    # `index_policy` (a compact value, so that a large estate's policies fit)
     rai_policies: Mapping[str, Mapping[str, RaiFilterIndex]] = field(default_factory=dict)
-    # storage account ids (lower case) that an AI resource uses for its data
+    # storage account ids that an AI resource uses for its data
     ai_linked_storage: AbstractSet[str] = frozenset()
-    # account ids (lower case) whose RAI policies were part of the inventory
+    # whether the RAI policies were part of the inventory
     rai_policies_loaded: bool = False
-    # last-known-good resource JSON per resource id (lower case), when the store has one
+    # last-known-good resource JSON per resource id, when the store has one
     baselines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Per-scan scratch space for values derived purely from the context (for example the verdict on a
     # RAI policy that hundreds of deployments share): a cache, never an input.
@@ -187,7 +189,7 @@ def parent_id(resource_id: str, levels: int = 1) -> str:
 
 def is_ai_storage(snapshot: ResourceSnapshot, context: RuleContext) -> bool:
     """A storage account holds AI data when an AI resource names it or the policy's tag marks it."""
-    if snapshot.id.lower() in context.ai_linked_storage:
+    if fold(snapshot.id) in context.ai_linked_storage:
         return True
     tag = prop(snapshot.resource, "tags", context.policy.data.ai_data_tag)
     return tag is not None and not is_false(tag)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import RuleContext, RuleMeta, ip_rule_problem, prop, prop_list, same
 
@@ -28,7 +29,7 @@ META = RuleMeta(
 def _vnet_of(subnet_id: str) -> str:
     parts = subnet_id.rstrip("/").split("/")
     # .../virtualNetworks/{vnet}/subnets/{subnet} -> .../virtualNetworks/{vnet}
-    return "/".join(parts[:-2]).lower() if len(parts) >= 2 and parts[-2].lower() == "subnets" else subnet_id.lower()
+    return fold("/".join(parts[:-2])) if len(parts) >= 2 and fold(parts[-2]) == "subnets" else fold(subnet_id)
 
 
 def problems(acls: Mapping[str, Any], context: RuleContext, baseline_bypass: Any) -> list[str]:
@@ -39,7 +40,7 @@ def problems(acls: Mapping[str, Any], context: RuleContext, baseline_bypass: Any
         problem = ip_rule_problem(str(value), max_prefix=net.max_ip_prefix, approved=net.approved_ip_ranges)
         if problem:
             found.append(f"IP rule {problem}")
-    approved_vnets = {v.lower().rstrip("/") for v in net.approved_vnets}
+    approved_vnets = {fold(v).rstrip("/") for v in net.approved_vnets}
     if approved_vnets:
         for rule in prop_list(acls, "virtualNetworkRules"):
             subnet = str(prop(rule, "id") or "")
@@ -59,7 +60,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     acls = prop(props, "networkAcls")
     if not isinstance(acls, Mapping):
         return []  # no rules at all: the public-access rule reports that case
-    baseline = context.baselines.get(snapshot.id.lower())
+    baseline = context.baselines.get(fold(snapshot.id))
     baseline_bypass = prop(baseline, "properties", "networkAcls", "bypass") if baseline else None
     found = problems(acls, context, baseline_bypass)
     if not found:

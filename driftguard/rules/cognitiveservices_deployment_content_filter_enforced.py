@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_true, parent_id, prop
 
@@ -132,20 +133,21 @@ def cached_problems(index: RaiFilterIndex, threshold: str, memo: dict[Any, Any])
 
 
 def _policy_index(context: RuleContext, account_id: str, name: str) -> RaiFilterIndex | None:
-    if name.lower() in BUILT_IN:
-        return BUILT_IN[name.lower()]
-    return context.rai_policies.get(account_id.lower(), {}).get(name.lower())
+    key = fold(name)
+    if key in BUILT_IN:
+        return BUILT_IN[key]
+    return context.rai_policies.get(fold(account_id), {}).get(key)
 
 
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     cf = context.policy.content_filters
-    trusted = {t.lower() for t in cf.trusted_policies}
+    trusted = {fold(t) for t in cf.trusted_policies}
     if snapshot.type.lower().endswith("/raipolicies"):
-        if snapshot.id.rsplit("/", 1)[-1].lower() in trusted:
+        name = fold(snapshot.id.rsplit("/", 1)[-1])
+        if name in trusted:
             return []
         # The engine indexed this policy for the join already; index it here only when judged alone.
-        name = snapshot.id.rsplit("/", 1)[-1].lower()
-        index = context.rai_policies.get(parent_id(snapshot.id).lower(), {}).get(name)
+        index = context.rai_policies.get(fold(parent_id(snapshot.id)), {}).get(name)
         weak = cached_problems(index if index is not None else index_policy(snapshot.resource), cf.harm_threshold, context.memo)
         if not weak:
             return []
@@ -154,12 +156,12 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     account_id = parent_id(snapshot.id)
     name = str(prop(snapshot.properties, "raiPolicyName") or "Microsoft.Default")
     evidence: dict[str, Any] = {"raiPolicyName": name}
-    baseline = context.baselines.get(snapshot.id.lower())
+    baseline = context.baselines.get(fold(snapshot.id))
     base_name = prop(baseline, "properties", "raiPolicyName") if baseline else None
-    if isinstance(base_name, str) and base_name.lower() != name.lower():
+    if isinstance(base_name, str) and fold(base_name) != fold(name):
         evidence["baseline.raiPolicyName"] = base_name
         return [context.finding(META, snapshot, f"deployment moved from RAI policy {base_name!r} to {name!r}", evidence)]
-    if name.lower() in trusted:
+    if fold(name) in trusted:
         return []
     index = _policy_index(context, account_id, name)
     if index is None:

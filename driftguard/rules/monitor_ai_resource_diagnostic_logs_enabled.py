@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop, prop_list
 
@@ -43,7 +44,7 @@ META = RuleMeta(
 
 def _sends_audit(setting: Mapping[str, Any], workspace: str | None) -> bool:
     target = str(prop(setting, "properties", "workspaceId") or "")
-    if not target or (workspace is not None and target.lower() != workspace.lower()):
+    if not target or (workspace is not None and fold(target) != fold(workspace)):
         return False
     for log in prop_list(setting, "properties", "logs"):
         group = str(prop(log, "categoryGroup") or "").lower()

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from driftguard.ids import fold
+
 
 class StoreConflict(Exception):
     """Someone else changed the record first (optimistic concurrency): re-read and decide again."""
@@ -146,8 +148,8 @@ def dedupe_key(rule: str, resource_id: str, principal: object = None) -> str:
 
 
 def dedupe_hash(dedupe_key: str) -> str:
-    """Dedupe keys hold resource ids, which are case-insensitive."""
-    return hashlib.sha256(dedupe_key.lower().encode()).hexdigest()[:24]
+    """Dedupe keys hold resource ids, folded as ARM compares them (the rest of the key is ASCII)."""
+    return hashlib.sha256(fold(dedupe_key).encode()).hexdigest()[:24]
 
 
 def case_id(dedupe_key: str, generation: int = 0) -> str:
@@ -505,5 +507,5 @@ def audit_from_json(data: dict[str, Any]) -> AuditEntry:
 
 def resource_key(resource_id: str) -> str:
     """A key for a resource id that any backend accepts (Table keys cannot hold '/'): ids are
-    case-insensitive, so the hash is of the lower-cased id."""
-    return hashlib.sha256(resource_id.lower().encode()).hexdigest()[:40]
+    case-insensitive, so the hash is of the id folded as ARM compares ids."""
+    return hashlib.sha256(fold(resource_id).encode()).hexdigest()[:40]

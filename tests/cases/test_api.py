@@ -17,11 +17,13 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from driftguard.cases.api import ApprovalApi, openapi_document
-from driftguard.cases.auth import Role, encode_principal
+from driftguard.cases.api import MAX_BODY, ApprovalApi, openapi_document
+from driftguard.cases.auth import MAX_HEADER, AuthError, Role, encode_principal, parse_principal
+from driftguard.nesting import MAX_DEPTH
 from functions.devhost import DevHost, serving
 from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld, HostedApp
 from tests.cases.test_desk import PRIVILEGED, PUBLIC, _owner_grant
+from tests.deep import nested_text, refusal_names_the_limit
 from tests.test_function_app import MODULES, fresh_app
 
 SPEC = OpenAPI.from_dict(openapi_document())
@@ -194,3 +196,40 @@ def test_easy_auth_is_read_from_the_platform_at_start_up(monkeypatch: pytest.Mon
     assert sys.modules["functions.runtime"].EASY_AUTH is True
     for name in MODULES:
         sys.modules.pop(name, None)
+
+
+def test_a_body_nested_too_deep_is_a_400_naming_the_limit(client: Client, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    url = f"{client.host.url}/api/cases/{case.id}/reject"
+    client.host.principal_header = APPROVER_ALICE
+    # As deep as MAX_BODY lets a body go (far past json's recursion limit), and one level past ours.
+    for levels in (MAX_BODY // 5, MAX_DEPTH + 1):
+        body = '{"reason": "ok", "x": ' + nested_text(levels - 1) + "}"
+        answer = client.session.post(url, data=body.encode(), headers=WRITE, timeout=30)
+        assert answer.status_code == 400
+        refusal_names_the_limit(answer.json()["error"], "the body")
+    too_large = client.session.post(url, data=nested_text(100_000).encode(), headers=WRITE, timeout=30)
+    assert too_large.status_code == 413  # refused before it is parsed
+    at_limit = client.session.post(
+        url, data=('{"reason": "ok", "x": ' + nested_text(MAX_DEPTH - 1) + "}").encode(), headers=WRITE, timeout=30
+    )
+    assert at_limit.status_code == 200
+    assert at_limit.json()["case"]["status"] == "rejected"
+
+
+def test_a_principal_header_nested_too_deep_is_a_401_naming_the_limit(client: Client) -> None:
+    def header(levels: int) -> str:
+        claims = [{"typ": "oid", "val": ALICE.object_id}, {"typ": "roles", "val": Role.READER.value}]
+        text = '{"claims": ' + json.dumps(claims) + ', "x": ' + nested_text(levels - 1) + "}"
+        return base64.b64encode(text.encode()).decode()
+
+    for levels in (MAX_HEADER * 3 // 4 // 5, MAX_DEPTH + 1):
+        with pytest.raises(AuthError) as refused:
+            parse_principal(header(levels))
+        assert refused.value.status == 401
+        refusal_names_the_limit(refused.value.message, "the client principal header")
+        assert client.call("GET", "cases", user=header(levels)).status_code == 401
+    with pytest.raises(AuthError, match="too large"):
+        parse_principal(header(100_000))
+    assert parse_principal(header(MAX_DEPTH)).object_id == ALICE.object_id
+    assert client.call("GET", "cases", user=header(MAX_DEPTH)).status_code == 200

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from driftguard.cli import main
+from driftguard.nesting import MAX_DEPTH
 from simulator import sample
 from tests.conftest import corpus_path
+from tests.deep import nested_text, nested_value, refusal_names_the_limit
 
 OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
 
@@ -63,3 +65,21 @@ def test_unreadable_file_is_exit_2(tmp_path: Path) -> None:
     assert run("events", str(bad))[0] == 2
     assert run("events", str(tmp_path / "missing.json"))[0] == 2
     assert run("events", str(bad), "--apply")[0] == 2
+
+
+def test_events_nested_too_deep(tmp_path: Path) -> None:
+    """A file holding an event nested too deep is exit 2 with one line naming the file and the limit,
+    whether the JSON parser chokes on it or not; an event at the limit is handled."""
+    path = tmp_path / "deep.json"
+    for text in ("[" + nested_text(100_000) + "]", json.dumps([event("ok"), event("over", claims=nested_value(MAX_DEPTH - 1))])):
+        path.write_text(text)
+        code, _, err = run("events", str(path))
+        assert code == 2
+        assert err.count("\n") == 1
+        refusal_names_the_limit(err.strip(), str(path))
+    path.write_text(json.dumps([event("at", claims=nested_value(MAX_DEPTH - 2))]))
+    code, out, _ = run("events", str(path), "--format", "json")
+    assert code == 0
+    outcomes = {r["outcome"] for r in json.loads(out)}
+    assert "case_opened" in outcomes  # judged like any other event
+    assert "rejected" not in outcomes

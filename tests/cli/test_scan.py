@@ -13,6 +13,7 @@ import pytest
 
 from driftguard.cli import main
 from simulator import builders as b
+from tests.deep import TOO_DEEP, nested_text, refusal_names_the_limit
 
 
 def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
@@ -221,3 +222,36 @@ def test_inventory_in_every_format(tmp_path: Path) -> None:
     run("scan", "--simulated", "--format", "html", "--output", str(page))
     assert "AI assets" in page.read_text()
     assert "relaxed-debug" in page.read_text()
+
+
+@pytest.mark.parametrize("levels", TOO_DEEP)
+def test_a_snapshot_nested_too_deep_is_one_line_and_exit_2(levels: int, tmp_path: Path) -> None:
+    resources = json.dumps(estate())
+    path = tmp_path / "deep.json"
+    path.write_text(resources[:-1] + ', {"id": "/subscriptions/s/x/y/z", "type": "t", "properties": ' + nested_text(levels - 1) + "}]")
+    for args, stdin in ((("scan", "--snapshot", str(path)), ""), (("scan", "--snapshot", "-"), path.read_text())):
+        code, _, err = run(*args, stdin=stdin)
+        assert code == 2
+        assert err.count("\n") == 1
+        refusal_names_the_limit(err.strip(), "driftguard: error: ")
+
+
+def test_a_snapshot_listing_a_resource_three_times_is_refused() -> None:
+    account = estate()[0]
+    copies = [account, {**account, "id": account["id"].upper()}, {**account, "id": account["id"].lower()}]
+    code, _, err = run("scan", "--snapshot", "-", "--format", "json", stdin=json.dumps(copies))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"resource #2 repeats the id {account['id'].upper()!r}" in err
+
+
+def test_a_policy_nested_too_deep_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"modes": ' + nested_text(100_000) + "}")
+    code, _, err = run("scan", "--simulated", "--policy", str(policy))
+    assert code == 2
+    refusal_names_the_limit(err.strip(), f"policy file {policy}")
+    monkeypatch.setenv("DRIFTGUARD_SINKS", nested_text(100_000))
+    code, _, err = run("scan", "--simulated")
+    assert code == 2
+    refusal_names_the_limit(err.strip(), "setting DRIFTGUARD_SINKS")

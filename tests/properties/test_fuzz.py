@@ -20,6 +20,7 @@ from driftguard.cases.auth import PRINCIPAL_HEADER, AuthError, Role, encode_prin
 from driftguard.events import ChangeEvent, EventRejected, iter_events, parse_event
 from driftguard.inventory import InventoryError, ListInventory
 from driftguard.model import Source
+from driftguard.nesting import MAX_DEPTH
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
 from driftguard.snapshot import SnapshotError, iter_resources
@@ -214,3 +215,68 @@ def test_the_approval_api_answers_every_input(
         payload = answer.json()
         if answer.status >= 400:
             one_line(payload["error"])
+
+
+# One level of nesting each: an object or an array, with scalar siblings on either side of the deep
+# branch (brackets inside strings too, as the snapshot reader's batch cuts must not be fooled by them).
+LEVELS = (
+    ('{"a": ', "}"),
+    ('{"k": "},{", "a": ', ', "z": true}'),
+    ("[", "]"),
+    ('[1, "[", ', ", null]"),
+)
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> tuple[str, int]:
+    """JSON text nested around the limit (or far from it), and its depth."""
+    depth = draw(st.integers(MAX_DEPTH - 3, MAX_DEPTH + 3) | st.integers(1, 300))
+    levels = draw(st.lists(st.sampled_from(LEVELS), min_size=depth, max_size=depth))
+    return "".join(o for o, _ in levels) + "0" + "".join(c for _, c in reversed(levels)), depth
+
+
+DEPTH_REFUSAL = f"nested deeper than {MAX_DEPTH} levels"
+
+
+@settings(max_examples=100, deadline=None)
+@given(nested=nested_json())
+def test_nesting_is_refused_exactly_past_the_limit_everywhere(nested: tuple[str, int]) -> None:
+    """The same limit, counted the same way, for a snapshot's resource, an event, the principal header."""
+    text, depth = nested
+    resource = f'[{{"id": "{RID}", "type": "Microsoft.Web/sites", "x": {text}}}]'  # one level more
+    if 1 + depth > MAX_DEPTH:
+        with pytest.raises(SnapshotError, match=DEPTH_REFUSAL) as snapshot_refusal:
+            scan_text(resource)
+        one_line(str(snapshot_refusal.value))
+    else:
+        assert scan_text(resource) == 0
+
+    event: dict[str, Any] = json.loads(json.dumps(VALID))
+    event["data"]["x"] = json.loads(text)  # two levels more
+    if 2 + depth > MAX_DEPTH:
+        with pytest.raises(EventRejected, match=DEPTH_REFUSAL) as event_refusal:
+            parse_event(event)
+        one_line(event_refusal.value.reason)
+    else:
+        assert parse_event(event).resource_id == RID
+
+    claims = json.dumps([{"typ": "oid", "val": "a11ce000-0000-4000-8000-00000000000a"}])
+    header = base64.b64encode(f'{{"claims": {claims}, "x": {text}}}'.encode()).decode()  # one level more
+    if 1 + depth > MAX_DEPTH:
+        with pytest.raises(AuthError, match=DEPTH_REFUSAL) as auth_refusal:
+            parse_principal(header)
+        assert auth_refusal.value.status == 401
+    else:
+        assert parse_principal(header).object_id
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(nested=nested_json())
+def test_an_api_body_is_refused_exactly_past_the_limit(api: ApprovalApi, nested: tuple[str, int]) -> None:
+    text, depth = nested
+    headers = {"content-type": "application/json", REQUEST_HEADER: "1", PRINCIPAL_HEADER: APPROVER}
+    answer = api.decide(ApiRequest("POST", headers, {}, f'{{"reason": "r", "x": {text}}}'.encode()), "0" * 24 + "-0", "reject")
+    assert answer.status in STATUSES
+    error = answer.json()["error"]
+    one_line(error)
+    assert (DEPTH_REFUSAL in error) == (1 + depth > MAX_DEPTH), error

@@ -281,3 +281,20 @@ def test_outbox_keeps_order_and_failed_items(store: StateStore) -> None:
     store.save_ticket_ref("github", "rule|/X", "42")
     assert store.ticket_ref("github", "rule|/x") == "42"  # dedupe keys hold case-insensitive ids
     assert store.ticket_ref("jira", "rule|/x") is None
+
+
+def test_ids_key_records_as_arm_compares_them(store: StateStore) -> None:
+    """A KELVIN SIGN in a resource group name is not a `k` to ARM (.NET's OrdinalIgnoreCase): its
+    records are its own, while ASCII case still does not matter."""
+    odd = RID.replace("/rg/", "/rg-\u212aelvin/")
+    look_alike = odd.replace("\u212a", "k")
+    store.save_baseline(Baseline(odd, RULE, {"id": odd}, T0))
+    assert store.baseline(look_alike, RULE) is None
+    assert store.baseline(odd.upper(), RULE) is not None
+    assert store.state_changed(odd, "h1", now=T0)
+    assert store.state_changed(look_alike, "h1", now=T0)
+    assert not store.state_changed(odd.upper(), "h1", now=T0)
+    first = store.open_case(_case("odd", T0, key=f"{RULE}|{odd}"))
+    second = store.open_case(_case("look-alike", T0, key=f"{RULE}|{look_alike}"))
+    assert first.id != second.id
+    assert store.open_case(_case("odd again", T0, key=f"{RULE}|{odd.upper()}")).id == first.id
