@@ -110,6 +110,9 @@ class Finding:
     mode: Mode
     remediation: str | None
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    # What in the resource the finding is about, when it is not the whole of it and another finding of
+    # the same rule can stand beside it as its own case (Search's query keys beside its admin keys).
+    subject: str | None = None
 
     def to_json(self) -> JSON:
         return {

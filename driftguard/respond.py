@@ -1,41 +1,44 @@
-"""Respond to one change event: evaluate -> decide -> act, within one handler call.
+"""Respond to one change event: intake -> judging -> decide -> enforcement, within one handler call.
 
-Cheap rejections come first, before any ARM call (scope, catalog, failed operations, duplicates, our
-own writes). The event is a pointer: the resource is read fresh (only a sweep hands in whole resources, its
-Resource Graph rows; a Resource Notification carries part of one, which is never judged).
-Transient failures (ARM or the store unreachable) raise so that Event Grid redelivers; a resource the
+The rooms: `intake` (what an event is about, the cheap rejections before any ARM call), `judging`
+(the rules over a fresh read), `decide` (what to do about a finding), `enforcement` (claim, intent,
+write, verify, record: the one way a fix reaches Azure, shared with the approval desk) and `obligations`
+(what must still happen however many deliveries come: a key exposure's rotation). This module runs them
+in order and keeps the findings, cases and audit in step.
+
+Transient failures (ARM or the store unreachable, another live handler fixing the same thing) raise so
+that Event Grid redelivers; the event is marked handled only when its work is done. A resource the
 engine cannot fix automatically becomes a case, never a silent pass.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
-from driftguard import enforce, joins
+from driftguard import joins
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.role_definitions import RoleDefinitions
-from driftguard.azure.writes import Applied, ArmWriter, PlanStale, WriteFailed
+from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
+from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
-from driftguard.ids import InvalidResourceId, ResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.intake import SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
+from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
 from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
-from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
+from driftguard.obligations import Obligations
+from driftguard.pipeline import WORKSPACE
 from driftguard.policy import Policy
-from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
-from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
-from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
-from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
+from driftguard.rules.base import Evaluate, RuleContext, RuleMeta, prop
+from driftguard.rules.cognitiveservices_account_keys_not_exposed import META as KEY_RULE
+from driftguard.rules.cognitiveservices_account_keys_not_exposed import keys_disabled
 from driftguard.rules.roles import ROLE_DEFINITION
 from driftguard.store.base import (
     AuditEntry,
@@ -53,25 +56,20 @@ from driftguard.store.base import (
 )
 from remediations.base import CannotPlan, Remediation
 
+__all__ = ["AI_DATA_LINK", "CLAIM_TTL", "SWEEP_EVENT", "Busy", "Outcome", "Responder", "Result", "owner_of", "stable", "state_hash"]
+
 ACTOR = "driftguard"
-CLAIM_TTL = timedelta(minutes=5)
-# Fields that change without any configuration change: left out of the state hash.
-VOLATILE = ("etag", "systemData")
-VOLATILE_PROPERTIES = ("provisioningState", "dateCreated", "internalId", "serviceUpgradedAt")
-DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
-PRIVATE_ENDPOINT_CONNECTIONS = "privateendpointconnections"
-# The sliding window of automatic changes per subscription (the blast-radius budget) is kept with the
-# flap windows, under this name.
+# The sliding windows of automatic changes that landed: per subscription (the hourly blast-radius
+# budget) and per sweep scope (a sweep changes at most its share of the scope, whoever sweeps it).
 AUTO_CHANGES = "auto-changes"
-# A marker kept with the baselines: "an AI resource named this storage account as its data store".
-AI_DATA_LINK = "ai-data-link"
-# The event type a sweep gives each resource it hands to the same path as Event Grid's events.
-SWEEP_EVENT = "DriftGuard.Sweep"
+SWEEP_CHANGES = "sweep-changes"
+SWEEP_WINDOW = timedelta(hours=1)
 # The CloudEvent types of what the responder tells its notice listeners.
 FINDING_OPENED = "DriftGuard.Finding.Opened"
 FINDING_RESOLVED = "DriftGuard.Finding.Resolved"
 REMEDIATION_APPLIED = "DriftGuard.Remediation.Applied"
 REMEDIATION_FAILED = "DriftGuard.Remediation.Failed"
+KEY_ACTIONS = ("/regeneratekey", "/regenerateadminkey/")
 
 
 class Outcome(StrEnum):
@@ -106,6 +104,18 @@ class Result:
         }
 
 
+@dataclass
+class Sweep:
+    """One sweep invocation's own state: never kept on the shared responder, so an event handled
+    meanwhile is judged as an event, and two sweeps at once do not share (or double) a limit."""
+
+    scope: str  # what it sweeps (the share of it it may change is counted in the store, per scope)
+    size: int
+    deep: bool = False
+    # Workspaces by id: a project is judged with its hub's row, which the sweep holds already.
+    rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One finding being acted on, with what it was found on."""
@@ -124,30 +134,6 @@ class _Job:
         return Result(self.event.event_id, self.rid, outcome, reason, self.finding.rule)
 
 
-def owner_of(resource: ResourceId) -> ResourceId | None:
-    """The resource whose judgement a change to `resource` is about, when that is another one: the scope
-    of a diagnostic setting (an extension resource), the parent of a private endpoint connection (whose
-    state is part of the parent's properties). None when the resource is judged itself."""
-    if resource.full_type.lower() == DIAGNOSTIC_TYPE:
-        return resource.parent
-    if resource.types[-1].lower() == PRIVATE_ENDPOINT_CONNECTIONS:
-        return resource.up()
-    return None
-
-
-def stable(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource without the fields that change when its configuration does not."""
-    trimmed = {k: v for k, v in resource.items() if k not in VOLATILE}
-    props = trimmed.get("properties")
-    if isinstance(props, Mapping):
-        trimmed["properties"] = {k: v for k, v in props.items() if k not in VOLATILE_PROPERTIES}
-    return trimmed
-
-
-def state_hash(resource: Mapping[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(stable(resource), option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
-
-
 class Responder:
     def __init__(
         self,
@@ -164,109 +150,171 @@ class Responder:
         rules: Mapping[str, tuple[RuleMeta, Evaluate]] | None = None,
         case_listeners: tuple[CaseListener, ...] = (),
         notice_listeners: tuple[NoticeListener, ...] = (),
+        observer: Observer | None = None,
     ) -> None:
-        self.policy = policy
+        self._policy = policy
         self.store = store
         self.case_listeners = case_listeners
         self.notice_listeners = notice_listeners
         self.read = reader
         self.writer = writer
         self.remediations = remediations
-        self.subscriptions = {s.lower() for s in subscriptions}
         self.identity = {i.lower() for i in identity_ids}
         self.dry_run = dry_run
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rules = dict(rules if rules is not None else rule_registry.registry())
-        self.types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
-        # During a sweep: [automatic changes planned so far, resources in scope] for the sweep's limit.
-        self._sweep: list[int] | None = None
-        # A deep sweep also reads the child settings Resource Graph does not index (one ARM call each).
-        self._deep = False
-        self._rows: dict[str, Mapping[str, Any]] = {}
+        types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
+        self.intake = Intake(store=store, subscriptions=frozenset(s.lower() for s in subscriptions), types=types)
+        self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
+        self.obligations = Obligations(store=store, clock=self.clock)
+        self.enforcer = Enforcer(store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer)
+        self.observer = observer or (lambda step: None)
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
         self.role_definitions = RoleDefinitions(reader)
 
-    # --- entry point -----------------------------------------------------------------------------
+    @property
+    def types(self) -> frozenset[str]:
+        return self.intake.types
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        """A new policy (a reload) reaches every room that judges with it."""
+        self._policy = policy
+        self.judge.policy = policy
+
+    # --- entry points ------------------------------------------------------------------------------
     def handle(self, event: ChangeEvent) -> list[Result]:
-        results = self._handle(event)
+        """One Event Grid delivery. Raises (Event Grid redelivers) on a transient failure or while
+        another live handler fixes the same thing; marks the event handled only once its work is done."""
+        results = self._handle(event, None)
         # Every outcome is counted, the cheap rejections included: the trigger reports the totals.
         self.counts.update(r.outcome.value for r in results)
         return results
 
-    def _handle(self, event: ChangeEvent) -> list[Result]:
-        now = self.clock()
-        rid = event.resource_id
-
-        def result(outcome: Outcome, reason: str, rule: str | None = None) -> Result:
-            return Result(event.event_id, rid, outcome, reason, rule)
-
-        above_subscriptions = event.resource.subscription is None and event.resource.management_group is not None
-        if self.subscriptions and not above_subscriptions and (event.resource.subscription or "") not in self.subscriptions:
-            # A management group holds the watched subscriptions: its role assignments reach them.
-            return [result(Outcome.OUT_OF_SCOPE, "subscription not watched")]
-        owner = owner_of(event.resource)
-        settings_changed = owner is not None and event.resource.full_type.lower() == DIAGNOSTIC_TYPE
-        if owner is not None:
-            # A diagnostic setting or a private endpoint connection changed (or was deleted): what is
-            # judged is the resource it belongs to, read with it.
-            event = replace(event, resource=owner, snapshot=None, operation=Operation.WRITE)
-            rid = event.resource_id
-        role_assignment = event.kind is Kind.ROLE_ASSIGNMENT
-        if role_assignment and not self._at_ai_scope(event):
-            return [result(Outcome.IGNORED, "role assignment below a scope that is not an AI resource")]
-        if not role_assignment and event.resource.full_type.lower() not in self.types:
-            return [result(Outcome.IGNORED, f"type {event.resource.full_type} is outside the catalog")]
-        if not event.succeeded:
-            return [result(Outcome.IGNORED, "the operation failed: nothing changed")]
-        # A sweep's item is never delivered twice: only Event Grid's deliveries need the event marks.
-        delivered = event.event_type != SWEEP_EVENT
-        if delivered and self.store.event_seen(event.event_id):
-            return [result(Outcome.DUPLICATE, "event already handled")]
-        results = self._process(event, now, settings_changed=settings_changed)
-        if delivered:
-            # Recorded only once handled: a handler that failed half-way (ARM or the store unavailable)
-            # leaves no mark, so Event Grid's redelivery is handled in full, not taken for a duplicate.
-            self.store.first_sight_of_event(event.event_id, now=now)
+    def sweep(self, resources: Iterable[Mapping[str, Any]], *, deep: bool = False, scope: str = "") -> list[Result]:
+        """The sweep takes the same path as events: each resource enters as a change carrying its own
+        state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
+        events missed is decided like any drift."""
+        items = list(resources)
+        rows = {str(r.get("id", "")).lower(): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
+        run = Sweep(scope=scope or "all", size=len(items), deep=deep, rows=rows)
+        results: list[Result] = []
+        try:
+            for resource in items:
+                results.extend(self._sweep_item(resource, run))
+        finally:
+            self.store.purge_marks(before=self.clock() - timedelta(days=2))
+        self.counts.update(r.outcome.value for r in results)
         return results
 
-    def _process(self, event: ChangeEvent, now: datetime, *, settings_changed: bool) -> list[Result]:
+    def _sweep_item(self, resource: Mapping[str, Any], run: Sweep) -> list[Result]:
+        try:
+            rid = parse_resource_id(resource.get("id"))
+        except InvalidResourceId as e:
+            return [Result("sweep", str(resource.get("id")), Outcome.IGNORED, str(e))]
+        event = ChangeEvent(
+            event_id=f"sweep-{uuid.uuid4().hex}",
+            event_type=SWEEP_EVENT,
+            schema=Schema.EVENT_GRID,
+            resource=rid,
+            operation=Operation.WRITE,
+            operation_name="",
+            succeeded=True,
+            kind=Kind.RESOURCE_CHANGE,
+            time=self.clock(),
+            snapshot={**resource, "type": str(resource.get("type") or rid.full_type)},
+        )
+        try:
+            return self._handle(event, run)
+        except Busy as e:
+            # A handler is fixing it right now; the next sweep sees what it left.
+            return [Result(event.event_id, str(rid), Outcome.RECORDED, str(e))]
+
+    def _handle(self, event: ChangeEvent, run: Sweep | None) -> list[Result]:
+        now = self.clock()
+        admitted = self.intake.admit(event)
+        if isinstance(admitted, Rejected):
+            outcome = Outcome.DUPLICATE if admitted.duplicate else Outcome.OUT_OF_SCOPE if admitted.out_of_scope else Outcome.IGNORED
+            return [Result(event.event_id, event.resource_id, outcome, admitted.why)]
+        results = self._process(admitted, now, run)
+        if admitted.delivered:
+            # Recorded only once handled: a handler that failed half-way (ARM or the store unavailable,
+            # a live claim elsewhere) leaves no mark, so Event Grid's redelivery is handled in full.
+            self.observer("before_event_mark")
+            self.store.first_sight_of_event(admitted.event.event_id, now=now)
+        return results
+
+    def _process(self, admitted: Admitted, now: datetime, run: Sweep | None) -> list[Result]:
+        event = admitted.event
         rid = event.resource_id
+        callers = admitted.callers
 
         def result(outcome: Outcome, reason: str) -> Result:
             return Result(event.event_id, rid, outcome, reason)
 
-        callers = tuple(c for c in (event.caller_object_id, event.caller_app_id) if c)
         if self.identity & set(callers):
+            if event.kind is Kind.KEY_ACCESS:
+                # DriftGuard's own key regeneration came back: it landed (enforcement waits for this).
+                self.enforcer.confirm(rid, event.correlation_id)
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
-        if event.operation is Operation.DELETE:
+        if event.kind is Kind.KEY_ACCESS:
+            # The exposure is on record before anything else: it stays an obligation until rotated.
+            self.obligations.exposed(event)
+        if event.operation is Operation.DELETE and self.judge.current(event) is None:
+            # Believed only when ARM agrees: Event Grid does not keep order, and a delete event that
+            # arrives after the resource was created again is about a resource that is gone no more.
             closed = self._close_all(rid, now)
             return [result(Outcome.RESOLVED, f"deleted: {closed} finding(s) closed")]
+        if event.operation is Operation.DELETE:
+            event = replace(event, operation=Operation.WRITE)
         if event.kind is Kind.ROLE_ASSIGNMENT:
-            return self._judge_assignment(event, callers, now)
+            return self._judge_assignment(event, callers, now, run)
 
-        resource = event.snapshot if event.snapshot is not None else self.read(rid, api_versions.for_type(event.resource.full_type))
+        resource = self.judge.current(event)
+        self.observer("read")
         if resource is None:
             return [result(Outcome.RESOLVED, f"resource gone: {self._close_all(rid, now)} finding(s) closed")]
-        joined = self._joined(rid, resource, settings=settings_changed or self._deep)
-        # What the resource is judged with is part of its state: a hub opened up is news for its projects.
-        state = state_hash({**resource, **{kind: [stable(r) for r in found] for kind, found in joined.items()}})
-        if event.kind is not Kind.KEY_ACCESS and self.store.last_state(rid) == state:
+        joined = self.judge.joined(
+            rid, resource, settings=admitted.settings_changed or (run is not None and run.deep), rows=run.rows if run else {}
+        )
+        state = judged_state(resource, joined)
+        exposures = self._open_exposures(event, resource)
+        if not exposures and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
-        results = self._judge(event, resource, callers, now, joined)
+        results: list[Result] = []
+        for verdict in self.judge.verdicts(event, resource, joined, exposures):
+            if verdict.not_evaluable is not None:
+                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, verdict.not_evaluable, verdict.meta.id))
+            elif not verdict.findings:
+                self._passed(verdict.meta, resource, rid, now)
+                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", verdict.meta.id))
+            for finding in verdict.findings:
+                outcome, after = self._act(event, finding, resource, callers, now, run=run)
+                results.append(outcome)
+                if after is not None:
+                    resource = after  # a case for the next finding shows its plan from the state this fix left
         if not any(r.outcome is Outcome.REVERTED for r in results):
             # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
             self.store.state_changed(rid, state, now=now)
         return results
 
-    # --- access: role assignments ----------------------------------------------------------------------
-    def _at_ai_scope(self, event: ChangeEvent) -> bool:
-        """At or above an AI scope: on an AI resource, or on a resource group, subscription or management
-        group (which hold the AI resources below them)."""
-        scope = event.resource.parent
-        return scope is None or scope.full_type.lower() in self.types
+    def _open_exposures(self, event: ChangeEvent, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+        """The key exposures still to answer, when the key rule can act on them now: on a key listing
+        (to judge it), and on any change to a resource whose keys work again (to rotate them)."""
+        if not KEY_RULE.applies_to(str(resource.get("type", ""))):
+            return ()
+        pending = self.obligations.pending(event.resource_id)
+        if event.kind is Kind.KEY_ACCESS:
+            return pending
+        return pending if pending and not keys_disabled(ResourceSnapshot(resource)) else ()
 
-    def _judge_assignment(self, event: ChangeEvent, callers: tuple[str, ...], now: datetime) -> list[Result]:
+    # --- access: role assignments ----------------------------------------------------------------------
+    def _judge_assignment(self, event: ChangeEvent, callers: tuple[str, ...], now: datetime, run: Sweep | None) -> list[Result]:
         rid = event.resource_id
         assignment = self.read(rid, api_versions.AUTHORIZATION)
         if assignment is None:
@@ -290,144 +338,10 @@ class Responder:
             elif not verdict.findings:
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", rule))
             for finding in verdict.findings:
-                results.append(self._act(event, finding, snapshot.resource, callers, now)[0])
+                results.append(self._act(event, finding, snapshot.resource, callers, now, run=run)[0])
         return results
 
-    def _joined(self, rid: str, resource: Mapping[str, Any], *, settings: bool) -> dict[str, tuple[Mapping[str, Any], ...]]:
-        """The data read with the resource for its rules: its diagnostic settings (one call) only when
-        they can have changed (an event about them) or a deep sweep asks, since they are not part of the
-        resource; a project's hub (the sweep's row for it, else one read)."""
-        joined: dict[str, tuple[Mapping[str, Any], ...]] = {}
-        if settings and (found := self._diagnostic_settings(rid, resource)) is not None:
-            joined[DIAGNOSTIC_SETTINGS] = found
-        if (hub := hub_id(resource)) is not None:
-            row = self._rows.get(hub.lower())
-            read = row if row is not None else joins.read_hub(resource, self.read)
-            joined[HUB] = () if read is None else (read,)
-        return joined
-
-    def _diagnostic_settings(self, rid: str, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...] | None:
-        rtype = str(resource.get("type", ""))
-        if not any(DIAGNOSTIC_SETTINGS in meta.requires and meta.applies_to(rtype) for meta, _ in self.rules.values()):
-            return None
-        found = self.read(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", api_versions.DIAGNOSTIC_SETTINGS)
-        return tuple((found or {}).get("value") or [])
-
-    def sweep(self, resources: Iterable[Mapping[str, Any]], *, deep: bool = False) -> list[Result]:
-        """The sweep takes the same path as events: each resource enters as a change carrying its own
-        state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
-        events missed is decided like any drift."""
-        items = list(resources)
-        self._sweep = [0, len(items)]
-        self._deep = deep
-        # Workspaces by id: a project is judged with its hub's row, which the sweep holds already.
-        self._rows = {str(r.get("id", "")).lower(): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
-        try:
-            return self._sweep_items(items)
-        finally:
-            self._sweep = None
-            self._deep = False
-            self._rows = {}
-            self.store.purge_marks(before=self.clock() - timedelta(days=2))
-
-    def _sweep_items(self, resources: Iterable[Mapping[str, Any]]) -> list[Result]:
-        results: list[Result] = []
-        for resource in resources:
-            try:
-                rid = parse_resource_id(resource.get("id"))
-            except InvalidResourceId as e:
-                results.append(Result("sweep", str(resource.get("id")), Outcome.IGNORED, str(e)))
-                continue
-            event = ChangeEvent(
-                event_id=f"sweep-{uuid.uuid4().hex}",
-                event_type=SWEEP_EVENT,
-                schema=Schema.EVENT_GRID,
-                resource=rid,
-                operation=Operation.WRITE,
-                operation_name="",
-                succeeded=True,
-                kind=Kind.RESOURCE_CHANGE,
-                time=self.clock(),
-                snapshot={**resource, "type": str(resource.get("type") or rid.full_type)},
-            )
-            results.extend(self.handle(event))
-        return results
-
-    # --- evaluate ----------------------------------------------------------------------------------
-    def _judge(
-        self,
-        event: ChangeEvent,
-        resource: Mapping[str, Any],
-        callers: tuple[str, ...],
-        now: datetime,
-        joined: Mapping[str, tuple[Mapping[str, Any], ...]],
-    ) -> list[Result]:
-        rid = event.resource_id
-        related = dict(joined)
-        if event.kind is Kind.KEY_ACCESS:
-            related[KEY_EVENTS] = (
-                {
-                    "operationName": event.operation_name,
-                    "objectId": event.caller_object_id,
-                    "appId": event.caller_app_id,
-                    "correlationId": event.correlation_id,
-                    "time": now.isoformat(),
-                },
-            )
-        snapshot = ResourceSnapshot(resource, related)
-        rtype = snapshot.type.lower()
-        if rtype in (ACCOUNT, WORKSPACE):
-            for storage in linked_storage(rtype, resource):
-                self.store.save_baseline(Baseline(storage, AI_DATA_LINK, {"linked_by": rid}, now))
-        context = self._context(snapshot)
-        results: list[Result] = []
-        for meta, evaluate in self.rules.values():
-            if not meta.applies_to(snapshot.type) or any(k not in related for k in meta.requires):
-                continue
-            if event.kind is Kind.KEY_ACCESS and KEY_EVENTS not in meta.requires:
-                continue  # a key listing changes no configuration: only the key rule judges it
-            try:
-                found = evaluate(snapshot, context)
-            except NotEvaluable as e:
-                results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, e.reason, meta.id))
-                continue
-            if not found:
-                self._passed(meta, resource, rid, now)
-                results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", meta.id))
-                continue
-            for finding in found:
-                result, after = self._act(event, finding, resource, callers, now)
-                results.append(result)
-                if after is not None:
-                    resource = after  # a case for the next finding shows its plan from the state this fix left
-        return results
-
-    def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
-        rai: dict[str, dict[str, Any]] = {}
-        loaded = False
-        if snapshot.type.lower() == "microsoft.cognitiveservices/accounts/deployments":
-            name = str(prop(snapshot.properties, "raiPolicyName") or "")
-            if name and name.lower() not in content_filter.BUILT_IN:
-                account = parent_id(snapshot.id)
-                policy = self.read(f"{account}/raiPolicies/{name}", api_versions.COGNITIVE_SERVICES)
-                rai = {account.lower(): {name.lower(): content_filter.index_policy(policy)}} if policy else {}
-                loaded = True
-        linked: frozenset[str] = frozenset()
-        if snapshot.type.lower() == STORAGE and self.store.baseline(snapshot.id, AI_DATA_LINK) is not None:
-            linked = frozenset({snapshot.id.lower()})  # an AI resource names it as its data store
-        baselines = {}
-        for meta, _ in self.rules.values():
-            if meta.applies_to(snapshot.type) and (b := self.store.baseline(snapshot.id, meta.id)) is not None:
-                baselines[snapshot.id.lower()] = b.resource
-        return RuleContext(
-            policy=self.policy,
-            now=self.clock(),
-            rai_policies=rai,
-            rai_policies_loaded=loaded,
-            ai_linked_storage=linked,
-            baselines=baselines,
-        )
-
+    # --- judged: passes ----------------------------------------------------------------------------------
     def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime) -> None:
         self.store.save_baseline(Baseline(rid, meta.id, resource, now))
         record = self.store.finding(meta.id, rid)
@@ -437,7 +351,8 @@ class Responder:
             self._supersede_case(dedupe_key(meta.id, rid), now)
 
     def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
-        """The finding resolved by itself (someone fixed it): its open case has nothing left to decide."""
+        """The finding resolved by itself (someone fixed it): its open case has nothing left to decide.
+        An approved case is left to the desk, which reconciles it (its approved fix may be what landed)."""
         case = self.store.current_case(dedupe_key)
         if case is None or case.status is not CaseStatus.OPEN:
             return
@@ -459,38 +374,38 @@ class Responder:
 
     # --- decide and act --------------------------------------------------------------------------------
     def _act(
-        self, event: ChangeEvent, finding: Finding, resource: Mapping[str, Any], callers: tuple[str, ...], now: datetime
+        self,
+        event: ChangeEvent,
+        finding: Finding,
+        resource: Mapping[str, Any],
+        callers: tuple[str, ...],
+        now: datetime,
+        *,
+        run: Sweep | None,
     ) -> tuple[Result, Mapping[str, Any] | None]:
         """The result, and the resource as the fix left it (None when nothing was written)."""
         job = _Job(event, finding, resource, self.store.baseline(event.resource_id, finding.rule), now)
-        circumstances = Circumstances(today=now.date(), has_baseline=job.baseline is not None, callers=callers, dry_run=self.dry_run)
-        if self._sweep is not None:
-            circumstances = replace(circumstances, sweep_planned=self._sweep[0], sweep_scope=self._sweep[1])
+        limits = self.policy.limits
+        # The windows count writes Azure accepted (recorded once each when they land), not attempts: a
+        # delivery that failed on a 503, or the same burst on four instances, changes nothing here.
+        flaps = self.store.reverts(job.rid, finding.rule, since=now - timedelta(minutes=limits.flap_window_minutes))
+        budget = self.store.reverts(self._subscription(event), AUTO_CHANGES, since=now - timedelta(hours=1))
+        circumstances = Circumstances(
+            today=now.date(),
+            has_baseline=job.baseline is not None,
+            callers=callers,
+            dry_run=self.dry_run,
+            recent_reverts=len(flaps.reverts),
+            flap_callers=flaps.callers,
+            auto_changes_this_hour=len(budget.reverts),
+        )
+        if run is not None:
+            swept = self.store.reverts(_sweep_key(run.scope), SWEEP_CHANGES, since=now - SWEEP_WINDOW)
+            circumstances = replace(circumstances, sweep_planned=len(swept.reverts), sweep_scope=run.size)
         decision = decide(finding, self.policy, circumstances)
-        if decision.action is Action.APPLY:
-            # Record the attempt first, then look at the windows it falls in: more than N reverts of the
-            # same setting in M minutes means someone keeps changing it back; more than the hourly
-            # budget of automatic changes in the subscription means something larger is going on.
-            flaps = self.store.record_revert(
-                job.rid, finding.rule, Revert(now, event.caller_object_id), window=timedelta(minutes=self.policy.limits.flap_window_minutes)
-            )
-            subscription = f"/subscriptions/{event.resource.subscription}"
-            budget = self.store.record_revert(subscription, AUTO_CHANGES, Revert(now, job.rid), window=timedelta(hours=1))
-            decision = decide(
-                finding,
-                self.policy,
-                replace(
-                    circumstances,
-                    recent_reverts=len(flaps.reverts) - 1,
-                    flap_callers=flaps.callers,
-                    auto_changes_this_hour=len(budget.reverts) - 1,
-                ),
-            )
-            if decision.action is Action.APPLY and self._sweep is not None:
-                self._sweep[0] += 1
         record = self._track(finding, job.rid, now)
         if decision.action is Action.APPLY:
-            return self._apply(job, record, decision)
+            return self._apply(job, record, decision, run)
         if decision.action is Action.OPEN_CASE:
             return self._open_case(job, decision.reason), None
         suppressed = decision.reason.startswith(("exempted", "break-glass", "changed by a break-glass"))
@@ -498,83 +413,80 @@ class Responder:
         self._audit(job, "recorded", detail=decision.reason)
         return job.result(Outcome.RECORDED, decision.reason), None
 
-    def _apply(self, job: _Job, record: FindingRecord, decision: Decision) -> tuple[Result, Mapping[str, Any] | None]:
-        owner = uuid.uuid4().hex
-        if not self.store.claim(job.rid, job.finding.rule, owner, now=job.now, ttl=CLAIM_TTL):
-            return job.result(Outcome.RECORDED, "another handler is remediating it"), None
+    def _apply(self, job: _Job, record: FindingRecord, decision: Decision, run: Sweep | None) -> tuple[Result, Mapping[str, Any] | None]:
+        self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
+
+        def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
+            # Planned from a read taken now, under the claim: these providers do not declare If-Match,
+            # so nothing refuses a write planned from an older read (a sweep's row, the state before an
+            # earlier fix), and a full PUT planned from it would undo whatever changed since.
+            if current is None:
+                return None  # gone: its deletion event closes its findings
+            plan = self._plan(replace(job, resource=current))
+            if plan is not None:
+                # The intent goes on record before the write: a write that lands while its answer is
+                # lost (a timeout, a handler killed) still has its audit record.
+                self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
+            return plan
+
+        def record_outcome(enforced: Enforced) -> None:
+            self._landed(job, enforced, decision, run)
+
         try:
-            # The plan is made from a read taken now, under the claim: these providers do not declare
-            # If-Match, so nothing refuses a write planned from an older read (a sweep's Resource Graph
-            # row, which has no ETag at all; the state before an earlier fix), and a full PUT planned
-            # from it would undo whatever changed since. The writer then verifies by reading back.
-            fresh = self._reread(job)
-            if fresh is None:
-                return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
-            job = fresh
-            plan = self._plan(job)
-            if plan is None:
-                # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
-                self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
-                return job.result(Outcome.COMPLIANT, "already fixed"), None
-            self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
-            try:
-                try:
-                    # The intent goes on record before the write: a write that lands while its answer is
-                    # lost (a timeout) still has its audit record.
-                    self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self._send(job, plan)
-                except PlanStale:
-                    # A provider that does honour If-Match saw a write since the read: plan once more
-                    # from a read taken now. (Not the safety net, which is the read above.)
-                    fresh = self._reread(job)
-                    if fresh is None:
-                        return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
-                    job = fresh
-                    plan = self._plan(job)
-                    if plan is None:
-                        self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
-                        return job.result(Outcome.COMPLIANT, "fixed by someone else meanwhile"), None
-                    self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
-                    applied = self._send(job, plan)
-            except WriteFailed as e:
-                self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))
-                return self._open_case(job, f"the fix was refused: {e}"), None
-            self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
-            fixed_state = applied.read_back.get(job.rid)
-            if fixed_state is not None:
-                # The fixed state is now the last one judged: the same drift coming back is new again.
-                self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
-            self._notice(
-                REMEDIATION_APPLIED,
-                job.rid,
-                job.finding.rule,
-                summary=plan.summary,
-                before=plan.before,
-                after=plan.after,
-                reason=decision.reason,
-            )
-            current = self.store.finding(job.finding.rule, job.rid)
-            if current is not None:
-                self._save(replace(current, status=FindingStatus.RESOLVED, last_seen=job.now))
-                self._notice(FINDING_RESOLVED, job.rid, job.finding.rule, reason="reverted")
-            return job.result(Outcome.REVERTED, f"{decision.reason}; {plan.summary}"), fixed_state
+            enforced = self.enforcer.run(job.rid, job.finding.rule, make_plan, record_outcome)
         except CannotPlan as e:
             return self._open_case(job, str(e)), None
-        finally:
-            self.store.release(job.rid, job.finding.rule, owner)
+        except WriteFailed as e:
+            self._notice(REMEDIATION_FAILED, job.rid, job.finding.rule, remediation=job.finding.remediation, error=str(e))
+            return self._open_case(job, f"the fix was refused: {e}"), None
+        if enforced.resource is None and enforced.applied is None:
+            return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
+        if enforced.applied is None:
+            # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
+            self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
+            return job.result(Outcome.COMPLIANT, "already fixed"), None
+        plan = enforced.applied.plan
+        how = "found landed after a handler stopped: " if enforced.reconciled else ""
+        return job.result(Outcome.REVERTED, f"{decision.reason}; {how}{plan.summary}"), enforced.applied.read_back.get(job.rid)
 
-    def _reread(self, job: _Job) -> _Job | None:
-        """The job with the resource as ARM has it now; None when it is gone (its deletion event closes
-        its findings)."""
-        fresh = self.read(job.rid, api_versions.for_type(job.event.resource.full_type))
+    def _landed(self, job: _Job, enforced: Enforced, decision: Decision, run: Sweep | None) -> None:
+        """What a fix that landed leaves on record, once (under its claim, before its intent is cleared):
+        the audit, the windows that count landed writes, the state it left, the finding resolved."""
+        assert enforced.applied is not None
+        plan = enforced.applied.plan
+        self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
+        write = Revert(job.now, job.event.caller_object_id, enforced.write_id)
+        self.store.record_revert(job.rid, job.finding.rule, write, window=timedelta(minutes=self.policy.limits.flap_window_minutes))
+        self.store.record_revert(self._subscription(job.event), AUTO_CHANGES, replace(write, caller=job.rid), window=timedelta(hours=1))
+        if run is not None:
+            self.store.record_revert(_sweep_key(run.scope), SWEEP_CHANGES, replace(write, caller=job.rid), window=SWEEP_WINDOW)
+        if _rotates_keys(plan):
+            self.obligations.rotated(job.rid, write_id=enforced.write_id, at=job.now)
+        fixed_state = enforced.applied.read_back.get(job.rid)
+        if fixed_state is not None:
+            # The fixed state is now the last one judged: the same drift coming back is new again.
+            self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
+        self._notice(
+            REMEDIATION_APPLIED,
+            job.rid,
+            job.finding.rule,
+            summary=plan.summary,
+            before=plan.before,
+            after=plan.after,
+            reason=decision.reason,
+        )
+        current = self.store.finding(job.finding.rule, job.rid)
+        if current is not None:
+            self._save(replace(current, status=FindingStatus.RESOLVED, last_seen=job.now))
+            self._notice(FINDING_RESOLVED, job.rid, job.finding.rule, reason="reverted")
+
+    def _read_resource(self, resource_id: str) -> Mapping[str, Any] | None:
+        """The resource as ARM has it now. A role assignment keeps its type spelt out, as judged."""
+        rid = parse_resource_id(resource_id)
+        fresh = self.read(str(rid), api_versions.for_type(rid.full_type))
         if fresh is None:
             return None
-        # A role assignment is judged with its type spelt out (the event path adds it): keep it so.
-        return replace(job, resource={**fresh, "type": fresh.get("type") or job.resource.get("type")})
-
-    def _send(self, job: _Job, plan: Plan) -> Applied:
-        # A retry of the same fix does not regenerate keys its first attempt regenerated (enforce.py).
-        return enforce.send(plan, writer=self.writer, store=self.store, now=job.now)
+        return {**fresh, "type": fresh.get("type") or rid.full_type}
 
     def _plan(self, job: _Job) -> Plan | None:
         remediation = self.remediations.get(job.finding.remediation or "")
@@ -601,9 +513,10 @@ class Responder:
             "correlation_id": event.correlation_id,
             "event_id": event.event_id,
         }
-        # Access rules key on the assignment's holder too, like the access review's cases.
+        # Access rules key on the assignment's holder too, like the access review's cases; a finding about
+        # a part of the resource on that part.
         principal = prop(job.resource, "properties", "principalId") if job.event.kind is Kind.ROLE_ASSIGNMENT else None
-        key = dedupe_key(job.finding.rule, job.rid, principal)
+        key = dedupe_key(job.finding.rule, job.rid, principal or job.finding.subject)
         case = self.store.open_case(
             Case(
                 key,
@@ -626,6 +539,10 @@ class Responder:
         return job.result(Outcome.CASE_OPENED, reason)
 
     # --- store helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _subscription(event: ChangeEvent) -> str:
+        return f"/subscriptions/{event.resource.subscription}"
+
     def _track(self, finding: Finding, rid: str, now: datetime) -> FindingRecord:
         current = self.store.finding(finding.rule, rid)
         if current is None or current.status is FindingStatus.RESOLVED:
@@ -661,3 +578,12 @@ class Responder:
         self.store.append_audit(
             AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail)
         )
+
+
+def _sweep_key(scope: str) -> str:
+    return f"/sweeps/{uuid.uuid5(uuid.NAMESPACE_URL, scope.lower())}"
+
+
+def _rotates_keys(plan: Plan) -> bool:
+    """Whether the plan regenerates a resource's keys (both of them: every key plan does)."""
+    return any(step.method == "POST" and any(a in step.path.lower() for a in KEY_ACTIONS) for step in plan.steps)

@@ -88,11 +88,14 @@ class ArmWriter:
         self._budget_s = budget_s
         self._verify_s = verify_s
 
-    def apply(self, plan: Plan) -> Applied:
+    def apply(self, plan: Plan, *, correlation: str | None = None) -> Applied:
+        """Sends the plan's requests, then reads back. `correlation` goes as `x-ms-correlation-request-id`,
+        which ARM writes into the Activity Log and the Event Grid event of each request: the event that
+        comes back tells that the request landed."""
         deadline = time.monotonic() + self._budget_s
         applied = Applied(plan)
         for step in plan.steps:
-            self._send(step, deadline)
+            self._send(step, deadline, correlation)
         for step in plan.steps:
             if step.method in ("PUT", "PATCH") and step.body is not None:
                 applied.read_back[step.path] = self._verify(step, deadline)
@@ -129,8 +132,10 @@ class ArmWriter:
             raise WriteFailed(f"{what} points at {parts.scheme}://{parts.netloc}, not the ARM endpoint; not following it")
         return url
 
-    def _send(self, step: Step, deadline: float) -> None:
-        headers = {"If-Match": step.if_match} if step.if_match else None
+    def _send(self, step: Step, deadline: float, correlation: str | None) -> None:
+        headers = {"If-Match": step.if_match} if step.if_match else {}
+        if correlation:
+            headers["x-ms-correlation-request-id"] = correlation
         response = self._call(lambda: self._raw.send(step.method, step.path, api_version=step.api_version, body=step.body, headers=headers))
         self._check(response, step.method, step.path)
         # ARM answers a long-running operation with 200, 201 or 202 and a header to follow (Deployments_CreateOrUpdate:

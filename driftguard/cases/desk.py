@@ -10,21 +10,22 @@ plan that puts the recorded before-values back, which needs its own approval.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from driftguard import enforce, joins
+from driftguard import joins
 from driftguard.azure import api_versions
-from driftguard.azure.writes import ArmWriter, PlanStale, VerificationFailed, WriteFailed
+from driftguard.azure.writes import ArmWriter, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
+from driftguard.enforcement import Busy, Enforced, Enforcer, Observer
 from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.judging import state_hash
 from driftguard.model import Plan, Reader
 from driftguard.policy import Policy
-from driftguard.respond import ACTOR, CLAIM_TTL, state_hash
+from driftguard.respond import ACTOR
 from driftguard.store.base import (
     Approval,
     AuditEntry,
@@ -39,6 +40,8 @@ from driftguard.store.base import (
 from remediations.base import CannotPlan, Remediation, rollback
 
 MAX_REASON = 2000
+# Who the SLA timer acts as when it finishes an approved fix.
+TIMER = Principal(ACTOR, "driftguard (SLA timer)", frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class CaseDesk:
         remediations: Mapping[str, Remediation],
         clock: Callable[[], datetime] | None = None,
         listeners: tuple[CaseListener, ...] = (),
+        observer: Observer | None = None,
     ) -> None:
         self.policy = policy
         self.store = store
@@ -83,6 +87,7 @@ class CaseDesk:
         self.remediations = remediations
         self.clock = clock or (lambda: datetime.now(UTC))
         self.listeners = listeners
+        self.enforcer = Enforcer(store=store, writer=writer, read=self._read, clock=self.clock, observer=observer)
 
     # --- reading -------------------------------------------------------------------------------------
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
@@ -155,6 +160,9 @@ class CaseDesk:
             "rolls_back": case.id,
             "requested_by": principal.object_id,
             "requested_by_name": principal.name,
+            # Whoever caused the drift the fix undid would get it back: they may not approve that either.
+            "caller_object_id": case.evidence.get("caller_object_id"),
+            "caller_app_id": case.evidence.get("caller_app_id"),
         }
         if isinstance(assignment, Mapping) and assignment.get("principalId"):
             # Recreating an assignment grants access: its holder may not approve that either.
@@ -198,7 +206,15 @@ class CaseDesk:
     def enforce_sla(self) -> dict[str, int]:
         remind, expire = self.overdue()
         now = self.clock()
-        done = {"reminded": 0, "expired": 0}
+        done = {"reminded": 0, "expired": 0, "reconciled": 0}
+        for case in self.store.cases(status=CaseStatus.APPROVED):
+            # Approved by enough approvers but not recorded applied: a handler stopped mid-way, or ARM
+            # was unavailable. Finish it: what landed is found by reading back, the rest is sent.
+            if len({a.principal for a in case.valid_approvals}) < self.approvers_needed(case):
+                continue
+            with contextlib.suppress(Refused):  # busy, decided meanwhile, or no longer plannable: next run
+                self._execute(case, TIMER)
+                done["reconciled"] += 1
         for case in remind:
             try:
                 self._save(replace(case, reminded_at=now).with_event(now, ACTOR, "reminded", "past its SLA"), "reminder")
@@ -219,55 +235,67 @@ class CaseDesk:
 
     # --- applying -------------------------------------------------------------------------------------
     def _execute(self, case: Case, principal: Principal) -> Outcome:
-        """Claim, re-read, re-plan, compare, then send the approved requests (the case is APPROVED)."""
+        """Sends the approved requests through the same enforcement step as the event path (the case is
+        APPROVED): claim, re-read, re-plan, compare, intent, write, verify, outcome. A second approver
+        while the first one's write is under way is told so (409); an approver or the SLA timer after a
+        handler stopped mid-way finds its write landed by reading back (and its key regenerations by
+        their own events) and records it, never sending a non-idempotent request twice."""
         now = self.clock()
-        owner = uuid.uuid4().hex
-        if not self.store.claim(case.resource_id, case.rule, owner, now=now, ttl=CLAIM_TTL):
-            raise Refused(409, "another DriftGuard handler is changing this resource right now: try again in a minute")
-        try:
-            # Read under the claim, right before the write: these providers do not declare If-Match, so
-            # nothing but this read keeps the approved requests from landing on a changed resource.
-            plan = self._replan(case, self._read(case.resource_id))
+        decided: list[Outcome] = []
+
+        def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
+            plan = self._replan(case, current)
             if plan is None:
-                return self._supersede(case, "the drift is already gone: nothing to apply")
+                decided.append(self._supersede(case, "the drift is already gone: nothing to apply"))
+                return None
             if plan.digest() != case.plan_digest:
-                return self._replace(case, plan, now)
-            try:
-                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
-            except PlanStale:
-                # A provider that does honour If-Match saw a write since the read: once more from a read now.
-                plan = self._replan(case, self._read(case.resource_id))
-                if plan is None:
-                    return self._supersede(case, "fixed by someone else meanwhile")
-                if plan.digest() != case.plan_digest:
-                    return self._replace(case, plan, now)
-                applied = enforce.send(plan, writer=self.writer, store=self.store, now=now)
+                decided.append(self._replace(case, plan, now))
+                return None
+            self._audit(case, principal.name, "applying", detail=plan.summary)
+            return plan
+
+        def record(enforced: Enforced) -> None:
+            decided.append(self._applied(case, enforced, now))
+
+        try:
+            self.enforcer.run(case.resource_id, case.rule, make_plan, record)
+        except Busy as e:
+            raise Refused(409, f"this fix is being applied right now (by another approver or DriftGuard): {e}") from e
         except (WriteFailed, VerificationFailed) as e:
             failed = self._save(replace(case, status=CaseStatus.FAILED).with_event(now, ACTOR, "failed", str(e)), "failed")
             self._audit(failed, principal.name, "approved_fix_failed", detail=str(e))
             return Outcome(failed, f"the fix failed: {e}")
-        finally:
-            self.store.release(case.resource_id, case.rule, owner)
+        assert decided, "make_plan decides, or the write lands and is recorded"
+        return decided[-1]
+
+    def _applied(self, case: Case, enforced: Enforced, now: datetime) -> Outcome:
+        """The approved fix landed (now, or found landed after a handler stopped): audited once, the
+        finding resolved, the case APPLIED."""
+        assert enforced.applied is not None
+        plan = enforced.applied.plan
         approvers = ", ".join(a.name for a in case.valid_approvals)
-        detail = f"approved by {approvers}; {plan.summary}"
+        how = " (found landed after a handler stopped)" if enforced.reconciled else ""
+        detail = f"approved by {approvers}; {plan.summary}{how}"
         self.store.append_audit(
             AuditEntry(
                 now, f"{ACTOR} (approved by {approvers})", "applied", case.resource_id, case.rule, plan.before, plan.after, None, detail
             )
         )
-        fixed = applied.read_back.get(case.resource_id)
+        fixed = enforced.applied.read_back.get(case.resource_id)
         if fixed is not None:
             # The state this fix left is the last one judged: its own event and the next sweep find
             # nothing new (after a rollback too: the restored state sticks until it changes again).
             self.store.state_changed(case.resource_id, state_hash(fixed), now=now)
         if case.kind is CaseKind.FIX:
             self._resolve_finding(case, now)
+        current = self.store.case(case.id) or case
         done = self._save(
-            replace(case, status=CaseStatus.APPLIED, applied_plan=plan.to_json()).with_event(now, ACTOR, "applied", plan.summary), "applied"
+            replace(current, status=CaseStatus.APPLIED, applied_plan=plan.to_json()).with_event(now, ACTOR, "applied", plan.summary),
+            "applied",
         )
         if case.kind is CaseKind.ROLLBACK:
             self._note_rollback(case, now)
-        return Outcome(done, f"applied and verified: {plan.summary}")
+        return Outcome(done, f"applied and verified: {plan.summary}{how}")
 
     def _read(self, resource_id: str) -> Mapping[str, Any] | None:
         try:

@@ -73,11 +73,13 @@ class RuleContext:
         fixable: bool = True,
         default_mode: Mode | None = None,
         remediation: str | None = None,
+        subject: str | None = None,
     ) -> Finding:
         """A finding for `rule`; `fixable=False` when this case needs people even though the rule
         usually has an automated fix (for example the free Search SKU, which cannot use private link);
         `default_mode` replaces the rule's default for this finding when the policy names no mode;
-        `remediation` names the fix for this resource where the rule's fix differs by type."""
+        `remediation` names the fix for this resource where the rule's fix differs by type; `subject`
+        names the part of the resource a finding is about where two cases can stand side by side."""
         return Finding(
             rule=rule.id,
             resource_id=snapshot.id,
@@ -87,6 +89,7 @@ class RuleContext:
             mode=self.mode(rule, snapshot.id, default_mode),
             remediation=(remediation or rule.remediation) if fixable else None,
             evidence=evidence,
+            subject=subject,
         )
 
 

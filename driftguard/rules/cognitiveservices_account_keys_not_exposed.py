@@ -89,7 +89,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
                 default_mode=Mode.REPORT,
             )
         elif rtype == "microsoft.search/searchservices" and operation.lower().endswith("/listquerykeys/action"):
-            finding = context.finding(META, snapshot, f"{what}: {QUERY_KEYS}", evidence, fixable=False)
+            # A case of its own: the admin keys' rotation case beside it keeps its plan.
+            finding = context.finding(META, snapshot, f"{what}: {QUERY_KEYS}", evidence, fixable=False, subject="query-keys")
         elif rtype not in ROTATION:
             finding = context.finding(META, snapshot, f"{what}: {WORKSPACE_KEYS}", evidence, fixable=False)
         else:

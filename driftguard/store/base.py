@@ -350,6 +350,9 @@ class Revert:
     at: datetime
     # The principal whose change DriftGuard reverted (object id), when the event named one.
     caller: str | None = None
+    # The write it counts (an enforcement's write id): recording the same write again counts it once,
+    # whichever instance records it and however often.
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,7 +476,12 @@ class StateStore(Protocol):
 
     # --- flap protection -----------------------------------------------------------------------------
     def record_revert(self, resource_id: str, rule: str, revert: Revert, *, window: timedelta) -> FlapWindow:
-        """Adds a revert and returns the reverts of (resource, rule) inside the window ending now."""
+        """Adds a revert (once per `revert.id`, when it has one) and returns the reverts of (resource,
+        rule) inside the window ending at it."""
+        ...
+
+    def reverts(self, resource_id: str, rule: str, *, since: datetime) -> FlapWindow:
+        """The reverts of (resource, rule) at or after `since` (a read)."""
         ...
 
 

@@ -63,7 +63,7 @@ CREATE INDEX IF NOT EXISTS case_records_status ON case_records (status, opened_a
 CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, next_attempt_at TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tickets (sink TEXT NOT NULL, key_hash TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (sink, key_hash));
 CREATE TABLE IF NOT EXISTS reviews (taken_at TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT);
+CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT, id TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
 """
 
@@ -92,6 +92,10 @@ class SqliteStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            # A store made before reverts had ids: add the column (nothing else changed in it).
+            if "id" not in {row[1] for row in db.execute("PRAGMA table_info(reverts)")}:
+                db.execute("ALTER TABLE reverts ADD COLUMN id TEXT")
+            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS reverts_id ON reverts (resource_key, rule, id)")
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -362,9 +366,18 @@ class SqliteStore:
         key = resource_key(resource_id)
         with self._transaction() as db:
             db.execute("DELETE FROM reverts WHERE resource_key = ? AND rule = ? AND at < ?", (key, rule, _ts(revert.at - window)))
-            db.execute("INSERT INTO reverts VALUES (?, ?, ?, ?)", (key, rule, _ts(revert.at), revert.caller))
-            rows = db.execute("SELECT at, caller FROM reverts WHERE resource_key = ? AND rule = ? ORDER BY at", (key, rule)).fetchall()
-        return FlapWindow(tuple(Revert(_dt(at), caller) for at, caller in rows))
+            # NULL ids never collide in the unique index: a revert without an id is always added.
+            db.execute("INSERT OR IGNORE INTO reverts VALUES (?, ?, ?, ?, ?)", (key, rule, _ts(revert.at), revert.caller, revert.id))
+            rows = db.execute("SELECT at, caller, id FROM reverts WHERE resource_key = ? AND rule = ? ORDER BY at", (key, rule)).fetchall()
+        return FlapWindow(tuple(Revert(_dt(at), caller, rid) for at, caller, rid in rows))
+
+    def reverts(self, resource_id: str, rule: str, *, since: datetime) -> FlapWindow:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT at, caller, id FROM reverts WHERE resource_key = ? AND rule = ? AND at >= ? ORDER BY at",
+                (resource_key(resource_id), rule, _ts(since)),
+            ).fetchall()
+        return FlapWindow(tuple(Revert(_dt(at), caller, rid) for at, caller, rid in rows))
 
 
 def _finding(rule: str, row: tuple[Any, ...]) -> FindingRecord:

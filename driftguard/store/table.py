@@ -432,17 +432,26 @@ class TableStore:
         client = self._tables["dgreverts"]
         pk = f"{resource_key(resource_id)}-{rule}"
         at = revert.at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        self._call(
-            lambda: client.create_entity(
-                {"PartitionKey": pk, "RowKey": f"{at}-{uuid.uuid4().hex}", "at": _ts(revert.at), "caller": revert.caller or ""}
-            )
-        )
-        entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": pk})))
+        # A revert with an id is one row whatever records it, and however often: the id is its row key.
+        row = f"id-{resource_key(revert.id)}" if revert.id else f"{at}-{uuid.uuid4().hex}"
+        entity = {"PartitionKey": pk, "RowKey": row, "at": _ts(revert.at), "caller": revert.caller or "", "id": revert.id or ""}
+        with contextlib.suppress(ResourceExistsError):  # the same write, recorded before
+            self._call(lambda: client.create_entity(entity))
         kept: list[Revert] = []
-        for e in sorted(entities, key=lambda e: e["RowKey"]):
+        for e in self._reverts(pk):
             when = datetime.fromisoformat(e["at"])
             if when < revert.at - window:
                 self._delete(client, e)
             else:
-                kept.append(Revert(when, e["caller"] or None))
+                kept.append(Revert(when, e["caller"] or None, e.get("id") or None))
         return FlapWindow(tuple(kept))
+
+    def reverts(self, resource_id: str, rule: str, *, since: datetime) -> FlapWindow:
+        pk = f"{resource_key(resource_id)}-{rule}"
+        found = [Revert(datetime.fromisoformat(e["at"]), e["caller"] or None, e.get("id") or None) for e in self._reverts(pk)]
+        return FlapWindow(tuple(r for r in found if r.at >= since))
+
+    def _reverts(self, pk: str) -> list[TableEntity]:
+        client = self._tables["dgreverts"]
+        entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": pk})))
+        return sorted(entities, key=lambda e: e["at"])

@@ -212,12 +212,12 @@ def test_the_sla_reminds_then_expires(demo: DemoWorld) -> None:
     rules = demo.policy.approvals
     clock = [start + timedelta(hours=rules.sla_hours, minutes=1)]
     desk = demo.world.desk(demo.policy, listeners=(demo.tell,), clock=lambda: clock[0])
-    assert desk.enforce_sla() == {"reminded": len(opened), "expired": 0}
-    assert desk.enforce_sla() == {"reminded": 0, "expired": 0}  # not again before renotify_every_hours
+    assert desk.enforce_sla() == {"reminded": len(opened), "expired": 0, "reconciled": 0}
+    assert desk.enforce_sla() == {"reminded": 0, "expired": 0, "reconciled": 0}  # not again before renotify_every_hours
     clock[0] += timedelta(hours=rules.renotify_every_hours)
     assert desk.enforce_sla()["reminded"] == len(opened)
     clock[0] = start + timedelta(days=rules.expire_after_days)
-    assert desk.enforce_sla() == {"reminded": 0, "expired": len(opened)}
+    assert desk.enforce_sla() == {"reminded": 0, "expired": len(opened), "reconciled": 0}
     assert list(demo.world.store.cases(status=CaseStatus.OPEN)) == []
     assert sum(1 for _, event in demo.told if event == "expired") == len(opened)
     assert datetime.now(UTC) > start  # the clock above is the desk's, not the machine's

@@ -1,0 +1,69 @@
+"""Obligations: what must still happen, however many deliveries come and on however many instances.
+
+A key exposure (someone not on the allowlist listed or regenerated a resource's keys) is recorded when
+it is seen, before anything else is done with the event, and stays pending until both keys have been
+regenerated after it: one rotation answers every exposure before it, so a redelivered listing, a second
+instance, or a late event about keys already rotated asks for nothing more. While key authentication
+is off the keys open nothing and Azure refuses to regenerate them: the exposure waits (the fix that
+turns local auth off again regenerates the keys first, and so fulfils it).
+
+Both logs are append-only windows in the store (`record_revert`), which every backend writes atomically:
+two instances recording two exposures at once lose neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from driftguard.events import ChangeEvent
+from driftguard.store.base import Revert, StateStore
+
+EXPOSURES = "key-exposures"
+ROTATIONS = "key-rotations"
+# How long an unanswered exposure is kept: far longer than any retry, alert or review cycle.
+KEPT = timedelta(days=90)
+
+
+class Obligations:
+    def __init__(self, *, store: StateStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def exposed(self, event: ChangeEvent) -> None:
+        """Records a key exposure: when the keys were listed (the event's time; a late event about keys
+        since rotated then asks for nothing) and by whom. The event id makes it one record however often
+        it is delivered."""
+        now = self.clock()
+        # The event's own time (a clock ahead of ours is not believed past now).
+        at = min(event.time, now) if event.time is not None and event.time.tzinfo is not None else now
+        caller = event.caller_object_id or event.caller_app_id
+        detail = f"{event.event_id}|{event.operation_name}|{caller or ''}|{event.correlation_id or ''}"
+        self.store.record_revert(event.resource_id, EXPOSURES, Revert(at, detail, f"exposure:{event.event_id}"), window=KEPT)
+
+    def pending(self, resource_id: str) -> tuple[Mapping[str, Any], ...]:
+        """The exposures no rotation has answered yet, in the shape the key rule judges."""
+        now = self.clock()
+        rotations = self.store.reverts(resource_id, ROTATIONS, since=now - KEPT).reverts
+        last = max((r.at for r in rotations), default=None)
+        out = []
+        for exposure in self.store.reverts(resource_id, EXPOSURES, since=now - KEPT).reverts:
+            if last is not None and exposure.at <= last:
+                continue
+            event_id, operation, caller, correlation = ((exposure.caller or "") + "|||").split("|")[:4]
+            out.append(
+                {
+                    "eventId": event_id,
+                    "operationName": operation,
+                    "objectId": caller or None,
+                    "appId": None,
+                    "correlationId": correlation or None,
+                    "time": exposure.at.isoformat(),
+                }
+            )
+        return tuple(out)
+
+    def rotated(self, resource_id: str, *, write_id: str, at: datetime) -> None:
+        """Both keys were regenerated at `at`: every exposure before it is answered."""
+        self.store.record_revert(resource_id, ROTATIONS, Revert(at, None, write_id), window=KEPT)
