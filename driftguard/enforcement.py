@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from driftguard.azure.writes import Applied, ArmWriter, PlanStale, contains
+from driftguard.ids import fold
 from driftguard.model import Plan, Step
 from driftguard.store.base import Baseline, StateStore
 
@@ -235,7 +236,7 @@ class Enforcer:
                 if state.get("sent") and now - datetime.fromisoformat(str(intent.get("started"))) < CONFIRM_WINDOW:
                     raise Busy("a key regeneration sent by a handler that stopped has not been confirmed yet: retry later")
                 return None
-            if step.method in ("PUT", "PATCH") and step.path.lower() == plan.resource_id.lower():
+            if step.method in ("PUT", "PATCH") and fold(step.path) == fold(plan.resource_id):
                 if step.body is None or not contains(current, step.body):
                     return None
                 read_back[step.path] = current

@@ -19,6 +19,7 @@ import orjson
 from driftguard import joins
 from driftguard.azure import api_versions
 from driftguard.events import ChangeEvent, Kind
+from driftguard.ids import fold
 from driftguard.model import Finding, Reader, ResourceSnapshot
 from driftguard.pipeline import ACCOUNT, STORAGE, WORKSPACE, linked_storage
 from driftguard.policy import Policy
@@ -95,7 +96,7 @@ class Judge:
         if settings and (found := self._diagnostic_settings(rid, resource)) is not None:
             joined[DIAGNOSTIC_SETTINGS] = found
         if (hub := hub_id(resource)) is not None:
-            row = rows.get(hub.lower())
+            row = rows.get(fold(hub))
             read = row if row is not None else joins.read_hub(resource, self.read)
             joined[HUB] = () if read is None else (read,)
         return joined
@@ -142,15 +143,15 @@ class Judge:
             if name and name.lower() not in content_filter.BUILT_IN:
                 account = parent_id(snapshot.id)
                 policy = self.read(f"{account}/raiPolicies/{name}", api_versions.COGNITIVE_SERVICES)
-                rai = {account.lower(): {name.lower(): content_filter.index_policy(policy)}} if policy else {}
+                rai = {fold(account): {fold(name): content_filter.index_policy(policy)}} if policy else {}
                 loaded = True
         linked: frozenset[str] = frozenset()
         if snapshot.type.lower() == STORAGE and self.store.baseline(snapshot.id, AI_DATA_LINK) is not None:
-            linked = frozenset({snapshot.id.lower()})  # an AI resource names it as its data store
+            linked = frozenset({fold(snapshot.id)})  # an AI resource names it as its data store
         baselines = {}
         for meta, _ in self.rules.values():
             if meta.applies_to(snapshot.type) and (b := self.store.baseline(snapshot.id, meta.id)) is not None:
-                baselines[snapshot.id.lower()] = b.resource
+                baselines[fold(snapshot.id)] = b.resource
         return RuleContext(
             policy=self.policy,
             now=self.clock(),

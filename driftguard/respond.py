@@ -29,7 +29,7 @@ from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
-from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.intake import SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
 from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
 from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
@@ -201,7 +201,7 @@ class Responder:
         state, so unchanged states cost nothing, compliant ones record their baseline, and whatever
         events missed is decided like any drift."""
         items = list(resources)
-        rows = {str(r.get("id", "")).lower(): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
+        rows = {fold(str(r.get("id", ""))): r for r in items if str(r.get("type", "")).lower() == WORKSPACE}
         run = Sweep(scope=scope or "all", size=len(items), deep=deep, rows=rows)
         results: list[Result] = []
         try:
@@ -581,7 +581,7 @@ class Responder:
 
 
 def _sweep_key(scope: str) -> str:
-    return f"/sweeps/{uuid.uuid5(uuid.NAMESPACE_URL, scope.lower())}"
+    return f"/sweeps/{uuid.uuid5(uuid.NAMESPACE_URL, fold(scope))}"
 
 
 def _rotates_keys(plan: Plan) -> bool:
