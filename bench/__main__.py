@@ -110,6 +110,7 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
     import statistics
 
     import remediations
+    from driftguard.azure import api_versions
     from driftguard.azure.connection import RawArm
     from driftguard.azure.writes import ArmWriter
     from driftguard.events import parse_event
@@ -157,9 +158,9 @@ def bench_events(count: int, resources: int, *, seed: int = 11) -> dict[str, Any
         drifted = rng.sample(targets, min(150, len(targets)))
         for r in drifted:
             body = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
-            developer.send("PATCH", r["id"], api_version="2025-09-01", body=body)
+            developer.send("PATCH", r["id"], api_version=api_versions.for_type(r["type"]), body=body)
         for r in rng.sample(targets, min(150, len(targets))):
-            developer.send("PATCH", r["id"], api_version="2025-09-01", body={"tags": {"touched": str(rng.random())}})
+            developer.send("PATCH", r["id"], api_version=api_versions.for_type(r["type"]), body={"tags": {"touched": str(rng.random())}})
         sim.writes.settle()
         distinct = list(produced)
         batch = [rng.choice(distinct) for _ in range(count - len(distinct))] + distinct  # at least once, duplicates keep their id

@@ -93,8 +93,9 @@ PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
             "accounts/defenderForAISettings": CS_VERSIONS[:2],
         },
     ),
-    "microsoft.machinelearningservices": ("Microsoft.MachineLearningServices", {"workspaces": ("2025-06-01", "2024-10-01")}),
-    "microsoft.search": ("Microsoft.Search", {"searchServices": ("2025-05-01", "2024-06-01-preview", "2023-11-01")}),
+    # The older stable versions other tools pin (Cloud Custodian's SDKs: Search 2020-08-01, ML 2023-04-01).
+    "microsoft.machinelearningservices": ("Microsoft.MachineLearningServices", {"workspaces": ("2025-06-01", "2024-10-01", "2023-04-01")}),
+    "microsoft.search": ("Microsoft.Search", {"searchServices": ("2025-05-01", "2024-06-01-preview", "2023-11-01", "2020-08-01")}),
     "microsoft.storage": ("Microsoft.Storage", {"storageAccounts": ("2025-06-01", "2024-01-01", "2023-05-01")}),
 }
 

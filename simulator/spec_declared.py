@@ -172,6 +172,14 @@ OPERATIONS: tuple[Operation, ...] = (
         (200,),
         source=ML,
     ),
+    Operation(
+        "Workspaces.list_by_subscription",
+        "GET",
+        "/subscriptions/{subscriptionId}/providers/Microsoft.MachineLearningServices/workspaces",
+        ML_VERSION,
+        (200,),
+        source=ML,
+    ),
     Operation("Workspaces.list_keys", "POST", WORKSPACE + "/listKeys", ML_VERSION, (200,), source=ML),
     Operation("Workspaces.begin_resync_keys", "POST", WORKSPACE + "/resyncKeys", ML_VERSION, (200, 202), lro=True, source=ML),
     Operation(
