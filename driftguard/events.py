@@ -64,6 +64,7 @@ HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
     "access": (
         "Microsoft.Authorization/roleAssignments/write",
         "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.Authorization/roleDefinitions/write",
         "Microsoft.CognitiveServices/accounts/listKeys/action",
         "Microsoft.CognitiveServices/accounts/regenerateKey/action",
         "Microsoft.MachineLearningServices/workspaces/listKeys/action",
@@ -101,6 +102,7 @@ class Kind(StrEnum):
     RESOURCE_CHANGE = "resource_change"
     KEY_ACCESS = "key_access"
     ROLE_ASSIGNMENT = "role_assignment"
+    ROLE_DEFINITION = "role_definition"  # a role changed: the assignments that use it are judged again
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,8 @@ def _kind(operation_name: str, resource: ResourceId) -> Kind:
         return Kind.KEY_ACCESS
     if resource.full_type.lower() == "microsoft.authorization/roleassignments" or op.startswith("microsoft.authorization/roleassignments/"):
         return Kind.ROLE_ASSIGNMENT
+    if resource.full_type.lower() == "microsoft.authorization/roledefinitions":
+        return Kind.ROLE_DEFINITION
     return Kind.RESOURCE_CHANGE
 
 

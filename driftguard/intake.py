@@ -17,6 +17,8 @@ DIAGNOSTIC_TYPE = "microsoft.insights/diagnosticsettings"
 PRIVATE_ENDPOINT_CONNECTIONS = "privateendpointconnections"
 # The event type a sweep gives each resource it hands to the same path as Event Grid's events.
 SWEEP_EVENT = "DriftGuard.Sweep"
+# The event type of an assignment judged again because the role it uses changed.
+REJUDGE_EVENT = "DriftGuard.Rejudge"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +68,24 @@ class Intake:
             # judged is the resource it belongs to, read with it.
             event = replace(event, resource=owner, snapshot=None, operation=Operation.WRITE)
         role_assignment = event.kind is Kind.ROLE_ASSIGNMENT
+        if event.kind is Kind.ROLE_DEFINITION:
+            return Admitted(event, False, self._delivered(event)) if event.succeeded else Rejected("the operation failed: nothing changed")
         if role_assignment and not self.at_ai_scope(event):
             return Rejected("role assignment below a scope that is not an AI resource")
         if not role_assignment and event.resource.full_type.lower() not in self.types:
             return Rejected(f"type {event.resource.full_type} is outside the catalog")
         if not event.succeeded:
             return Rejected("the operation failed: nothing changed")
-        # A sweep's item is never delivered twice: only Event Grid's deliveries need the event marks.
-        delivered = event.event_type != SWEEP_EVENT
+        delivered = self._delivered(event)
         if delivered and self.store.event_seen(event.event_id):
             return Rejected("event already handled", duplicate=True)
         return Admitted(event, settings_changed, delivered)
+
+    @staticmethod
+    def _delivered(event: ChangeEvent) -> bool:
+        """Whether Event Grid delivered it (and may again): a sweep's items and assignments judged again
+        are never redelivered, so only deliveries need the event marks."""
+        return event.event_type not in (SWEEP_EVENT, REJUDGE_EVENT)
 
     def at_ai_scope(self, event: ChangeEvent) -> bool:
         """At or above an AI scope: on an AI resource, or on a resource group, subscription or management

@@ -30,7 +30,7 @@ from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, fold, parse_resource_id
-from driftguard.intake import SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
+from driftguard.intake import REJUDGE_EVENT, SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
 from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
 from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
 from driftguard.obligations import Obligations
@@ -39,7 +39,7 @@ from driftguard.policy import Policy
 from driftguard.rules.base import Evaluate, RuleContext, RuleMeta, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import META as KEY_RULE
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import keys_disabled
-from driftguard.rules.roles import ROLE_DEFINITION
+from driftguard.rules.roles import ROLE_DEFINITION, role_guid
 from driftguard.store.base import (
     AuditEntry,
     Baseline,
@@ -274,6 +274,8 @@ class Responder:
             event = replace(event, operation=Operation.WRITE)
         if event.kind is Kind.ROLE_ASSIGNMENT:
             return self._judge_assignment(event, callers, now, run)
+        if event.kind is Kind.ROLE_DEFINITION:
+            return self._rejudge_role(event)
 
         resource = self.judge.current(event)
         self.observer("read")
@@ -340,6 +342,44 @@ class Responder:
             for finding in verdict.findings:
                 results.append(self._act(event, finding, snapshot.resource, callers, now, run=run)[0])
         return results
+
+    def _rejudge_role(self, event: ChangeEvent) -> list[Result]:
+        """A role changed (widened to `*`, say): the assignments that use it are judged again now, on a
+        fresh read of the role, not at the next access review. They are listed at the scopes the role is
+        assignable at (ARM lists an assignment at its scope and below)."""
+        self.role_definitions.forget(event.resource_id)
+        definition = self.role_definitions.get(event.resource_id)
+        if definition is None:
+            return [Result(event.event_id, event.resource_id, Outcome.RESOLVED, "the role is gone: its assignments went with it")]
+        guid = role_guid(event.resource_id)
+        results: list[Result] = []
+        seen: set[str] = set()
+        for scope in prop(definition, "properties", "assignableScopes") or []:
+            try:
+                # The scope's list path, rebuilt from a strictly parsed id (an assignment under it).
+                probe = parse_resource_id(f"{str(scope).rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/x")
+            except InvalidResourceId:
+                continue
+            path = str(probe).rsplit("/", 1)[0]
+            for assignment in self.writer.read_list(path, api_versions.AUTHORIZATION):
+                rid = str(assignment.get("id", ""))
+                if role_guid(prop(assignment, "properties", "roleDefinitionId")) != guid or fold(rid) in seen:
+                    continue
+                seen.add(fold(rid))
+                try:
+                    parsed = parse_resource_id(rid)
+                except InvalidResourceId:
+                    continue
+                again = replace(
+                    event,
+                    event_id=f"{event.event_id}:{len(seen)}",
+                    event_type=REJUDGE_EVENT,
+                    resource=parsed,
+                    kind=Kind.ROLE_ASSIGNMENT,
+                    operation=Operation.WRITE,
+                )
+                results.extend(self._handle(again, None))
+        return results or [Result(event.event_id, event.resource_id, Outcome.COMPLIANT, "no assignment uses the role")]
 
     # --- judged: passes ----------------------------------------------------------------------------------
     def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime) -> None:

@@ -158,3 +158,29 @@ def test_a_stale_delete_event_closes_nothing(world: World) -> None:
     )
     still = {f.rule for f in world.store.findings() if f.resource_id == PROD_EU and f.status.value != "resolved"}
     assert still == open_before
+
+
+def test_a_role_widened_after_it_was_assigned_is_judged_again_on_its_event(world: World) -> None:
+    """Assigned while it granted reads only; then widened to `*`: the assignment is judged again on the
+    role's own event, on a fresh read of the role (not a cached one), not at the next access review."""
+    import json
+
+    from tests.azure.test_role_definitions import AT_SUBSCRIPTION, custom_role
+
+    narrow = custom_role()
+    narrow["properties"]["permissions"] = [{"actions": ["Microsoft.CognitiveServices/accounts/read"], "notActions": []}]
+    world.sim.estate.put(narrow)
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0046-4a00-8000-000000000046"
+    body = {"properties": {"roleDefinitionId": AT_SUBSCRIPTION, "principalId": DEV, "principalType": "User"}}
+    hdr = {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}
+    assert world.sim.handle("PUT", assignment, "api-version=2022-04-01", hdr, json.dumps(body).encode()).status == 201
+    assert not [o for o in world.deliver() if o[0] == "case_opened"]
+    wide = custom_role()
+    role_body = {"properties": {k: wide["properties"][k] for k in ("roleName", "type", "description", "assignableScopes", "permissions")}}
+    assert world.sim.handle("PUT", AT_SUBSCRIPTION, "api-version=2022-04-01", hdr, json.dumps(role_body).encode()).status < 300
+    [raw] = world.events
+    assert raw["data"]["operationName"] == "Microsoft.Authorization/roleDefinitions/write"
+    outcomes = world.deliver()
+    assert ("case_opened", "authorization_roleassignment_privileged_not_standing") in [(o[0], o[1]) for o in outcomes]
+    [case] = [c for c in world.store.cases() if c.rule == "authorization_roleassignment_privileged_not_standing"]
+    assert case.resource_id.lower() == assignment.lower()

@@ -42,6 +42,13 @@ class RoleDefinitions:
             self._kept[key] = kept
         return kept[1]
 
+    def forget(self, definition_id: object) -> None:
+        """A definition changed (a `roleDefinitions/write` event): the next read of it, through any id
+        that names it, goes to ARM."""
+        guid = role_guid(definition_id)
+        for key in [k for k in self._kept if guid and role_guid(k) == guid]:
+            del self._kept[key]
+
     def by_guid(self, definition_ids: Iterable[object]) -> dict[str, Mapping[str, Any] | None]:
         """GUID -> definition for every id given: one read per GUID (a definition's GUID is unique in the
         tenant, whichever scope names it), through an id that names it; the next one if that one is
