@@ -25,6 +25,7 @@ from driftguard.azure.writes import ArmWriter
 from driftguard.cases.desk import CaseDesk
 from driftguard.cases.outbox import Outbox
 from driftguard.cases.sinks.registry import build_sinks
+from driftguard.enforcement import Observer
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
@@ -301,7 +302,14 @@ class SimulatedWorld:
             inventory.close()
             raw.close()
 
-    def desk(self, policy: Policy, *, listeners: tuple[CaseListener, ...] = (), clock: Callable[[], datetime] | None = None) -> CaseDesk:
+    def desk(
+        self,
+        policy: Policy,
+        *,
+        listeners: tuple[CaseListener, ...] = (),
+        clock: Callable[[], datetime] | None = None,
+        observer: Observer | None = None,
+    ) -> CaseDesk:
         """The approval desk over this world: the same store, reads and writes as the responder."""
         return CaseDesk(
             policy=policy,
@@ -311,6 +319,7 @@ class SimulatedWorld:
             remediations=remediations.registry(),
             listeners=listeners,
             clock=clock,
+            observer=observer,
         )
 
     def take_events(self) -> list[dict[str, object]]:

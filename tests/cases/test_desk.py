@@ -257,3 +257,51 @@ def test_a_refused_fix_fails_the_case_and_a_transient_one_keeps_it_approved(demo
     assert any(e.action == "approved_fix_failed" for e in demo.world.store.audit_log(resource_id=case.resource_id))
     assert [e.action for e in failed.case.history] == ["opened", "approved", "retried", "failed"]
     assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"
+
+
+class Stop(Exception):
+    """Stands for an approval handler that stops at a step (the crash-point harness kills a process)."""
+
+
+def test_an_approval_stopped_after_its_write_landed_is_finished_by_the_next_approver_or_the_timer(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+
+    def stop_after_the_write(step: str) -> None:
+        if step == "write_landed":
+            raise Stop(step)
+
+    stopping = demo.world.desk(demo.policy, observer=stop_after_the_write)
+    with pytest.raises(Stop):
+        stopping.approve(case.id, ALICE, reason="CHG-2", plan_digest=case.plan_digest)
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Disabled"  # it landed
+    assert demo.world.store.case(case.id).status is CaseStatus.APPROVED  # type: ignore[union-attr]
+    # A killed process keeps its claim until it expires (here the exception's cleanup gave it back).
+    assert demo.world.store.claim(case.resource_id, PUBLIC, "the-killed-approver", now=datetime.now(UTC), ttl=timedelta(minutes=5))
+    # Another approver while that claim is live is told what is going on, nothing is sent.
+    with pytest.raises(Refused) as busy:
+        demo.desk.approve(case.id, BOB, reason="me too", plan_digest=case.plan_digest)
+    assert busy.value.status == 409
+    assert "being applied" in busy.value.message
+    # The claim expires; the SLA timer finds the write landed and records it, sending nothing.
+    later = demo.world.desk(demo.policy, clock=lambda: datetime.now(UTC) + timedelta(minutes=6))
+    writes = sum(1 for r in demo.world.sim.requests if r.method == "PATCH")
+    assert later.enforce_sla()["reconciled"] == 1
+    assert sum(1 for r in demo.world.sim.requests if r.method == "PATCH") == writes
+    done = demo.world.store.case(case.id)
+    assert done is not None
+    assert done.status is CaseStatus.APPLIED
+    audit = [e for e in demo.world.store.audit_log(resource_id=case.resource_id) if e.action == "applied"]
+    assert len(audit) == 1
+    assert "found landed" in audit[0].detail
+
+
+def test_whoever_caused_the_drift_cannot_approve_the_rollback_of_its_fix(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    caused = replace(case, evidence={**case.evidence, "caller_object_id": DEV_APPROVER.object_id})
+    demo.world.store.save_case(caused)
+    applied = demo.desk.approve(case.id, ALICE, reason="CHG-3", plan_digest=case.plan_digest).case
+    rollback = demo.desk.request_rollback(applied.id, BOB, reason="the vendor needs it open").next_case
+    assert rollback is not None
+    with pytest.raises(Refused) as e:
+        demo.desk.approve(rollback.id, DEV_APPROVER, reason="mine", plan_digest=rollback.plan_digest)
+    assert e.value.status == 403
