@@ -8,6 +8,7 @@ The base URL must still be https://.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,22 +44,25 @@ class SimulatorAdapter(BaseAdapter):
         answer = self.simulator.handle(request.method or "GET", url.path, url.query, headers, bytes(body))
         if answer.drop:
             raise requests.ConnectionError("simulated dropped connection", request=request)
-        response = requests.Response()
-        response.status_code = answer.status
-        response.headers = CaseInsensitiveDict({**answer.headers, "Content-Length": str(len(answer.body))})
-        response._content = answer.body
-        # azure-core's transport reads `raw` (a urllib3 response) for content-length checks and streaming.
-        response.raw = urllib3.HTTPResponse(
-            body=io.BytesIO(answer.body), headers=dict(response.headers), status=answer.status, preload_content=False
-        )
-        response.url = request.url or ""
-        response.request = request
-        response.reason = "OK" if answer.status < 400 else "Error"
-        response.encoding = "utf-8"
-        return response
+        return requests_response(request, answer.status, answer.headers, answer.body)
 
     def close(self) -> None:
         pass
+
+
+def requests_response(request: requests.PreparedRequest, status: int, headers: Mapping[str, str], body: bytes) -> requests.Response:
+    """An answer as `requests` (and so azure-core's RequestsTransport) would have received it."""
+    response = requests.Response()
+    response.status_code = status
+    response.headers = CaseInsensitiveDict({**headers, "Content-Length": str(len(body))})
+    response._content = body
+    # azure-core's transport reads `raw` (a urllib3 response) for content-length checks and streaming.
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=dict(response.headers), status=status, preload_content=False)
+    response.url = request.url or ""
+    response.request = request
+    response.reason = "OK" if status < 400 else "Error"
+    response.encoding = "utf-8"
+    return response
 
 
 def in_process_session(simulator: Simulator) -> requests.Session:

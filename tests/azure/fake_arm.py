@@ -8,7 +8,6 @@ prove that the bearer token never went to a host other than ARM's.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections import defaultdict
@@ -18,11 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
 
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
+from simulator.transport import requests_response
 
 BASE_URL = "https://management.fake.local"
 ACCOUNT = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai"
@@ -86,19 +84,7 @@ class FakeArm(BaseAdapter):
             script = queue.pop(0) if len(queue) > 1 else queue[0]
             answer = script(now) if callable(script) else script
         body = b"" if answer.body is None else json.dumps(answer.body).encode()
-        response = requests.Response()
-        response.status_code = answer.status
-        response.headers = CaseInsensitiveDict({"Content-Type": "application/json", **answer.headers, "Content-Length": str(len(body))})
-        response._content = body
-        # azure-core's transport reads `raw` (a urllib3 response) for content-length checks and streaming.
-        response.raw = urllib3.HTTPResponse(
-            body=io.BytesIO(body), headers=dict(response.headers), status=answer.status, preload_content=False
-        )
-        response.url = request.url or ""
-        response.request = request
-        response.reason = "OK" if answer.status < 400 else "Error"
-        response.encoding = "utf-8"
-        return response
+        return requests_response(request, answer.status, {"Content-Type": "application/json", **answer.headers}, body)
 
     def close(self) -> None:
         pass
