@@ -26,7 +26,7 @@ from driftguard.azure.resource_graph import Scope
 from driftguard.inventory import Inventory, InventoryError
 from driftguard.model import Finding, Severity
 from driftguard.pipeline import Evaluator
-from driftguard.policy import ConfigError, Policy, load_policy, load_settings, parse_guid
+from driftguard.policy import ConfigError, Policy, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.report import Format, html, json_report, sarif, table
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules_cmd = sub.add_parser("rules", help="list the rule catalog")
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
+
+    policy_cmd = sub.add_parser("policy", help="check a policy file, or print the policy file's JSON Schema")
+    policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True, metavar="{validate,schema}")
+    validate = policy_sub.add_parser("validate", help="read FILE as DriftGuard would: exit 0 when valid, else one line and exit 2")
+    validate.add_argument("file", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
+    policy_sub.add_parser("schema", help="print the policy file's JSON Schema (docs/policy.schema.json)")
     return parser
 
 
@@ -145,6 +151,8 @@ def main(
     try:
         if args.command == "rules":
             return _rules(args.format, out)
+        if args.command == "policy":
+            return _policy_command(args, out)
         if args.command == "review":
             return _review(args, out)
         if args.command == "inventory":
@@ -278,6 +286,15 @@ def _policy(path: Path | None) -> Policy:
     policy = load_policy(path)
     policy.check_rule_ids({m.id for m in rules.metas()})
     return policy
+
+
+def _policy_command(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.policy_command == "schema":
+        out.write(json.dumps(policy_schema(), indent=2) + "\n")
+        return EXIT_CLEAN
+    _policy(args.file)  # a ConfigError here is the one-line refusal, exit 2
+    out.write(f"{args.file}: valid policy file\n")
+    return EXIT_CLEAN
 
 
 def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManager[Inventory]:

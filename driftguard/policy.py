@@ -327,6 +327,14 @@ class Policy(_Strict):
             raise ConfigError(f"policy names unknown rule id(s): {', '.join(unknown)}")
 
 
+def policy_schema() -> dict[str, Any]:
+    """The policy file's JSON Schema (draft 2020-12), for editors and CI: docs/policy.schema.json."""
+    schema = Policy.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "DriftGuard policy file"
+    return schema
+
+
 def _describe(e: ValidationError, where: str) -> str:
     first = e.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(root)"

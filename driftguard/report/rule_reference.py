@@ -1,0 +1,106 @@
+"""The rule reference (docs/rules.md), rendered from the rule and remediation registries.
+
+The page is generated so that it cannot drift from the code: a test renders it again and compares.
+Regenerate with `python -m driftguard.report.rule_reference > docs/rules.md`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+
+import remediations
+from driftguard.model import Reference
+from driftguard.rules import ACCESS_RULES, RESOURCE_RULES
+from driftguard.rules.base import RuleMeta
+from remediations.base import Remediation
+
+_HEADER = """\
+# Rule reference
+
+Generated from the rule and remediation registries by
+`python -m driftguard.report.rule_reference > docs/rules.md`; a test fails when this page and the
+code disagree. Each rule's mode can be changed in the policy file, globally (`modes`) or below a
+scope (`overrides`); see [the policy file reference](policy.md).
+
+| mode | what DriftGuard does when the rule fails |
+|---|---|
+| `auto` | applies the fix |
+| `revert` | applies the fix only where a recorded last-known-good baseline proves a change moved the resource away (true drift); on first sight, opens a case for approval |
+| `approve` | opens a case with the exact requests; applies them when security approvers accept |
+| `ticket` | opens a case with no automated fix: the fix needs people |
+| `report` | records the finding only |
+| `off` | does not evaluate the rule |
+"""
+
+_KIND_LINKS = {
+    "azure-policy": "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/"
+    "%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{id}",
+    "mitre-atlas": "https://atlas.mitre.org/techniques/{id}",
+}
+_KIND_NAMES = {
+    "azure-policy": "Azure Policy",
+    "mcsb": "Microsoft cloud security benchmark",
+    "mitre-atlas": "MITRE ATLAS",
+    "owasp-llm": "OWASP Top 10 for LLM",
+}
+
+
+def _reference(ref: Reference) -> str:
+    kind = _KIND_NAMES.get(ref.kind, ref.kind)
+    label = f"{kind} `{ref.id}`" + (f": {ref.title}" if ref.title else "")
+    link = _KIND_LINKS.get(ref.kind)
+    return f"[{label}]({link.format(id=ref.id)})" if link else label
+
+
+def _anchor(rule_id: str) -> str:
+    # GitHub keeps underscores in heading anchors and drops the backticks.
+    return rule_id
+
+
+def _rule(meta: RuleMeta, fixes: Mapping[str, Remediation], *, access: bool) -> list[str]:
+    lines = [f"## `{meta.id}`", "", f"**{meta.title}**", ""]
+    lines.append(f"- Severity: {meta.severity.label}")
+    lines.append(f"- Resource types: {', '.join(f'`{t}`' for t in meta.resource_types)}")
+    lines.append(f"- Default mode: {meta.default_mode.value}")
+    lines.append(f"- Judged by: {'the event path and the access review' if access else 'the scan, the sweeps and the event path'}")
+    if meta.requires:
+        lines.append(f"- Needs child data: {', '.join(f'`{r}`' for r in meta.requires)} (read on the deep sweep and by `scan`)")
+    fix = fixes.get(meta.remediation) if meta.remediation else None
+    if fix is None:
+        lines.append("- Automated fix: none; a case for people")
+    else:
+        lines.append(f"- Automated fix: `{fix.id}`, {fix.title}")
+        lines.append(f"  - written for: {', '.join(f'`{t}`' for t in fix.resource_types)}")
+        lines.append(f"  - RBAC actions it needs: {', '.join(f'`{a}`' for a in fix.actions)}")
+    lines.append(f"- Guidance: {meta.seed_section}")
+    if meta.references:
+        lines.append("- References:")
+        lines.extend(f"  - {_reference(r)}" for r in meta.references)
+    lines.append("")
+    return lines
+
+
+def _index(metas: Sequence[RuleMeta]) -> list[str]:
+    lines = ["| rule | severity | default mode | title |", "|---|---|---|---|"]
+    for m in metas:
+        lines.append(f"| [`{m.id}`](#{_anchor(m.id)}) | {m.severity.label} | {m.default_mode.value} | {m.title} |")
+    return [*lines, ""]
+
+
+def render() -> str:
+    fixes = remediations.registry()
+    resource = [m.META for m in RESOURCE_RULES]
+    access = [m.META for m in ACCESS_RULES]
+    out = [_HEADER, "## Index", "", *_index([*resource, *access])]
+    out += ["# Resource rules", ""]
+    for meta in resource:
+        out += _rule(meta, fixes, access=False)
+    out += ["# Access rules", ""]
+    for meta in access:
+        out += _rule(meta, fixes, access=True)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
