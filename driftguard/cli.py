@@ -236,7 +236,9 @@ def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="driftguard-events-") as tmp:
         if args.live:
-            responder = compose.live_app(settings.model_copy(update={"dry_run": not args.apply or settings.dry_run}), policy).responder
+            # Without --apply: a dry run into a throwaway store, never the user's real one.
+            live = settings.model_copy(update={"dry_run": not args.apply or settings.dry_run})
+            responder = compose.events_responder(live, policy, apply=args.apply, scratch=Path(tmp))
         else:
             responder = compose.SimulatedWorld(Path(tmp), policy).responder
         for raw in raw_events:

@@ -139,6 +139,26 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
     return LiveApp(responder, desk, notifications)
 
 
+def events_responder(settings: Settings, policy: Policy, *, apply: bool, scratch: Path) -> Responder:
+    """`driftguard events --live`: with `apply`, the production app (its store, its outbox). Without
+    it, a dry run that must leave no trace where the app keeps its state: baselines, findings, cases
+    and dedupe marks go to a throwaway store under `scratch`, and no ticket or event is sent."""
+    if apply:
+        return live_app(settings, policy).responder
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    reader = ArmWriter(RawArm(connection), settings.arm_endpoint)
+    return Responder(
+        policy=policy,
+        store=SqliteStore(scratch / "dry-run-state.db"),
+        reader=reader.read,
+        writer=reader,  # never called: a dry run decides and records, and writes nothing
+        remediations=remediations.registry(),
+        subscriptions=settings.subscriptions,
+        identity_ids=settings.identity_ids,
+        dry_run=True,
+    )
+
+
 @contextmanager
 def live_inventory(
     scope: Scope, *, deep: bool, endpoint: str = DEFAULT_ARM_ENDPOINT, managed_identity_client_id: str | None = None

@@ -57,6 +57,15 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             f"{swept['compliant']} compliant (baselines recorded), {swept['reverted']} fixed automatically, "
             f"{swept['case_opened']} cases opened (first sight or approval), {swept['recorded']} recorded"
         )
+        # Resource Graph does not index deployments nor RAI policies: the sweep read them per account
+        # over ARM (deep), so the model and content-filter rules judged every deployment.
+        for rule, label in (
+            ("cognitiveservices_deployment_content_filter_enforced", "content filter"),
+            ("cognitiveservices_deployment_model_approved", "approved model"),
+        ):
+            verdicts = Counter(r.outcome.value for r in results if r.rule == rule)
+            shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(verdicts.items())) or "no deployment judged"
+            console.print(f"  deployments read per account over ARM, {label}: {shown}")
         world.take_events()  # DriftGuard's own sweep fixes come back as events: shown below, not here
         _ack(world, totals)
 

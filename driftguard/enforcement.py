@@ -145,7 +145,7 @@ class Enforcer:
                 self._clear(resource_id, subject)
                 return Enforced(owner, current)
             try:
-                enforced = self._send(plan, subject, owner, landed_actions, now)
+                enforced = self._send(plan, subject, owner, landed_actions, now, resource_id=resource_id)
             except PlanStale:
                 # A provider that does honour If-Match saw a write since the read: plan once more from a
                 # read taken now (the read under the claim, not the 412, is the safety net).
@@ -160,6 +160,7 @@ class Enforcer:
                     owner,
                     _landed_actions(self._intent(resource_id, subject) or {"plan": plan.to_json()}, self.store, resource_id),
                     now,
+                    resource_id=resource_id,
                 )
             record(enforced)
             intent = self._intent(resource_id, subject)
@@ -172,12 +173,12 @@ class Enforcer:
             self.store.release(resource_id, subject, owner)
 
     # --- sending -------------------------------------------------------------------------------------
-    def _send(self, plan: Plan, subject: str, write_id: str, landed_actions: list[Step], now: datetime) -> Enforced:
+    def _send(self, plan: Plan, subject: str, write_id: str, landed_actions: list[Step], now: datetime, *, resource_id: str) -> Enforced:
         skipped = tuple(s for s in plan.steps if s.method == "POST" and _key(s) in {_key(a) for a in landed_actions})
         states = [
             _StepState(f"driftguard-{write_id}-{i}", landed=step in skipped, sent=step in skipped) for i, step in enumerate(plan.steps)
         ]
-        self._save_intent(plan, subject, write_id, states, now)
+        self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
         self.observer(INTENT_RECORDED)
         applied = Applied(plan)
         actions_sent = 0
@@ -190,14 +191,14 @@ class Enforcer:
                 # Recorded as sent before it goes: a handler that dies now leaves a question the
                 # action's own event answers.
                 state.sent = True
-                self._save_intent(plan, subject, write_id, states, now)
+                self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
             self.observer(WRITE_IN_FLIGHT)
             applied.read_back.update(self.writer.apply(replace(plan, steps=(step,)), correlation=state.correlation).read_back)
             self.observer(WRITE_LANDED)
             if step.method == "POST":
                 state.landed = True
                 actions_sent += 1
-                self._save_intent(plan, subject, write_id, states, now)
+                self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
         return Enforced(write_id, None, applied, skipped=skipped)
 
     # --- intents ---------------------------------------------------------------------------------------
@@ -205,14 +206,16 @@ class Enforcer:
         found = self.store.baseline(resource_id, INTENT + subject)
         return found.resource if found is not None and found.resource.get("plan") else None
 
-    def _save_intent(self, plan: Plan, subject: str, write_id: str, states: list[_StepState], now: datetime) -> None:
+    def _save_intent(self, plan: Plan, subject: str, write_id: str, states: list[_StepState], now: datetime, *, resource_id: str) -> None:
+        # Kept under the resource the claim is on (a project's plan writes to its hub): where the next
+        # run on it looks, and clears it.
         body = {
             "id": write_id,
             "plan": plan.to_json(),
             "steps": [{"correlation": s.correlation, "sent": s.sent, "landed": s.landed} for s in states],
             "started": now.isoformat(),
         }
-        self.store.save_baseline(Baseline(plan.resource_id, INTENT + subject, body, now))
+        self.store.save_baseline(Baseline(resource_id, INTENT + subject, body, now))
 
     def _mark_recorded(self, resource_id: str, subject: str, intent: Mapping[str, Any]) -> None:
         """The outcome is on record: a handler stopping before the intent is cleared leaves nothing to

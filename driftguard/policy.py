@@ -103,7 +103,8 @@ class ContentFilterPolicy(_Strict):
 
 
 class ModelPolicy(_Strict):
-    # Empty means "no catalog configured": every model passes (the rule still checks pinning).
+    # Empty means "no catalog configured": the approved-model rule reports "not evaluable" (it still
+    # checks pinning).
     approved: tuple[ApprovedModel, ...] = ()
     require_version_pinning: bool = False
 

@@ -36,6 +36,9 @@ class PlanContext:
 
 
 PlanFn = Callable[[Mapping[str, Any], PlanContext], Plan | None]
+# The plan that undoes an applied plan, given the resource its steps target as read now (None when it
+# is gone): None when there is nothing left to undo, CannotPlan when undoing it would do harm.
+UndoFn = Callable[[Plan, Mapping[str, Any] | None], Plan | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,9 @@ class Remediation:
     # Azure RBAC actions the remediator identity needs for this fix (the Bicep role is their union).
     actions: tuple[str, ...]
     planner: PlanFn
+    # How an applied plan is undone, where putting the recorded before-values back is not enough (an
+    # identity is one object: its type and user-assigned identities go back together). Default: `rollback`.
+    undoer: UndoFn | None = None
 
     def plan(self, resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         """The requests that fix `resource` (None when already fixed); CannotPlan for a type the fix does
@@ -56,6 +62,11 @@ class Remediation:
         if not any(rtype.lower() == t.lower() for t in self.resource_types):
             raise CannotPlan(f"{self.id} is not written for resources of type {rtype or '(none)'!r}")
         return self.planner(resource, context)
+
+    def undo(self, plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
+        """The plan that rolls `plan` back, from `current`: the resource the plan's steps target (for a
+        project's fix, its hub), read now."""
+        return (self.undoer or rollback)(plan, current)
 
 
 def canonical_id(resource: Mapping[str, Any]) -> str:
@@ -135,6 +146,46 @@ WORKSPACE = ("Microsoft.MachineLearningServices/workspaces",)
 WORKSPACE_WRITE = ("Microsoft.MachineLearningServices/workspaces/read", "Microsoft.MachineLearningServices/workspaces/write")
 
 
+# What an absent property means, per type and dotted path: the value a revert sends back when the
+# property was not set before the fix. A null would not do: the providers ignore nulls in a PATCH (the
+# SDK models never send one), so a rollback that sent one would change nothing and fail its read-back.
+# Sources: each property's description in the specs (cognitiveservices 2025-09-01, search 2025-05-01,
+# storage 2025-06-01, machinelearningservices 2025-06-01).
+DEFAULTS: dict[tuple[str, str], Any] = {
+    ("microsoft.cognitiveservices/accounts", "properties.publicNetworkAccess"): "Enabled",
+    ("microsoft.cognitiveservices/accounts", "properties.disableLocalAuth"): False,
+    ("microsoft.cognitiveservices/accounts", "properties.restrictOutboundNetworkAccess"): False,
+    ("microsoft.cognitiveservices/accounts", "properties.allowedFqdnList"): [],
+    ("microsoft.cognitiveservices/accounts", "properties.networkAcls"): {
+        "defaultAction": "Allow",
+        "ipRules": [],
+        "virtualNetworkRules": [],
+    },
+    ("microsoft.search/searchservices", "properties.publicNetworkAccess"): "enabled",
+    ("microsoft.search/searchservices", "properties.disableLocalAuth"): False,
+    # With key authentication on and no options set, a Search service takes API keys only.
+    ("microsoft.search/searchservices", "properties.authOptions"): {"apiKeyOnly": {}},
+    ("microsoft.storage/storageaccounts", "properties.publicNetworkAccess"): "Enabled",
+    ("microsoft.storage/storageaccounts", "properties.allowBlobPublicAccess"): False,
+    # "If not set, the default is null, which is equivalent to true."
+    ("microsoft.storage/storageaccounts", "properties.allowSharedKeyAccess"): True,
+    ("microsoft.machinelearningservices/workspaces", "properties.publicNetworkAccess"): "Enabled",
+    ("microsoft.machinelearningservices/workspaces", "properties.systemDatastoresAuthMode"): "AccessKey",
+}
+
+
+def restored_values(rtype: str, before: Mapping[str, Any]) -> dict[str, Any]:
+    """The before-values as a revert sends them: an absent one as what its absence meant (DEFAULTS);
+    CannotPlan when that is not known, rather than a null the provider would ignore."""
+    out: dict[str, Any] = {}
+    for path, value in before.items():
+        key = (rtype.lower(), path)
+        if value is None and key not in DEFAULTS:
+            raise CannotPlan(f"{path} was not set before the fix and its default is not known: restore it by hand")
+        out[path] = copy.deepcopy(DEFAULTS[key] if value is None else value)
+    return out
+
+
 def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
     """The plan that puts the recorded before-values back, or None when they already are. PATCH plans
     restore their values; a removed role assignment is recreated as it was (same name, role, scope,
@@ -158,4 +209,5 @@ def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
     restorable = [step.method for step in plan.steps if step.method != "POST"]
     if current is None or not restorable or any(method != "PATCH" for method in restorable):
         raise CannotPlan(f"{plan.remediation} cannot be rolled back automatically")
-    return patch_plan(plan.remediation, current, plan.before, f"roll back: {plan.summary}")
+    values = restored_values(str(current.get("type") or ""), plan.before)
+    return patch_plan(plan.remediation, current, values, f"roll back: {plan.summary}")

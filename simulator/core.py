@@ -32,7 +32,7 @@ from simulator.directory import Directory
 from simulator.spec import BodyRefused, Catalog, Operation, Schema, catalog
 from simulator.state import JSON, Estate, split_id
 from simulator.throttle import Throttle
-from simulator.writes import WriteSide, merge_patch, new_etag, principal_of
+from simulator.writes import TENANT, WriteSide, merge_patch, new_etag, principal_of, without_nulls
 
 PAGE = 1000
 
@@ -363,7 +363,7 @@ class Simulator:
         if method == "PATCH":
             if existing is None:
                 return self._not_found(path)
-            resource = merge_patch(existing, payload)
+            resource = merge_patch(existing, without_nulls(payload))
         else:
             resource = copy.deepcopy(payload)
             if existing is not None:
@@ -376,9 +376,10 @@ class Simulator:
         props = resource.setdefault("properties", {})
         if rtype.lower() == "microsoft.authorization/roleassignments":
             props["scope"] = resource["id"][: resource["id"].lower().rindex("/providers/microsoft.authorization/")] or "/"
-        refused = _provider_rule(resource)
+        refused = _provider_rule(resource, payload)
         if refused is not None:
             return refused
+        _settle_identity(resource)
         tracked = _tracks_provisioning(op.body, existing)
         created = existing is None
         status = 201 if created and method == "PUT" and 201 in op.statuses else 200
@@ -844,14 +845,52 @@ def _keep_read_only(schema: Schema | None, existing: Mapping[str, Any], resource
         node[path[-1]] = copy.deepcopy(value)
 
 
-def _provider_rule(resource: Mapping[str, Any]) -> Response | None:
-    """Constraints a provider enforces beyond its models. AI Search: `authOptions` cannot be set while
-    `disableLocalAuth` is true (search 2025-05-01 spec and its examples)."""
-    props = resource.get("properties") or {}
-    search = str(resource.get("type", "")).lower() == "microsoft.search/searchservices"
-    if search and props.get("disableLocalAuth") is True and props.get("authOptions") is not None:
-        return error(400, "InvalidRequestContent", "'authOptions' cannot be set when 'disableLocalAuth' is true.")
+def _provider_rule(resource: JSON, payload: Mapping[str, Any]) -> Response | None:
+    """Constraints a provider enforces beyond its models, on the resource a write would leave.
+
+    AI Search (search 2025-05-01 spec and its examples): `authOptions` cannot be sent with
+    `disableLocalAuth: true`; `disableLocalAuth: true` alone clears them (Microsoft's example
+    SearchUpdateServiceDisableLocalAuth answers `"authOptions": null`). The free tier has no managed
+    identity (Search docs: managed identities need the Basic tier or higher), and a tier never
+    changes in place."""
+    if str(resource.get("type", "")).lower() != "microsoft.search/searchservices":
+        return None
+    props = resource.setdefault("properties", {})
+    sent_props = payload.get("properties")
+    sent: Mapping[str, Any] = sent_props if isinstance(sent_props, Mapping) else {}
+    if props.get("disableLocalAuth") is True:
+        if sent.get("authOptions") is not None:
+            return error(400, "InvalidRequestContent", "'authOptions' cannot be set when 'disableLocalAuth' is true.")
+        props["authOptions"] = None
+    sku = str((resource.get("sku") or {}).get("name") or "").lower()
+    kind = str((resource.get("identity") or {}).get("type") or "None")
+    if sku == "free" and kind.lower() != "none":
+        return error(
+            400,
+            "FeatureNotSupportedForSku",
+            "Managed identity is not supported for search services on the 'free' SKU: use the Basic tier or higher.",
+        )
     return None
+
+
+def _settle_identity(resource: JSON) -> None:
+    """The identity as the service keeps it: `None` holds nothing; a system-assigned identity gets its
+    principal (the service creates it); user-assigned identities only while the type names them."""
+    identity = resource.get("identity")
+    if not isinstance(identity, dict):
+        return
+    kind = str(identity.get("type") or "None").lower().replace(" ", "")
+    if kind == "none":
+        resource["identity"] = {"type": "None"}
+        return
+    if "systemassigned" in kind:
+        identity.setdefault("principalId", str(uuid.uuid4()))
+        identity.setdefault("tenantId", TENANT)
+    else:
+        identity.pop("principalId", None)
+        identity.pop("tenantId", None)
+    if "userassigned" not in kind:
+        identity.pop("userAssignedIdentities", None)
 
 
 def _tracks_provisioning(schema: Schema | None, existing: Mapping[str, Any] | None) -> bool:

@@ -50,13 +50,17 @@ MANAGED_IDENTITY = _obj(
 SKU = _obj(
     "Sku", name=_s(required=True), tier=_s(enum=("Free", "Basic", "Standard", "Premium")), size=_s(), family=_s(), capacity=Field("int")
 )
+# Enums as the 2025-06-01 spec declares them (`ManagedNetworkSettings`, `ManagedNetworkProvisionStatus`):
+# every value the spec lists is accepted, so a valid workspace is never refused for one.
 MANAGED_NETWORK = _obj(
     "ManagedNetworkSettings",
     isolationMode=_s(enum=("Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound")),
+    managedNetworkKind=_s(enum=("V1", "V2")),
     networkId=_s(readonly=True),
     outboundRules=Field("object", container="{...}"),
-    status=Field("object"),
+    status=Field(_obj("ManagedNetworkProvisionStatus", sparkReady=_b(), status=_s(enum=("Active", "Inactive")))),
     firewallSku=_s(enum=("Standard", "Basic")),
+    firewallPublicIpAddress=_s(),
     changeableIsolationModes=Field("str", readonly=True, container="[...]"),
 )
 WORKSPACE_UPDATE_PROPERTIES = _obj(
@@ -78,8 +82,8 @@ WORKSPACE_UPDATE_PROPERTIES = _obj(
     publicNetworkAccess=_s(enum=("Enabled", "Disabled")),
     serverlessComputeSettings=ANY,
     serviceManagedResourcesSettings=ANY,
-    # A string in the spec; its documented values are these two.
-    systemDatastoresAuthMode=_s(enum=("AccessKey", "Identity")),
+    # `SystemDatastoresAuthMode` in the 2025-06-01 spec: all three values.
+    systemDatastoresAuthMode=_s(enum=("AccessKey", "Identity", "UserDelegationSAS")),
     v1LegacyMode=_b(),
 )
 WORKSPACE_UPDATE = _obj(

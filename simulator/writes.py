@@ -36,13 +36,28 @@ def principal_of(token: str) -> tuple[str, str]:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """ARM PATCH: objects merge key by key, arrays and scalars replace, null sets null."""
+    """ARM PATCH: objects merge key by key, arrays and scalars replace, null removes (callers strip the
+    nulls a provider ignores first: see `without_nulls`)."""
     if not isinstance(patch, Mapping) or not isinstance(target, Mapping):
         return copy.deepcopy(patch)
     out = dict(target)
     for key, value in patch.items():
-        out[key] = merge_patch(target.get(key), value) if isinstance(value, Mapping) else copy.deepcopy(value)
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(target.get(key), value) if isinstance(value, Mapping) else copy.deepcopy(value)
     return out
+
+
+def without_nulls(patch: Any, *, path: tuple[str, ...] = ()) -> Any:
+    """A PATCH body as these providers take it: an explicit null means "not sent" (they deserialize
+    into their models, where null and absent are one, and the SDK clients never send a null), so it
+    changes nothing. The one documented exception is ARM's: a user-assigned identity set to null in
+    `identity.userAssignedIdentities` is removed."""
+    if not isinstance(patch, Mapping):
+        return patch
+    keep_nulls = path == ("identity", "userAssignedIdentities")
+    return {k: without_nulls(v, path=(*path, k)) for k, v in patch.items() if v is not None or keep_nulls}
 
 
 def _ones_and_zeros(value: Any) -> Any:

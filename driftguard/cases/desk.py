@@ -149,7 +149,7 @@ class CaseDesk:
             raise Refused(409, f"the case is {case.status.value}: only an applied fix can be rolled back")
         if case.kind is CaseKind.ROLLBACK:
             raise Refused(409, "this case is itself a rollback: approve a fix instead")
-        plan = self._rollback_plan(case.applied_plan, case.resource_id)
+        plan = self._rollback_plan(case.applied_plan)
         if plan is None:
             raise Refused(409, "the before-values are already in place: there is nothing to roll back")
         now = self.clock()
@@ -171,7 +171,8 @@ class CaseDesk:
             Case(
                 f"rollback|{case.id}",
                 case.rule,
-                case.resource_id,
+                # The resource the fix changed: for a project, the hub it inherits its settings from.
+                applied.resource_id,
                 CaseStatus.OPEN,
                 f"roll back case {case.id}: {why}",
                 now,
@@ -310,10 +311,7 @@ class CaseDesk:
             original = self.store.case(case.related_case or "")
             if original is None or original.applied_plan is None:
                 raise Refused(409, "the case this rollback undoes has no recorded plan")
-            try:
-                return rollback(Plan.from_json(original.applied_plan), current)
-            except CannotPlan as e:
-                raise Refused(409, str(e)) from e
+            return self._undo(Plan.from_json(original.applied_plan), current)
         if current is None:
             return None  # the resource is gone: so is the drift
         assert case.plan is not None  # approve() checked it
@@ -331,11 +329,19 @@ class CaseDesk:
         except CannotPlan as e:
             raise Refused(409, f"the fix cannot be planned any more: {e}") from e
 
-    def _rollback_plan(self, applied_plan: Mapping[str, Any], resource_id: str) -> Plan | None:
+    def _rollback_plan(self, applied_plan: Mapping[str, Any]) -> Plan | None:
+        applied = Plan.from_json(applied_plan)
+        # Read what the fix's requests changed (a project's fix changed its hub), not the case's resource.
+        return self._undo(applied, self._read(applied.resource_id))
+
+    def _undo(self, applied: Plan, current: Mapping[str, Any] | None) -> Plan | None:
+        """The remediation's own undo (an identity goes back whole), else the before-values put back;
+        a 409 to the approver when undoing would do harm or cannot be planned."""
+        remediation = self.remediations.get(applied.remediation)
         try:
-            return rollback(Plan.from_json(applied_plan), self._read(resource_id))
+            return remediation.undo(applied, current) if remediation is not None else rollback(applied, current)
         except CannotPlan as e:
-            raise Refused(409, str(e)) from e
+            raise Refused(409, f"cannot roll back: {e}") from e
 
     def _supersede(self, case: Case, why: str) -> Outcome:
         now = self.clock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, prop, same
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, same
 
 META = RuleMeta(
     id="cognitiveservices_deployment_model_approved",
@@ -39,6 +39,10 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if models.require_version_pinning and not same(upgrade, "NoAutoUpgrade"):
         problems.append(f"version auto-upgrade is {upgrade or 'OnceNewDefaultVersionAvailable (default)'}, pinning is required")
     if not problems:
+        if not models.approved:
+            # Without a catalog there is nothing to hold the model against: "approved" cannot be said
+            # (a deployment is never passed for want of a list), and it is no violation either.
+            raise NotEvaluable("no approved model catalog in the policy (models.approved)")
         return []
     return [
         context.finding(

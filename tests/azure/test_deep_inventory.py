@@ -63,7 +63,8 @@ def test_a_deep_sweep_lists_deployments_and_rai_policies_per_account(sim: Simula
     assert len(drifted) == 1
     assert "relaxed-debug" in drifted[0].message
     assert CF not in summary["not_evaluated"]
-    assert MODEL not in summary["not_evaluated"]
+    # Read, yet not judged: the default policy has no approved model catalog to hold them against.
+    assert summary["not_evaluated"][MODEL] == {"no approved model catalog in the policy (models.approved)": 5}
 
 
 def test_a_shallow_sweep_says_what_it_did_not_judge(sim: Simulator, connection: ArmConnection) -> None:

@@ -1,6 +1,7 @@
 """`driftguard demo` tells the whole story against the simulator, with nothing configured."""
 
 import io
+import re
 from pathlib import Path
 
 from driftguard.cli import main
@@ -16,6 +17,10 @@ def test_demo_story(tmp_path: Path) -> None:
     assert code == 0, text
     sections = text.split("─ ")
     assert "compliant (baselines recorded)" in text
+    # 1: the sweep is deep: deployments were read per account, so both deployment rules judged them
+    flat = " ".join(text.split())
+    assert re.search(r"content filter: \d+ case_opened, \d+ compliant", flat), flat
+    assert re.search(r"approved model: (\d+ case_opened, )?\d+ compliant", flat), flat
     # 2: public access re-enabled by the developer is reverted
     assert "reverted cognitiveservices_account_public_network_access_disabled" in " ".join(text.split())
     # 3: the developer's key listing (on the account whose key auth is on) becomes a case to rotate them

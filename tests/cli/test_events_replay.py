@@ -83,3 +83,19 @@ def test_events_nested_too_deep(tmp_path: Path) -> None:
     outcomes = {r["outcome"] for r in json.loads(out)}
     assert "case_opened" in outcomes  # judged like any other event
     assert "rejected" not in outcomes
+
+
+def test_live_events_without_apply_never_touch_the_real_store(tmp_path: Path) -> None:
+    from driftguard import compose
+    from driftguard.policy import Policy, Settings
+    from driftguard.store.sqlite import SqliteStore
+
+    real = tmp_path / "real-state.db"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    settings = Settings(state_db=real)
+    responder = compose.events_responder(settings, Policy(), apply=False, scratch=scratch)
+    assert responder.dry_run
+    assert isinstance(responder.store, SqliteStore)
+    assert (scratch / "dry-run-state.db").exists()
+    assert not real.exists()

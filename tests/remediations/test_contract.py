@@ -16,7 +16,7 @@ from driftguard.azure.writes import ArmWriter
 from driftguard.model import ResourceSnapshot
 from driftguard.policy import MonitoringPolicy, NetworkPolicy, Policy
 from driftguard.rules.base import RuleContext
-from remediations.base import CannotPlan, PlanContext, rollback
+from remediations.base import CannotPlan, PlanContext, restored_values, rollback
 from simulator import Estate, Simulator
 from simulator import builders as b
 from simulator.roles import role_assignment
@@ -155,16 +155,23 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
         assert found == [], (meta.id, [f.message for f in found])
     assert applied.read_back or all(s.method == "POST" for s in plan.steps)
 
+    # Rolled back through the remediation's own undo, from what its requests changed (a project's hub).
+    changed = estate.get(plan.resource_id)
     if "PATCH" in {s.method for s in plan.steps} <= {"PATCH", "POST"}:  # key regenerations are not undone
-        back = rollback(plan, after)
+        back = remediation.undo(plan, changed)
         assert back is not None
         writer.apply(back)
-        restored = estate.get(case.target["id"])
+        restored = estate.get(plan.resource_id)
         assert restored is not None
-        assert {k: rollback_value(restored, k) for k in plan.before} == dict(plan.before)
+        # Each before-value is back: an absent one as what its absence meant (DEFAULTS), never a null.
+        wanted = restored_values(str(restored["type"]), plan.before)
+        if rid == "resource_enable_system_assigned_identity":
+            assert restored["identity"] == wanted["identity"]  # the whole identity, nothing left over
+        else:
+            assert {k: rollback_value(restored, k) for k in plan.before} == wanted
     else:
         with pytest.raises(CannotPlan):
-            rollback(plan, after)
+            remediation.undo(plan, changed)
 
 
 def rollback_value(resource: dict[str, Any], dotted: str) -> Any:

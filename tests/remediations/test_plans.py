@@ -90,3 +90,41 @@ def test_search_before_values_are_recorded_in_the_spec_spelling_for_rollback() -
     back = rollback(plan, closed)
     assert back is not None
     assert back.steps[0].body == {"properties": {"publicNetworkAccess": "enabled"}}
+
+
+def test_a_free_tier_search_service_gets_a_case_saying_what_a_person_must_do() -> None:
+    # Free tier: no managed identity, and the tier cannot change in place (the simulator refuses the write).
+    fix = remediations.registry()["resource_enable_system_assigned_identity"]
+    free = b.search_service(SUB, "rg", "srch", sku="free", identity=False)
+    with pytest.raises(CannotPlan, match="Basic or higher"):
+        fix.plan(free, CONTEXT)
+    assert fix.plan(b.search_service(SUB, "rg", "srch", sku="basic", identity=False), CONTEXT) is not None
+
+
+def test_search_disable_local_auth_sends_the_flag_alone_and_records_auth_options_for_rollback() -> None:
+    fix = remediations.registry()["search_service_disable_local_auth"]
+    service = b.search_service(SUB, "rg", "srch", local_auth=True)
+    service["properties"]["authOptions"] = {"aadOrApiKey": {"aadAuthFailureMode": "http401WithBearerChallenge"}}
+    plan = fix.plan(service, CONTEXT)
+    assert plan is not None
+    assert [s.body for s in plan.steps] == [{"properties": {"disableLocalAuth": True}}]  # as Microsoft's example sends it
+    closed = {**service, "properties": {**service["properties"], "disableLocalAuth": True, "authOptions": None}}
+    back = fix.undo(plan, closed)
+    assert back is not None
+    assert back.steps[0].body == {
+        "properties": {"disableLocalAuth": False, "authOptions": {"aadOrApiKey": {"aadAuthFailureMode": "http401WithBearerChallenge"}}}
+    }
+
+
+def test_a_revert_restores_what_an_absent_value_meant_never_a_null() -> None:
+    # The providers ignore nulls in a PATCH: a rollback of a property that was absent sends its default.
+    fix = remediations.registry()["storage_account_disable_shared_key"]
+    storage = b.storage_account(SUB, "rg", "st", tags={"driftguard-ai-data": "true"}, shared_key=True)
+    del storage["properties"]["allowSharedKeyAccess"]  # "null, which is equivalent to true"
+    plan = fix.plan(storage, CONTEXT)
+    assert plan is not None
+    assert plan.before == {"properties.allowSharedKeyAccess": None}
+    closed = {**storage, "properties": {**storage["properties"], "allowSharedKeyAccess": False}}
+    back = fix.undo(plan, closed)
+    assert back is not None
+    assert back.steps[0].body == {"properties": {"allowSharedKeyAccess": True}}

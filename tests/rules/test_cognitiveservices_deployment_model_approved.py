@@ -1,6 +1,9 @@
+import pytest
+
 from driftguard.model import Mode
 from driftguard.policy import ApprovedModel, ModelPolicy, Policy
 from driftguard.rules import cognitiveservices_deployment_model_approved as rule
+from driftguard.rules.base import NotEvaluable
 from simulator import builders as b
 from tests.conftest import corpus_body
 from tests.rules.helpers import run, without
@@ -34,7 +37,17 @@ def test_casing_and_no_catalog() -> None:
     d = b.deployment(ACCOUNT, "gpt", model="GPT-4O")
     d["properties"]["model"]["format"] = "openai"
     assert run(rule, d, policy=CATALOG) == []
-    assert run(rule, without(d, "properties", "versionUpgradeOption")) == []  # no catalog, no pinning required
+
+
+def test_no_catalog_is_not_evaluable_never_compliant() -> None:
+    # No approved list: the model cannot be said approved, nor unapproved.
+    d = without(b.deployment(ACCOUNT, "x", model="gpt-35-turbo", version="0301"), "properties", "versionUpgradeOption")
+    with pytest.raises(NotEvaluable, match="no approved model catalog"):
+        run(rule, d)
+    # Pinning is still judged without a catalog: an unpinned deployment is a finding, not "not evaluable".
+    [f] = run(rule, d, policy=Policy(models=ModelPolicy(require_version_pinning=True)))
+    assert "pinning" in f.message
+    assert "catalog" not in f.message
 
 
 def test_not_applicable() -> None:

@@ -226,10 +226,61 @@ def test_search_public_network_access_identity_type_and_auth_options() -> None:
     assert call(sim, "PATCH", SEARCH, "2025-05-01", {"identity": {"type": "None"}}).status == 200
     with_options = {"properties": {"disableLocalAuth": False, "authOptions": {"apiKeyOnly": {}}}}
     assert call(sim, "PATCH", SEARCH, "2025-05-01", with_options).status == 200
-    assert call(sim, "PATCH", SEARCH, "2025-05-01", {"properties": {"disableLocalAuth": True}}).status == 400
-    fixed = call(sim, "PATCH", SEARCH, "2025-05-01", {"properties": {"disableLocalAuth": True, "authOptions": None}})
+    both = {"properties": {"disableLocalAuth": True, "authOptions": {"apiKeyOnly": {}}}}
+    assert call(sim, "PATCH", SEARCH, "2025-05-01", both).status == 400  # mutually exclusive
+    # Microsoft's example SearchUpdateServiceDisableLocalAuth: `disableLocalAuth: true` alone, and the
+    # service answers `"authOptions": null`.
+    fixed = call(sim, "PATCH", SEARCH, "2025-05-01", {"properties": {"disableLocalAuth": True}})
     assert fixed.status == 200
     assert json.loads(fixed.body)["properties"]["authOptions"] is None
+    assert json.loads(call(sim, "GET", SEARCH, "2025-05-01").body)["properties"]["authOptions"] is None
+
+
+def test_a_null_in_a_patch_changes_nothing() -> None:
+    # The providers deserialize a PATCH into their models, where null and absent are one (the SDK
+    # clients never send a null): `"publicNetworkAccess": null` leaves it as it was.
+    sim = Simulator(estate())
+    assert call(sim, "PATCH", ACCOUNT, "2025-09-01", {"properties": {"publicNetworkAccess": "Enabled"}}).status in (200, 202)
+    assert call(sim, "PATCH", ACCOUNT, "2025-09-01", {"properties": {"publicNetworkAccess": None}}).status in (200, 202)
+    assert json.loads(call(sim, "GET", ACCOUNT, "2025-09-01").body)["properties"]["publicNetworkAccess"] == "Enabled"
+    with_options = {"properties": {"disableLocalAuth": False, "authOptions": {"apiKeyOnly": {}}}}
+    assert call(sim, "PATCH", SEARCH, "2025-05-01", with_options).status == 200
+    assert call(sim, "PATCH", SEARCH, "2025-05-01", {"properties": {"authOptions": None}}).status == 200
+    assert json.loads(call(sim, "GET", SEARCH, "2025-05-01").body)["properties"]["authOptions"] == {"apiKeyOnly": {}}
+
+
+def test_a_free_tier_search_service_takes_no_managed_identity() -> None:
+    # Search docs: managed identities need the Basic tier or higher; a tier never changes in place.
+    e = estate()
+    free = b.search_service(SUB, RG, "free", sku="free", identity=False)
+    e.put(free)
+    sim = Simulator(e)
+    refused = call(sim, "PATCH", free["id"], "2025-05-01", {"identity": {"type": "SystemAssigned"}})
+    assert refused.status == 400
+    assert "free" in json.loads(refused.body)["error"]["message"]
+    assert "identity" not in json.loads(call(sim, "GET", free["id"], "2025-05-01").body)
+    assert call(sim, "PATCH", free["id"], "2025-05-01", {"identity": {"type": "None"}}).status == 200
+    # Basic takes one; the service creates its principal.
+    sim.estate.put(b.search_service(SUB, RG, "basic", sku="basic", identity=False))
+    basic = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Search/searchServices/basic"
+    answer = call(sim, "PATCH", basic, "2025-05-01", {"identity": {"type": "SystemAssigned"}})
+    assert answer.status == 200
+    assert json.loads(answer.body)["identity"]["principalId"]
+
+
+def test_machine_learning_2025_06_01_takes_every_value_its_enums_declare() -> None:
+    # workspaceRP.json 2025-06-01: SystemDatastoresAuthMode, IsolationMode, ManagedNetworkKind, FirewallSku.
+    sim = Simulator(estate())
+    for props in (
+        {"systemDatastoresAuthMode": "UserDelegationSAS"},
+        {"systemDatastoresAuthMode": "AccessKey"},
+        {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "managedNetworkKind": "V2", "firewallSku": "Basic"}},
+        {"managedNetwork": {"isolationMode": "AllowInternetOutbound", "managedNetworkKind": "V1", "status": {"status": "Active"}}},
+    ):
+        answer = call(sim, "PATCH", WORKSPACE, "2025-06-01", {"properties": props})
+        assert answer.status in (200, 202), (props, answer.body)
+    assert call(sim, "PATCH", WORKSPACE, "2025-06-01", {"properties": {"systemDatastoresAuthMode": "Anonymous"}}).status == 400
+    assert call(sim, "PATCH", WORKSPACE, "2025-06-01", {"properties": {"managedNetwork": {"managedNetworkKind": "V3"}}}).status == 400
 
 
 # --- deployments and RAI policies ------------------------------------------------------------------------
