@@ -244,6 +244,12 @@ class CaseDesk:
         decided: list[Outcome] = []
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
+            # Under the claim, the case as it is now: another approver (or the timer) may have applied
+            # it since this one was read, and an applied plan is never sent again.
+            latest = self.store.case(case.id)
+            if latest is not None and latest.status is not CaseStatus.APPROVED:
+                decided.append(Outcome(latest, f"the case is {latest.status.value}: nothing more to apply"))
+                return None
             plan = self._replan(case, current)
             if plan is None:
                 decided.append(self._supersede(case, "the drift is already gone: nothing to apply"))
