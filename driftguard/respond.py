@@ -153,6 +153,7 @@ class Responder:
         case_listeners: tuple[CaseListener, ...] = (),
         notice_listeners: tuple[NoticeListener, ...] = (),
         observer: Observer | None = None,
+        claim_ttl: timedelta = CLAIM_TTL,
     ) -> None:
         self._policy = policy
         self.store = store
@@ -169,7 +170,9 @@ class Responder:
         self.intake = Intake(store=store, subscriptions=frozenset(s.lower() for s in subscriptions), types=types)
         self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
         self.obligations = Obligations(store=store, clock=self.clock)
-        self.enforcer = Enforcer(store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer)
+        self.enforcer = Enforcer(
+            store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer, claim_ttl=claim_ttl
+        )
         self.observer = observer or (lambda step: None)
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
