@@ -487,7 +487,6 @@ class Responder:
         return job.result(Outcome.RECORDED, decision.reason), None
 
     def _apply(self, job: _Job, record: FindingRecord, decision: Decision, run: Sweep | None) -> tuple[Result, Mapping[str, Any] | None]:
-        self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
             # Planned from a read taken now, under the claim: these providers do not declare If-Match,
@@ -508,6 +507,10 @@ class Responder:
                 # "already judged" to a redelivery after a crash, which judges it and finds the
                 # finding `remediating` to reconcile.
                 self.store.state_changed(job.rid, FIXING, now=job.now)
+                # Marked `remediating` under the claim, right before the write: a second delivery that
+                # judged the drift before the first one fixed it never marks it again after it resolved.
+                latest = self.store.finding(job.finding.rule, job.rid) or record
+                self._save(replace(latest, status=FindingStatus.REMEDIATING, last_seen=job.now))
             return plan
 
         def record_outcome(enforced: Enforced) -> None:
