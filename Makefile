@@ -66,10 +66,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench peers --resources 1000
 	$(BIN)/python -m bench peers --resources 10000
 
-# What DriftGuard survives, with the figures: the fault campaign, the property tests and fuzzers, and
-# the side-by-side benchmark with Cloud Custodian.
+# What DriftGuard survives, with the figures: the fault campaign, the crash-point harness, the property
+# tests and fuzzers, and the side-by-side benchmark with Cloud Custodian.
 reliability: $(STAMP) $(AZURITE)
-	$(BIN)/pytest -q -s -p no:cacheprovider tests/faults tests/properties
+	$(BIN)/pytest -q -s -p no:cacheprovider tests/faults tests/crashpoints tests/properties
 	$(BIN)/python -m bench peers --resources 1000
 
 clean:

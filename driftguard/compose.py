@@ -132,9 +132,16 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         dry_run=settings.dry_run,
         case_listeners=(notifications.case_changed,),
         notice_listeners=(notifications.notice,),
+        claim_ttl=settings.claim_ttl,
     )
     desk = CaseDesk(
-        policy=policy, store=store, reader=reader, writer=writer, remediations=registry, listeners=(notifications.case_changed,)
+        policy=policy,
+        store=store,
+        reader=reader,
+        writer=writer,
+        remediations=registry,
+        listeners=(notifications.case_changed,),
+        claim_ttl=settings.claim_ttl,
     )
     return LiveApp(responder, desk, notifications)
 

@@ -6,10 +6,13 @@
 A handler can die after any instruction, on any instance, and Event Grid redelivers what was not
 acknowledged. So every step leaves something the next handler can act on:
 
-- The claim has an expiry. A live claim held by another handler raises `Busy` (the delivery fails and
-  Event Grid retries it later); an expired one is taken over.
+- The claim has an expiry (`claim_ttl`, the DRIFTGUARD_CLAIM_TTL_SECONDS setting) and is renewed
+  before each write. A live claim held by another handler raises `Busy` (the delivery fails and Event
+  Grid retries it later); an expired one is taken over. A handler that finds its claim taken over at a
+  renewal (it stalled past the expiry) sends nothing more: its successor carries the fix on.
 - The intent (the plan, and for each key action whether it was sent and whether it landed) is on record
-  before the first request. A handler that takes over a dead one's claim reconciles its intent first:
+  before the first request, under the claimed resource (a project's fix writes its hub: the intent
+  stays with the project's claim, where the project's next delivery looks). A handler that takes over a dead one's claim reconciles its intent first:
   PATCH, PUT and DELETE are idempotent and verified by reading the resource back; a key regeneration is
   not, and its keys are never read, so it counts as landed when it was recorded so, or when its own
   Event Grid event came back (the request carries the intent's correlation id, which ARM puts in the
@@ -37,6 +40,7 @@ from driftguard.ids import fold
 from driftguard.model import Plan, Step
 from driftguard.store.base import Baseline, StateStore
 
+# The default claim expiry (the setting's default).
 CLAIM_TTL = timedelta(minutes=5)
 # Event Grid delivers a write's event within seconds; a key regeneration whose event has not come in
 # this long after it was sent did not land.
@@ -97,12 +101,14 @@ class Enforcer:
         read: Callable[[str], Mapping[str, Any] | None],
         clock: Callable[[], datetime],
         observer: Observer | None = None,
+        claim_ttl: timedelta = CLAIM_TTL,
     ) -> None:
         self.store = store
         self.writer = writer
         self.read = read
         self.clock = clock
         self.observer = observer or (lambda step: None)
+        self.claim_ttl = claim_ttl
 
     def run(
         self,
@@ -117,7 +123,7 @@ class Enforcer:
         and CannotPlan from `make_plan`."""
         now = self.clock()
         owner = uuid.uuid4().hex
-        if not self.store.claim(resource_id, subject, owner, now=now, ttl=CLAIM_TTL):
+        if not self.store.claim(resource_id, subject, owner, now=now, ttl=self.claim_ttl):
             raise Busy(f"another handler is fixing {subject} on this resource: retry later")
         try:
             self.observer(CLAIMED)
@@ -130,7 +136,7 @@ class Enforcer:
                 self._clear(resource_id, subject)
                 return Enforced(str(left["id"]), current, reconciled=True)
             if left is not None and current is not None:
-                done = self._reconcile(left, current, now)
+                done = self._reconcile(resource_id, left, current, now)
                 if done is not None:
                     # The dead handler's write landed whole: record it, nothing to send.
                     enforced = Enforced(str(left["id"]), current, done, reconciled=True)
@@ -145,7 +151,7 @@ class Enforcer:
                 self._clear(resource_id, subject)
                 return Enforced(owner, current)
             try:
-                enforced = self._send(plan, subject, owner, landed_actions, now, resource_id=resource_id)
+                enforced = self._send(resource_id, plan, subject, owner, landed_actions, now=now)
             except PlanStale:
                 # A provider that does honour If-Match saw a write since the read: plan once more from a
                 # read taken now (the read under the claim, not the 412, is the safety net).
@@ -155,12 +161,12 @@ class Enforcer:
                     self._clear(resource_id, subject)
                     return Enforced(owner, current)
                 enforced = self._send(
+                    resource_id,
                     plan,
                     subject,
                     owner,
                     _landed_actions(self._intent(resource_id, subject) or {"plan": plan.to_json()}, self.store, resource_id),
-                    now,
-                    resource_id=resource_id,
+                    now=now,
                 )
             record(enforced)
             intent = self._intent(resource_id, subject)
@@ -173,32 +179,36 @@ class Enforcer:
             self.store.release(resource_id, subject, owner)
 
     # --- sending -------------------------------------------------------------------------------------
-    def _send(self, plan: Plan, subject: str, write_id: str, landed_actions: list[Step], now: datetime, *, resource_id: str) -> Enforced:
+    def _send(self, resource_id: str, plan: Plan, subject: str, write_id: str, landed_actions: list[Step], *, now: datetime) -> Enforced:
         skipped = tuple(s for s in plan.steps if s.method == "POST" and _key(s) in {_key(a) for a in landed_actions})
         states = [
             _StepState(f"driftguard-{write_id}-{i}", landed=step in skipped, sent=step in skipped) for i, step in enumerate(plan.steps)
         ]
-        self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
+        self._save_intent(resource_id, plan, subject, write_id, states, now=now)
         self.observer(INTENT_RECORDED)
         applied = Applied(plan)
         actions_sent = 0
         for step, state in zip(plan.steps, states, strict=True):
             if state.landed:
                 continue
+            # The claim is renewed before each write (the owner is the write id): a handler that
+            # stalled past its expiry and was taken over sends nothing more.
+            if not self.store.claim(resource_id, subject, write_id, now=self.clock(), ttl=self.claim_ttl):
+                raise Busy(f"the claim on {subject} was taken over by another handler while this one stalled: it carries the fix on")
             if step.method == "POST":
                 if actions_sent:
                     self.observer(BETWEEN_KEY_REGENERATIONS)
                 # Recorded as sent before it goes: a handler that dies now leaves a question the
                 # action's own event answers.
                 state.sent = True
-                self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
+                self._save_intent(resource_id, plan, subject, write_id, states, now=now)
             self.observer(WRITE_IN_FLIGHT)
             applied.read_back.update(self.writer.apply(replace(plan, steps=(step,)), correlation=state.correlation).read_back)
             self.observer(WRITE_LANDED)
             if step.method == "POST":
                 state.landed = True
                 actions_sent += 1
-                self._save_intent(plan, subject, write_id, states, now, resource_id=resource_id)
+                self._save_intent(resource_id, plan, subject, write_id, states, now=now)
         return Enforced(write_id, None, applied, skipped=skipped)
 
     # --- intents ---------------------------------------------------------------------------------------
@@ -206,15 +216,15 @@ class Enforcer:
         found = self.store.baseline(resource_id, INTENT + subject)
         return found.resource if found is not None and found.resource.get("plan") else None
 
-    def _save_intent(self, plan: Plan, subject: str, write_id: str, states: list[_StepState], now: datetime, *, resource_id: str) -> None:
-        # Kept under the resource the claim is on (a project's plan writes to its hub): where the next
-        # run on it looks, and clears it.
+    def _save_intent(self, resource_id: str, plan: Plan, subject: str, write_id: str, states: list[_StepState], *, now: datetime) -> None:
         body = {
             "id": write_id,
             "plan": plan.to_json(),
             "steps": [{"correlation": s.correlation, "sent": s.sent, "landed": s.landed} for s in states],
             "started": now.isoformat(),
         }
+        # Kept under the claimed resource, not the plan's target: the next delivery about the claimed
+        # resource looks there (a project's fix targets its hub).
         self.store.save_baseline(Baseline(resource_id, INTENT + subject, body, now))
 
     def _mark_recorded(self, resource_id: str, subject: str, intent: Mapping[str, Any]) -> None:
@@ -226,10 +236,16 @@ class Enforcer:
         if self._intent(resource_id, subject) is not None:
             self.store.save_baseline(Baseline(resource_id, INTENT + subject, {}, self.clock()))
 
-    def _reconcile(self, intent: Mapping[str, Any], current: Mapping[str, Any], now: datetime) -> Applied | None:
+    def _reconcile(self, resource_id: str, intent: Mapping[str, Any], current: Mapping[str, Any], now: datetime) -> Applied | None:
         """The dead handler's Applied when its whole plan is found landed; None when something is left
         to send. Busy while one of its key actions may still land."""
         plan = Plan.from_json(intent["plan"])
+        if fold(plan.resource_id) != fold(resource_id):
+            # The fix wrote another resource (a project's hub): that one is read back.
+            target = self.read(plan.resource_id)
+            if target is None:
+                return None
+            current = target
         states = intent.get("steps") or []
         read_back: dict[str, Mapping[str, Any]] = {}
         for step, state in zip(plan.steps, states, strict=False):

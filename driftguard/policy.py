@@ -13,7 +13,7 @@ import tomllib
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -531,6 +531,13 @@ class Settings(_Strict):
     sink_private_hosts: tuple[str, ...] = ()
     # Ticket systems and webhooks told about cases (a JSON array in the app setting).
     sinks: tuple[SinkConfig, ...] = ()
+    # How long a fix's claim holds before another handler may take it over (renewed before each
+    # write): long enough for a fix, short enough that a dead handler's fix is finished soon.
+    claim_ttl_seconds: int = Field(default=300, ge=1, le=3600)
+
+    @property
+    def claim_ttl(self) -> timedelta:
+        return timedelta(seconds=self.claim_ttl_seconds)
 
     @field_validator("subscriptions", "identity_ids")
     @classmethod

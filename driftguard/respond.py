@@ -70,6 +70,8 @@ FINDING_RESOLVED = "DriftGuard.Finding.Resolved"
 REMEDIATION_APPLIED = "DriftGuard.Remediation.Applied"
 REMEDIATION_FAILED = "DriftGuard.Remediation.Failed"
 KEY_ACTIONS = ("/regeneratekey", "/regenerateadminkey/")
+# The last judged state of a resource while a fix of it is under way (no state hashes to it).
+FIXING = "fixing"
 
 
 class Outcome(StrEnum):
@@ -151,6 +153,7 @@ class Responder:
         case_listeners: tuple[CaseListener, ...] = (),
         notice_listeners: tuple[NoticeListener, ...] = (),
         observer: Observer | None = None,
+        claim_ttl: timedelta = CLAIM_TTL,
     ) -> None:
         self._policy = policy
         self.store = store
@@ -167,7 +170,9 @@ class Responder:
         self.intake = Intake(store=store, subscriptions=frozenset(s.lower() for s in subscriptions), types=types)
         self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
         self.obligations = Obligations(store=store, clock=self.clock)
-        self.enforcer = Enforcer(store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer)
+        self.enforcer = Enforcer(
+            store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer, claim_ttl=claim_ttl
+        )
         self.observer = observer or (lambda step: None)
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
@@ -293,7 +298,7 @@ class Responder:
             if verdict.not_evaluable is not None:
                 results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, verdict.not_evaluable, verdict.meta.id))
             elif not verdict.findings:
-                self._passed(verdict.meta, resource, rid, now)
+                self._passed(verdict.meta, resource, rid, now, event=event)
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", verdict.meta.id))
             for finding in verdict.findings:
                 outcome, after = self._act(event, finding, resource, callers, now, run=run)
@@ -382,13 +387,41 @@ class Responder:
         return results or [Result(event.event_id, event.resource_id, Outcome.COMPLIANT, "no assignment uses the role")]
 
     # --- judged: passes ----------------------------------------------------------------------------------
-    def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime) -> None:
+    def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime, *, event: ChangeEvent | None = None) -> None:
         self.store.save_baseline(Baseline(rid, meta.id, resource, now))
         record = self.store.finding(meta.id, rid)
+        if record is not None and record.status is FindingStatus.REMEDIATING and event is not None:
+            # A handler was fixing this and stopped (or is fixing it right now): what passes may be its
+            # write, landed and not yet on record. Reconciled under the claim before the finding is
+            # resolved: its write gets its audit record and counts in the windows, once.
+            self._reconcile(meta, record, event, now)
+            record = self.store.finding(meta.id, rid)
         if record is not None and record.status is not FindingStatus.RESOLVED:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
             self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource passes the rule again")
             self._supersede_case(dedupe_key(meta.id, rid), now)
+
+    def _reconcile(self, meta: RuleMeta, record: FindingRecord, event: ChangeEvent, now: datetime) -> None:
+        """Finishes what a stopped handler left of a fix of `meta` on this resource, which passes now:
+        its recorded intent, found landed by reading back, is recorded as the fix it was; nothing is
+        planned or sent. Raises Busy while a live handler holds the claim (this delivery is retried)."""
+        rid = event.resource_id
+        finding = Finding(
+            meta.id,
+            rid,
+            str(record.finding.get("resource_type") or event.resource.full_type),
+            meta.severity,
+            str(record.finding.get("message") or meta.title),
+            meta.default_mode,
+            meta.remediation,
+            record.finding.get("evidence") or {},
+        )
+        job = _Job(event, finding, {}, None, now)
+
+        def record_outcome(enforced: Enforced) -> None:
+            self._landed(job, enforced, "found landed after the handler that sent it stopped", None)
+
+        self.enforcer.run(rid, meta.id, lambda current: None, record_outcome)
 
     def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
         """The finding resolved by itself (someone fixed it): its open case has nothing left to decide.
@@ -454,7 +487,6 @@ class Responder:
         return job.result(Outcome.RECORDED, decision.reason), None
 
     def _apply(self, job: _Job, record: FindingRecord, decision: Decision, run: Sweep | None) -> tuple[Result, Mapping[str, Any] | None]:
-        self._save(replace(record, status=FindingStatus.REMEDIATING, last_seen=job.now))
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
             # Planned from a read taken now, under the claim: these providers do not declare If-Match,
@@ -462,15 +494,27 @@ class Responder:
             # earlier fix), and a full PUT planned from it would undo whatever changed since.
             if current is None:
                 return None  # gone: its deletion event closes its findings
+            if job.finding.rule == KEY_RULE.id and not self.obligations.pending(job.rid):
+                # Judged before the claim was ours: another handler (this event delivered twice, to two
+                # instances) rotated the keys meanwhile, which answered the exposure. Never twice.
+                return None
             plan = self._plan(replace(job, resource=current))
             if plan is not None:
                 # The intent goes on record before the write: a write that lands while its answer is
                 # lost (a timeout, a handler killed) still has its audit record.
                 self._audit(job, "reverting", before=plan.before, after=plan.after, detail=plan.summary)
+                # And the last judged state becomes "being fixed": the state this write leaves is never
+                # "already judged" to a redelivery after a crash, which judges it and finds the
+                # finding `remediating` to reconcile.
+                self.store.state_changed(job.rid, FIXING, now=job.now)
+                # Marked `remediating` under the claim, right before the write: a second delivery that
+                # judged the drift before the first one fixed it never marks it again after it resolved.
+                latest = self.store.finding(job.finding.rule, job.rid) or record
+                self._save(replace(latest, status=FindingStatus.REMEDIATING, last_seen=job.now))
             return plan
 
         def record_outcome(enforced: Enforced) -> None:
-            self._landed(job, enforced, decision, run)
+            self._landed(job, enforced, decision.reason, run)
 
         try:
             enforced = self.enforcer.run(job.rid, job.finding.rule, make_plan, record_outcome)
@@ -489,12 +533,12 @@ class Responder:
         how = "found landed after a handler stopped: " if enforced.reconciled else ""
         return job.result(Outcome.REVERTED, f"{decision.reason}; {how}{plan.summary}"), enforced.applied.read_back.get(job.rid)
 
-    def _landed(self, job: _Job, enforced: Enforced, decision: Decision, run: Sweep | None) -> None:
+    def _landed(self, job: _Job, enforced: Enforced, reason: str, run: Sweep | None) -> None:
         """What a fix that landed leaves on record, once (under its claim, before its intent is cleared):
         the audit, the windows that count landed writes, the state it left, the finding resolved."""
         assert enforced.applied is not None
         plan = enforced.applied.plan
-        self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{decision.reason}; {plan.summary}")
+        self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{reason}; {plan.summary}")
         write = Revert(job.now, job.event.caller_object_id, enforced.write_id)
         self.store.record_revert(job.rid, job.finding.rule, write, window=timedelta(minutes=self.policy.limits.flap_window_minutes))
         self.store.record_revert(self._subscription(job.event), AUTO_CHANGES, replace(write, caller=job.rid), window=timedelta(hours=1))
@@ -513,7 +557,7 @@ class Responder:
             summary=plan.summary,
             before=plan.before,
             after=plan.after,
-            reason=decision.reason,
+            reason=reason,
         )
         current = self.store.finding(job.finding.rule, job.rid)
         if current is not None:

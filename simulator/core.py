@@ -43,6 +43,23 @@ class RecordedRequest:
     path: str
     api_version: str | None
     status: int
+    # Who sent it (the object id of the bearer token; "" when none), the correlation id it carried, and
+    # its body as text: what a test needs to tell one writer's request from another's, and a retry
+    # from a second write.
+    caller: str = ""
+    correlation: str | None = None
+    body: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "api_version": self.api_version,
+            "status": self.status,
+            "caller": self.caller,
+            "correlation": self.correlation,
+            "body": self.body,
+        }
 
     @property
     def is_graph(self) -> bool:
@@ -198,10 +215,27 @@ class Simulator:
         if path == "/_simulator/reset":
             self.reset_log()
             return Response.json(200, {})
+        if path == "/_simulator/requests":
+            # The request log for a test in another process: every request since the last reset, in
+            # arrival order, with its caller, correlation id and body.
+            with self._lock:
+                return Response.json(200, {"requests": [r.to_json() for r in self.requests]})
         params = {k.lower(): v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         response = self._dispatch(method, path, params, headers, body)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        auth = lowered.get("authorization", "")
+        caller = principal_of(auth[7:].strip())[0] if auth.lower().startswith("bearer ") else ""
+        recorded = RecordedRequest(
+            method,
+            path,
+            params.get("api-version"),
+            response.status,
+            caller,
+            lowered.get("x-ms-correlation-request-id"),
+            body.decode("utf-8", "replace"),
+        )
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, params.get("api-version"), response.status))
+            self.requests.append(recorded)
         return response
 
     def _dispatch(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Response:

@@ -82,6 +82,11 @@ class SimulatorServer:
         self.base_url = f"https://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
 
+    def replace_simulator(self, simulator: Simulator) -> None:
+        """Serves another estate from the next request on (a test's next run), on the same port and CA."""
+        self.simulator = simulator
+        self._httpd.simulator = simulator
+
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="simulator-https", daemon=True)
         self._thread.start()

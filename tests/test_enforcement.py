@@ -193,3 +193,55 @@ def test_the_observer_hears_every_step_in_order(world: World) -> None:
     assert heard.count(WRITE_IN_FLIGHT) == 3  # two regenerations and the PATCH
     assert "between_key_regenerations" in heard
     assert heard[-1] == "outcome_recorded"
+
+
+def test_a_handler_that_stalled_past_its_claim_sends_nothing_more_once_taken_over(world: World) -> None:
+    rid = world.account["id"]
+
+    def stall(step: str) -> None:
+        if step == "intent_recorded":
+            # This handler stalls past its claim's expiry; another instance takes the fix over.
+            world.now += timedelta(seconds=61)
+            assert world.store.claim(rid, RULE, "the-successor", now=world.now, ttl=timedelta(seconds=60))
+
+    stalled = Enforcer(
+        store=world.store,
+        writer=world.writer,
+        read=lambda _: world.sim.estate.get(rid),
+        clock=lambda: world.now,
+        observer=stall,
+        claim_ttl=timedelta(seconds=60),
+    )
+    with pytest.raises(Busy, match="taken over"):
+        world.run(stalled)
+    assert world.regenerations() == 0  # the claim is renewed before each write: it was not
+    assert not [r for r in world.sim.requests if r.method == "PATCH"]
+
+
+def test_an_intent_left_by_a_project_fix_that_writes_its_hub_is_found_by_the_projects_next_delivery(tmp_path: Path) -> None:
+    hub = b.workspace(SUB, "rg", "mlw-hub", public=True)
+    project = b.workspace(SUB, "rg", "mlw-proj", kind="Project", public=True, hub_id=hub["id"])
+    world = World(tmp_path)
+    world.sim.estate.put_many([hub, project])
+    fix = remediations.registry()["machinelearning_workspace_disable_public_network_access"]
+    rule = "machinelearning_workspace_public_network_access_disabled"
+
+    def plan(current: Mapping[str, Any] | None) -> Plan | None:
+        assert current is not None
+        return fix.plan(current, PlanContext(policy=Policy(), extra={"hub": world.sim.estate.get(hub["id"])}))
+
+    def enforcer(stop_at: str | None = None) -> Enforcer:
+        def observer(step: str) -> None:
+            if step == stop_at:
+                raise Stop(step)
+
+        return Enforcer(store=world.store, writer=world.writer, read=world.sim.estate.get, clock=lambda: world.now, observer=observer)
+
+    with pytest.raises(Stop):  # the hub's PATCH landed; the handler stopped before recording it
+        enforcer("write_landed").run(project["id"], rule, plan, world.recorded.append)
+    assert world.recorded == []
+    world.now += timedelta(minutes=6)
+    done = enforcer().run(project["id"], rule, plan, world.recorded.append)
+    assert done.reconciled, "the intent was looked for where it was kept"
+    assert [e.reconciled for e in world.recorded] == [True]  # recorded now, once
+    assert len([r for r in world.sim.requests if r.method == "PATCH"]) == 1

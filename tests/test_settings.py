@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,12 @@ def test_sink_settings_nested_too_deep_stop_start_up_with_one_line(levels: int) 
     refusal_names_the_limit(str(refused.value), "setting DRIFTGUARD_SINKS")
     with pytest.raises(ConfigError, match="DRIFTGUARD_SINKS: 0: Unable to extract tag"):  # past the limit check, to validation
         load_settings({"DRIFTGUARD_SINKS": "[" + nested_text(MAX_DEPTH - 1) + "]"})
+
+
+def test_the_claim_expiry_is_a_bounded_number_of_seconds_checked_at_start_up() -> None:
+    assert load_settings({}).claim_ttl == timedelta(minutes=5)
+    assert load_settings({"DRIFTGUARD_CLAIM_TTL_SECONDS": "60"}).claim_ttl == timedelta(seconds=60)
+    for bad, why in (("0", "greater than or equal to 1"), ("3601", "less than or equal to 3600"), ("5m", "valid integer")):
+        with pytest.raises(ConfigError, match=rf"^setting DRIFTGUARD_CLAIM_TTL_SECONDS: .*{why}") as e:
+            load_settings({"DRIFTGUARD_CLAIM_TTL_SECONDS": bad})
+        assert "\n" not in str(e.value)

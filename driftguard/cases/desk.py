@@ -20,7 +20,7 @@ from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
-from driftguard.enforcement import Busy, Enforced, Enforcer, Observer
+from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
 from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.judging import state_hash
 from driftguard.model import Plan, Reader
@@ -79,6 +79,7 @@ class CaseDesk:
         clock: Callable[[], datetime] | None = None,
         listeners: tuple[CaseListener, ...] = (),
         observer: Observer | None = None,
+        claim_ttl: timedelta = CLAIM_TTL,
     ) -> None:
         self.policy = policy
         self.store = store
@@ -87,7 +88,7 @@ class CaseDesk:
         self.remediations = remediations
         self.clock = clock or (lambda: datetime.now(UTC))
         self.listeners = listeners
-        self.enforcer = Enforcer(store=store, writer=writer, read=self._read, clock=self.clock, observer=observer)
+        self.enforcer = Enforcer(store=store, writer=writer, read=self._read, clock=self.clock, observer=observer, claim_ttl=claim_ttl)
 
     # --- reading -------------------------------------------------------------------------------------
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
@@ -245,6 +246,12 @@ class CaseDesk:
         decided: list[Outcome] = []
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
+            # Under the claim, the case as it is now: another approver (or the timer) may have applied
+            # it since this one was read, and an applied plan is never sent again.
+            latest = self.store.case(case.id)
+            if latest is not None and latest.status is not CaseStatus.APPROVED:
+                decided.append(Outcome(latest, f"the case is {latest.status.value}: nothing more to apply"))
+                return None
             plan = self._replan(case, current)
             if plan is None:
                 decided.append(self._supersede(case, "the drift is already gone: nothing to apply"))

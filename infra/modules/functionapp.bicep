@@ -51,6 +51,8 @@ var driftguardSettings = {
   DRIFTGUARD_EVENTS_TOPIC_ENDPOINT: eventsTopicEndpoint
   DRIFTGUARD_SINK_PRIVATE_HOSTS: sinkPrivateHosts
   DRIFTGUARD_SINKS: sinks
+  // How long a dead handler's claim on a fix holds before another instance finishes the fix.
+  DRIFTGUARD_CLAIM_TTL_SECONDS: '300'
 }
 
 var hostSettings = {
