@@ -29,7 +29,7 @@ from driftguard.terminal.layout import console
 from driftguard.terminal.select import SelectionError
 from driftguard.textin import UnreadableText, read_text, stdin_text
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 0, 1, 2, 130, 141
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "UsageError", "build_parser", "main", "run"]
 
@@ -179,6 +179,21 @@ def main(
     except KeyboardInterrupt:
         # Ctrl-C is the person's choice, not an error: no traceback, the shell's code for SIGINT.
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing to say to it. Python would complain when it flushes
+        # stdout at exit, so stdout is pointed at /dev/null first; 141 is what shells report for SIGPIPE.
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file descriptor (an embedding caller's stream)
+        pass
 
 
 def _main(argv: Sequence[str] | None, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
@@ -192,6 +207,8 @@ def _main(argv: Sequence[str] | None, stdin: IO[str], out: IO[str], err: IO[str]
     ctx = Context(stdin, out, err, quiet=getattr(args, "quiet", False))
     try:
         return _dispatch(args, ctx)
+    except BrokenPipeError:
+        raise
     except Exception as e:
         err.write(f"driftguard: error: {_one_line(e)}\n")
         return EXIT_ERROR

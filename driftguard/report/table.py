@@ -48,11 +48,16 @@ def render(
                 f"[green]exempt until {exempt['expires_on']}, approved by {escape(exempt['approver'])}: {escape(exempt['reason'])}[/]"
             )
         t.add_row(left, "\n".join(lines))
-    console.print(t)
+    if findings:
+        console.print(t)
+    else:
+        console.print("DriftGuard: no finding", highlight=False)
     if quiet:
         return
     sev = ", ".join(f"{k}: {v}" for k, v in summary["by_severity"].items() if v)
-    exempted = f"; {summary['exempt']} exempt" if summary.get("exempt") else ""
+    exempted = f"; {summary['exempt']} of them exempt" if summary.get("exempt") else ""
+    if summary.get("shown", summary["findings"]) != summary["findings"]:
+        exempted = f"; {summary['shown']} shown (--severity, --rule){exempted}"
     console.print(
         f"{summary['resources']} resources read, {summary['evaluated']} evaluated, "
         f"{summary['skipped_unknown_types']} of unknown types skipped; findings by severity: {sev or 'none'}{exempted}",

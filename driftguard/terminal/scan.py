@@ -39,11 +39,13 @@ class _Gate:
         self.exemptions = exemptions
         self.exempt: dict[int, JSON] = {}
         self.worst: Severity | None = None
+        self.shown = 0
 
     def filter(self, findings: Iterator[Finding]) -> Iterator[Finding]:
         for f in findings:
             if not self.selection.keeps(f):
                 continue
+            self.shown += 1
             exemption = self.exemptions.covering(f)
             if exemption is not None:
                 self.exempt[id(f)] = describe(exemption)
@@ -57,6 +59,8 @@ class _Gate:
 
 def _summary(summary: ScanSummary, gate: _Gate) -> JSON:
     data = summary.to_json()
+    # The summary's counts are the whole scan's; `shown` is what --severity and --rule let through.
+    data["shown"] = gate.shown
     data["exempt"] = len(gate.exempt)
     return data
 
