@@ -1,41 +1,37 @@
-"""The `driftguard` command: `scan` (posture scan) and `rules` (the catalog).
+"""The `driftguard` command: `scan` (posture scan), `inventory`, `review` (access review), `events`
+(replay), `demo`, `rules` (the catalog) and `policy` (validate, schema).
 
-Exit codes: 0 clean (or no --fail-on), 1 findings at or above --fail-on, 2 usage or input error.
-Every error is one line on stderr; no traceback reaches the user.
+Exit codes: 0 done, 1 only for `--fail-on` (findings at or above it, or nothing to judge), 2 usage,
+input or Azure error (one line on stderr, never a traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from azure.core.exceptions import AzureError
 
-from driftguard import compose, creep, nesting, rules
-from driftguard.assets import Asset, AssetTap
-from driftguard.azure.resource_graph import Scope
-from driftguard.inventory import Inventory, InventoryError
-from driftguard.model import Finding, Severity
-from driftguard.pipeline import Evaluator
-from driftguard.policy import ConfigError, Policy, load_policy, load_settings, parse_guid, policy_schema
-from driftguard.report import Format, html, json_report, sarif, table
+from driftguard import __version__, compose, creep, nesting, rules
+from driftguard.inventory import InventoryError
+from driftguard.model import Severity
+from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
+from driftguard.terminal import login, output, scan, sources, views
+from driftguard.terminal.context import Context, UsageError
+from driftguard.terminal.layout import console
+from driftguard.terminal.select import SelectionError
+from driftguard.textin import UnreadableText, read_text, stdin_text
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 0, 1, 2, 130, 141
 
-
-class UsageError(Exception):
-    pass
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "EXIT_INTERRUPTED", "UsageError", "build_parser", "main", "run"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,16 +47,29 @@ def _severity(text: str) -> Severity:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress, warnings or summary lines; errors still show")
+    return common
+
+
 def _add_sources(cmd: argparse.ArgumentParser) -> None:
-    source = cmd.add_mutually_exclusive_group(required=True)
-    source.add_argument("--subscription", action="append", metavar="ID", help="subscription to read (repeatable; live, read-only)")
+    source = cmd.add_mutually_exclusive_group()
+    source.add_argument(
+        "--subscription",
+        action="append",
+        metavar="ID",
+        help="subscription to read (repeatable; live, read-only; default: DRIFTGUARD_SUBSCRIPTIONS)",
+    )
     source.add_argument("--management-group", metavar="NAME", help="every subscription under this management group (live)")
-    source.add_argument("--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output; - for stdin")
+    source.add_argument(
+        "--snapshot", metavar="FILE", help="JSON file of ARM resources, an ARM list or az graph query output (UTF-8 or UTF-16); - for stdin"
+    )
     source.add_argument("--simulated", action="store_true", help="the bundled simulated estate (no Azure needed)")
     cmd.add_argument(
         "--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML); default: DRIFTGUARD_POLICY_FILE or the built-in defaults"
     )
-    cmd.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    cmd.add_argument("--output", metavar="FILE", help="write to FILE (only when the command succeeds; the format follows its extension)")
     cmd.add_argument(
         "--deep",
         action=argparse.BooleanOptionalAction,
@@ -72,44 +81,63 @@ def _add_sources(cmd: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_selection(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--severity", type=_severity, metavar="SEVERITY", help="only findings at or above this severity")
+    cmd.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable; globs such as 'storage_*')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftguard", description="Keep Azure AI estates inside their security baseline.")
+    parser.add_argument("--version", action="version", version=f"driftguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    common = _common()
 
-    scan = sub.add_parser("scan", help="read-only posture scan of an estate")
-    _add_sources(scan)
-    scan.add_argument("--format", type=Format, choices=list(Format), default=Format.TABLE, help="output format (default: table)")
-    scan.add_argument(
+    scan_cmd = sub.add_parser("scan", help="read-only posture scan of an estate", parents=[common])
+    _add_sources(scan_cmd)
+    scan_cmd.add_argument("--format", choices=scan.SCAN_FORMATS, help="output format (default: the --output extension, else table)")
+    _add_selection(scan_cmd)
+    scan_cmd.add_argument(
         "--fail-on",
         type=_severity,
         metavar="SEVERITY",
-        help="exit 1 when a finding is at or above this severity (info, low, medium, high, critical)",
+        help="exit 1 when a selected, unexempted finding is at or above this severity (info, low, medium, high, critical),"
+        " or when there is nothing to judge",
     )
 
     assets = sub.add_parser(
-        "inventory", help="the AI asset inventory: accounts, deployments, workspaces, Search, linked storage, owners, posture"
+        "inventory",
+        help="the AI asset inventory: accounts, deployments, workspaces, Search, linked storage, owners, posture",
+        parents=[common],
     )
     _add_sources(assets)
-    assets.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    assets.add_argument("--format", choices=scan.INVENTORY_FORMATS, help="output format (default: the --output extension, else table)")
 
     demo = sub.add_parser(
-        "demo", help="the story in a terminal: sweep, drift by a developer, DriftGuard's answers (simulated, nothing to configure)"
+        "demo",
+        help="the story in a terminal: sweep, drift by a developer, DriftGuard's answers (simulated, nothing to configure)",
+        parents=[common],
     )
     demo.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     demo.add_argument(
         "--report", type=Path, default=Path("driftguard-demo-report.html"), metavar="FILE", help="where to write the HTML report"
     )
 
-    replay = sub.add_parser("events", help="replay Event Grid JSON (one event or an array, either schema) through the event path")
-    replay.add_argument("file", metavar="FILE", help="JSON file of events; - for standard input")
+    replay = sub.add_parser(
+        "events", help="replay Event Grid JSON (one event or an array, either schema) through the event path", parents=[common]
+    )
+    replay.add_argument("file", metavar="FILE", help="JSON file of events (UTF-8 or UTF-16); - for standard input")
     replay.add_argument("--live", action="store_true", help="read and judge against live Azure (default: the simulator)")
     replay.add_argument("--apply", action="store_true", help="with --live: really apply fixes (without it, a dry run)")
     replay.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     replay.add_argument("--format", choices=["table", "json"], default="table")
 
-    review = sub.add_parser("review", help="access review: role assignments at AI scopes judged by persona, privilege and use")
-    who = review.add_mutually_exclusive_group(required=True)
-    who.add_argument("--subscription", action="append", metavar="ID", help="subscription to review (repeatable; live, read-only)")
+    review = sub.add_parser(
+        "review", help="access review: role assignments at AI scopes judged by persona, privilege and use", parents=[common]
+    )
+    who = review.add_mutually_exclusive_group()
+    who.add_argument(
+        "--subscription", action="append", metavar="ID", help="subscription to review (repeatable; live; default: DRIFTGUARD_SUBSCRIPTIONS)"
+    )
     who.add_argument("--management-group", metavar="NAME", help="every subscription under this management group (live)")
     who.add_argument("--simulated", action="store_true", help="the simulated tenant (no Azure needed)")
     review.add_argument(
@@ -122,11 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--record", action="store_true", help="keep this review's snapshot in the app's store: the next review shows the creep since"
     )
     review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
-    review.add_argument("--format", choices=["table", "json", "csv", "html"], default="table")
-    review.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    review.add_argument("--format", choices=REVIEW_FORMATS, help="output format (default: the --output extension, else table)")
+    review.add_argument("--output", metavar="FILE", help="write to FILE (only when the command succeeds; the format follows its extension)")
 
-    rules_cmd = sub.add_parser("rules", help="list the rule catalog")
+    rules_cmd = sub.add_parser("rules", help="list the rule catalog", parents=[common])
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
+    _add_selection(rules_cmd)
 
     policy_cmd = sub.add_parser("policy", help="check a policy file, or print the policy file's JSON Schema")
     policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True, metavar="{validate,schema}")
@@ -136,54 +165,105 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+REVIEW_FORMATS = ("table", "json", "csv", "html")
+
+
 def main(
     argv: Sequence[str] | None = None, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    login.quiet_azure_logging()
+    try:
+        return _main(argv, stdin or sys.stdin, out, err)
+    except KeyboardInterrupt:
+        # Ctrl-C is the person's choice, not an error: no traceback, the shell's code for SIGINT.
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing to say to it. Python would complain when it flushes
+        # stdout at exit, so stdout is pointed at /dev/null first; 141 is what shells report for SIGPIPE.
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file descriptor (an embedding caller's stream)
+        pass
+
+
+def _main(argv: Sequence[str] | None, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as e:
         err.write(f"driftguard: error: {e}\n")
         return EXIT_ERROR
-    except SystemExit as e:  # --help
+    except SystemExit as e:  # --help, --version
         return int(e.code or 0)
+    ctx = Context(stdin, out, err, quiet=getattr(args, "quiet", False))
     try:
-        if args.command == "rules":
-            return _rules(args.format, out)
-        if args.command == "policy":
-            return _policy_command(args, out)
-        if args.command == "review":
-            return _review(args, out)
-        if args.command == "inventory":
-            return _assets(args, stdin or sys.stdin, out, err)
-        if args.command == "events":
-            return _events(args, stdin or sys.stdin, out)
-        if args.command == "demo":
-            from driftguard import demo
+        return _dispatch(args, ctx)
+    except BrokenPipeError:
+        raise
+    except Exception as e:
+        err.write(f"driftguard: error: {_one_line(e)}\n")
+        return EXIT_ERROR
 
-            return demo.run(_policy(args.policy), out=out, report=args.report)
-        return _scan(args, stdin or sys.stdin, out, err)
-    except (ConfigError, SnapshotError, InventoryError, UsageError) as e:
-        err.write(f"driftguard: error: {e}\n")
-    except ClientAuthenticationError as e:
-        err.write(
-            f"driftguard: error: Azure authentication failed (run `az login`, or check the managed identity): {_first_line(e.message)}\n"
-        )
-    except AzureError as e:
-        err.write(f"driftguard: error: Azure request failed: {_first_line(e.message or str(e))}\n")
-    except OSError as e:
-        err.write(f"driftguard: error: {e.filename or ''}: {e.strerror or e}\n")
-    return EXIT_ERROR
+
+def _one_line(e: Exception) -> str:
+    """Every failure a person can act on, as one line; the credential list azure-identity builds is
+    not one (see driftguard.terminal.login)."""
+    if login.is_login_failure(e):
+        return login.MESSAGE
+    if isinstance(e, ConfigError | SnapshotError | InventoryError | UsageError | SelectionError | UnreadableText):
+        return _first_line(str(e))
+    if isinstance(e, UnicodeDecodeError):
+        return f"input is not UTF-8 or UTF-16 text (byte {e.start}: {e.reason})"
+    if isinstance(e, ValueError) and str(e).startswith("--output"):
+        return str(e)
+    if isinstance(e, AzureError):
+        return f"Azure request failed: {_first_line(e.message or str(e))}"
+    if isinstance(e, OSError):
+        return f"{e.filename or ''}: {e.strerror or e}"
+    # A bug: still one line (a traceback helps nobody in a CI log), named as one.
+    return f"internal error ({type(e).__name__}: {_first_line(str(e))}); please report it"
 
 
 def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0] if (text or "").strip() else "no details"
 
 
-def _rules(fmt: str, out: IO[str]) -> int:
-    metas = rules.metas()
-    if fmt == "json":
+def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
+    if args.command == "rules":
+        return _rules(args, ctx)
+    if args.command == "policy":
+        return _policy_command(args, ctx.out)
+    settings = load_settings()  # validated even when the command line gives everything: a bad setting is a bug to surface
+    policy = _policy(args.policy or settings.policy_file)
+    if args.command == "review":
+        return _review(args, ctx, settings, policy)
+    if args.command == "inventory":
+        return scan.run_inventory(args, ctx, settings, policy)
+    if args.command == "events":
+        return _events(args, ctx, settings, policy)
+    if args.command == "demo":
+        from driftguard import demo
+
+        return demo.run(policy, out=ctx.out, report=args.report)
+    return scan.run_scan(args, ctx, settings, policy)
+
+
+def _rules(args: argparse.Namespace, ctx: Context) -> int:
+    from driftguard.terminal.select import Selection
+
+    known = rules.metas()
+    selection = Selection.of(args.severity, args.rule, (m.id for m in known))
+    metas = [m for m in known if (args.severity is None or m.severity >= args.severity) and selection.keeps_rule(m.id)]
+    if args.format == "json":
         payload = [
             {
                 "id": m.id,
@@ -198,90 +278,10 @@ def _rules(fmt: str, out: IO[str]) -> int:
             }
             for m in metas
         ]
-        out.write(json.dumps(payload, indent=2) + "\n")
+        ctx.out.write(json.dumps(payload, indent=2) + "\n")
         return EXIT_CLEAN
-    from rich.table import Table
-
-    t = Table(title=f"{len(metas)} rules", expand=True)
-    for col in ("rule", "severity", "default mode", "remediation", "seed section"):
-        t.add_column(col, overflow="fold")
-    for m in metas:
-        t.add_row(m.id, m.severity.label, m.default_mode.value, m.remediation or "-", m.seed_section)
-    Console(file=out, width=160).print(t)
+    views.rules(metas, console(ctx.out))
     return EXIT_CLEAN
-
-
-def _events(args: argparse.Namespace, stdin: IO[str], out: IO[str]) -> int:
-    import tempfile
-
-    from driftguard.events import EventRejected, iter_events, parse_event
-    from driftguard.respond import Result
-
-    if args.apply and not args.live:
-        raise UsageError("--apply only means something with --live (the simulator is changed anyway)")
-    try:
-        text = stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        # The limit is each event's (checked as it is parsed): the file's batch array is one level more.
-        payload = nesting.parse(json.loads, text, args.file, envelope=1)
-    except nesting.TooDeep as e:
-        raise UsageError(str(e)) from e
-    except ValueError as e:
-        raise UsageError(f"{args.file}: not valid JSON: {e}") from None
-    try:
-        raw_events = list(iter_events(payload))
-    except EventRejected as e:
-        raise UsageError(f"{args.file}: {e.reason}") from None
-    settings = load_settings()
-    policy = _policy(args.policy or settings.policy_file)
-    rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="driftguard-events-") as tmp:
-        if args.live:
-            # Without --apply: a dry run into a throwaway store, never the user's real one.
-            live = settings.model_copy(update={"dry_run": not args.apply or settings.dry_run})
-            responder = compose.events_responder(live, policy, apply=args.apply, scratch=Path(tmp))
-        else:
-            responder = compose.SimulatedWorld(Path(tmp), policy).responder
-        for raw in raw_events:
-            try:
-                change = parse_event(raw)
-            except EventRejected as e:
-                rows.append({"event_id": e.event_id, "resource_id": None, "outcome": "rejected", "reason": e.reason, "rule": None})
-                continue
-            results: list[Result] = responder.handle(change)
-            rows.extend(r.to_json() for r in results if r.outcome.value != "compliant")
-            if all(r.outcome.value == "compliant" for r in results):
-                rows.append(
-                    {
-                        "event_id": change.event_id,
-                        "resource_id": change.resource_id,
-                        "outcome": "compliant",
-                        "reason": "every rule passes",
-                        "rule": None,
-                    }
-                )
-    if args.format == "json":
-        out.write(json.dumps(rows, indent=2) + "\n")
-        return EXIT_CLEAN
-    from rich.table import Table
-
-    t = Table(title=f"{len(raw_events)} event(s)", expand=True)
-    for col in ("event", "outcome", "rule", "reason"):
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(str(row["event_id"] or "-"), row["outcome"], row["rule"] or "", row["reason"])
-    Console(file=out, width=160).print(t)
-    return EXIT_CLEAN
-
-
-def _scope(args: argparse.Namespace) -> Scope:
-    """The live scope named on the command line: subscriptions (GUIDs, checked) or a management group."""
-    subscriptions = []
-    for value in args.subscription or []:
-        try:
-            subscriptions.append(parse_guid(value))
-        except ValueError:
-            raise UsageError(f"--subscription {value!r} is not a subscription id (a GUID)") from None
-    return Scope(subscriptions=tuple(subscriptions), management_group=args.management_group)
 
 
 def _policy(path: Path | None) -> Policy:
@@ -299,72 +299,87 @@ def _policy_command(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_CLEAN
 
 
-def _inventory(args: argparse.Namespace, stdin: IO[str]) -> AbstractContextManager[Inventory]:
-    settings = load_settings()
-    if args.simulated:
-        return compose.simulated_inventory(deep=args.deep)
-    if args.snapshot:
-        return compose.snapshot_inventory(args.snapshot, stdin)
-    scope = _scope(args)
-    return compose.live_inventory(
-        scope, deep=args.deep, endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id
-    )
+def _events(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
+    import tempfile
 
+    from driftguard.events import EventRejected, iter_events, parse_event
+    from driftguard.respond import Result
 
-def _scan(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
-    settings = load_settings()  # validated even when the command line gives everything: a bad setting is a bug to surface
-    policy = _policy(args.policy or settings.policy_file)
-    evaluator = Evaluator(policy, now=datetime.now(UTC))
-    worst: Severity | None = None
-
-    def track(findings: Iterator[Finding]) -> Iterator[Finding]:
-        nonlocal worst
-        for f in findings:
-            if worst is None or f.severity > worst:
-                worst = f.severity
-            yield f
-
-    with (
-        _open_output(args.output, out) as sink,
-        _inventory(args, stdin) as inventory,
-        _progress(err, enabled=not args.snapshot) as progress,
-    ):
-        # The HTML report carries the AI asset inventory, gathered in the same pass.
-        tap = AssetTap(inventory, policy.data) if args.format == Format.HTML else None
-        findings, summary = evaluator.run(tap or inventory, progress=progress)
-        stream = track(findings)
-        if args.format == Format.JSON:
-            json_report.write(stream, summary.to_json, sink)
+    if args.apply and not args.live:
+        raise UsageError("--apply only means something with --live (the simulator is changed anyway)")
+    try:
+        text = stdin_text(ctx.stdin).read() if args.file == "-" else read_text(Path(args.file))
+        # The limit is each event's (checked as it is parsed): the file's batch array is one level more.
+        payload = nesting.parse(json.loads, text.lstrip("\ufeff"), args.file, envelope=1)
+    except nesting.TooDeep as e:
+        raise UsageError(str(e)) from e
+    except UnreadableText:
+        raise
+    except ValueError as e:
+        raise UsageError(f"{args.file}: not valid JSON: {e}") from None
+    try:
+        raw_events = list(iter_events(payload))
+    except EventRejected as e:
+        raise UsageError(f"{args.file}: {e.reason}") from None
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="driftguard-events-") as tmp:
+        if args.live:
+            sources.sign_in(ctx, settings)
+            # Without --apply: a dry run into a throwaway store, never the user's real one.
+            live = settings.model_copy(update={"dry_run": not args.apply or settings.dry_run})
+            responder = compose.events_responder(live, policy, apply=args.apply, scratch=Path(tmp))
         else:
-            collected = list(stream)
-            assets = tap.finish(collected) if tap is not None else []
-            _render(args.format, collected, summary.to_json(), sink, assets)
-    if args.fail_on is not None and worst is not None and worst >= args.fail_on:
-        return EXIT_FINDINGS
+            responder = compose.SimulatedWorld(Path(tmp), policy).responder
+        with ctx.steps.step("handling the events", unit="handled") as tick:
+            for n, raw in enumerate(raw_events, start=1):
+                try:
+                    change = parse_event(raw)
+                except EventRejected as e:
+                    rows.append({"event_id": e.event_id, "resource_id": None, "outcome": "rejected", "reason": e.reason, "rule": None})
+                    continue
+                results: list[Result] = responder.handle(change)
+                rows.extend(r.to_json() for r in results if r.outcome.value != "compliant")
+                if all(r.outcome.value == "compliant" for r in results):
+                    rows.append(
+                        {
+                            "event_id": change.event_id,
+                            "resource_id": change.resource_id,
+                            "outcome": "compliant",
+                            "reason": "every rule passes",
+                            "rule": None,
+                        }
+                    )
+                tick(n)
+    if args.format == "json":
+        ctx.out.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_CLEAN
+    views.events(rows, len(raw_events), console(ctx.out))
     return EXIT_CLEAN
 
 
-def _review(args: argparse.Namespace, out: IO[str]) -> int:
+def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
     import tempfile
 
     from driftguard.review import to_csv as review_csv
 
-    settings = load_settings()
-    policy = _policy(args.policy or settings.policy_file)
-    with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, _open_output(args.output, out) as sink:
+    fmt = output.choose_format(args.format, args.output, REVIEW_FORMATS)
+    if args.workspace:
+        try:
+            parse_guid(args.workspace)
+        except ValueError:
+            raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
+    with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, output.destination(args.output, ctx.out) as sink:
         store: StateStore | None = None
         if args.simulated:
-            world = compose.SimulatedWorld(Path(tmp), policy)
-            review = world.review(policy)
+            with ctx.steps.step("reviewing the simulated tenant's role assignments"):
+                world = compose.SimulatedWorld(Path(tmp), policy)
+                review = world.review(policy)
             store = world.store
         else:
-            scope = _scope(args)
-            if args.workspace:
-                try:
-                    parse_guid(args.workspace)
-                except ValueError:
-                    raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
-            review = compose.live_review(settings, policy, scope, workspace=args.workspace)
+            scope = sources.scope(args, settings)
+            sources.sign_in(ctx, settings)
+            with ctx.steps.step(f"reviewing role assignments at AI scopes in {scope.describe()}"):
+                review = compose.live_review(settings, policy, scope, workspace=args.workspace)
             if args.open_cases or args.record:
                 store = compose.live_state_store(settings)
         now = datetime.now(UTC)
@@ -377,18 +392,11 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
         change = None
         if args.record and store is not None:
             history, change = creep.record(review, store, now)
-        if args.format == "html":
+        if fmt == "html":
             from driftguard.report import review_html
 
-            sink.write(
-                review_html.render(
-                    review,
-                    history=history,
-                    change=change,
-                    generated=now,
-                )
-            )
-        elif args.format == "json":
+            sink.write(review_html.render(review, history=history, change=change, generated=now))
+        elif fmt == "json":
             cases = {"opened": outcome.opened, "guarded": outcome.guarded, "batched": outcome.batched} if outcome else None
             sink.write(
                 json.dumps(
@@ -402,97 +410,24 @@ def _review(args: argparse.Namespace, out: IO[str]) -> int:
                 )
                 + "\n"
             )
-        elif args.format == "csv":
+        elif fmt == "csv":
             sink.write(review_csv(review))
         else:
-            from rich.table import Table
-
-            t = Table(
-                title=f"{len(review.rows)} role assignment(s) at AI scopes, {len(review.findings)} finding(s)", expand=True, show_lines=True
-            )
-            for col in ("scope", "principal", "role", "last activity", "verdicts"):
-                t.add_column(col, overflow="fold")
-            for r in review.rows:
-                fails = [f"{k}: {v[6:]}" for k, v in r.verdicts.items() if v.startswith("fail")]
-                t.add_row(
-                    r.scope,
-                    f"{r.principal_id}\n[dim]{r.principal_kind}[/]",
-                    r.role_name,
-                    r.last_activity or "none",
-                    "\n".join(fails) or "ok",
-                )
-            console = Console(file=sink, width=None if sink.isatty() else 180)
-            console.print(t)
-            for note in review.notes:
-                console.print(f"[yellow]note:[/] {note}", highlight=False)
+            screen = console(sink)
+            views.review(review, screen)
+            if not ctx.quiet:
+                for note in review.notes:
+                    screen.print(f"[yellow]note:[/] {note}", highlight=False)
             if outcome is not None:
                 batch = " (one batch case)" if outcome.batched else ""
-                console.print(
+                screen.print(
                     f"{len(outcome.opened)} removal case(s) opened{batch}; {len(outcome.guarded)} kept by a guard", highlight=False
                 )
                 for kept in outcome.guarded:
-                    console.print(f"  kept: {kept}", highlight=False)
+                    screen.print(f"  kept: {kept}", highlight=False)
+    if not review.rows:
+        ctx.warn("no role assignments at AI scopes: check the scope and that the identity can read them (Reader)")
     return EXIT_CLEAN
-
-
-def _assets(args: argparse.Namespace, stdin: IO[str], out: IO[str], err: IO[str]) -> int:
-    from driftguard.assets import AssetTap, to_csv
-
-    settings = load_settings()
-    policy = _policy(args.policy or settings.policy_file)
-    with (
-        _open_output(args.output, out) as sink,
-        _inventory(args, stdin) as inventory,
-        _progress(err, enabled=not args.snapshot) as progress,
-    ):
-        tap = AssetTap(inventory, policy.data)
-        findings, _ = Evaluator(policy, now=datetime.now(UTC)).run(tap, progress=progress)
-        assets = tap.finish(findings)
-        if args.format == "json":
-            sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
-        elif args.format == "csv":
-            sink.write(to_csv(assets))
-        else:
-            from rich.table import Table
-
-            t = Table(title=f"{len(assets)} AI asset(s)", expand=True, show_lines=True)
-            for col in ("asset", "kind", "owner", "classification", "deployments / linked storage", "open findings"):
-                t.add_column(col, overflow="fold")
-            for a in assets:
-                detail = "\n".join(a.deployments) or "\n".join(s.rsplit("/", 1)[-1] for s in a.storage)
-                posture = ", ".join(f"{k} {v}" for k, v in sorted(a.findings.items())) or "none"
-                t.add_row(f"{a.name}\n[dim]{a.type}[/]", a.kind, a.owner, a.classification, detail, posture)
-            Console(file=sink, width=None if sink.isatty() else 180).print(t)
-    return EXIT_CLEAN
-
-
-def _render(fmt: Format, findings: list[Finding], summary: dict[str, Any], sink: IO[str], assets: Sequence[Asset] = ()) -> None:
-    if fmt == Format.SARIF:
-        sink.write(json.dumps(sarif.document(findings, rules.metas()), indent=2) + "\n")
-    elif fmt == Format.HTML:
-        sink.write(html.render(findings, summary, generated=datetime.now(UTC), assets=assets))
-    else:
-        table.render(findings, summary, Console(file=sink, width=None if sink.isatty() else 180))
-
-
-@contextlib.contextmanager
-def _open_output(path: str | None, default: IO[str]) -> Iterator[IO[str]]:
-    if path is None or path == "-":
-        yield default
-        return
-    with Path(path).open("w", encoding="utf-8") as f:
-        yield f
-
-
-@contextlib.contextmanager
-def _progress(err: IO[str], *, enabled: bool) -> Iterator[Any]:
-    """A progress line on a terminal for live scans; nothing when stderr is a file or a pipe."""
-    if not (enabled and err.isatty()):
-        yield None
-        return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(file=err), transient=True) as bar:
-        task = bar.add_task("reading the estate", total=None)
-        yield lambda n: bar.update(task, description=f"evaluated {n} resources")
 
 
 def run() -> NoReturn:

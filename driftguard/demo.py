@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from driftguard import compose
@@ -31,6 +33,7 @@ from driftguard.policy import Policy
 from driftguard.report import html
 from driftguard.respond import Outcome, Result
 from driftguard.store.base import CaseStatus
+from driftguard.terminal import layout
 
 DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
 PIPELINE = "919e1111-0000-4000-8000-000000000003"
@@ -38,7 +41,9 @@ STYLE = {Outcome.REVERTED: "bold green", Outcome.CASE_OPENED: "bold yellow", Out
 
 
 def run(policy: Policy, *, out: IO[str], report: Path) -> int:
-    console = Console(file=out, highlight=False, width=120)
+    # As wide as the terminal, 80 columns when it is not one: each verdict is its rule id on one line
+    # and the reason wrapped beneath it (see driftguard.terminal.layout).
+    console = layout.console(out)
     totals: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="driftguard-demo-") as tmp:
         world = compose.SimulatedWorld(Path(tmp), policy)
@@ -75,8 +80,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             for result, ms in _deliver(world, totals):
                 if result.outcome in (Outcome.COMPLIANT, Outcome.UNCHANGED, Outcome.OWN_WRITE, Outcome.NOT_EVALUATED):
                     continue
-                style = STYLE.get(result.outcome, "")
-                console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.rule or '':<58} {ms:6.1f} ms  {result.reason[:90]}")
+                _verdict(console, result, f"{ms:.1f} ms")
 
         step(
             "2. A developer re-enables public network access on oai-contoso-prod",
@@ -87,7 +91,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         # Azure refuses to list keys while local auth is off (as it is on oai-contoso-prod): the developer
         # lists them on the EU account, whose key authentication was turned back on "to debug".
         step(
-            "3. The developer lists the keys of oai-contoso-prod-eu, where key authentication is still on",
+            "3. The developer lists the keys of oai-contoso-prod-eu (key auth still on)",
             lambda: world.act_as(DEVELOPER, "POST", f"{oai}-eu/listKeys", None),
         )
         strict = f"{oai}/raiPolicies/strict-prod"
@@ -109,8 +113,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                 )
                 for result, _ms in _deliver(world, totals):
                     if result.outcome in (Outcome.REVERTED, Outcome.CASE_OPENED) and result.rule and "public_network" in result.rule:
-                        style = STYLE.get(result.outcome, "")
-                        console.print(f"  [{style}]{result.outcome.value:>11}[/] {result.reason[:110]}")
+                        _verdict(console, result, "")
 
         step("5. A deployment pipeline keeps setting public access back", flip)
 
@@ -140,7 +143,8 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         cases = list(world.store.cases(status=CaseStatus.OPEN))
         console.print(f"{len(cases)} open case(s) waiting for a security approver, for example:")
         for case in cases[:5]:
-            console.print(f"  - {case.rule} on {case.resource_id.rsplit('/', 1)[-1]}: {case.reason[:90]}")
+            console.print(f"  - [bold]{case.rule}[/]")
+            console.print(Padding(escape(f"on {layout.where(case.resource_id)}: {case.reason}"), (0, 0, 0, 4)))
         audit = list(world.store.audit_log())
         console.print(f"{len(audit)} audit records (who, what, before, after, correlation id).")
 
@@ -152,6 +156,13 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         inventory.close()
         console.print(f"HTML report of the estate as it is now: {report}")
     return 0
+
+
+def _verdict(console: Console, result: Result, timing: str) -> None:
+    """The outcome and rule on one line (both whole), the reason wrapped beneath at the terminal's width."""
+    style = STYLE.get(result.outcome, "")
+    console.print(f"  [{style}]{result.outcome.value:<11}[/] [bold]{result.rule or ''}[/]")
+    console.print(Padding(escape(result.reason) + (f" [dim]({timing})[/]" if timing else ""), (0, 0, 0, 14)))
 
 
 def _ack(world: compose.SimulatedWorld, totals: Counter[str]) -> None:
@@ -196,6 +207,7 @@ def _approve_removal(world: compose.SimulatedWorld, policy: Policy, grant: str, 
         answer = api.decide(ApiRequest("POST", headers, {}, body), case.id, "approve")
         payload = answer.json()
         text = payload.get("message") or payload.get("error")
-        console.print(f"  {name:<18} POST /api/cases/{case.id}/approve -> {answer.status}: {text}")
+        console.print(f"  {name:<18} POST /api/cases/{case.id}/approve -> {answer.status}")
+        console.print(Padding(escape(str(text)), (0, 0, 0, 4)))
     gone = world.sim.estate.get(grant) is None
     console.print(f"  the Owner assignment is {'gone' if gone else 'still there'}; the case is {world.store.case(case.id).status.value}")  # type: ignore[union-attr]

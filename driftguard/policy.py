@@ -24,6 +24,7 @@ from driftguard.destinations import RefusedDestination, check_destination, check
 from driftguard.ids import fold
 from driftguard.model import Mode
 from driftguard.nesting import TooDeep, parse
+from driftguard.textin import decode
 
 
 class ConfigError(ValueError):
@@ -347,7 +348,8 @@ def _describe(e: ValidationError, where: str) -> str:
 
 
 def _toml(raw: bytes) -> dict[str, Any]:
-    return tomllib.loads(raw.decode())
+    # As written on Windows too: UTF-16 or UTF-8 with a BOM (json.loads finds those by itself).
+    return tomllib.loads(decode(raw, "policy file"))
 
 
 def load_policy(path: Path | None) -> Policy:
@@ -617,6 +619,11 @@ class Settings(_Strict):
 SETTING_NAMES: dict[str, str] = {f"{PREFIX}{name.upper()}": name for name in Settings.model_fields}
 
 
+# Outputs of infra/main.bicep that azd puts in the environment beside the settings (`azd env get-values`,
+# azd's hooks): names for people and scripts, not settings, so they must not stop the app or the CLI.
+DEPLOYMENT_OUTPUTS = frozenset({"DRIFTGUARD_DETECTOR_PRINCIPAL_ID", "DRIFTGUARD_REMEDIATOR_PRINCIPAL_ID", "DRIFTGUARD_KEY_VAULT_NAME"})
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment. Unknown DRIFTGUARD_* variables are errors, not ignored typos."""
     env = os.environ if environ is None else environ
@@ -625,6 +632,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not key.startswith(PREFIX):
             continue
         name = SETTING_NAMES.get(key)
+        if name is None and key in DEPLOYMENT_OUTPUTS:
+            continue
         if name is None:
             raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
         if name in ("subscriptions", "identity_ids", "sink_private_hosts"):

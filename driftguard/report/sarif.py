@@ -2,72 +2,182 @@
 
 Findings are about Azure resources, not files: each result's location is a logical location (the
 resource id) plus an artifact location derived from it, which code scanning needs to accept a result.
+
+Runs, categories and limits. GitHub code scanning takes at most 20 runs per file and 25,000 results per
+run (it shows the 5,000 most severe), and no longer combines two runs of one tool and category. So each
+subscription is a run of its own, with its own category (`runAutomationDetails.id`
+`driftguard/subscription/<id>/`): a subscription's alerts close when its next scan no longer finds them,
+whatever the other subscriptions' scans say. A subscription with more results than a run takes is
+split into parts, each finding placed by a hash of its fingerprint, so that it stays in the same part
+(and category) from one scan to the next while the number of parts stays the same. Past 20 runs the
+documents are several files (`documents`).
+
+Exempted findings are results with an accepted external suppression, naming who approved it and why:
+code scanning shows them as dismissed rather than open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import math
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from driftguard import __version__
 from driftguard.ids import fold
-from driftguard.model import Finding, Severity
+from driftguard.model import JSON, Finding, Severity
+from driftguard.report.rule_reference import _KIND_LINKS, _KIND_NAMES
 from driftguard.rules.base import RuleMeta
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/driftguard/driftguard"
+RULE_HELP_URI = INFORMATION_URI + "/blob/main/docs/rules.md#{id}"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub ranks alerts by this property (0.0-10.0).
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "0.0"}
+# GitHub code scanning's documented hard limits ("SARIF results exceed hard limit").
+MAX_RESULTS_PER_RUN = 25_000
+MAX_RUNS_PER_FILE = 20
+# Parts are sized below the limit so that a hash's uneven spread does not push one over it.
+PART_TARGET = 20_000
 
 
-def document(findings: Iterable[Finding], rules: Sequence[RuleMeta]) -> dict[str, Any]:
+def _none(_: Finding) -> JSON | None:
+    return None
+
+
+def subscription_of(resource_id: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    return parts[1].lower() if len(parts) > 1 and parts[0].lower() == "subscriptions" else ""
+
+
+def fingerprint(f: Finding) -> str:
+    return f"{f.rule}:{fold(f.resource_id)}"
+
+
+def runs(
+    findings: Iterable[Finding],
+    rules: Sequence[RuleMeta],
+    *,
+    exemption_of: Callable[[Finding], JSON | None] = _none,
+    scope: Sequence[str] = (),
+) -> list[JSON]:
+    """Every run, by category. `scope` names subscriptions scanned: each gets a run even with no
+    result, so that code scanning closes the alerts a previous scan left open there."""
     index = {r.id: i for i, r in enumerate(rules)}
-    results = []
+    by_subscription: dict[str, list[JSON]] = {fold(s): [] for s in scope}
     for f in findings:
-        results.append(
+        by_subscription.setdefault(subscription_of(f.resource_id), []).append(_result(f, index, exemption_of(f)))
+    if not by_subscription:
+        by_subscription[""] = []
+    driver = _driver(rules)
+    out: list[JSON] = []
+    for subscription, results in sorted(by_subscription.items()):
+        base = f"driftguard/subscription/{subscription}/" if subscription else "driftguard/tenant/"
+        for part, chunk in enumerate(_parts(results), start=1):
+            category = base if part == 1 else f"{base}part-{part}/"
+            out.append({"tool": {"driver": driver}, "automationDetails": {"id": category}, "results": chunk})
+    return out
+
+
+def documents(
+    findings: Iterable[Finding],
+    rules: Sequence[RuleMeta],
+    *,
+    exemption_of: Callable[[Finding], JSON | None] = _none,
+    scope: Sequence[str] = (),
+) -> list[JSON]:
+    """The runs in as few files as code scanning takes: 20 runs each."""
+    every = runs(findings, rules, exemption_of=exemption_of, scope=scope)
+    return [_document(every[i : i + MAX_RUNS_PER_FILE]) for i in range(0, len(every), MAX_RUNS_PER_FILE)]
+
+
+def document(findings: Iterable[Finding], rules: Sequence[RuleMeta], **kwargs: Any) -> JSON:
+    """One file holding every run (what fits in code scanning's limits; see `documents`)."""
+    return _document(runs(findings, rules, **kwargs))
+
+
+def _document(run_list: list[JSON]) -> JSON:
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": run_list}
+
+
+def _parts(results: list[JSON]) -> list[list[JSON]]:
+    if len(results) <= MAX_RESULTS_PER_RUN:
+        return [results]
+    count = math.ceil(len(results) / PART_TARGET)
+    while True:
+        parts: list[list[JSON]] = [[] for _ in range(count)]
+        for r in results:
+            digest = hashlib.sha256(r["partialFingerprints"]["driftguard/v1"].encode()).digest()
+            parts[int.from_bytes(digest[:8], "big") % count].append(r)
+        if max(len(p) for p in parts) <= MAX_RESULTS_PER_RUN:
+            return parts
+        count += 1
+
+
+def _result(f: Finding, index: dict[str, int], exempt: JSON | None) -> JSON:
+    result: JSON = {
+        "ruleId": f.rule,
+        "ruleIndex": index[f.rule],
+        "level": LEVEL[f.severity],
+        "message": {"text": f"{f.resource_id}: {f.message}"},
+        "locations": [
             {
-                "ruleId": f.rule,
-                "ruleIndex": index[f.rule],
-                "level": LEVEL[f.severity],
-                "message": {"text": f"{f.resource_id}: {f.message}"},
-                "locations": [
-                    {
-                        "physicalLocation": {"artifactLocation": {"uri": "azure" + fold(f.resource_id)}},
-                        "logicalLocations": [{"fullyQualifiedName": f.resource_id, "kind": "resource"}],
-                    }
-                ],
-                "partialFingerprints": {"driftguard/v1": f"{f.rule}:{fold(f.resource_id)}"},
-                "properties": {"mode": f.mode.value, "remediation": f.remediation, "evidence": dict(f.evidence)},
-            }
-        )
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "DriftGuard",
-                        "version": __version__,
-                        "informationUri": "https://github.com/driftguard/driftguard",
-                        "rules": [_rule(r) for r in rules],
-                    }
-                },
-                "results": results,
+                "physicalLocation": {"artifactLocation": {"uri": "azure" + fold(f.resource_id)}},
+                "logicalLocations": [{"fullyQualifiedName": f.resource_id, "kind": "resource"}],
             }
         ],
+        "partialFingerprints": {"driftguard/v1": fingerprint(f)},
+        "properties": {"mode": f.mode.value, "remediation": f.remediation, "evidence": dict(f.evidence)},
+    }
+    if exempt is not None:
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"exempt until {exempt['expires_on']}, approved by {exempt['approver']}: {exempt['reason']}",
+            }
+        ]
+    return result
+
+
+def _driver(rules: Sequence[RuleMeta]) -> JSON:
+    return {
+        "name": "DriftGuard",
+        "version": __version__,
+        "informationUri": INFORMATION_URI,
+        "rules": [_rule(r) for r in rules],
     }
 
 
-def _rule(meta: RuleMeta) -> dict[str, Any]:
-    refs = "; ".join(f"{r.kind} {r.id} {r.title}".strip() for r in meta.references)
+def _reference_line(kind: str, ref_id: str, title: str) -> tuple[str, str]:
+    name = _KIND_NAMES.get(kind, kind)
+    label = f"{name} {ref_id}" + (f": {title}" if title else "")
+    link = _KIND_LINKS.get(kind)
+    return label, (f"[{label}]({link.format(id=ref_id)})" if link else label)
+
+
+def _rule(meta: RuleMeta) -> JSON:
+    refs = [_reference_line(r.kind, r.id, r.title) for r in meta.references]
+    fix = (
+        f"DriftGuard's fix is `{meta.remediation}`, applied as the rule's mode says (default: {meta.default_mode.value})."
+        if meta.remediation
+        else f"There is no automated fix: DriftGuard opens a case for people to act on (default mode: {meta.default_mode.value})."
+    )
+    why = f"Baseline section: {meta.seed_section}."
+    help_uri = RULE_HELP_URI.format(id=meta.id)
+    text = "\n".join([meta.title + ".", why, fix, "References:", *(f"- {plain}" for plain, _ in refs), f"Rule reference: {help_uri}"])
+    markdown = "\n".join(
+        [f"**{meta.title}.**", "", why, "", fix, "", "References:", "", *(f"- {md}" for _, md in refs), "", f"[Rule reference]({help_uri})"]
+    )
     return {
         "id": meta.id,
         "name": "".join(part.title() for part in meta.id.split("_")),
         "shortDescription": {"text": meta.title},
-        "fullDescription": {"text": f"{meta.title}. Seed section: {meta.seed_section}. References: {refs or 'none'}."},
+        "fullDescription": {"text": f"{meta.title}. {why}"},
         "defaultConfiguration": {"level": LEVEL[meta.severity]},
-        "help": {"text": f"Default mode: {meta.default_mode.value}; remediation: {meta.remediation or 'none (needs people)'}."},
+        "help": {"text": text, "markdown": markdown},
+        "helpUri": help_uri,
         "properties": {
             "tags": ["security", "azure", meta.seed_section],
             "security-severity": SECURITY_SEVERITY[meta.severity],

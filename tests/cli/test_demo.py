@@ -27,7 +27,7 @@ def test_demo_story(tmp_path: Path) -> None:
     assert " ".join(text.split()).count("case_opened cognitiveservices_account_keys_not_exposed") == 1
     assert "reverted cognitiveservices_account_keys_not_exposed" not in " ".join(text.split())
     # 4: the weakened content filter is restored
-    assert "restore the last-known-good RAI policy" in text
+    assert "restore the last-known-good RAI policy" in " ".join(text.split())  # wrapped at the width
     # 5: the pipeline is stopped and named
     assert "flapping" in text
     assert PIPELINE in " ".join(text.split()).replace(" ", "")

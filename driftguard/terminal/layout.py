@@ -1,0 +1,50 @@
+"""Tables that fit the terminal, 80 columns included, without cutting an identifier in two.
+
+The widest identifiers are rule ids (56 characters) and remediation names (55): no layout with them in
+one of four side-by-side columns fits 80 columns. Every table here has a narrow left column (severity,
+outcome, status) and one wide column in which each identifier has a line of its own; prose (messages,
+reasons) wraps at spaces. Paths are written with spaced separators (`sub / rg / name`) so that a narrow
+terminal wraps between names, never inside one.
+
+The width is the terminal's, else COLUMNS, else 80 (rich's own choice when the output is not a
+terminal): a report piped to a file is as wide as the terminal that asked for it, or 80.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+# Rule ids and remediation names need this much; a narrower terminal than 80 folds them as a last resort.
+IDENTIFIER = 56
+
+
+def console(out: IO[str]) -> Console:
+    return Console(file=out, highlight=False, soft_wrap=False)
+
+
+def table(title: str | None, left: str, right: str) -> Table:
+    """A two-column table: a narrow label column, then one column of stacked lines."""
+    t = Table(title=title, box=box.SQUARE, show_lines=True, expand=False, title_justify="left")
+    t.add_column(left, no_wrap=True, max_width=12)
+    t.add_column(right, overflow="fold", min_width=IDENTIFIER)
+    return t
+
+
+def where(resource_id: str) -> str:
+    """`/subscriptions/S/resourceGroups/RG/providers/Ns/type/name[/child/name]` -> `S / RG / name[ / name]`,
+    the subscription beside the resource group; the whole id is in JSON, CSV and SARIF."""
+    parts = resource_id.strip("/").split("/")
+    low = [p.lower() for p in parts]
+    if len(parts) < 2 or low[0] != "subscriptions":
+        return resource_id
+    out = [parts[1]]
+    if "resourcegroups" in low:
+        out.append(parts[low.index("resourcegroups") + 1])
+    if "providers" in low:
+        i = low.index("providers")
+        out.extend(parts[i + 3 :: 2])
+    return " / ".join(out)

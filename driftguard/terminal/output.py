@@ -1,0 +1,74 @@
+"""Where a command's answer goes: standard output, or a file written only when the command succeeds.
+
+A file is written beside its destination and renamed over it at the end (atomic on one filesystem): a
+scan that fails halfway leaves yesterday's report whole rather than truncated, and a reader never sees
+half a file. The format follows the file's extension unless `--format` names one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+# Extension -> format name, for the formats each command writes.
+EXTENSIONS: Mapping[str, str] = {
+    ".json": "json",
+    ".sarif": "sarif",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".txt": "table",
+    ".log": "table",
+}
+
+
+def choose_format(given: str | None, output: str | None, allowed: tuple[str, ...], *, default: str = "table") -> str:
+    """`--format` when given; else the output file's extension; else the default. An extension the
+    command cannot write is an error rather than a table in a file named .html."""
+    if given is not None:
+        return given
+    if output is None or output == "-":
+        return default
+    suffix = Path(output).suffix.lower()
+    if suffix == ".gz":
+        raise ValueError(f"--output {output}: compressed output is not written; name a {', '.join(allowed)} file")
+    fmt = EXTENSIONS.get(suffix)
+    if fmt is None:
+        return default
+    if fmt not in allowed:
+        raise ValueError(f"--output {output}: this command does not write {fmt} (formats: {', '.join(allowed)}); pass --format")
+    return fmt
+
+
+@contextlib.contextmanager
+def destination(path: str | None, default: IO[str]) -> Iterator[IO[str]]:
+    """Standard output for None or `-`; else a temporary file beside `path`, renamed over it only when
+    the block ends without an exception (an error, Ctrl-C) and removed otherwise."""
+    if path is None or path == "-":
+        yield default
+        return
+    target = Path(path)
+    # The directory is checked first so that its absence is the error, not the temporary file's.
+    if not target.parent.is_dir():
+        raise FileNotFoundError(2, "No such file or directory", str(target.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        # mkstemp makes the file private (0600); a report is an ordinary file, as open() would make it.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,141 @@
+"""`driftguard scan` and `driftguard inventory`: an estate judged by the rules, as a table, JSON, SARIF,
+HTML or CSV, with `--fail-on` as the CI gate.
+
+The gate counts only the findings selected (`--severity`, `--rule`) and not exempted by the policy
+file. An estate with nothing to judge is a warning, and fails the gate: an identity without Reader
+sees an empty estate, which must not pass as a clean one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from driftguard import rules
+from driftguard.assets import AssetTap, to_csv
+from driftguard.model import JSON, Finding, Severity
+from driftguard.pipeline import Evaluator, ScanSummary
+from driftguard.policy import Policy, Settings
+from driftguard.report import html, json_report, sarif, table
+from driftguard.terminal import output, sources, views
+from driftguard.terminal.context import Context, UsageError
+from driftguard.terminal.layout import console
+from driftguard.terminal.select import Exemptions, Selection, describe, expired_notes
+
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+SCAN_FORMATS = ("table", "json", "sarif", "html")
+INVENTORY_FORMATS = ("table", "json", "csv")
+
+
+class _Gate:
+    """Findings as they stream past: selected, marked exempt, and the worst that counts for the gate."""
+
+    def __init__(self, selection: Selection, exemptions: Exemptions) -> None:
+        self.selection = selection
+        self.exemptions = exemptions
+        self.exempt: dict[int, JSON] = {}
+        self.worst: Severity | None = None
+        self.shown = 0
+
+    def filter(self, findings: Iterator[Finding]) -> Iterator[Finding]:
+        for f in findings:
+            if not self.selection.keeps(f):
+                continue
+            self.shown += 1
+            exemption = self.exemptions.covering(f)
+            if exemption is not None:
+                self.exempt[id(f)] = describe(exemption)
+            elif self.worst is None or f.severity > self.worst:
+                self.worst = f.severity
+            yield f
+
+    def exemption_of(self, finding: Finding) -> JSON | None:
+        return self.exempt.get(id(finding))
+
+
+def _summary(summary: ScanSummary, gate: _Gate) -> JSON:
+    data = summary.to_json()
+    # The summary's counts are the whole scan's; `shown` is what --severity and --rule let through.
+    data["shown"] = gate.shown
+    data["exempt"] = len(gate.exempt)
+    return data
+
+
+def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
+    fmt = output.choose_format(args.format, args.output, SCAN_FORMATS)
+    now = datetime.now(UTC)
+    gate = _Gate(Selection.of(args.severity, args.rule, (m.id for m in rules.metas())), Exemptions.of(policy, now.date()))
+    for note in expired_notes(gate.exemptions):
+        ctx.warn(note)
+    evaluator = Evaluator(policy, now=now)
+    # A stream to a terminal waits for the progress line to go: both would share the screen.
+    stream_json = fmt == "json" and not (args.output in (None, "-") and ctx.out.isatty())
+    with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
+        tap = AssetTap(inventory, policy.data) if fmt == "html" else None
+        with ctx.steps.step(f"reading and judging the estate ({inventory.source.value})", unit="resources") as tick:
+            findings, summary = evaluator.run(tap or inventory, progress=tick)
+            selected = gate.filter(findings)
+            if stream_json:
+                json_report.write(selected, lambda: _summary(summary, gate), sink, exemption_of=gate.exemption_of)
+                collected: list[Finding] = []
+            else:
+                collected = list(selected)
+        data = _summary(summary, gate)
+        if fmt == "json" and not stream_json:
+            json_report.write(collected, lambda: data, sink, exemption_of=gate.exemption_of)
+        elif fmt == "sarif":
+            scope = sources.scope(args, settings).subscriptions if sources.is_live(args) else ()
+            _write_sarif(args, sink, collected, gate, scope)
+        elif fmt == "html":
+            assets = tap.finish(collected) if tap is not None else []
+            sink.write(html.render(collected, data, generated=now, assets=assets))
+        elif fmt == "table":
+            table.render(collected, data, console(sink), exemption_of=gate.exemption_of, quiet=ctx.quiet)
+    return _verdict(args, ctx, summary, gate)
+
+
+def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: _Gate, scope: tuple[str, ...]) -> None:
+    docs = sarif.documents(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
+    sink.write(json.dumps(docs[0], indent=2) + "\n")
+    if len(docs) > 1:
+        # Code scanning takes 20 runs per file: the rest go beside the output, each uploaded on its own.
+        if args.output in (None, "-"):
+            raise UsageError(f"{sum(len(d['runs']) for d in docs)} SARIF runs need several files: pass --output FILE.sarif")
+        target = Path(args.output)
+        for i, doc in enumerate(docs[1:], start=2):
+            with output.destination(str(target.with_name(f"{target.stem}.{i}{target.suffix}")), sink) as extra:
+                extra.write(json.dumps(doc, indent=2) + "\n")
+
+
+def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: _Gate) -> int:
+    if summary.evaluated == 0:
+        text = f"nothing to judge: {summary.resources} resource(s) read, none of a type the rules cover; check the scope and that the identity can read it (Reader)"
+        if args.fail_on is not None:
+            ctx.err.write(f"driftguard: {text}; failing --fail-on {args.fail_on.label}\n")
+            return EXIT_FINDINGS
+        ctx.warn(text)
+    if args.fail_on is not None and gate.worst is not None and gate.worst >= args.fail_on:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
+    fmt = output.choose_format(args.format, args.output, INVENTORY_FORMATS)
+    with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
+        tap = AssetTap(inventory, policy.data)
+        with ctx.steps.step(f"reading the AI assets ({inventory.source.value})", unit="resources") as tick:
+            findings, _ = Evaluator(policy, now=datetime.now(UTC)).run(tap, progress=tick)
+            assets = tap.finish(findings)
+        if fmt == "json":
+            sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
+        elif fmt == "csv":
+            sink.write(to_csv(assets))
+        else:
+            views.assets(assets, console(sink))
+    if not assets:
+        ctx.warn("no AI assets found: check the scope and that the identity can read it (Reader)")
+    return EXIT_CLEAN
