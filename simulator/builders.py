@@ -437,3 +437,80 @@ def pricing(sub: str, *, standard: bool) -> JSON:
             "extensions": [{"name": "AIPromptEvidence", "isEnabled": "True" if standard else "False"}],
         },
     }
+
+
+def session_pool(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    egress: bool = False,
+    custom: bool = True,
+    lifecycle: str = "Timed",
+    cooldown: int | None = 300,
+    max_alive: int | None = None,
+    cpu: float | None = 0.5,
+    memory: str | None = "1Gi",
+    registry_password: bool = False,
+    location: str = "westus2",
+) -> JSON:
+    """A Container Apps dynamic-sessions pool (`Microsoft.App/sessionPools`, 2026-07-01), shaped as the
+    SDK's `SessionPool` model and the session pool docs' examples: a custom container pool pulls its
+    image with a user-assigned identity, or with a registry password held as a pool secret."""
+    rid = f"{rg_id(sub, rg)}/providers/Microsoft.App/sessionPools/{name}"
+    uami = f"{rg_id(sub, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{name}"
+    lifecycle_config: JSON = {"lifecycleType": lifecycle}
+    if cooldown is not None:
+        lifecycle_config["cooldownPeriodInSeconds"] = cooldown
+    if max_alive is not None:
+        lifecycle_config["maxAlivePeriodInSeconds"] = max_alive
+    props: JSON = {
+        "environmentId": f"{rg_id(sub, rg)}/providers/Microsoft.App/managedEnvironments/cae-{name}",
+        "containerType": "CustomContainer" if custom else "PythonLTS",
+        "poolManagementType": "Dynamic",
+        "nodeCount": 1,
+        "scaleConfiguration": {"maxConcurrentSessions": 10, "readySessionInstances": 2},
+        "dynamicPoolConfiguration": {"lifecycleConfiguration": lifecycle_config},
+        "sessionNetworkConfiguration": {"status": "EgressEnabled" if egress else "EgressDisabled"},
+        "poolManagementEndpoint": f"https://{name}.{uuid_like(name)[:8]}.{location}.azurecontainerapps.io",
+        "provisioningState": "Succeeded",
+    }
+    pool: JSON = {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.App/sessionPools",
+        "location": location,
+        "tags": {},
+        "properties": props,
+        "systemData": _system_data(),
+    }
+    if custom:
+        resources: JSON = {}
+        if cpu is not None:
+            resources["cpu"] = cpu
+        if memory is not None:
+            resources["memory"] = memory
+        container: JSON = {
+            "name": "sandbox",
+            "image": "contosoacr.azurecr.io/agents/code-sandbox:1.4.2",
+            "command": ["/bin/sh"],
+            "args": ["-c", "./serve --port 8080"],
+            "env": [{"name": "SANDBOX_MODE", "value": "strict"}],
+        }
+        if resources:
+            container["resources"] = resources
+        registry: JSON = {"server": "contosoacr.azurecr.io"}
+        if registry_password:
+            # The secret's value is write-only: a GET names the secret, never its value.
+            registry.update(username="contosoacr", passwordSecretRef="acr-password")
+            props["secrets"] = [{"name": "acr-password"}]
+        else:
+            registry["identity"] = uami
+        props["customContainerTemplate"] = {"registryCredentials": registry, "containers": [container], "ingress": {"targetPort": 8080}}
+        # "None": the identity pulls the image and is not handed to the code the sessions run.
+        props["managedIdentitySettings"] = [{"identity": uami, "lifecycle": "None"}]
+        pool["identity"] = {
+            "type": "UserAssigned",
+            "userAssignedIdentities": {uami: {"principalId": uuid_like(uami), "clientId": uuid_like(uami + "c")}},
+        }
+    return pool

@@ -114,6 +114,8 @@ PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "microsoft.machinelearningservices": ("Microsoft.MachineLearningServices", {"workspaces": ("2025-06-01", "2024-10-01", "2023-04-01")}),
     "microsoft.search": ("Microsoft.Search", {"searchServices": ("2025-05-01", "2024-06-01-preview", "2023-11-01", "2020-08-01")}),
     "microsoft.storage": ("Microsoft.Storage", {"storageAccounts": ("2025-06-01", "2024-01-01", "2023-05-01")}),
+    # Session pools' stable versions (the 2024/2025 previews are left out: what they add is not read).
+    "microsoft.app": ("Microsoft.App", {"sessionPools": ("2026-07-01", "2025-07-01", "2025-01-01")}),
 }
 
 

@@ -183,6 +183,9 @@ class SdkSchemas:
         cls = getattr(self.models, name)
         schema = Schema(name)
         self._built[name] = schema  # before the fields: a model may contain itself
+        if not hasattr(cls, "_attribute_map") and getattr(cls, "_is_model", False):
+            self._fill_from_rest_fields(cls, schema)
+            return schema
         enums = _enums_of(cls, self.models)
         validation: Mapping[str, Mapping[str, Any]] = getattr(cls, "_validation", {}) or {}
         for attr, spec in (getattr(cls, "_attribute_map", {}) or {}).items():
@@ -202,6 +205,41 @@ class SdkSchemas:
             node.fields[keys[-1]] = leaf
         return schema
 
+    def _fill_from_rest_fields(self, cls: type, schema: Schema) -> None:
+        """A model generated from TypeSpec (`_utils/model_base`, azure-mgmt-appcontainers 5.x): its
+        fields are `rest_field`s on the class and its bases, with a visibility list (only "read": the
+        service sets it) and a Python annotation that gives the JSON type (`Optional[...]` or a `None`
+        in the union: the property may be left out; otherwise it is required)."""
+        own = [k for k in cls.__mro__ if "_models" in k.__module__][::-1]  # bases first, as model_base does
+        for klass in own:
+            annotations = getattr(klass, "__annotations__", {})
+            for attr, rf in vars(klass).items():
+                if attr.startswith("_") or not hasattr(rf, "_visibility"):
+                    continue
+                visibility = list(rf._visibility or ())
+                text = str(annotations.get(attr, "Any"))
+                optional = text.startswith("typing.Optional[") or "NoneType" in text
+                leaf = self._annotated_field(text, readonly=visibility == ["read"])
+                leaf.required = not optional and visibility != ["read"]
+                schema.fields[rf._rest_name_input or attr] = leaf
+
+    def _annotated_field(self, text: str, *, readonly: bool) -> Field:
+        inner = text.removeprefix("typing.Optional[").removesuffix("]") if text.startswith("typing.Optional[") else text
+        container = ""
+        for opener, kind in (("list[", "[...]"), ("typing.List[", "[...]"), ("dict[str, ", "{...}"), ("typing.Dict[str, ", "{...}")):
+            if inner.startswith(opener):
+                container, inner = kind, inner[len(opener) : -1]
+                break
+        names = re.findall(r"_models\.(\w+)", inner)
+        for found in names:
+            target = getattr(self.models, found, None)
+            if isinstance(target, type) and issubclass(target, Enum):
+                return Field("str", readonly=readonly, enum=tuple(str(m.value) for m in target), container=container)
+            if isinstance(target, type):
+                return Field(self.get(found), readonly=readonly, container=container)
+        primitive = next((kind for word, kind in _ANNOTATED if re.search(rf"\b{word}\b", inner)), "object")
+        return Field(primitive, readonly=readonly, container=container)
+
     def _field(self, type_text: str, *, readonly: bool, required: bool) -> Field:
         container = ""
         if type_text.startswith("[") and type_text.endswith("]"):
@@ -212,6 +250,10 @@ class SdkSchemas:
         if type_text not in PRIMITIVES and type_text != "object" and hasattr(self.models, type_text):
             resolved = self.get(type_text)
         return Field(resolved, readonly=readonly, required=required, container=container)
+
+
+# Python annotations of TypeSpec models -> the JSON types above, most specific first.
+_ANNOTATED = (("datetime", "iso-8601"), ("bytes", "base64"), ("bool", "bool"), ("int", "int"), ("float", "float"), ("str", "str"))
 
 
 def _split_key(key: str) -> list[str]:
@@ -322,6 +364,8 @@ _BODY = re.compile(r"self\._serialize\.body\(\s*\w+,\s*[\"'](\w+)[\"']")
 _INITIAL = re.compile(r"self\.(_\w+_initial)\(")
 _FINAL_STATE = re.compile(r"[\"']final-state-via[\"']:\s*[\"']([\w-]+)[\"']")
 _TEMPLATE = re.compile(r"[\"']template_url[\"'],\s*[\"']([^\"']+)[\"']")
+# TypeSpec-generated packages build the URL in the function: `_url = "/subscriptions/{subscriptionId}/..."`.
+_URL = re.compile(r"\b_url\s*=\s*[\"']([^\"']+)[\"']")
 _METHOD = re.compile(r"HttpRequest\(\s*method=[\"'](\w+)[\"']")
 _API_VERSION = re.compile(r"_params\.pop\(\s*[\"']api-version[\"'],\s*[\"']([\w-]+)[\"']")
 _GREEDY = re.compile(r"[\"'](\w+)[\"']:\s*_SERIALIZER\.url\([^)]*skip_quote=True")
@@ -357,13 +401,14 @@ def _operation(
         return []
     builder = getattr(module, build.group(1))
     build_source = inspect.getsource(builder)
-    template = _TEMPLATE.search(build_source)
+    template = _TEMPLATE.search(build_source) or _URL.search(build_source)
     method = _METHOD.search(build_source)
     version = _API_VERSION.search(build_source)
     statuses = _STATUSES.search(body_source)
     if not (template and method and version and statuses):
         return []
     body = _BODY.search(body_source)
+    body_model = body.group(1) if body else _body_model(body_source, schemas.models)
     final_state = _FINAL_STATE.search(source)
     param_enums: dict[str, tuple[str, ...]] = {}
     signature = inspect.signature(builder)
@@ -379,7 +424,7 @@ def _operation(
             template=template.group(1),
             api_version=version.group(1),
             statuses=tuple(int(s) for s in statuses.group(1).replace(" ", "").split(",") if s),
-            body=schemas.get(body.group(1)) if body else None,
+            body=schemas.get(body_model) if body_model else None,
             lro=name.startswith("begin_"),
             final_state_via=final_state.group(1) if final_state else None,
             if_match="if_match" in signature.parameters,
@@ -388,6 +433,19 @@ def _operation(
             source=f"{package.operations}.{group}.{name}",
         )
     ]
+
+
+def _body_model(source: str, models: ModuleType) -> str | None:
+    """The body model of a TypeSpec-generated operation, which serializes its body with `json.dumps`
+    rather than naming the model: the model its body parameter is annotated with
+    (`session_pool_envelope: Union[_models.SessionPool, _types.SessionPool, IO[bytes]]`)."""
+    if "json.dumps(" not in source:
+        return None
+    signature = source.split(")", 1)[0] if source.lstrip().startswith("def ") else source.split("def ", 1)[-1].split(")", 1)[0]
+    for found in re.findall(r"_models\.(\w+)", signature):
+        if getattr(getattr(models, found, None), "_is_model", False):
+            return str(found)
+    return None
 
 
 def _camel(snake: str) -> str:
@@ -433,6 +491,8 @@ PACKAGES: tuple[Package, ...] = (
         groups=("RoleAssignmentScheduleInstancesOperations",),
     ),
     Package("azure.mgmt.security.v2024_01_01.operations", "azure.mgmt.security.v2024_01_01.models", groups=("PricingsOperations",)),
+    # Generated from TypeSpec (model_base models, operations in one module): read by the same rules.
+    Package("azure.mgmt.appcontainers.operations", "azure.mgmt.appcontainers.models", groups=("ContainerAppsSessionPoolsOperations",)),
 )
 
 

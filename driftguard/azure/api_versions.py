@@ -11,6 +11,7 @@ AUTHORIZATION_SCHEDULES = "2020-10-01"  # role assignment schedule instances (PI
 RESOURCE_GRAPH = "2024-04-01"
 DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
 SECURITY_PRICINGS = "2024-01-01"
+APP = "2026-07-01"  # Container Apps session pools: azure-mgmt-appcontainers 5.1's default, its newest stable
 
 BY_NAMESPACE: dict[str, str] = {
     "microsoft.cognitiveservices": COGNITIVE_SERVICES,
@@ -21,6 +22,7 @@ BY_NAMESPACE: dict[str, str] = {
     "microsoft.resourcegraph": RESOURCE_GRAPH,
     "microsoft.insights": DIAGNOSTIC_SETTINGS,
     "microsoft.security": SECURITY_PRICINGS,
+    "microsoft.app": APP,
 }
 
 
