@@ -134,7 +134,13 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         notice_listeners=(notifications.notice,),
     )
     desk = CaseDesk(
-        policy=policy, store=store, reader=reader, writer=writer, remediations=registry, listeners=(notifications.case_changed,)
+        policy=policy,
+        store=store,
+        reader=reader,
+        writer=writer,
+        remediations=registry,
+        listeners=(notifications.case_changed,),
+        dry_run=settings.dry_run,
     )
     return LiveApp(responder, desk, notifications)
 
@@ -309,6 +315,7 @@ class SimulatedWorld:
         listeners: tuple[CaseListener, ...] = (),
         clock: Callable[[], datetime] | None = None,
         observer: Observer | None = None,
+        dry_run: bool = False,
     ) -> CaseDesk:
         """The approval desk over this world: the same store, reads and writes as the responder."""
         return CaseDesk(
@@ -320,6 +327,7 @@ class SimulatedWorld:
             listeners=listeners,
             clock=clock,
             observer=observer,
+            dry_run=dry_run,
         )
 
     def take_events(self) -> list[dict[str, object]]:
