@@ -165,3 +165,38 @@ def test_an_approval_in_the_console_closes_every_ticket(
         mine = [t for t in systems.tickets[name].values() if t.title == title]
         assert [t.history for t in mine] == [["created", "closed"]], name
     assert [e["type"] for e in demo.world.sim.topic_events if e["data"].get("case_id") == case.id][-1] == "DriftGuard.Remediation.Applied"
+
+
+def test_a_case_shows_its_finding_and_a_ticket_asks_for_no_approval(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console#case={fix.id}")
+    expect(page.locator("#detail")).to_contain_text("public network access is enabled and the network ACLs allow all traffic")
+    expect(page.locator("#detail")).to_contain_text("severity high")
+    expect(page.locator("#evidence")).to_contain_text('"publicNetworkAccess": "Enabled"')
+    expect(page.locator("#dry-run")).to_have_count(0)
+    ticket = demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
+    assert ticket.plan is None
+    page.locator(f'#cases tbody tr[data-id="{ticket.id}"]').click()
+    expect(page.locator("#evidence")).to_contain_text("0.0.0.0/0")  # which IP rule
+    expect(page.locator("#detail")).to_contain_text("Ticket: no automated fix")
+    expect(page.locator("#detail")).not_to_contain_text("Approvals (")
+    assert page.locator("#approve").count() == 0
+
+
+def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Page, demo: DemoWorld, hosted: HostedApp) -> None:
+    desk = demo.world.desk(demo.policy, dry_run=True)
+    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=True))
+    writes: list[dict[str, object]] = []
+    demo.world.sim.writes.subscribe(writes.append)
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=alice) as host:
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
+        page.fill("#reason", "approved in dry run")
+        page.click("#approve")
+        expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
+    assert writes == []
+    resource = demo.resource(case.resource_id)
+    assert resource is not None
+    assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
