@@ -200,3 +200,20 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
     resource = demo.resource(case.resource_id)
     assert resource is not None
     assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
+
+
+def test_rows_open_by_keyboard_and_the_url_follows_the_case(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    first = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    second = demo.open_case("search_service_public_network_access_disabled", "srch-contoso-rag")
+    page.goto(f"{console.url}/api/console")
+    row = page.locator(f'#cases tbody tr[data-id="{first.id}"]')
+    row.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest")).to_contain_text(str(first.plan_digest))
+    assert page.evaluate("window.location.hash") == f"#case={first.id}"
+    page.locator(f'#cases tbody tr[data-id="{second.id}"]').focus()
+    page.keyboard.press(" ")
+    expect(page.locator("#digest")).to_contain_text(str(second.plan_digest))
+    assert page.evaluate("window.location.hash") == f"#case={second.id}"
+    page.go_back()
+    expect(page.locator("#digest")).to_contain_text(str(first.plan_digest))
