@@ -78,6 +78,8 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
     page.fill("#reason", "approved in the console, CHG-42")
     page.click("#approve")
+    expect(page.locator("#confirm")).to_contain_text("Apply: disable public network access")
+    page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("applied and verified")
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -128,7 +130,11 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console")
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    page.click("#approve")
+    page.click("#confirm-no")  # cancelled: nothing is sent
+    expect(page.locator("#message")).to_have_text("")
     page.click("#approve")  # no reason given
+    page.click("#confirm-yes")
     expect(page.locator("#message")).to_have_text("a reason is required")
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -157,6 +163,7 @@ def test_an_approval_in_the_console_closes_every_ticket(
         page.goto(f"{host.url}/api/console#case={case.id}")
         page.fill("#reason", "approved in the console")
         page.click("#approve")
+        page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("applied and verified")
     context.close()
     demo.outbox.deliver()
@@ -195,6 +202,7 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
         expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
         page.fill("#reason", "approved in dry run")
         page.click("#approve")
+        page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
     assert writes == []
     resource = demo.resource(case.resource_id)
