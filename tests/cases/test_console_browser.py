@@ -225,3 +225,13 @@ def test_rows_open_by_keyboard_and_the_url_follows_the_case(page: Page, console:
     assert page.evaluate("window.location.hash") == f"#case={second.id}"
     page.go_back()
     expect(page.locator("#digest")).to_contain_text(str(first.plan_digest))
+
+
+def test_the_list_headers_stay_horizontal_at_1400_px(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{console.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    for header in page.locator("#cases thead th").all():
+        box = header.bounding_box()
+        assert box is not None
+        assert box["width"] > box["height"], (header.text_content(), box)  # not one letter a line
