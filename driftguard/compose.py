@@ -142,6 +142,7 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         remediations=registry,
         listeners=(notifications.case_changed,),
         claim_ttl=settings.claim_ttl,
+        dry_run=settings.dry_run,
     )
     return LiveApp(responder, desk, notifications)
 
@@ -336,6 +337,7 @@ class SimulatedWorld:
         listeners: tuple[CaseListener, ...] = (),
         clock: Callable[[], datetime] | None = None,
         observer: Observer | None = None,
+        dry_run: bool = False,
     ) -> CaseDesk:
         """The approval desk over this world: the same store, reads and writes as the responder."""
         return CaseDesk(
@@ -347,6 +349,7 @@ class SimulatedWorld:
             listeners=listeners,
             clock=clock,
             observer=observer,
+            dry_run=dry_run,
         )
 
     def take_events(self) -> list[dict[str, object]]:

@@ -48,7 +48,7 @@ def approvals() -> ApprovalApi:
     global _approvals  # noqa: PLW0603
     with _lock:
         if _approvals is None:
-            _approvals = ApprovalApi(lambda: _live().desk, easy_auth=EASY_AUTH)
+            _approvals = ApprovalApi(lambda: _live().desk, easy_auth=EASY_AUTH, dry_run=SETTINGS.dry_run)
         return _approvals
 
 

@@ -87,12 +87,15 @@ def check_same_origin(request: ApiRequest) -> None:
 
 
 class ApprovalApi:
-    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool) -> None:
+    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False) -> None:
         """`desk` gives the approval desk, building it on first use. It is called only for a caller
         already authenticated: building it costs a managed identity token and the store's tables, and
         an anonymous request must cost nothing, nor fail differently when the store is down."""
         self._desk = desk
         self.easy_auth = easy_auth
+        # The dry-run setting, for the console's banner: known without building the desk (which honours
+        # it for every approval), since the page must cost nothing behind the desk.
+        self.dry_run = dry_run
 
     @property
     def desk(self) -> CaseDesk:
@@ -153,6 +156,7 @@ class ApprovalApi:
                 nonce=nonce,
                 principal_name=principal.name,
                 approver=principal.can(Role.APPROVER),
+                dry_run=self.dry_run,
                 statuses=[*(s.value for s in CaseStatus), "all"],
             )
             csp = (

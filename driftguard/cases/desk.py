@@ -80,8 +80,11 @@ class CaseDesk:
         listeners: tuple[CaseListener, ...] = (),
         observer: Observer | None = None,
         claim_ttl: timedelta = CLAIM_TTL,
+        dry_run: bool = False,
     ) -> None:
         self.policy = policy
+        # The app's dry-run setting: approvals are recorded, nothing is ever sent to Azure.
+        self.dry_run = dry_run
         self.store = store
         self.read = reader
         self.writer = writer
@@ -209,7 +212,7 @@ class CaseDesk:
         remind, expire = self.overdue()
         now = self.clock()
         done = {"reminded": 0, "expired": 0, "reconciled": 0}
-        for case in self.store.cases(status=CaseStatus.APPROVED):
+        for case in () if self.dry_run else self.store.cases(status=CaseStatus.APPROVED):
             # Approved by enough approvers but not recorded applied: a handler stopped mid-way, or ARM
             # was unavailable. Finish it: what landed is found by reading back, the rest is sent.
             if len({a.principal for a in case.valid_approvals}) < self.approvers_needed(case):
@@ -243,6 +246,13 @@ class CaseDesk:
         handler stopped mid-way finds its write landed by reading back (and its key regenerations by
         their own events) and records it, never sending a non-idempotent request twice."""
         now = self.clock()
+        if self.dry_run:
+            # Every path to a write (an approval, a retry, the SLA timer) comes through here: stopping
+            # here is what makes dry run hold for approvals too. The case stays APPROVED, so the fix is
+            # applied (re-read, re-planned, compared) once dry run is turned off.
+            summary = str((case.plan or {}).get("summary") or "the plan")
+            noted = self._save(case.with_event(now, ACTOR, "dry_run", f"nothing sent to Azure; would apply: {summary}"), "dry_run")
+            return Outcome(noted, f"dry run: approval recorded, nothing sent to Azure (would apply: {summary})")
         decided: list[Outcome] = []
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:

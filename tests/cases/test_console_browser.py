@@ -78,6 +78,8 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
     page.fill("#reason", "approved in the console, CHG-42")
     page.click("#approve")
+    expect(page.locator("#confirm")).to_contain_text("Apply: disable public network access")
+    page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("applied and verified")
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -128,7 +130,11 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console")
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    page.click("#approve")
+    page.click("#confirm-no")  # cancelled: nothing is sent
+    expect(page.locator("#message")).to_have_text("")
     page.click("#approve")  # no reason given
+    page.click("#confirm-yes")
     expect(page.locator("#message")).to_have_text("a reason is required")
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -157,6 +163,7 @@ def test_an_approval_in_the_console_closes_every_ticket(
         page.goto(f"{host.url}/api/console#case={case.id}")
         page.fill("#reason", "approved in the console")
         page.click("#approve")
+        page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("applied and verified")
     context.close()
     demo.outbox.deliver()
@@ -165,3 +172,66 @@ def test_an_approval_in_the_console_closes_every_ticket(
         mine = [t for t in systems.tickets[name].values() if t.title == title]
         assert [t.history for t in mine] == [["created", "closed"]], name
     assert [e["type"] for e in demo.world.sim.topic_events if e["data"].get("case_id") == case.id][-1] == "DriftGuard.Remediation.Applied"
+
+
+def test_a_case_shows_its_finding_and_a_ticket_asks_for_no_approval(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console#case={fix.id}")
+    expect(page.locator("#detail")).to_contain_text("public network access is enabled and the network ACLs allow all traffic")
+    expect(page.locator("#detail")).to_contain_text("severity high")
+    expect(page.locator("#evidence")).to_contain_text('"publicNetworkAccess": "Enabled"')
+    expect(page.locator("#dry-run")).to_have_count(0)
+    ticket = demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
+    assert ticket.plan is None
+    page.locator(f'#cases tbody tr[data-id="{ticket.id}"]').click()
+    expect(page.locator("#evidence")).to_contain_text("0.0.0.0/0")  # which IP rule
+    expect(page.locator("#detail")).to_contain_text("Ticket: no automated fix")
+    expect(page.locator("#detail")).not_to_contain_text("Approvals (")
+    assert page.locator("#approve").count() == 0
+
+
+def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Page, demo: DemoWorld, hosted: HostedApp) -> None:
+    desk = demo.world.desk(demo.policy, dry_run=True)
+    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=True))
+    writes: list[dict[str, object]] = []
+    demo.world.sim.writes.subscribe(writes.append)
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=alice) as host:
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
+        page.fill("#reason", "approved in dry run")
+        page.click("#approve")
+        page.click("#confirm-yes")
+        expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
+    assert writes == []
+    resource = demo.resource(case.resource_id)
+    assert resource is not None
+    assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
+
+
+def test_rows_open_by_keyboard_and_the_url_follows_the_case(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    first = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    second = demo.open_case("search_service_public_network_access_disabled", "srch-contoso-rag")
+    page.goto(f"{console.url}/api/console")
+    row = page.locator(f'#cases tbody tr[data-id="{first.id}"]')
+    row.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest")).to_contain_text(str(first.plan_digest))
+    assert page.evaluate("window.location.hash") == f"#case={first.id}"
+    page.locator(f'#cases tbody tr[data-id="{second.id}"]').focus()
+    page.keyboard.press(" ")
+    expect(page.locator("#digest")).to_contain_text(str(second.plan_digest))
+    assert page.evaluate("window.location.hash") == f"#case={second.id}"
+    page.go_back()
+    expect(page.locator("#digest")).to_contain_text(str(first.plan_digest))
+
+
+def test_the_list_headers_stay_horizontal_at_1400_px(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{console.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    for header in page.locator("#cases thead th").all():
+        box = header.bounding_box()
+        assert box is not None
+        assert box["width"] > box["height"], (header.text_content(), box)  # not one letter a line

@@ -305,3 +305,23 @@ def test_whoever_caused_the_drift_cannot_approve_the_rollback_of_its_fix(demo: D
     with pytest.raises(Refused) as e:
         demo.desk.approve(rollback.id, DEV_APPROVER, reason="mine", plan_digest=rollback.plan_digest)
     assert e.value.status == 403
+
+
+def test_in_dry_run_an_approval_is_recorded_and_nothing_is_written(demo: DemoWorld) -> None:
+    desk = demo.world.desk(demo.policy, dry_run=True)
+    writes: list[dict[str, object]] = []
+    demo.world.sim.writes.subscribe(writes.append)  # every write ARM accepts emits its event
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    outcome = desk.approve(case.id, ALICE, reason="approved in dry run", plan_digest=case.plan_digest)
+    assert outcome.message.startswith("dry run: approval recorded, nothing sent to Azure"), outcome.message
+    assert outcome.case.status is CaseStatus.APPROVED
+    assert [a.name for a in outcome.case.valid_approvals] == [ALICE.name]
+    assert [e.action for e in outcome.case.history] == ["opened", "approved", "dry_run"]
+    # The SLA timer, which finishes approved fixes, sends nothing in dry run either.
+    assert desk.enforce_sla()["reconciled"] == 0
+    assert writes == []
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Enabled"
+    # Once dry run is off, the recorded approval is applied by the timer, exactly as approved.
+    assert demo.world.desk(demo.policy).enforce_sla()["reconciled"] == 1
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Disabled"
+    assert writes, "the write tap sees the fix once it is sent"
