@@ -135,6 +135,10 @@ class Judge:
         found = self.read(f"{rid}/providers/Microsoft.Insights/diagnosticSettings", api_versions.DIAGNOSTIC_SETTINGS)
         return tuple((found or {}).get("value") or [])
 
+    def context(self, resource: Mapping[str, Any]) -> RuleContext:
+        """What the rules are given beside the resource (the AI-data links, baselines...), as judged."""
+        return self._context(ResourceSnapshot(resource))
+
     def _context(self, snapshot: ResourceSnapshot) -> RuleContext:
         rai: dict[str, dict[str, Any]] = {}
         loaded = False

@@ -5,7 +5,10 @@ it is seen, before anything else is done with the event, and stays pending until
 regenerated after it: one rotation answers every exposure before it, so a redelivered listing, a second
 instance, or a late event about keys already rotated asks for nothing more. While key authentication
 is off the keys open nothing and Azure refuses to regenerate them: the exposure waits (the fix that
-turns local auth off again regenerates the keys first, and so fulfils it).
+turns local auth off again regenerates the keys first, and so fulfils it). An exposure that asks for no
+rotation at all (a listing on a Storage account that holds no AI data) is settled: marked done, with the
+reason, in a log of its own, and never pending again. An exposure on keys that are off is not settled:
+turning key authentication on again would make the listed keys work.
 
 Both logs are append-only windows in the store (`record_revert`), which every backend writes atomically:
 two instances recording two exposures at once lose neither.
@@ -22,6 +25,7 @@ from driftguard.store.base import Revert, StateStore
 
 EXPOSURES = "key-exposures"
 ROTATIONS = "key-rotations"
+SETTLED = "key-exposures-settled"
 # How long an unanswered exposure is kept: far longer than any retry, alert or review cycle.
 KEPT = timedelta(days=90)
 
@@ -47,9 +51,12 @@ class Obligations:
         now = self.clock()
         rotations = self.store.reverts(resource_id, ROTATIONS, since=now - KEPT).reverts
         last = max((r.at for r in rotations), default=None)
+        settled = {r.id for r in self.store.reverts(resource_id, SETTLED, since=now - KEPT).reverts}
         out = []
         for exposure in self.store.reverts(resource_id, EXPOSURES, since=now - KEPT).reverts:
             if last is not None and exposure.at <= last:
+                continue
+            if exposure.id in settled:
                 continue
             event_id, operation, caller, correlation = ((exposure.caller or "") + "|||").split("|")[:4]
             out.append(
@@ -67,3 +74,20 @@ class Obligations:
     def rotated(self, resource_id: str, *, write_id: str, at: datetime) -> None:
         """Both keys were regenerated at `at`: every exposure before it is answered."""
         self.store.record_revert(resource_id, ROTATIONS, Revert(at, None, write_id), window=KEPT)
+
+    def settle(self, resource_id: str, reason: str) -> int:
+        """Every exposure still pending on the resource is done without a rotation, for `reason` (kept
+        with it). Once per exposure however often it is settled; returns how many were still pending."""
+        now = self.clock()
+        pending = self.pending(resource_id)
+        for exposure in pending:
+            settled = Revert(now, reason, f"exposure:{exposure['eventId']}")
+            self.store.record_revert(resource_id, SETTLED, settled, window=KEPT)
+        return len(pending)
+
+    def settlements(self, resource_id: str) -> tuple[tuple[str, str], ...]:
+        """The settled exposures (event id, reason), oldest first."""
+        since = self.clock() - KEPT
+        return tuple(
+            ((r.id or "").removeprefix("exposure:"), r.caller or "") for r in self.store.reverts(resource_id, SETTLED, since=since).reverts
+        )

@@ -38,7 +38,7 @@ from driftguard.pipeline import WORKSPACE
 from driftguard.policy import Policy
 from driftguard.rules.base import Evaluate, RuleContext, RuleMeta, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import META as KEY_RULE
-from driftguard.rules.cognitiveservices_account_keys_not_exposed import keys_disabled
+from driftguard.rules.cognitiveservices_account_keys_not_exposed import NOT_AI_STORAGE, keys_disabled, not_ai_storage
 from driftguard.rules.roles import ROLE_DEFINITION, role_guid
 from driftguard.store.base import (
     AuditEntry,
@@ -290,6 +290,9 @@ class Responder:
             rid, resource, settings=admitted.settings_changed or (run is not None and run.deep), rows=run.rows if run else {}
         )
         state = judged_state(resource, joined)
+        if self._settle_moot_exposures(event, resource):
+            # Not DriftGuard's concern (a listing changes no configuration: nothing else to judge).
+            return [Result(event.event_id, rid, Outcome.COMPLIANT, NOT_AI_STORAGE, KEY_RULE.id)]
         exposures = self._open_exposures(event, resource)
         if not exposures and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
@@ -309,6 +312,19 @@ class Responder:
             # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
             self.store.state_changed(rid, state, now=now)
         return results
+
+    def _settle_moot_exposures(self, event: ChangeEvent, resource: Mapping[str, Any]) -> bool:
+        """Whether this is a key listing the key rule leaves alone (on a Storage account that holds no AI
+        data). Whatever exposure is pending on such a resource is settled, with the reason: never left
+        open, never rotated."""
+        if not KEY_RULE.applies_to(str(resource.get("type", ""))):
+            return False
+        if event.kind is not Kind.KEY_ACCESS and not self.obligations.pending(event.resource_id):
+            return False
+        if not not_ai_storage(ResourceSnapshot(resource), self.judge.context(resource)):
+            return False
+        self.obligations.settle(event.resource_id, NOT_AI_STORAGE)
+        return event.kind is Kind.KEY_ACCESS
 
     def _open_exposures(self, event: ChangeEvent, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
         """The key exposures still to answer, when the key rule can act on them now: on a key listing

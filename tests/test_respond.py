@@ -16,6 +16,7 @@ from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCreden
 from driftguard.azure.writes import ArmWriter
 from driftguard.events import parse_event
 from driftguard.ids import parse_resource_id
+from driftguard.model import Mode
 from driftguard.policy import Policy
 from driftguard.respond import Outcome, Responder
 from driftguard.store.base import CaseStatus
@@ -567,3 +568,81 @@ def test_a_fix_is_planned_from_a_read_taken_right_before_the_write_not_from_the_
     after = world.resource(deployment)
     assert after["properties"]["raiPolicyName"] == "strict-prod"
     assert after["sku"]["capacity"] == 20
+
+
+ST_WEB = f"/subscriptions/{sample.PROD}/resourceGroups/rg-web/providers/Microsoft.Storage/storageAccounts/stwebassets"
+ST_OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.Storage/storageAccounts/stoaidataprod"
+STORAGE_API = f"api-version={api_versions.for_type('Microsoft.Storage/storageAccounts')}"
+
+
+def list_storage_keys(world: World, rid: str) -> None:
+    answer = world.sim.handle("POST", rid + "/listKeys", STORAGE_API, {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert answer.status == 200, answer.body
+
+
+def test_key_listing_on_storage_holding_no_ai_data_is_not_applicable_and_settled(world: World) -> None:
+    """The web team's storage (no AI resource uses it, no AI-data tag): nothing to rotate, no case, and
+    the exposure is settled in the obligations log with its reason, never left pending."""
+    world.responder.policy = Policy(modes={"cognitiveservices_account_keys_not_exposed": Mode.AUTO})
+    before = dict(world.sim.writes.keys(ST_WEB))
+    list_storage_keys(world, ST_WEB)
+    [raw] = list(world.events)
+    world.sim.reset_log()
+    results = world.responder.handle(parse_event(raw))
+    assert [(r.outcome, r.rule) for r in results] == [(Outcome.COMPLIANT, "cognitiveservices_account_keys_not_exposed")]
+    assert "no AI data" in results[0].reason
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    assert world.sim.writes.keys(ST_WEB) == before
+    assert world.store.finding("cognitiveservices_account_keys_not_exposed", ST_WEB) is None
+    assert not [c for c in world.store.cases() if c.rule == "cognitiveservices_account_keys_not_exposed"]
+    assert world.responder.obligations.pending(ST_WEB) == ()
+    [(event_id, reason)] = world.responder.obligations.settlements(ST_WEB)
+    assert event_id == raw["id"]
+    assert "no AI data" in reason
+    # A redelivery settles nothing twice.
+    again = dict(raw, id="another-delivery")
+    world.responder.handle(parse_event(again))
+    assert len(world.responder.obligations.settlements(ST_WEB)) == 2  # two deliveries, two event ids
+    assert world.responder.obligations.pending(ST_WEB) == ()
+
+
+def test_key_listing_on_storage_an_ai_account_uses_is_an_exposure_rotated(world: World) -> None:
+    """The OpenAI account keeps its data in the storage (learnt by judging the account): a listing there is
+    an exposure, and both keys are rotated."""
+    world.responder.policy = Policy(modes={"cognitiveservices_account_keys_not_exposed": Mode.AUTO})
+    world.change(DEV, PROD_OAI, {"tags": {"owner": "ai-platform"}})
+    world.deliver()
+    before = dict(world.sim.writes.keys(ST_OAI))
+    list_storage_keys(world, ST_OAI)
+    outcomes = world.deliver()
+    assert [o[0] for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"] == ["reverted"]
+    after = world.sim.writes.keys(ST_OAI)
+    assert after["key1"] != before["key1"]
+    assert after["key2"] != before["key2"]
+    assert world.responder.obligations.pending(ST_OAI) == ()
+    assert world.responder.obligations.settlements(ST_OAI) == ()
+
+
+def test_key_listing_on_storage_tagged_as_ai_data_is_an_exposure(world: World) -> None:
+    world.change(DEV, ST_WEB, {"tags": {"driftguard-ai-data": "true"}})
+    world.events.clear()
+    list_storage_keys(world, ST_WEB)
+    outcomes = world.deliver()
+    assert [o[0] for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"] == ["case_opened"]
+    assert len(world.responder.obligations.pending(ST_WEB)) == 1
+    assert world.responder.obligations.settlements(ST_WEB) == ()
+
+
+def test_key_listing_on_ai_storage_whose_shared_keys_are_off_waits_rather_than_settles(world: World) -> None:
+    """Holding AI data but with shared key access off, the listed keys open nothing for now: recorded, not
+    rotated. The exposure is not settled: turning shared keys on again would make the listed keys work,
+    so it stays pending until a rotation answers it."""
+    world.change(DEV, ST_WEB, {"tags": {"driftguard-ai-data": "true"}, "properties": {"allowSharedKeyAccess": False}})
+    world.events.clear()
+    list_storage_keys(world, ST_WEB)
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert [(o[0], o[1]) for o in outcomes] == [("recorded", "cognitiveservices_account_keys_not_exposed")]
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+    assert len(world.responder.obligations.pending(ST_WEB)) == 1
+    assert world.responder.obligations.settlements(ST_WEB) == ()

@@ -3,6 +3,8 @@
 This rule judges key-access events (Event Grid action events), not the resource's configuration: a
 posture scan has no such events and reports the rule as not evaluated. Each service rotates its keys
 its own way, so the fix is named per type; where a person must do it, the finding says what to do.
+A Storage account is in scope only while it holds AI data (an AI resource names it, or the policy's
+AI-data tag marks it): the keys of other storage are not DriftGuard's concern.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
-from driftguard.rules.base import RuleContext, RuleMeta, is_false, is_true, prop
+from driftguard.rules.base import RuleContext, RuleMeta, is_ai_storage, is_false, is_true, prop
 
 KEY_EVENTS = "keyAccessEvents"
 
@@ -61,7 +63,17 @@ def keys_disabled(snapshot: ResourceSnapshot) -> bool:
     return is_true(prop(snapshot.properties, "disableLocalAuth"))
 
 
+def not_ai_storage(snapshot: ResourceSnapshot, context: RuleContext) -> bool:
+    """A Storage account that holds no AI data: its keys' exposure is outside this rule."""
+    return snapshot.type.lower() == "microsoft.storage/storageaccounts" and not is_ai_storage(snapshot, context)
+
+
+NOT_AI_STORAGE = "not applicable: the storage account holds no AI data (no AI resource uses it, no AI-data tag)"
+
+
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
+    if not_ai_storage(snapshot, context):
+        return []
     allowed = {p.lower() for p in context.policy.keys.allowed_principals}
     findings: list[Finding] = []
     for event in snapshot.related.get(KEY_EVENTS, ()):

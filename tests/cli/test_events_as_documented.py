@@ -122,6 +122,11 @@ def test_a_private_endpoint_connection_write_is_judged_on_its_account(world: com
 def test_a_key_listing_is_answered_with_the_services_own_operation_or_a_case(
     world: compose.SimulatedWorld, rid: str, operation: str, own_operation: str | None
 ) -> None:
+    if rid == STORAGE:
+        # A storage account's listing is an exposure only while it holds AI data: judging the account
+        # that keeps its data there is how DriftGuard learns it does.
+        world.responder.handle(parse_event(resource_event("link-1", OAI, "Microsoft.CognitiveServices/accounts/write", kind="Write")))
+        world.sim.reset_log()
     results = world.responder.handle(parse_event(resource_event("keys-1", rid, operation)))
     refused = [r for r in world.sim.requests if r.status >= 400]
     assert refused == [], "a request Azure would refuse was sent"
@@ -137,7 +142,7 @@ def test_a_key_listing_is_answered_with_the_services_own_operation_or_a_case(
         sent = writes(world)
         # Approve mode (a key listing by someone not on the allowlist) opens a case with the exact plan;
         # either way, every planned or sent request is the service's own operation.
-        planned = [s["path"] for c in world.store.cases() if c.plan for s in c.plan["steps"]]
+        planned = [s["path"] for c in world.store.cases() if c.plan and c.resource_id.lower() == rid.lower() for s in c.plan["steps"]]
         assert any(p.endswith(own_operation) for p in [*planned, *(s.split(" ", 1)[1] for s in sent)])
         assert not any(p.endswith("/regenerateKey") and "Search" in p for p in planned)
 

@@ -1,3 +1,4 @@
+from driftguard.ids import fold
 from driftguard.model import Mode
 from driftguard.policy import KeyPolicy, Policy
 from driftguard.rules import cognitiveservices_account_keys_not_exposed as rule
@@ -44,7 +45,7 @@ def test_each_type_names_its_own_rotation() -> None:
     search = b.search_service("s", "rg", "srch", local_auth=True)
     [f] = run(rule, search, related={rule.KEY_EVENTS: [event("Microsoft.Search/searchServices/listAdminKeys/action")]})
     assert f.remediation == "search_service_regenerate_admin_keys"
-    storage = b.storage_account("s", "rg", "st", shared_key=True)
+    storage = b.storage_account("s", "rg", "st", shared_key=True, tags={"driftguard-ai-data": "true"})
     [f] = run(rule, storage, related={rule.KEY_EVENTS: [event("Microsoft.Storage/storageAccounts/listKeys/action")]})
     assert f.remediation == "storage_account_regenerate_keys"
     [f] = run(rule, b.cognitive_account("s", "rg", "oai", local_auth=True), related={rule.KEY_EVENTS: [EVENT]})
@@ -52,9 +53,36 @@ def test_each_type_names_its_own_rotation() -> None:
 
 
 def test_storage_without_shared_key_access_is_recorded() -> None:
-    storage = b.storage_account("s", "rg", "st", shared_key=False)
+    storage = b.storage_account("s", "rg", "st", shared_key=False, tags={"driftguard-ai-data": "true"})
     [f] = run(rule, storage, related={rule.KEY_EVENTS: [event("Microsoft.Storage/storageAccounts/listKeys/action")]})
     assert (f.mode, f.remediation) == (Mode.REPORT, None)
+
+
+STORAGE_LISTING = event("Microsoft.Storage/storageAccounts/listKeys/action")
+
+
+def test_a_listing_on_storage_that_holds_no_ai_data_is_not_applicable() -> None:
+    """Neither linked to an AI resource nor tagged: its keys are not DriftGuard's concern."""
+    storage = b.storage_account("s", "rg", "st", shared_key=True, tags={"owner": "web"})
+    assert run(rule, storage, related={rule.KEY_EVENTS: [STORAGE_LISTING]}) == []
+    # The tag set to false says the same.
+    untagged = b.storage_account("s", "rg", "st", shared_key=True, tags={"driftguard-ai-data": "false"})
+    assert run(rule, untagged, related={rule.KEY_EVENTS: [STORAGE_LISTING]}) == []
+
+
+def test_a_listing_on_storage_an_ai_resource_uses_is_an_exposure() -> None:
+    storage = b.storage_account("s", "rg", "st", shared_key=True)
+    linked = frozenset({fold(storage["id"])})
+    [f] = run(rule, storage, related={rule.KEY_EVENTS: [STORAGE_LISTING]}, ai_linked_storage=linked)
+    assert f.remediation == "storage_account_regenerate_keys"
+
+
+def test_a_listing_on_storage_carrying_the_policys_ai_data_tag_is_an_exposure() -> None:
+    from driftguard.policy import DataPolicy
+
+    storage = b.storage_account("s", "rg", "st", shared_key=True, tags={"holds-ai": "yes"})
+    [f] = run(rule, storage, related={rule.KEY_EVENTS: [STORAGE_LISTING]}, policy=Policy(data=DataPolicy(ai_data_tag="holds-ai")))
+    assert f.remediation == "storage_account_regenerate_keys"
 
 
 def test_workspace_keys_are_for_people_and_the_finding_says_what_to_do() -> None:
