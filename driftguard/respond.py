@@ -34,7 +34,7 @@ from driftguard.intake import REJUDGE_EVENT, SWEEP_EVENT, Admitted, Intake, Reje
 from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
 from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
 from driftguard.obligations import Obligations
-from driftguard.pipeline import WORKSPACE
+from driftguard.pipeline import WORKSPACE, linked_storage
 from driftguard.policy import Policy
 from driftguard.rules.base import Evaluate, RuleContext, RuleMeta, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import META as KEY_RULE
@@ -167,6 +167,7 @@ class Responder:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rules = dict(rules if rules is not None else rule_registry.registry())
         types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
+        self.subscriptions = tuple(subscriptions)
         self.intake = Intake(store=store, subscriptions=frozenset(s.lower() for s in subscriptions), types=types)
         self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
         self.obligations = Obligations(store=store, clock=self.clock)
@@ -323,8 +324,27 @@ class Responder:
             return False
         if not not_ai_storage(ResourceSnapshot(resource), self.judge.context(resource)):
             return False
+        # Links are learnt when an AI resource is judged: one not judged yet (before the first sweep) is
+        # asked now, since an exposure settled is never rotated.
+        self._learn_ai_data_links(event.resource_id)
+        if not not_ai_storage(ResourceSnapshot(resource), self.judge.context(resource)):
+            return False
         self.obligations.settle(event.resource_id, NOT_AI_STORAGE)
         return event.kind is Kind.KEY_ACCESS
+
+    def _learn_ai_data_links(self, storage_id: str) -> None:
+        """Records which AI accounts and workspaces of the subscriptions in scope keep their data in the
+        storage account, as judging them would (two ARM lists per subscription)."""
+        storage = fold(storage_id)
+        subscriptions = self.subscriptions or (str(parse_resource_id(storage_id).subscription),)
+        for subscription in subscriptions:
+            for rtype, version in (
+                ("Microsoft.CognitiveServices/accounts", api_versions.COGNITIVE_SERVICES),
+                ("Microsoft.MachineLearningServices/workspaces", api_versions.MACHINE_LEARNING),
+            ):
+                for item in self.writer.read_list(f"/subscriptions/{subscription}/providers/{rtype}", version):
+                    if storage in linked_storage(rtype.lower(), item):
+                        self.store.save_baseline(Baseline(storage, AI_DATA_LINK, {"linked_by": str(item.get("id", ""))}, self.clock()))
 
     def _open_exposures(self, event: ChangeEvent, resource: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
         """The key exposures still to answer, when the key rule can act on them now: on a key listing

@@ -623,6 +623,18 @@ def test_key_listing_on_storage_an_ai_account_uses_is_an_exposure_rotated(world:
     assert world.responder.obligations.settlements(ST_OAI) == ()
 
 
+def test_key_listing_on_ai_storage_before_its_account_was_ever_judged_is_still_an_exposure(world: World) -> None:
+    """A fresh start: no AI resource judged yet, so no link on record. The account that keeps its data
+    in the storage is found before the listing could be taken for one on storage holding no AI data."""
+    list_storage_keys(world, ST_OAI)
+    world.sim.reset_log()
+    outcomes = world.deliver()
+    assert [o[0] for o in outcomes if o[1] == "cognitiveservices_account_keys_not_exposed"] == ["case_opened"]
+    assert len(world.responder.obligations.pending(ST_OAI)) == 1
+    assert world.responder.obligations.settlements(ST_OAI) == ()
+    assert [r for r in world.sim.requests if r.method != "GET"] == []
+
+
 def test_key_listing_on_storage_tagged_as_ai_data_is_an_exposure(world: World) -> None:
     world.change(DEV, ST_WEB, {"tags": {"driftguard-ai-data": "true"}})
     world.events.clear()

@@ -122,11 +122,6 @@ def test_a_private_endpoint_connection_write_is_judged_on_its_account(world: com
 def test_a_key_listing_is_answered_with_the_services_own_operation_or_a_case(
     world: compose.SimulatedWorld, rid: str, operation: str, own_operation: str | None
 ) -> None:
-    if rid == STORAGE:
-        # A storage account's listing is an exposure only while it holds AI data: judging the account
-        # that keeps its data there is how DriftGuard learns it does.
-        world.responder.handle(parse_event(resource_event("link-1", OAI, "Microsoft.CognitiveServices/accounts/write", kind="Write")))
-        world.sim.reset_log()
     results = world.responder.handle(parse_event(resource_event("keys-1", rid, operation)))
     refused = [r for r in world.sim.requests if r.status >= 400]
     assert refused == [], "a request Azure would refuse was sent"
