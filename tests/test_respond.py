@@ -599,10 +599,10 @@ def test_key_listing_on_storage_holding_no_ai_data_is_not_applicable_and_settled
     [(event_id, reason)] = world.responder.obligations.settlements(ST_WEB)
     assert event_id == raw["id"]
     assert "no AI data" in reason
-    # A redelivery settles nothing twice.
-    again = dict(raw, id="another-delivery")
-    world.responder.handle(parse_event(again))
-    assert len(world.responder.obligations.settlements(ST_WEB)) == 2  # two deliveries, two event ids
+    # The same listing delivered again is a duplicate; another listing (another event id) is settled too.
+    assert [r.outcome for r in world.responder.handle(parse_event(raw))] == [Outcome.DUPLICATE]
+    world.responder.handle(parse_event(dict(raw, id="another-listing")))
+    assert [e for e, _ in world.responder.obligations.settlements(ST_WEB)] == [raw["id"], "another-listing"]
     assert world.responder.obligations.pending(ST_WEB) == ()
 
 
