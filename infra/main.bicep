@@ -12,7 +12,7 @@ param environmentName string
 @description('Region of the resources (Flex Consumption must be available there).')
 param location string
 
-@description('Subscriptions DriftGuard watches and may fix. Default: the one deployed to.')
+@description('Subscriptions DriftGuard watches and may fix (DRIFTGUARD_WATCHED_SUBSCRIPTIONS, a JSON array). Empty or absent: the one deployed to.')
 param watchedSubscriptionIds array = [subscription().subscriptionId]
 
 @description('Entra app registration (client id) that App Service Authentication signs approvers in with; it defines the app roles DriftGuard.Approver and DriftGuard.Reader (infra/app-roles.json). Sign-in uses no secret: a managed identity of the app is a federated credential of this registration (the postprovision hook adds it).')
@@ -69,6 +69,7 @@ var abbrs = loadJsonContent('abbreviations.json')
 // role names, the vault, storage): the same environment name in another subscription or region differs.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+var watched = empty(watchedSubscriptionIds) ? [subscription().subscriptionId] : watchedSubscriptionIds
 var functionAppName = '${abbrs.webSitesFunctions}driftguard-${resourceToken}'
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -180,7 +181,7 @@ module app 'modules/functionapp.bicep' = {
     appSubnetId: network.outputs.appSubnetId
     vaultName: vault.outputs.name
     eventsTopicEndpoint: enableEventsTopic ? eventsTopic.outputs.endpoint : ''
-    watchedSubscriptionIds: watchedSubscriptionIds
+    watchedSubscriptionIds: watched
     managementGroup: managementGroup
     dryRun: dryRun
     policyFile: policyFile
@@ -198,13 +199,13 @@ module roles 'modules/roles.bicep' = {
   params: {
     environmentName: environmentName
     resourceToken: resourceToken
-    assignableScopes: [for id in watchedSubscriptionIds: '/subscriptions/${id}']
+    assignableScopes: [for id in watched: '/subscriptions/${id}']
   }
 }
 
 // Per watched subscription: the identities' roles, the Activity Log to the workspace, the system topic.
 module watch 'modules/watch.bicep' = [
-  for (subscriptionId, i) in watchedSubscriptionIds: {
+  for (subscriptionId, i) in watched: {
     scope: subscription(subscriptionId)
     name: 'driftguard-watch-${resourceToken}-${i}'
     params: {
@@ -233,7 +234,7 @@ module watch 'modules/watch.bicep' = [
 
 // Each system topic dead-letters, as itself, into the dead-letter container (and nothing else).
 module deadLetterAccess 'modules/deadletter-access.bicep' = [
-  for (subscriptionId, i) in watchedSubscriptionIds: {
+  for (subscriptionId, i) in watched: {
     scope: rg
     name: 'driftguard-deadletter-${resourceToken}-${i}'
     params: {

@@ -171,8 +171,6 @@ def test_azd_conventions() -> None:
     assert set(parameters) <= set(declared), set(parameters) - set(declared)
     required = {name for name, p in declared.items() if "default" not in p}
     assert required <= set(parameters), f"required parameters without a value: {required - set(parameters)}"
-    for hook in azure["hooks"]["postdeploy"].values():
-        assert (ROOT / hook["run"]).exists()
 
 
 def test_no_shared_keys_and_no_public_blobs() -> None:
@@ -185,3 +183,63 @@ def test_no_shared_keys_and_no_public_blobs() -> None:
     assert "AzureWebJobsStorage__credential: 'managedidentity'" in app
     assert "AccountKey" not in app
     assert "listKeys" not in "".join(p.read_text() for p in BICEP_FILES)
+
+
+HOOKS = INFRA / "hooks"
+SHELLCHECK = "/usr/bin/shellcheck"
+HOOK_NAMES = {"preprovision", "postprovision", "postdeploy", "postdown"}
+
+
+def test_azure_yaml_names_only_hooks_that_exist_in_both_shells() -> None:
+    hooks = yaml.safe_load((ROOT / "azure.yaml").read_text())["hooks"]
+    assert set(hooks) == HOOK_NAMES
+    for name, shells in hooks.items():
+        assert set(shells) == {"posix", "windows"}, name
+        posix, windows = shells["posix"], shells["windows"]
+        assert posix["shell"] == "sh"
+        assert posix["run"] == f"./infra/hooks/{name}.sh"
+        assert windows["shell"] == "pwsh"
+        assert windows["run"] == f"./infra/hooks/{name}.ps1"
+        for hook in (posix, windows):
+            assert (ROOT / hook["run"]).is_file(), hook["run"]
+            assert hook.get("continueOnError") is False
+
+
+def test_every_shell_hook_has_a_powershell_twin_and_strict_mode() -> None:
+    scripts = sorted(HOOKS.glob("*.sh"))
+    assert {p.stem for p in scripts} >= HOOK_NAMES | {"set-secret", "event-subscriptions"}
+    for script in scripts:
+        assert script.with_suffix(".ps1").is_file(), script.name
+        text = script.read_text()
+        assert text.startswith("#!/usr/bin/env bash\n"), script.name
+        assert "\nset -euo pipefail\n" in text, script.name
+    for script in HOOKS.glob("*.ps1"):
+        assert "$ErrorActionPreference = 'Stop'" in script.read_text(), script.name
+
+
+@pytest.mark.skipif(not Path(SHELLCHECK).exists(), reason="shellcheck is not installed (make unit installs it)")
+def test_shell_hooks_pass_shellcheck() -> None:
+    scripts = sorted(str(p) for p in HOOKS.glob("*.sh"))
+    assert scripts
+    result = subprocess.run([SHELLCHECK, "--shell=bash", *scripts], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_set_secret_goes_through_arm_and_never_takes_the_value_as_an_argument() -> None:
+    for name in ("set-secret.sh", "set-secret.ps1"):
+        text = (HOOKS / name).read_text()
+        assert "Microsoft.KeyVault/vaults/${vault}/secrets/${secret}" in text or "vaults/$vault/secrets/${secret}" in text
+        assert "az rest --method put" in text
+        assert "az keyvault secret set --" not in text
+    sh = (HOOKS / "set-secret.sh").read_text()
+    assert "read -r -s" in sh
+    assert "trap 'rm -f \"$body\"' EXIT" in sh
+
+
+def test_hooks_set_the_variables_main_parameters_reads() -> None:
+    parameters = (INFRA / "main.parameters.json").read_text()
+    read = set(re.findall(r"\$\{([A-Z_]+)", parameters))
+    hooks = "".join(p.read_text() for p in HOOKS.glob("*.sh"))
+    written = set(re.findall(r"azd env set ([A-Z_]+)", hooks))
+    assert written, "the hooks set no variable"
+    assert written <= read, written - read
