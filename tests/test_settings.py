@@ -145,3 +145,25 @@ def test_sink_settings_nested_too_deep_stop_start_up_with_one_line(levels: int) 
     refusal_names_the_limit(str(refused.value), "setting DRIFTGUARD_SINKS")
     with pytest.raises(ConfigError, match="DRIFTGUARD_SINKS: 0: Unable to extract tag"):  # past the limit check, to validation
         load_settings({"DRIFTGUARD_SINKS": "[" + nested_text(MAX_DEPTH - 1) + "]"})
+
+
+def test_an_unresolved_key_vault_reference_stops_start_up_with_one_line_naming_the_setting() -> None:
+    import json
+
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv-dg-abc.vault.azure.net/secrets/JIRA-TOKEN/SECRETPART)"
+    jira = {"name": "jira", "kind": "jira", "base_url": "https://contoso.atlassian.net", "project_key": "SEC"}
+    jira |= {"email": "a@contoso.com", "token_setting": "JIRA_TOKEN"}
+    sinks = json.dumps([jira])
+    load_settings({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": "t"})
+    for env, name in (
+        ({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": reference}, "JIRA_TOKEN"),
+        ({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": " " + reference.lower()}, "JIRA_TOKEN"),
+        ({"DRIFTGUARD_SUBSCRIPTIONS": reference}, "DRIFTGUARD_SUBSCRIPTIONS"),
+        ({"DRIFTGUARD_SINKS": reference}, "DRIFTGUARD_SINKS"),
+    ):
+        with pytest.raises(ConfigError, match=f"^setting {name}: an unresolved Key Vault reference") as refused:
+            load_settings(env)
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "SECRETPART" not in message
+        assert "kv-dg-abc" not in message
