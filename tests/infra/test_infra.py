@@ -243,3 +243,36 @@ def test_hooks_set_the_variables_main_parameters_reads() -> None:
     written = set(re.findall(r"azd env set ([A-Z_]+)", hooks))
     assert written, "the hooks set no variable"
     assert written <= read, written - read
+
+
+# Flex Consumption rejects these (ARM error 51021 for siteConfig; the app settings are replaced by
+# functionAppConfig): Microsoft's Flex Consumption plan docs, ../shared/AZURE-FACTS.md.
+FLEX_REJECTED_SITE_CONFIG = {"ftpsState", "alwaysOn", "linuxFxVersion", "use32BitWorkerProcess", "functionAppScaleLimit"}
+FLEX_REJECTED_APP_SETTINGS = {
+    "WEBSITE_RUN_FROM_PACKAGE",
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_EXTENSION_VERSION",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    "WEBSITE_CONTENTSHARE",
+}
+
+
+def _code_lines(path: Path) -> str:
+    """The Bicep text without its comments (the Checkov justifications name what is left out)."""
+    return "\n".join(line.split("//", 1)[0] for line in path.read_text().splitlines())
+
+
+def test_the_flex_consumption_app_has_nothing_flex_rejects() -> None:
+    module = parse(INFRA / "modules" / "functionapp.bicep")
+    plan = module["resources"]["plan"]["config"]
+    assert plan["sku"]["tier"] == "FlexConsumption"
+    site = module["resources"]["app"]["config"]["properties"]
+    assert site["functionAppConfig"]["runtime"]["name"] == "python"
+    assert not FLEX_REJECTED_SITE_CONFIG & set(site["siteConfig"]), FLEX_REJECTED_SITE_CONFIG & set(site["siteConfig"])
+    settings = set(module["variables"]["hostSettings"]["value"]) | set(module["variables"]["driftguardSettings"]["value"])
+    assert settings, "no app settings found: the module's layout changed"
+    assert not FLEX_REJECTED_APP_SETTINGS & settings, FLEX_REJECTED_APP_SETTINGS & settings
+    for path in BICEP_FILES:
+        code = _code_lines(path)
+        for name in FLEX_REJECTED_SITE_CONFIG | FLEX_REJECTED_APP_SETTINGS:
+            assert not re.search(rf"\b{name}\b", code), f"{path.relative_to(INFRA)} sets {name}, which Flex Consumption rejects"
