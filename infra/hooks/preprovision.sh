@@ -119,6 +119,9 @@ else
 fi
 
 # 4. Storage redundancy, unless chosen already.
+if [[ -z "$location" ]]; then
+  echo "DriftGuard: AZURE_LOCATION is not set yet; storage redundancy stays Standard_GRS unless DRIFTGUARD_STORAGE_SKU is set"
+fi
 if [[ -z "$(env_value DRIFTGUARD_STORAGE_SKU)" && -n "$location" ]]; then
   zones="$(az account list-locations --query "[?name=='${location}'] | [0].availabilityZoneMappings | length(@)" -o tsv 2>/dev/null || true)"
   if [[ -n "$zones" && "$zones" != "0" ]]; then
