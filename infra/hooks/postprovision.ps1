@@ -39,10 +39,11 @@ try {
   $existing = Invoke-Checked { az ad app federated-credential list --id $clientId --query "[?name=='$credential'].subject | [0]" -o tsv }
   if (-not $existing) {
     Write-Output "DriftGuard: adding the federated credential $credential (subject $principal) to app $clientId"
-    Invoke-Checked { az ad app federated-credential create --id $clientId --parameters "@$bodyFile" --output none } | Out-Null
+    Invoke-Checked { az ad app federated-credential create --id $clientId --parameters "@$($bodyFile.FullName)" --output none } | Out-Null
   } elseif ($existing -ne $principal) {
     Write-Output "DriftGuard: updating the federated credential $credential to the new sign-in identity $principal"
-    Invoke-Checked { az ad app federated-credential update --id $clientId --federated-credential-id $credential --parameters "@$bodyFile" --output none } | Out-Null
+    Invoke-Checked { az ad app federated-credential delete --id $clientId --federated-credential-id $credential --output none } | Out-Null
+    Invoke-Checked { az ad app federated-credential create --id $clientId --parameters "@$($bodyFile.FullName)" --output none } | Out-Null
   }
 } finally {
   Remove-Item -Path $bodyFile -Force

@@ -38,7 +38,9 @@ if [[ -z "$existing" ]]; then
   az ad app federated-credential create --id "$client_id" --parameters "$body" --output none
 elif [[ "$existing" != "$principal" ]]; then
   echo "DriftGuard: updating the federated credential $credential to the new sign-in identity $principal"
-  az ad app federated-credential update --id "$client_id" --federated-credential-id "$credential" --parameters "$body" --output none
+  # Replaced rather than patched: Graph does not let every field of a federated credential change in place.
+  az ad app federated-credential delete --id "$client_id" --federated-credential-id "$credential" --output none
+  az ad app federated-credential create --id "$client_id" --parameters "$body" --output none
 fi
 
 # 2. Redirect URI (kept alongside the ones already there).
