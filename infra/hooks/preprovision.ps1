@@ -79,7 +79,7 @@ $deletedVaults = Invoke-Checked { az keyvault list-deleted --subscription $subsc
 $deleted = @($deletedVaults | Where-Object {
     $tags = if ($_.PSObject.Properties['tags'] -and $_.tags) { $_.tags } elseif ($_.properties.PSObject.Properties['tags']) { $_.properties.tags } else { $null }
     ($vault -and $_.name -eq $vault) -or
-    ($tags -and $tags.PSObject.Properties['azd-env-name'] -and $tags.'azd-env-name' -eq $envName -and $_.name.StartsWith('kv-dg-'))
+    ($tags -and $tags.PSObject.Properties['azd-env-name'] -and $tags.'azd-env-name' -eq $envName -and $_.properties.location -eq $location -and $_.name.StartsWith('kv-dg-'))
   }) | Select-Object -First 1
 if ($deleted) {
   Write-Output "DriftGuard: Key Vault $($deleted.name) is soft-deleted; this provision recovers it"

@@ -102,13 +102,13 @@ topics+="}"
 azd env set DRIFTGUARD_EXISTING_SYSTEM_TOPICS "$topics"
 
 # 3. A soft-deleted Key Vault of this environment: the name recorded by an earlier provision, or one tagged
-# with this environment in this region.
+# with this environment in this region (the name carries the region: another region's vault is not ours).
 vault="$(env_value DRIFTGUARD_KEY_VAULT_NAME)"
-query="[?name=='${vault}' || (tags.\"azd-env-name\"=='${env_name}' && starts_with(name, 'kv-dg-'))].name | [0]"
+query="[?name=='${vault}' || (tags.\"azd-env-name\"=='${env_name}' && properties.location=='${location}' && starts_with(name, 'kv-dg-'))].name | [0]"
 deleted="$(az keyvault list-deleted --subscription "$subscription" --resource-type vault --query "$query" -o tsv 2>/dev/null || true)"
 if [[ -z "$deleted" ]]; then
   # Older CLIs put the tags under properties.
-  query="[?name=='${vault}' || (properties.tags.\"azd-env-name\"=='${env_name}' && starts_with(name, 'kv-dg-'))].name | [0]"
+  query="[?name=='${vault}' || (properties.tags.\"azd-env-name\"=='${env_name}' && properties.location=='${location}' && starts_with(name, 'kv-dg-'))].name | [0]"
   deleted="$(az keyvault list-deleted --subscription "$subscription" --resource-type vault --query "$query" -o tsv 2>/dev/null || true)"
 fi
 if [[ -n "$deleted" ]]; then
