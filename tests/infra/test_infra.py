@@ -276,3 +276,88 @@ def test_the_flex_consumption_app_has_nothing_flex_rejects() -> None:
         code = _code_lines(path)
         for name in FLEX_REJECTED_SITE_CONFIG | FLEX_REJECTED_APP_SETTINGS:
             assert not re.search(rf"\b{name}\b", code), f"{path.relative_to(INFRA)} sets {name}, which Flex Consumption rejects"
+
+
+FAKE_AZD = """#!/bin/bash
+if [[ "$2" == "set" ]]; then printf 'SET %s=%s\\n' "$3" "$4" >> "$FAKE_LOG"; exit 0; fi
+value="$(printf '%s' "$FAKE_ENV" | sed -n "s/^$3=//p")"
+[[ -n "$value" ]] || exit 1
+printf '%s\\n' "$value"
+"""
+FAKE_AZ = """#!/bin/bash
+printf 'AZ %s\\n' "$*" >> "$FAKE_LOG"
+for arg in "$@"; do
+  if [[ "$arg" == @* ]]; then printf 'BODY %s\\n' "$(cat "${arg#@}")" >> "$FAKE_LOG"; fi
+done
+case "$1 $2" in
+  "provider show") echo Registered ;;
+  "eventgrid system-topic") [[ "$*" == *11111111-* ]] && printf '{\\n "name": "t1",\\n "resourceGroup": "Default-EventGrid",\\n "tags": null\\n}\\n' ;;
+  "keyvault list-deleted") echo kv-dg-old ;;
+  "account list-locations") echo 0 ;;
+esac
+exit 0
+"""
+
+
+def _run_hook(tmp_path: Path, script: str, env: dict[str, str], stdin: str = "", *args: str) -> tuple[str, str]:
+    """A hook run against fake `az` and `azd` (no Azure): its output, and the log of every call they got."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, text in (("az", FAKE_AZ), ("azd", FAKE_AZD)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    environ = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "FAKE_LOG": str(log),
+        "FAKE_ENV": "\n".join(f"{k}={v}" for k, v in env.items()),
+        "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        ["bash", str(HOOKS / script), *args], input=stdin, capture_output=True, text=True, env=environ, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr, log.read_text()
+
+
+def test_preprovision_records_existing_topics_the_vault_to_recover_and_the_redundancy(tmp_path: Path) -> None:
+    watched = '["11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"]'
+    env = {
+        "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+        "AZURE_LOCATION": "westus",
+        "AZURE_ENV_NAME": "prod",
+        "DRIFTGUARD_WATCHED_SUBSCRIPTIONS": watched,
+        "DRIFTGUARD_KEY_VAULT_NAME": "kv-dg-old",
+    }
+    _, calls = _run_hook(tmp_path, "preprovision.sh", env)
+    for sub in ("00000000-", "11111111-", "22222222-"):
+        assert f"provider show --subscription {sub}" in calls
+    assert calls.count("provider show") == 2 * 3 * 9  # checked, then awaited: 9 providers, 3 subscriptions
+    topics = re.search(r"^SET DRIFTGUARD_EXISTING_SYSTEM_TOPICS=(.*)$", calls, re.M)
+    assert topics
+    assert json.loads(topics.group(1)) == {
+        "11111111-1111-1111-1111-111111111111": {"name": "t1", "resourceGroup": "Default-EventGrid", "tags": None}
+    }
+    assert "SET DRIFTGUARD_RECOVER_KEY_VAULT=true" in calls
+    assert "SET DRIFTGUARD_STORAGE_SKU=Standard_GRS" in calls  # no availability zones reported
+
+
+def test_set_secret_never_shows_the_value_and_removes_the_body(tmp_path: Path) -> None:
+    env = {
+        "AZURE_SUBSCRIPTION_ID": "sub",
+        "AZURE_RESOURCE_GROUP": "rg",
+        "DRIFTGUARD_KEY_VAULT_NAME": "kv-dg-x",
+        "DRIFTGUARD_SINK_SECRET_SETTINGS": "GITHUB_TOKEN",
+        "AZURE_FUNCTION_APP_NAME": "func",
+    }
+    value = 'tok"en\\SECRETVALUE'
+    output, calls = _run_hook(tmp_path, "set-secret.sh", env, value + "\n", "GITHUB_TOKEN")
+    assert "SECRETVALUE" not in output
+    (put,) = [line for line in calls.splitlines() if line.startswith("AZ rest --method put")]
+    assert "SECRETVALUE" not in put
+    assert "/providers/Microsoft.KeyVault/vaults/kv-dg-x/secrets/GITHUB-TOKEN?api-version=" in put
+    body = next(line for line in calls.splitlines() if line.startswith("BODY "))
+    assert json.loads(body.removeprefix("BODY "))["properties"]["value"] == value
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp.")], "the request body was left behind"
