@@ -294,6 +294,10 @@ case "$1 $2" in
   "eventgrid system-topic") [[ "$*" == *11111111-* ]] && printf '{\\n "name": "t1",\\n "resourceGroup": "Default-EventGrid",\\n "tags": null\\n}\\n' ;;
   "keyvault list-deleted") echo kv-dg-old ;;
   "account list-locations") echo 0 ;;
+  "cloud show") echo https://login.microsoftonline.com/ ;;
+  "ad app") [[ "$3" == show ]] && printf 'https://other.example/cb\n' ;;
+  "ad sp") [[ "$*" == *appRoleAssignmentRequired* && "$3" == show ]] && echo false ;;
+  "functionapp function") exit 3 ;;
 esac
 exit 0
 """
@@ -361,3 +365,30 @@ def test_set_secret_never_shows_the_value_and_removes_the_body(tmp_path: Path) -
     body = next(line for line in calls.splitlines() if line.startswith("BODY "))
     assert json.loads(body.removeprefix("BODY "))["properties"]["value"] == value
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp.")], "the request body was left behind"
+
+
+def test_postprovision_trusts_the_sign_in_identity_and_requires_assignment(tmp_path: Path) -> None:
+    env = {
+        "DRIFTGUARD_AUTH_CLIENT_ID": "app-1",
+        "AZURE_TENANT_ID": "tenant-1",
+        "DRIFTGUARD_SIGNIN_PRINCIPAL_ID": "principal-1",
+        "DRIFTGUARD_CONSOLE_URL": "https://func-x.azurewebsites.net/api/console",
+        "DRIFTGUARD_RESOURCE_TOKEN": "tok",
+        "AZURE_RESOURCE_GROUP": "rg",
+        "AZURE_FUNCTION_APP_NAME": "func-x",
+    }
+    output, calls = _run_hook(tmp_path, "postprovision.sh", env)
+    create = next(line for line in calls.splitlines() if "federated-credential create" in line)
+    credential = json.loads(create.split("--parameters ", 1)[1].removesuffix(" --output none"))
+    assert credential == {
+        "name": "driftguard-signin-tok",
+        "issuer": "https://login.microsoftonline.com/tenant-1/v2.0",
+        "subject": "principal-1",
+        "description": credential["description"],
+        "audiences": ["api://AzureADTokenExchange"],
+    }
+    redirect = "https://func-x.azurewebsites.net/.auth/login/aad/callback"
+    assert f"ad app update --id app-1 --web-redirect-uris https://other.example/cb {redirect}" in calls
+    assert "ad sp update --id app-1 --set appRoleAssignmentRequired=true" in calls
+    assert "SET DEPLOY_EVENT_SUBSCRIPTIONS" not in calls  # the function is not deployed: no second provision
+    assert "not deployed yet" in output
