@@ -215,6 +215,13 @@ def test_every_shell_hook_has_a_powershell_twin_and_strict_mode() -> None:
         assert "\nset -euo pipefail\n" in text, script.name
     for script in HOOKS.glob("*.ps1"):
         assert "$ErrorActionPreference = 'Stop'" in script.read_text(), script.name
+    # azd runs a posix hook by its path (the shebang picks bash): it must be executable in git, too.
+    modes = subprocess.run(["git", "ls-files", "-s", "infra/hooks"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if modes.returncode == 0 and modes.stdout:
+        for line in modes.stdout.splitlines():
+            mode, _, _, path = line.split(maxsplit=3)
+            if path.endswith(".sh"):
+                assert mode == "100755", f"{path} is not executable in git (git update-index --chmod=+x {path})"
 
 
 @pytest.mark.skipif(not Path(SHELLCHECK).exists(), reason="shellcheck is not installed (make unit installs it)")
