@@ -255,5 +255,4 @@ output DRIFTGUARD_REMEDIATOR_PRINCIPAL_ID string = identities.outputs.remediator
 output DRIFTGUARD_SIGNIN_PRINCIPAL_ID string = identities.outputs.signInPrincipalId
 output DRIFTGUARD_KEY_VAULT_NAME string = vault.outputs.name
 output DRIFTGUARD_DEAD_LETTER_ACCOUNT string = storage.outputs.deadLetterAccountName
-output DRIFTGUARD_SINK_SECRET_SETTINGS string = join(sinkSecretSettings, ',')
 output DRIFTGUARD_RESOURCE_TOKEN string = resourceToken

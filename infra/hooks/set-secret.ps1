@@ -18,8 +18,10 @@ $vault = Get-EnvValue 'DRIFTGUARD_KEY_VAULT_NAME'
 if (-not $subscription -or -not $group -or -not $vault) {
   throw "DriftGuard: run this in the azd project after 'azd provision' (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, DRIFTGUARD_KEY_VAULT_NAME)"
 }
-$settings = ",$(Get-EnvValue 'DRIFTGUARD_SINK_SECRET_SETTINGS'),"
-if (-not $settings.Contains(",$Setting,")) {
+# DRIFTGUARD_SINK_SECRET_SETTINGS is the JSON array infra/main.parameters.json passes to sinkSecretSettings.
+$settingsJson = Get-EnvValue 'DRIFTGUARD_SINK_SECRET_SETTINGS'
+$settings = if ($settingsJson) { @(ConvertFrom-Json $settingsJson) } else { @() }
+if ($settings -notcontains $Setting) {
   Write-Warning "DriftGuard: $Setting is not among the sink secret settings (DRIFTGUARD_SINK_SECRET_SETTINGS); no app setting refers to it"
 }
 

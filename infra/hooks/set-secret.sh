@@ -31,8 +31,9 @@ if [[ -z "$subscription" || -z "$group" || -z "$vault" ]]; then
   echo "DriftGuard: run this in the azd project after 'azd provision' (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, DRIFTGUARD_KEY_VAULT_NAME)" >&2
   exit 1
 fi
-settings=",$(env_value DRIFTGUARD_SINK_SECRET_SETTINGS),"
-if [[ "$settings" != *",${setting},"* ]]; then
+# DRIFTGUARD_SINK_SECRET_SETTINGS is the JSON array infra/main.parameters.json passes to sinkSecretSettings.
+settings="$(env_value DRIFTGUARD_SINK_SECRET_SETTINGS)"
+if [[ "$settings" != *"\"${setting}\""* ]]; then
   echo "DriftGuard: warning: $setting is not among the sink secret settings (DRIFTGUARD_SINK_SECRET_SETTINGS); no app setting refers to it" >&2
 fi
 

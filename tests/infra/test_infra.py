@@ -360,12 +360,13 @@ def test_set_secret_never_shows_the_value_and_removes_the_body(tmp_path: Path) -
         "AZURE_SUBSCRIPTION_ID": "sub",
         "AZURE_RESOURCE_GROUP": "rg",
         "DRIFTGUARD_KEY_VAULT_NAME": "kv-dg-x",
-        "DRIFTGUARD_SINK_SECRET_SETTINGS": "GITHUB_TOKEN",
+        "DRIFTGUARD_SINK_SECRET_SETTINGS": '["GITHUB_TOKEN"]',
         "AZURE_FUNCTION_APP_NAME": "func",
     }
     value = 'tok"en\\SECRETVALUE'
     output, calls = _run_hook(tmp_path, "set-secret.sh", env, value + "\n", "GITHUB_TOKEN")
     assert "SECRETVALUE" not in output
+    assert "not among the sink secret settings" not in output
     (put,) = [line for line in calls.splitlines() if line.startswith("AZ rest --method put")]
     assert "SECRETVALUE" not in put
     assert "/providers/Microsoft.KeyVault/vaults/kv-dg-x/secrets/GITHUB-TOKEN?api-version=" in put
@@ -399,3 +400,13 @@ def test_postprovision_trusts_the_sign_in_identity_and_requires_assignment(tmp_p
     assert "ad sp update --id app-1 --set appRoleAssignmentRequired=true" in calls
     assert "SET DEPLOY_EVENT_SUBSCRIPTIONS" not in calls  # the function is not deployed: no second provision
     assert "not deployed yet" in output
+
+
+def test_no_output_overwrites_a_variable_the_parameters_read_as_json() -> None:
+    """azd writes every output into the environment: an output named like a variable that
+    main.parameters.json substitutes unquoted (an array or object) would replace its JSON on the next provision."""
+    parameters = (INFRA / "main.parameters.json").read_text()
+    unquoted = set(re.findall(r'"value": \$\{([A-Z_]+)', parameters))
+    assert unquoted, "no unquoted variables found: the parameters file changed"
+    outputs = set(re.findall(r"^output ([A-Za-z_]+) ", (INFRA / "main.bicep").read_text(), re.M))
+    assert not outputs & unquoted, outputs & unquoted
