@@ -187,7 +187,7 @@ def test_no_shared_keys_and_no_public_blobs() -> None:
 
 HOOKS = INFRA / "hooks"
 SHELLCHECK = "/usr/bin/shellcheck"
-HOOK_NAMES = {"preprovision", "postprovision", "postdeploy", "postdown"}
+HOOK_NAMES = {"preprovision", "postprovision", "postdeploy", "predown", "postdown"}
 
 
 def test_azure_yaml_names_only_hooks_that_exist_in_both_shells() -> None:
@@ -247,7 +247,7 @@ def test_hooks_set_the_variables_main_parameters_reads() -> None:
     parameters = (INFRA / "main.parameters.json").read_text()
     read = set(re.findall(r"\$\{([A-Z_]+)", parameters))
     hooks = "".join(p.read_text() for p in HOOKS.glob("*.sh"))
-    written = set(re.findall(r"azd env set ([A-Z_]+)", hooks))
+    written = set(re.findall(r"^\s*azd env set ([A-Z_]+)", hooks, re.M))
     assert written, "the hooks set no variable"
     assert written <= read, written - read
 
@@ -410,3 +410,32 @@ def test_no_output_overwrites_a_variable_the_parameters_read_as_json() -> None:
     assert unquoted, "no unquoted variables found: the parameters file changed"
     outputs = set(re.findall(r"^output ([A-Za-z_]+) ", (INFRA / "main.bicep").read_text(), re.M))
     assert not outputs & unquoted, outputs & unquoted
+
+
+def test_predown_stops_before_azd_down_deletes_an_adopted_topic_group(tmp_path: Path) -> None:
+    topics = '{"00000000-0000-0000-0000-000000000000": {"name": "t1", "resourceGroup": "Default-EventGrid"}}'
+    env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_ENV_NAME": "prod"}
+    (tmp_path / "topics").write_text("Default-EventGrid")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_az = 'printf "%s\\n" "$(cat "$FAKE_TOPIC_GROUP")"'
+    (bin_dir / "az").write_text(f"#!/bin/bash\n{fake_az}\n")
+    (bin_dir / "az").chmod(0o755)
+    (bin_dir / "azd").write_text(FAKE_AZD)
+    (bin_dir / "azd").chmod(0o755)
+
+    def predown(**more: str) -> subprocess.CompletedProcess[str]:
+        environ = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "FAKE_LOG": str(tmp_path / "log"),
+            "FAKE_TOPIC_GROUP": str(tmp_path / "topics"),
+            "FAKE_ENV": "\n".join(f"{k}={v}" for k, v in {**env, **more}.items()),
+            **env,
+        }
+        return subprocess.run(["bash", str(HOOKS / "predown.sh")], capture_output=True, text=True, env=environ, check=False, timeout=60)
+
+    assert predown().returncode == 0  # nothing adopted
+    stopped = predown(DRIFTGUARD_EXISTING_SYSTEM_TOPICS=topics)
+    assert stopped.returncode == 1
+    assert "Default-EventGrid" in stopped.stderr
+    assert predown(DRIFTGUARD_EXISTING_SYSTEM_TOPICS=topics, DRIFTGUARD_DOWN_ALLOW_GROUP="Default-EventGrid").returncode == 0
