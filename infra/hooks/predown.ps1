@@ -11,7 +11,10 @@ function Get-EnvValue([string]$Name) {
 $subscription = if ($env:AZURE_SUBSCRIPTION_ID) { $env:AZURE_SUBSCRIPTION_ID } else { Get-EnvValue 'AZURE_SUBSCRIPTION_ID' }
 $envName = if ($env:AZURE_ENV_NAME) { $env:AZURE_ENV_NAME } else { Get-EnvValue 'AZURE_ENV_NAME' }
 $topics = Get-EnvValue 'DRIFTGUARD_EXISTING_SYSTEM_TOPICS'
-if (-not $subscription -or -not $topics -or $topics -eq '{}') { exit 0 }
+# Only a topic adopted in the deployment subscription is at risk (azd deletes groups there).
+if (-not $subscription -or -not $topics) { exit 0 }
+$adopted = ConvertFrom-Json $topics
+if (-not $adopted.PSObject.Properties[$subscription]) { exit 0 }
 $all = az eventgrid system-topic list --subscription $subscription -o json | Out-String | ConvertFrom-Json
 if ($LASTEXITCODE -ne 0) { throw 'DriftGuard: listing the system topics failed' }
 $found = @($all | Where-Object {

@@ -12,7 +12,8 @@ env_value() {
 subscription="${AZURE_SUBSCRIPTION_ID:-$(env_value AZURE_SUBSCRIPTION_ID)}"
 env_name="${AZURE_ENV_NAME:-$(env_value AZURE_ENV_NAME)}"
 topics="$(env_value DRIFTGUARD_EXISTING_SYSTEM_TOPICS)"
-if [[ -z "$subscription" || -z "$topics" || "$topics" == "{}" ]]; then
+# Only a topic adopted in the deployment subscription is at risk (azd deletes groups there).
+if [[ -z "$subscription" || "$topics" != *"\"${subscription}\""* ]]; then
   exit 0
 fi
 query="[?(topicType=='Microsoft.Resources.Subscriptions' || topicType=='microsoft.resources.subscriptions') && tags.\"azd-env-name\"!='${env_name}'] | [0].resourceGroup"

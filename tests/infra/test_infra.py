@@ -415,7 +415,7 @@ def test_no_output_overwrites_a_variable_the_parameters_read_as_json() -> None:
 def test_predown_stops_before_azd_down_deletes_an_adopted_topic_group(tmp_path: Path) -> None:
     topics = '{"00000000-0000-0000-0000-000000000000": {"name": "t1", "resourceGroup": "Default-EventGrid"}}'
     env = {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_ENV_NAME": "prod"}
-    (tmp_path / "topics").write_text("Default-EventGrid")
+    (tmp_path / "topics").write_text("Default-EventGrid")  # the fake az's answer: the topic's group
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake_az = 'printf "%s\\n" "$(cat "$FAKE_TOPIC_GROUP")"'
@@ -435,6 +435,8 @@ def test_predown_stops_before_azd_down_deletes_an_adopted_topic_group(tmp_path: 
         return subprocess.run(["bash", str(HOOKS / "predown.sh")], capture_output=True, text=True, env=environ, check=False, timeout=60)
 
     assert predown().returncode == 0  # nothing adopted
+    elsewhere = topics.replace("00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111")
+    assert predown(DRIFTGUARD_EXISTING_SYSTEM_TOPICS=elsewhere).returncode == 0  # adopted in another subscription
     stopped = predown(DRIFTGUARD_EXISTING_SYSTEM_TOPICS=topics)
     assert stopped.returncode == 1
     assert "Default-EventGrid" in stopped.stderr
