@@ -10,6 +10,8 @@ AZURITE_VERSION := 3.37.0
 # Checkov (offline Bicep checks) in a virtualenv of its own: its pins stay out of the app's.
 CHECKOV := .tools/checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
+# Debian's ShellCheck: the azd hooks (infra/hooks/*.sh) are linted in the infra tests.
+SHELLCHECK := /usr/bin/shellcheck
 # Debian's Chromium: the console's end-to-end tests drive it with Playwright (never a browser download).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -29,6 +31,10 @@ $(AZURITE):
 $(CHECKOV):
 	$(PYTHON) -m venv .tools/checkov
 	.tools/checkov/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
+
+$(SHELLCHECK):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
@@ -53,7 +59,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(AZURITE) $(CHROMIUM) $(CHECKOV)
+unit: $(STAMP) $(AZURITE) $(CHROMIUM) $(CHECKOV) $(SHELLCHECK)
 	$(BIN)/pytest
 
 test: lint typecheck unit

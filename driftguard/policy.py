@@ -474,11 +474,25 @@ def secret_settings(sink: SinkConfig) -> tuple[str, ...]:
     return tuple(n for n in names if n)
 
 
+KEY_VAULT_REFERENCE = "@microsoft.keyvault("
+
+
+def refuse_unresolved_reference(name: str, value: str) -> None:
+    """App Service leaves a Key Vault reference it could not resolve as the setting's value: the literal
+    `@Microsoft.KeyVault(...)` text. Refused with one line naming the setting, never its value."""
+    if value.strip().lower().startswith(KEY_VAULT_REFERENCE):
+        raise ConfigError(
+            f"setting {name}: an unresolved Key Vault reference (the app could not read the secret: "
+            "check that it exists in the vault, the vault's private endpoint and the app identity's access)"
+        )
+
+
 def _secret(environ: Mapping[str, str], sink: SinkConfig, name: str, private_hosts: frozenset[str]) -> str:
     """One secret, read and checked; the ConfigError names the setting, never the value."""
     value = environ.get(name, "").strip()
     if not value:
         raise ConfigError(f"setting {PREFIX}SINKS: sink {sink.name!r} reads its secret from {name}, which is not set")
+    refuse_unresolved_reference(name, value)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         # A line break in a token would split the request's headers.
         raise ConfigError(f"setting {name} (a secret of sink {sink.name!r}): contains a control character")
@@ -636,6 +650,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         if name is None:
             raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(SETTING_NAMES))})")
+        refuse_unresolved_reference(key, raw)
         if name in ("subscriptions", "identity_ids", "sink_private_hosts"):
             values[name] = tuple(s.strip() for s in raw.replace(";", ",").split(",") if s.strip())
         elif name == "sinks":

@@ -155,3 +155,25 @@ def test_the_claim_expiry_is_a_bounded_number_of_seconds_checked_at_start_up() -
         with pytest.raises(ConfigError, match=rf"^setting DRIFTGUARD_CLAIM_TTL_SECONDS: .*{why}") as e:
             load_settings({"DRIFTGUARD_CLAIM_TTL_SECONDS": bad})
         assert "\n" not in str(e.value)
+
+
+def test_an_unresolved_key_vault_reference_stops_start_up_with_one_line_naming_the_setting() -> None:
+    import json
+
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv-dg-abc.vault.azure.net/secrets/JIRA-TOKEN/SECRETPART)"
+    jira = {"name": "jira", "kind": "jira", "base_url": "https://contoso.atlassian.net", "project_key": "SEC"}
+    jira |= {"email": "a@contoso.com", "token_setting": "JIRA_TOKEN"}
+    sinks = json.dumps([jira])
+    load_settings({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": "t"})
+    for env, name in (
+        ({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": reference}, "JIRA_TOKEN"),
+        ({"DRIFTGUARD_SINKS": sinks, "JIRA_TOKEN": " " + reference.lower()}, "JIRA_TOKEN"),
+        ({"DRIFTGUARD_SUBSCRIPTIONS": reference}, "DRIFTGUARD_SUBSCRIPTIONS"),
+        ({"DRIFTGUARD_SINKS": reference}, "DRIFTGUARD_SINKS"),
+    ):
+        with pytest.raises(ConfigError, match=f"^setting {name}: an unresolved Key Vault reference") as refused:
+            load_settings(env)
+        message = str(refused.value)
+        assert "\n" not in message
+        assert "SECRETPART" not in message
+        assert "kv-dg-abc" not in message

@@ -8,10 +8,13 @@ param detectorPrincipalId string
 param remediatorPrincipalId string
 @description('Custom roles (definition GUIDs) whose assignments DriftGuard may also remove.')
 param additionalRemovableRoleIds array = []
+@description('Break-glass principals (object ids) whose assignments DriftGuard may never remove.')
+param breakGlassPrincipalIds array = []
 
 var reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 var remediatorActions = loadJsonContent('../remediator-actions.json')
 var condition = loadJsonContent('../access-condition.json')
+var principalClause = empty(breakGlassPrincipalIds) ? '' : replace(condition.principalClause, 'PRINCIPAL_IDS', join(breakGlassPrincipalIds, ', '))
 var removable = concat(loadJsonContent('../removable-roles.json').roleDefinitionIds, additionalRemovableRoleIds)
 
 resource detectorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
@@ -81,6 +84,6 @@ resource accessRemover 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: remediatorPrincipalId
     principalType: 'ServicePrincipal'
     conditionVersion: condition.conditionVersion
-    condition: replace(condition.template, 'ROLE_IDS', join(removable, ', '))
+    condition: replace(replace(condition.template, 'ROLE_IDS', join(removable, ', ')), 'PRINCIPAL_CLAUSE', principalClause)
   }
 }

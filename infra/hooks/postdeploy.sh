@@ -1,9 +1,4 @@
-#!/bin/sh
-# After the first deploy: subscribe the function to the watched subscriptions' events.
-set -eu
-if [ "$(azd env get-value DEPLOY_EVENT_SUBSCRIPTIONS 2>/dev/null || true)" = "true" ]; then
-  echo "DriftGuard: event subscriptions already in place"
-  exit 0
-fi
-azd env set DEPLOY_EVENT_SUBSCRIPTIONS true
-azd provision --no-prompt
+#!/usr/bin/env bash
+# After a deploy: subscribe the function to the watched subscriptions' events (once the function exists).
+set -euo pipefail
+exec bash "$(dirname "$0")/event-subscriptions.sh"

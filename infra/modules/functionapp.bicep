@@ -10,6 +10,9 @@ param detectorPrincipalId string
 param remediatorId string
 param remediatorClientId string
 param remediatorPrincipalId string
+@description('The sign-in identity: the app registration\'s federated credential, used by App Service Authentication only.')
+param signInId string
+param signInClientId string
 param storageAccountName string
 param deploymentContainerUrl string
 param tableEndpoint string
@@ -20,9 +23,10 @@ param appSubnetId string
 param vaultName string
 param eventsTopicEndpoint string
 param watchedSubscriptionIds array
+param managementGroup string
 param dryRun bool
 param policyFile string
-param sinks string
+param sinks array
 param sinkPrivateHosts string
 param sinkSecretSettings array
 param authClientId string
@@ -31,7 +35,7 @@ param authTenantId string
 // DriftGuard's settings (the names of driftguard.policy.Settings; a test keeps them equal).
 var driftguardSettings = {
   DRIFTGUARD_SUBSCRIPTIONS: join(watchedSubscriptionIds, ',')
-  DRIFTGUARD_MANAGEMENT_GROUP: ''
+  DRIFTGUARD_MANAGEMENT_GROUP: managementGroup
   DRIFTGUARD_POLICY_FILE: policyFile
   DRIFTGUARD_ARM_ENDPOINT: environment().resourceManager
   DRIFTGUARD_MANAGED_IDENTITY_CLIENT_ID: detectorClientId
@@ -50,7 +54,7 @@ var driftguardSettings = {
   DRIFTGUARD_CONSOLE_URL: 'https://${name}.azurewebsites.net/api/console'
   DRIFTGUARD_EVENTS_TOPIC_ENDPOINT: eventsTopicEndpoint
   DRIFTGUARD_SINK_PRIVATE_HOSTS: sinkPrivateHosts
-  DRIFTGUARD_SINKS: sinks
+  DRIFTGUARD_SINKS: string(sinks)
   // How long a dead handler's claim on a fix holds before another instance finishes the fix.
   DRIFTGUARD_CLAIM_TTL_SECONDS: '300'
 }
@@ -62,10 +66,16 @@ var hostSettings = {
   AzureWebJobsStorage__clientId: detectorClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${detectorClientId};Authorization=AAD'
-  // Easy Auth's client secret, from Key Vault (the app registration's secret, stored by the deployer).
-  MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=easy-auth-client-secret)'
+  // Sign-in without a secret: App Service Authentication presents this managed identity's token as the
+  // app registration's client assertion (its federated credential, added by the postprovision hook).
+  // The setting's name is also the provider's clientSecretSettingName below; Microsoft documents it as
+  // a preview of App Service Authentication.
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: signInClientId
+  WEBSITE_AUTH_AAD_ALLOWED_TENANTS: authTenantId
 }
 
+// Each sink secret setting a Key Vault reference; the app refuses to start while one is unresolved
+// (App Service leaves the reference string as the value when it cannot read the secret).
 var sinkSecrets = [for s in sinkSecretSettings: { name: s, value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${replace(s, '_', '-')})' }]
 var hostAppSettings = [for s in items(hostSettings): { name: s.key, value: s.value }]
 var driftguardAppSettings = [for s in items(driftguardSettings): { name: s.key, value: s.value }]
@@ -84,6 +94,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_222:Approvers' browsers reach the console and Event Grid reaches the trigger; App Service Authentication signs every caller in (the trigger's webhook needs the system key).
   //checkov:skip=CKV_AZURE_17:Callers authenticate with Entra ID through App Service Authentication; client certificates would add nothing.
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero: Event Grid and the timers wake it; always-ready instances are a cost choice (functionAppConfig.scaleAndConcurrency.alwaysReady).
+  //checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState (ARM error 51021) and offers no FTP deployment; azd deploys with an Entra token.
   //checkov:skip=CKV_AZURE_213:Flex Consumption has no health-check path setting; the platform replaces unhealthy instances.
   name: name
   location: location
@@ -94,6 +105,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     userAssignedIdentities: {
       '${detectorId}': {}
       '${remediatorId}': {}
+      '${signInId}': {}
     }
   }
   properties: {
@@ -116,7 +128,6 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: concat(hostAppSettings, driftguardAppSettings, sinkSecrets)
     }
@@ -138,9 +149,15 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
     platform: { enabled: true }
     globalValidation: {
       requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
-      // Event Grid delivers to the trigger's webhook with the system key; the API's description is public.
-      excludedPaths: ['/runtime/webhooks/eventgrid', '/api/openapi.json']
+      // A ticket's link opens the console in a browser: send it to the sign-in page, not a bare 401.
+      // API clients send a bearer token; what one without a token gets (401 for requests marked
+      // X-Requested-With: XMLHttpRequest) is for the first deployment to confirm (docs/deploy.md).
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      // Event Grid delivers to the trigger's webhook with the system key, at /runtime/webhooks/EventGrid;
+      // both casings are excluded since the path match is not documented as case-insensitive. The API's
+      // description is public.
+      excludedPaths: ['/runtime/webhooks/EventGrid', '/runtime/webhooks/eventgrid', '/api/openapi.json']
     }
     httpSettings: { requireHttps: true }
     identityProviders: {
@@ -148,13 +165,15 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
         enabled: true
         registration: {
           clientId: authClientId
-          clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
           openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
         }
         validation: { allowedAudiences: ['api://${authClientId}', authClientId] }
       }
     }
-    login: { tokenStore: { enabled: true } }
+    // No token store: the app reads the caller from the headers Easy Auth adds and calls no API on the
+    // user's behalf, so there is nothing to store (and no storage was given to store it).
+    login: { tokenStore: { enabled: false } }
   }
 }
 

@@ -1,18 +1,19 @@
-// Secrets of the ticket sinks (and the sign-in's client secret), referenced from app settings:
-// RBAC authorization, purge protection, private endpoint only.
+// Secrets of the ticket sinks, referenced from app settings: RBAC authorization, purge protection,
+// private endpoint only. Nobody holds a data-plane role to write them: they are written through Resource
+// Manager (Microsoft.KeyVault/vaults/secrets/write, infra/hooks/set-secret.sh), which the vault's network
+// rules do not block. Sign-in needs no secret (a managed identity is its federated credential).
 param location string
 param tags object
 param name string
 @description('The app\'s identity: resolves the Key Vault references (Key Vault Secrets User).')
 param readerPrincipalId string
-@description('Who may store the secrets (Key Vault Secrets Officer); empty: nobody yet.')
-param secretsOfficerPrincipalId string
+@description('Recover the soft-deleted vault of an earlier deployment: purge protection keeps the name for the retention days after `azd down`, and creating it anew fails.')
+param recover bool
 param privateEndpointSubnetId string
 param privateDnsZoneId string
 param workspaceId string
 
 var secretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
-var secretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -20,6 +21,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   tags: tags
   properties: {
     tenantId: tenant().tenantId
+    createMode: recover ? 'recover' : 'default'
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
@@ -40,15 +42,6 @@ resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsUser)
     principalId: readerPrincipalId
     principalType: 'ServicePrincipal'
-  }
-}
-
-resource officer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
-  scope: vault
-  name: guid(vault.id, secretsOfficerPrincipalId, secretsOfficer)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsOfficer)
-    principalId: secretsOfficerPrincipalId
   }
 }
 

@@ -4,6 +4,8 @@
 targetScope = 'subscription'
 
 param environmentName string
+@description('Custom role names are unique per tenant: the token (subscription, environment, region) keeps two deployments with the same environment name apart.')
+param resourceToken string
 param assignableScopes array
 
 var scopes = union([subscription().id], assignableScopes)
@@ -12,7 +14,7 @@ var remediatorActions = loadJsonContent('../remediator-actions.json')
 resource detector 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, environmentName, 'driftguard-detector')
   properties: {
-    roleName: 'DriftGuard Detector (${environmentName})'
+    roleName: 'DriftGuard Detector (${environmentName}, ${resourceToken})'
     description: 'Reads DriftGuard depends on, on top of Reader. No write.'
     type: 'CustomRole'
     permissions: [{ actions: loadJsonContent('../detector-actions.json').actions, notActions: [] }]
@@ -23,7 +25,7 @@ resource detector 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 resource remediator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, environmentName, 'driftguard-remediator')
   properties: {
-    roleName: 'DriftGuard Remediator (${environmentName})'
+    roleName: 'DriftGuard Remediator (${environmentName}, ${resourceToken})'
     description: 'Exactly the writes DriftGuard\'s remediations declare.'
     type: 'CustomRole'
     permissions: [{ actions: remediatorActions.resource, notActions: [] }]
@@ -34,7 +36,7 @@ resource remediator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 resource accessRemover 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, environmentName, 'driftguard-access-remover')
   properties: {
-    roleName: 'DriftGuard Access Remover (${environmentName})'
+    roleName: 'DriftGuard Access Remover (${environmentName}, ${resourceToken})'
     description: 'Role-assignment removal for approved access-review cases; assigned only with a condition on the role.'
     type: 'CustomRole'
     permissions: [{ actions: remediatorActions.access, notActions: [] }]

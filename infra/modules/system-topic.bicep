@@ -1,6 +1,8 @@
 // The subscription's Event Grid system topic and DriftGuard's subscriptions to it: only the operations
 // DriftGuard acts on (advanced filters on data.operationName, within Event Grid's 25 values per
-// subscription), retried for 24 hours, then dead-lettered to the app's storage.
+// subscription), retried for 24 hours, then dead-lettered to the dead-letter account. The topic is
+// DriftGuard's own or, where the subscription already had one, that one (same name, tags and source;
+// DriftGuard adds a system-assigned identity, which writes the dead letters).
 param name string
 param tags object
 param functionAppId string

@@ -3,6 +3,7 @@
 targetScope = 'subscription'
 
 param environmentName string
+param resourceToken string
 param location string
 param tags object
 param detectorPrincipalId string
@@ -11,6 +12,8 @@ param detectorRoleGuid string
 param remediatorRoleGuid string
 param accessRemoverRoleGuid string
 param removableRoleIds array
+@description('Break-glass principals (object ids) whose assignments stay out of the access remover\'s reach.')
+param breakGlassPrincipalIds array
 param workspaceId string
 param functionAppId string
 param deadLetterStorageId string
@@ -18,11 +21,15 @@ param deadLetterContainer string
 param deployEventSubscriptions bool
 param enableResourceNotifications bool
 param systemTopicName string
+@description('This subscription\'s own Event Grid system topic when it already has one ({ resourceGroup, name, tags }; Event Grid allows one per source), else {}.')
+param existingSystemTopic object
 
 var reader = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 var condition = loadJsonContent('../access-condition.json')
+var principalClause = empty(breakGlassPrincipalIds) ? '' : replace(condition.principalClause, 'PRINCIPAL_IDS', join(breakGlassPrincipalIds, ', '))
+var adoptTopic = !empty(existingSystemTopic)
 
-resource eventsGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource eventsGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = if (!adoptTopic) {
   name: 'rg-${environmentName}-events'
   location: location
   tags: tags
@@ -65,7 +72,7 @@ resource accessRemover 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalType: 'ServicePrincipal'
     description: 'DriftGuard: remove only assignments of the listed roles'
     conditionVersion: condition.conditionVersion
-    condition: replace(condition.template, 'ROLE_IDS', join(removableRoleIds, ', '))
+    condition: replace(replace(condition.template, 'ROLE_IDS', join(removableRoleIds, ', ')), 'PRINCIPAL_CLAUSE', principalClause)
   }
 }
 
@@ -81,12 +88,15 @@ resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
   }
 }
 
+// A subscription that already has a system topic keeps it (in its own resource group, with its name and
+// tags): DriftGuard adds its identity and its event subscriptions to it. Otherwise DriftGuard's own.
 module topic 'system-topic.bicep' = {
-  scope: eventsGroup
-  name: 'driftguard-system-topic'
+  scope: resourceGroup(adoptTopic ? existingSystemTopic.resourceGroup : eventsGroup.name)
+  name: 'driftguard-system-topic-${resourceToken}'
+  dependsOn: [eventsGroup]
   params: {
-    name: systemTopicName
-    tags: tags
+    name: adoptTopic ? existingSystemTopic.name : systemTopicName
+    tags: adoptTopic ? (existingSystemTopic.?tags ?? {}) : tags
     functionAppId: functionAppId
     deadLetterStorageId: deadLetterStorageId
     deadLetterContainer: deadLetterContainer
