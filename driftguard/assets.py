@@ -1,6 +1,6 @@
-"""The AI asset inventory: every AI account, model deployment, workspace, Search service and the
-storage they use, with owner and data-classification tags and the asset's posture (open findings by
-severity). Built in the same pass as a scan: the inventory stream is tapped as the engine reads it."""
+"""The AI asset inventory: every AI account, model deployment, workspace, Search service, code-execution
+session pool and the storage they use, with owner and data-classification tags and the asset's posture
+(open findings by severity). Built in the same pass as a scan: the inventory stream is tapped as the engine reads it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from driftguard.policy import DataPolicy
 from driftguard.rules.base import is_false, parent_id, prop
 
 SEARCH = "microsoft.search/searchservices"
-ASSET_TYPES = frozenset({ACCOUNT, WORKSPACE, SEARCH, STORAGE})
+SESSION_POOL = "microsoft.app/sessionpools"  # code-execution sandboxes for agents
+ASSET_TYPES = frozenset({ACCOUNT, WORKSPACE, SEARCH, STORAGE, SESSION_POOL})
 OWNER_TAGS = ("owner", "Owner", "owner-email", "team")
 
 
@@ -94,9 +95,14 @@ class AssetTap:
             resource_id=rid,
             type=rtype,
             name=str(r.get("name", "")),
-            kind=str(r.get("kind") or ""),
+            kind=str(r.get("kind") or ("Sandbox" if rtype == SESSION_POOL else "")),  # a session pool has no kind
             location=str(r.get("location") or ""),
-            endpoint=str(prop(r, "properties", "endpoint") or prop(r, "properties", "discoveryUrl") or ""),
+            endpoint=str(
+                prop(r, "properties", "endpoint")
+                or prop(r, "properties", "discoveryUrl")
+                or prop(r, "properties", "poolManagementEndpoint")
+                or ""
+            ),
             owner=next((str(tags[t]) for t in OWNER_TAGS if t in tags), ""),
             classification=str(tags.get(self.classification_tag, "")),
         )

@@ -4,7 +4,8 @@ The sweep finds the drifted resources; then a developer re-enables public networ
 account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert;
 record the listing, since with local auth off the keys open nothing and Azure refuses to regenerate
 them; restore); a pipeline keeps flipping a setting until flap protection stops and names it;
-the developer gives itself Owner, which becomes a case with the exact removal to approve; two security
+the developer lets a code-execution sandbox pool reach the internet, which is reverted; the developer
+gives itself Owner, which becomes a case with the exact removal to approve; two security
 approvers approve it through the approval API (the developer's own approval is refused).
 It ends with a summary table and writes the HTML report.
 """
@@ -117,10 +118,22 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
 
         step("5. A deployment pipeline keeps setting public access back", flip)
 
+        pool = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.App/sessionPools/pool-agents-prod"
+        step(
+            "6. The developer turns egress back on for the sandbox pool pool-agents-prod",
+            lambda: world.act_as(
+                DEVELOPER,
+                "PATCH",
+                pool,
+                {"properties": {"sessionNetworkConfiguration": {"status": "EgressEnabled"}}},
+                api_version=api_versions.APP,
+            ),
+        )
+
         owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
         grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
         step(
-            '6. The developer gives itself Owner on the account "for a day"',
+            '7. The developer gives itself Owner on the account "for a day"',
             lambda: world.act_as(
                 DEVELOPER,
                 "PUT",
@@ -130,7 +143,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             ),
         )
 
-        console.rule("[bold]7. Two security approvers remove the Owner grant through the approval API[/]")
+        console.rule("[bold]8. Two security approvers remove the Owner grant through the approval API[/]")
         _approve_removal(world, policy, grant, console)
 
         console.rule("[bold]Summary[/]")

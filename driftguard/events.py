@@ -56,6 +56,8 @@ HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "Microsoft.Search/searchServices/privateEndpointConnections/write",
         "Microsoft.Storage/storageAccounts/write",
         "Microsoft.Storage/storageAccounts/delete",
+        "Microsoft.App/sessionPools/write",
+        "Microsoft.App/sessionPools/delete",
         "Microsoft.Insights/diagnosticSettings/write",
         "Microsoft.Insights/diagnosticSettings/delete",
         "Microsoft.Security/pricings/write",

@@ -129,6 +129,25 @@ class MonitoringPolicy(_Strict):
     log_analytics_workspace_id: str | None = None
 
 
+class SandboxPolicy(_Strict):
+    """Code-execution sandboxes: Container Apps dynamic-session pools, where agents run code they wrote."""
+
+    # Pools allowed to reach the internet (ids, or patterns with * matched as ARM compares ids); every
+    # other pool must keep `sessionNetworkConfiguration.status` EgressDisabled.
+    egress_allowed_pools: tuple[str, ...] = ()
+    # Timed pools: the longest idle period before a session is deleted (the service allows 300-3600 s;
+    # each request to a session restarts it).
+    max_cooldown_seconds: Annotated[int, Field(ge=1)] = 600
+    # OnContainerExit pools: the longest a session may live, whatever it does.
+    max_alive_seconds: Annotated[int, Field(ge=1)] = 3600
+    # The most a custom container may ask for (per container of the template).
+    max_cpu_cores: Annotated[float, Field(gt=0)] = 2.0
+    max_memory_gib: Annotated[float, Field(gt=0)] = 4.0
+
+    def egress_allowed(self, resource_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(fold(resource_id), fold(p)) for p in self.egress_allowed_pools)
+
+
 class Exemption(_Strict):
     """A documented exception. It lives in the policy file, never in resource tags, which the people
     being checked can edit. Past `expires_on` it is ignored and reported."""
@@ -307,6 +326,7 @@ class Policy(_Strict):
     data: DataPolicy = DataPolicy()
     monitoring: MonitoringPolicy = MonitoringPolicy()
     keys: KeyPolicy = KeyPolicy()
+    sandboxes: SandboxPolicy = SandboxPolicy()
 
     def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
         """The most specific override wins (longest scope), then the rule's mode, then its default."""

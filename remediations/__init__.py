@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from remediations import (
+    app_sessionpool_disable_egress,
     authorization_roleassignment_delete,
     cognitiveservices_account_disable_local_auth,
     cognitiveservices_account_disable_public_network_access,
@@ -52,6 +53,7 @@ MODULES: tuple[ModuleType, ...] = (
     storage_account_regenerate_keys,
     monitor_diagnostic_setting_create,
     security_pricing_enable_ai,
+    app_sessionpool_disable_egress,
 )
 
 

@@ -144,6 +144,8 @@ SEARCH = ("Microsoft.Search/searchServices",)
 SEARCH_WRITE = ("Microsoft.Search/searchServices/read", "Microsoft.Search/searchServices/write")
 WORKSPACE = ("Microsoft.MachineLearningServices/workspaces",)
 WORKSPACE_WRITE = ("Microsoft.MachineLearningServices/workspaces/read", "Microsoft.MachineLearningServices/workspaces/write")
+SESSION_POOL = ("Microsoft.App/sessionPools",)
+SESSION_POOL_WRITE = ("Microsoft.App/sessionPools/read", "Microsoft.App/sessionPools/write")
 
 
 # What an absent property means, per type and dotted path: the value a revert sends back when the
@@ -171,6 +173,8 @@ DEFAULTS: dict[tuple[str, str], Any] = {
     ("microsoft.storage/storageaccounts", "properties.allowSharedKeyAccess"): True,
     ("microsoft.machinelearningservices/workspaces", "properties.publicNetworkAccess"): "Enabled",
     ("microsoft.machinelearningservices/workspaces", "properties.systemDatastoresAuthMode"): "AccessKey",
+    # Session pools (app 2026-07-01): a pool without a network configuration has egress disabled.
+    ("microsoft.app/sessionpools", "properties.sessionNetworkConfiguration.status"): "EgressDisabled",
 }
 
 

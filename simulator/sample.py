@@ -53,7 +53,10 @@ def build() -> Estate:
     project = b.workspace(PROD, p_rg, "mlw-proj-chat", kind="Project", public=True, isolation=None, datastore_auth=None, hub_id=hub["id"])
     srch = b.search_service(PROD, p_rg, "srch-contoso-prod")
     srch_open = b.search_service(PROD, p_rg, "srch-contoso-rag", public=True, local_auth=True)  # drift
-    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open])
+    # Code-execution sandboxes for the agents: a custom-container session pool in baseline (no egress,
+    # bounded sessions, image pulled with an identity).
+    pool = b.session_pool(PROD, p_rg, "pool-agents-prod")
+    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open, pool])
     e.put_many(
         [
             b.storage_account(PROD, "rg-web", "stwebassets", public=True, blob_public=True, shared_key=True),  # not AI data: out of scope
@@ -97,6 +100,7 @@ def build() -> Estate:
             ),
             b.search_service(DEV, d_rg, "srch-contoso-dev", public=True, ip_rules=["203.0.113.10"], sku="free", identity=False),
             b.storage_account(DEV, d_rg, "sttrainingdata", blob_public=True, tags={"driftguard-ai-data": "true"}),
+            b.session_pool(DEV, d_rg, "pool-agents-dev", egress=True),  # drift: sandboxes let out "to pip install"
             b.deployment(oai_dev["id"], "gpt-4o", rai_policy=None),
             b.defender_setting(oai_dev["id"]),
             b.diagnostic_setting(oai_dev["id"], LAW),

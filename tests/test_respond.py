@@ -658,3 +658,27 @@ def test_key_listing_on_ai_storage_whose_shared_keys_are_off_waits_rather_than_s
     assert [r for r in world.sim.requests if r.method != "GET"] == []
     assert len(world.responder.obligations.pending(ST_WEB)) == 1
     assert world.responder.obligations.settlements(ST_WEB) == ()
+
+
+PROD_POOL = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.App/sessionPools/pool-agents-prod"
+DEV_POOL = f"/subscriptions/{sample.DEV}/resourceGroups/rg-ai-dev/providers/Microsoft.App/sessionPools/pool-agents-dev"
+EGRESS_ON = {"properties": {"sessionNetworkConfiguration": {"status": "EgressEnabled"}}}
+
+
+def test_a_sandbox_pool_whose_egress_is_turned_back_on_is_reverted(world: World) -> None:
+    # A harmless write first: the pool is seen compliant and its baseline recorded.
+    world.change(DEV, PROD_POOL, {"tags": {"owner": "agents"}})
+    assert all(o[0] != "reverted" for o in world.deliver())
+    assert world.store.baseline(PROD_POOL, "app_sessionpool_egress_disabled") is not None
+    world.change(DEV, PROD_POOL, EGRESS_ON)
+    reverted = [o for o in world.deliver() if o[0] == "reverted"]
+    assert [o[1] for o in reverted] == ["app_sessionpool_egress_disabled"]
+    assert world.resource(PROD_POOL)["properties"]["sessionNetworkConfiguration"]["status"] == "EgressDisabled"
+
+
+def test_a_sandbox_pool_never_seen_without_egress_becomes_a_case(world: World) -> None:
+    # No baseline proves drift: enforcing could break whatever the sessions reach, so people decide.
+    world.change(DEV, DEV_POOL, {"tags": {"owner": "agents"}})
+    outcomes = world.deliver()
+    assert [o[0] for o in outcomes if o[1] == "app_sessionpool_egress_disabled"] == ["case_opened"]
+    assert world.resource(DEV_POOL)["properties"]["sessionNetworkConfiguration"]["status"] == "EgressEnabled"

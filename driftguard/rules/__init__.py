@@ -8,6 +8,10 @@ from types import ModuleType
 
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.rules import (
+    app_sessionpool_container_resources_limited,
+    app_sessionpool_egress_disabled,
+    app_sessionpool_lifetime_bounded,
+    app_sessionpool_registry_identity,
     authorization_roleassignment_not_orphaned,
     authorization_roleassignment_privileged_not_standing,
     authorization_roleassignment_used_recently,
@@ -57,6 +61,10 @@ RESOURCE_RULES: tuple[ModuleType, ...] = (
     storage_account_public_network_access_disabled,
     storage_account_blob_public_access_disabled,
     storage_account_shared_key_disabled,
+    app_sessionpool_egress_disabled,
+    app_sessionpool_lifetime_bounded,
+    app_sessionpool_container_resources_limited,
+    app_sessionpool_registry_identity,
     monitor_ai_resource_diagnostic_logs_enabled,
     security_pricing_ai_defender_enabled,
 )

@@ -32,7 +32,10 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "flapping" in text
     assert PIPELINE in " ".join(text.split()).replace(" ", "")
     assert "open case(s) waiting for a security approver" in text
-    # 6: standing Owner granted by the developer becomes a case
+    # 6: a session pool's egress turned back on by the developer is reverted
+    assert "reverted app_sessionpool_egress_disabled" in " ".join(text.split())
+    assert "egress back on for the sandbox pool pool-agents-prod" in text
+    # 7: standing Owner granted by the developer becomes a case
     assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5

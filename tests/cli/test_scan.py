@@ -167,7 +167,7 @@ def test_sarif_output(tmp_path: Path) -> None:
     assert errors == []
     run_ = doc["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
-    assert len(rule_ids) == 26  # 21 resource rules and 5 access rules
+    assert len(rule_ids) == 30  # 25 resource rules and 5 access rules
     for result in run_["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
@@ -198,7 +198,7 @@ def test_table_and_rules_listing() -> None:
     code, out, _ = run("rules", "--format", "json")
     rules = json.loads(out)
     assert code == 0
-    assert len(rules) == 26
+    assert len(rules) == 30
     assert {"id", "severity", "default_mode", "remediation", "references"} <= set(rules[0])
 
 
@@ -214,6 +214,11 @@ def test_inventory_in_every_format(tmp_path: Path) -> None:
     assert prod["open_findings"]["high"] >= 1  # its deployments' findings count for it
     assert "sttrainingdata" in assets  # tagged as AI data
     assert "stwebassets" not in assets  # unrelated storage is not an AI asset
+    # The agents' code-execution sandboxes: one in baseline, one whose sessions reach the internet.
+    assert assets["pool-agents-prod"]["kind"] == "Sandbox"
+    assert assets["pool-agents-prod"]["endpoint"].startswith("https://")
+    assert assets["pool-agents-prod"]["open_findings"] == {}
+    assert assets["pool-agents-dev"]["open_findings"] == {"high": 1}
     code, out, _ = run("inventory", "--simulated", "--format", "csv")
     lines = out.strip().splitlines()
     assert lines[0].startswith("resource_id,type,name")
@@ -255,3 +260,10 @@ def test_a_policy_nested_too_deep_is_one_line_and_exit_2(tmp_path: Path, monkeyp
     code, _, err = run("scan", "--simulated")
     assert code == 2
     refusal_names_the_limit(err.strip(), "setting DRIFTGUARD_SINKS")
+
+
+def test_simulated_scan_judges_the_session_pools() -> None:
+    code, out, _ = run("scan", "--simulated", "--rule", "app_sessionpool_*", "--format", "json")
+    findings = json.loads(out)["findings"]
+    assert code == 0, out  # no --fail-on: findings alone do not fail a scan
+    assert [(f["rule"], f["resource_id"].rsplit("/", 1)[1]) for f in findings] == [("app_sessionpool_egress_disabled", "pool-agents-dev")]

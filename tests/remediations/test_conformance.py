@@ -35,6 +35,7 @@ DRIFTED: dict[str, Callable[[], dict[str, Any]]] = {
     "microsoft.cognitiveservices/accounts/raipolicies": lambda: b.rai_policy(ACCOUNT["id"], "strict", jailbreak=False),
     "microsoft.cognitiveservices/accounts/defenderforaisettings": lambda: b.defender_setting(ACCOUNT["id"], enabled=False),
     "microsoft.security/pricings": lambda: b.pricing(SUB, standard=False),
+    "microsoft.app/sessionpools": lambda: b.session_pool(SUB, "rg", "pool", egress=True),
 }
 
 

@@ -78,6 +78,7 @@ def cases() -> dict[str, Case]:
         "storage_account_disable_shared_key": Case(st(shared_key=True)),
         "monitor_diagnostic_setting_create": Case(ACCOUNT, policy=Policy(monitoring=MonitoringPolicy(log_analytics_workspace_id=LAW))),
         "security_pricing_enable_ai": Case(b.pricing(SUB, standard=False)),
+        "app_sessionpool_disable_egress": Case(b.session_pool(SUB, "rg", "pool", egress=True)),
         "authorization_roleassignment_delete": Case(
             role_assignment(
                 acct, "0f6b0c1e-0009-4a00-8000-000000000009", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "a1b2c3d4-0000-4000-8000-00000000d004"

@@ -8,6 +8,7 @@ import re
 import pytest
 
 import remediations
+from driftguard.azure import api_versions
 from driftguard.policy import Policy
 from remediations.base import CannotPlan, PlanContext, rollback
 from simulator import builders as b
@@ -21,6 +22,7 @@ SAMPLES = [
     b.storage_account(SUB, "rg", "st"),
     b.workspace(SUB, "rg", "ws"),
     b.pricing(SUB, standard=False),
+    b.session_pool(SUB, "rg", "pool"),
     {"id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Web/sites/app", "type": "Microsoft.Web/sites", "properties": {}},
 ]
 
@@ -128,3 +130,19 @@ def test_a_revert_restores_what_an_absent_value_meant_never_a_null() -> None:
     back = fix.undo(plan, closed)
     assert back is not None
     assert back.steps[0].body == {"properties": {"allowSharedKeyAccess": True}}
+
+
+def test_session_pool_egress_is_patched_alone_at_the_app_version_and_rolls_back() -> None:
+    fix = remediations.registry()["app_sessionpool_disable_egress"]
+    pool = b.session_pool(SUB, "rg", "pool", egress=True)
+    plan = fix.plan(pool, CONTEXT)
+    assert plan is not None
+    [step] = plan.steps
+    assert (step.method, step.path, step.api_version) == ("PATCH", pool["id"], api_versions.APP)
+    assert step.body == {"properties": {"sessionNetworkConfiguration": {"status": "EgressDisabled"}}}
+    assert plan.before == {"properties.sessionNetworkConfiguration.status": "EgressEnabled"}
+    assert fix.plan(b.session_pool(SUB, "rg", "pool"), CONTEXT) is None
+    assert fix.plan(b.session_pool(SUB, "rg", "pool", egress=False), CONTEXT) is None
+    back = rollback(plan, b.session_pool(SUB, "rg", "pool"))
+    assert back is not None
+    assert back.steps[0].body == {"properties": {"sessionNetworkConfiguration": {"status": "EgressEnabled"}}}

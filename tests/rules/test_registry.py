@@ -29,6 +29,10 @@ CONTROLS_IDS = {
     "storage_account_public_network_access_disabled",
     "storage_account_blob_public_access_disabled",
     "storage_account_shared_key_disabled",
+    "app_sessionpool_egress_disabled",
+    "app_sessionpool_lifetime_bounded",
+    "app_sessionpool_container_resources_limited",
+    "app_sessionpool_registry_identity",
     "monitor_ai_resource_diagnostic_logs_enabled",
     "security_pricing_ai_defender_enabled",
 }
