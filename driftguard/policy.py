@@ -655,7 +655,28 @@ SETTING_NAMES: dict[str, str] = {f"{PREFIX}{name.upper()}": name for name in Set
 
 # Outputs of infra/main.bicep that azd puts in the environment beside the settings (`azd env get-values`,
 # azd's hooks): names for people and scripts, not settings, so they must not stop the app or the CLI.
-DEPLOYMENT_OUTPUTS = frozenset({"DRIFTGUARD_DETECTOR_PRINCIPAL_ID", "DRIFTGUARD_REMEDIATOR_PRINCIPAL_ID", "DRIFTGUARD_KEY_VAULT_NAME"})
+# Variables of the azd environment that are not app settings: the deployment's outputs and what its
+# hooks record. A shell with the azd environment loaded has them, and the CLI must still start there.
+DEPLOYMENT_OUTPUTS = frozenset(
+    {
+        "DRIFTGUARD_AUTH_CLIENT_ID",
+        "DRIFTGUARD_BREAK_GLASS_PRINCIPAL_IDS",
+        "DRIFTGUARD_DEAD_LETTER_ACCOUNT",
+        "DRIFTGUARD_DETECTOR_PRINCIPAL_ID",
+        "DRIFTGUARD_DOWN_ALLOW_GROUP",
+        "DRIFTGUARD_EXISTING_SYSTEM_TOPICS",
+        "DRIFTGUARD_KEY_VAULT_NAME",
+        "DRIFTGUARD_PROVIDER_WAIT_SECONDS",
+        "DRIFTGUARD_RECOVER_KEY_VAULT",
+        "DRIFTGUARD_REMEDIATOR_PRINCIPAL_ID",
+        "DRIFTGUARD_RESOURCE_NOTIFICATIONS",
+        "DRIFTGUARD_RESOURCE_TOKEN",
+        "DRIFTGUARD_SIGNIN_PRINCIPAL_ID",
+        "DRIFTGUARD_SINK_SECRET_SETTINGS",
+        "DRIFTGUARD_STORAGE_SKU",
+        "DRIFTGUARD_WATCHED_SUBSCRIPTIONS",
+    }
+)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -35,3 +35,9 @@ def test_every_driftguard_output_of_the_deployment_is_a_setting_or_tolerated() -
     outputs = set(re.findall(r"^output (DRIFTGUARD_\w+) ", (ROOT / "infra" / "main.bicep").read_text(), re.MULTILINE))
     assert outputs
     assert outputs <= set(SETTING_NAMES) | DEPLOYMENT_OUTPUTS
+    # What the hooks and the parameters file keep in the azd environment, too.
+    recorded: set[str] = set()
+    for path in [*(ROOT / "infra" / "hooks").glob("*.sh"), ROOT / "infra" / "main.parameters.json", ROOT / "azure.yaml"]:
+        recorded |= set(re.findall(r"DRIFTGUARD_[A-Z_]*[A-Z]", path.read_text()))
+    assert recorded
+    assert recorded <= set(SETTING_NAMES) | DEPLOYMENT_OUTPUTS
