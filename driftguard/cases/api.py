@@ -18,12 +18,14 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from driftguard import rules
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
 from driftguard.cases.desk import CaseDesk, quoted
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
+from driftguard.rules.base import RuleMeta
 from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
@@ -62,6 +64,25 @@ def reply(status: int, payload: Any, *, headers: Mapping[str, str] | None = None
 
 def error(status: int, message: str, **extra: str) -> ApiResponse:
     return reply(status, {"error": message}, headers=extra)
+
+
+def where(resource_id: str) -> dict[str, str | None]:
+    """Where a resource is, for a person: its subscription, resource group and name, read from the id
+    however it is spelled (an id the tenant sent may be odd: nothing here refuses it)."""
+    parts = [p for p in resource_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    subscription = parts[low.index("subscriptions") + 1] if "subscriptions" in low[:-1] else None
+    group = parts[low.index("resourcegroups") + 1] if "resourcegroups" in low[:-1] else None
+    return {"subscription_id": subscription, "resource_group": group, "resource_name": parts[-1] if parts else resource_id}
+
+
+_METAS: dict[str, RuleMeta] = {}
+
+
+def rule_meta(rule_id: str) -> RuleMeta | None:
+    if not _METAS:
+        _METAS.update({m.id: m for m in rules.metas()})
+    return _METAS.get(rule_id)
 
 
 def openapi_document() -> dict[str, Any]:
@@ -195,10 +216,25 @@ class ApprovalApi:
         return {**{k: recorded[k] for k in SUMMARY_FIELDS}, **self._derived(case)}
 
     def detail(self, case: Case) -> dict[str, Any]:
-        return {**case_to_json(case), **self._derived(case)}
+        """Every recorded field, the derived ones, and the rule: why it matters and its references."""
+        meta = rule_meta(case.rule)
+        about = {
+            "rule_guidance": meta.seed_section if meta else None,
+            "rule_remediation": meta.remediation if meta else None,
+            "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
+        }
+        return {**case_to_json(case), **self._derived(case), **about}
 
     def _derived(self, case: Case) -> dict[str, Any]:
+        meta = rule_meta(case.rule)
+        finding = case.evidence.get("finding") if isinstance(case.evidence, Mapping) else None
+        severity = finding.get("severity") if isinstance(finding, Mapping) else None
+        if not isinstance(severity, str):
+            severity = meta.severity.label if meta else None
         return {
+            **where(case.resource_id),
+            "severity": severity,
+            "rule_title": meta.title if meta else None,
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,
             "caused_by": sorted(case.causers),

@@ -80,6 +80,16 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     detail = client.call("GET", f"cases/{case['id']}", user=READER).json()
     assert detail["plan"]["steps"][0]["method"] == "PATCH"
     assert detail["plan"]["after"] == {"properties.publicNetworkAccess": "Disabled"}
+    # Derived for a person: where the resource is, the severity, and the rule's title and why it matters.
+    assert case["subscription_id"]
+    assert case["resource_group"]
+    assert case["resource_name"] == "oai-contoso-prod-eu"
+    assert case["severity"] == "high"
+    assert case["rule_title"]
+    assert detail["rule_title"] == case["rule_title"]
+    assert detail["rule_guidance"] == "Deny inbound internet access"
+    assert detail["rule_references"]
+    assert {"kind", "id", "title"} <= set(detail["rule_references"][0])
     # A reader reads; only an approver decides.
     denied = client.call(
         "POST", f"cases/{case['id']}/approve", user=READER, body={"reason": "ok", "plan_digest": detail["plan_digest"]}, headers=WRITE

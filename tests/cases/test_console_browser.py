@@ -72,7 +72,7 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(rows.first).to_be_visible()
     assert rows.count() == len(list(demo.world.store.cases(status=demo.world.store.case(case.id).status)))  # type: ignore[union-attr]
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
-    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#rule-id")).to_contain_text(PUBLIC)
     expect(page.locator("#detail td.before").first).to_have_text("Enabled")
     expect(page.locator("#detail td.after").first).to_have_text("Disabled")
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
@@ -144,7 +144,7 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
 def test_a_ticket_link_opens_its_case(page: Page, console: DevHost, demo: DemoWorld) -> None:
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console#case={case.id}")
-    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#rule-id")).to_contain_text(PUBLIC)
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
 
 
@@ -178,7 +178,7 @@ def test_a_case_shows_its_finding_and_a_ticket_asks_for_no_approval(page: Page, 
     fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console#case={fix.id}")
     expect(page.locator("#detail")).to_contain_text("public network access is enabled and the network ACLs allow all traffic")
-    expect(page.locator("#detail")).to_contain_text("severity high")
+    expect(page.locator("#detail .sev").first).to_have_text("high")
     expect(page.locator("#evidence")).to_contain_text('"publicNetworkAccess": "Enabled"')
     expect(page.locator("#dry-run")).to_have_count(0)
     ticket = demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
