@@ -235,3 +235,95 @@ def test_the_list_headers_stay_horizontal_at_1400_px(page: Page, console: DevHos
         box = header.bounding_box()
         assert box is not None
         assert box["width"] > box["height"], (header.text_content(), box)  # not one letter a line
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+# axe-core from npm (the Makefile's `unit` installs it into .tools, as it does Azurite).
+AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1400, 1024, 420)
+Box = dict[str, float]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share more than a pixel's edge."""
+    return (
+        min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1
+        and min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+    )
+
+
+def _boxes(page: Page, selector: str) -> list[Box]:
+    boxes = [loc.bounding_box() for loc in page.locator(selector).all()]
+    return [b for b in boxes if b is not None and b["width"] > 0 and b["height"] > 0]
+
+
+def _a_console_with_cases(page: Page, console: DevHost, demo: DemoWorld, width: int) -> None:
+    fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
+    demo.open_case("search_service_public_network_access_disabled", "srch-contoso-rag")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{console.url}/api/console#case={fix.id}")
+    expect(page.locator("#digest")).to_contain_text(str(fix.plan_digest))
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_console_lays_out_without_overlap(page: Page, console: DevHost, demo: DemoWorld, width: int) -> None:
+    _a_console_with_cases(page, console, demo, width)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{width}.png"))  # what the approver first sees
+    page.screenshot(path=str(SCREENSHOTS / f"console-{width}-full.png"), full_page=True)
+    # The page never scrolls sideways.
+    wide = page.evaluate(
+        """(w) => Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1 || e.scrollWidth > w + 1)
+             .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + e.scrollWidth)""",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
+    # The list and the case never cover each other; narrower than 1280 px the case is under the list.
+    (listed,) = _boxes(page, ".layout > section:first-child")
+    (case,) = _boxes(page, "#detail")
+    assert not _overlap(listed, case), (listed, case)
+    if width < 1280:
+        assert case["y"] >= listed["y"] + listed["height"], (listed, case)
+    # No two header cells, nor two cells of a row, cover each other, and every cell holds its text.
+    rows = ["#cases thead tr", *(f"#cases tbody tr:nth-child({i + 1})" for i in range(page.locator("#cases tbody tr").count()))]
+    for row in rows:
+        cells = _boxes(page, f"{row} > *")
+        for i, a in enumerate(cells):
+            for b in cells[i + 1 :]:
+                assert not _overlap(a, b), (width, row, a, b)
+    spilled = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#cases td, #cases th, #detail td, #detail th'))
+             .filter(c => c.offsetWidth > 0 && c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"""
+    )
+    assert spilled == [], (width, spilled)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_serious_or_critical_violation(browser: Browser, console: DevHost, demo: DemoWorld, width: int) -> None:
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run `make unit`, which installs it from npm")
+    # The page's CSP admits only its own nonce'd script: for the axe run alone, Playwright bypasses it.
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        _a_console_with_cases(page, console, demo, width)
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+        bad = [
+            (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:5])
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], bad
+        # And with the confirmation open (a modal: the rest of the page is inert).
+        page.fill("#reason", "checked")
+        page.click("#approve")
+        expect(page.locator("#confirm")).to_be_visible()
+        found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+        bad = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()
