@@ -274,6 +274,7 @@ def test_the_console_lays_out_without_overlap(page: Page, console: DevHost, demo
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"console-{width}.png"))  # what the approver first sees
     page.screenshot(path=str(SCREENSHOTS / f"console-{width}-full.png"), full_page=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-{width}-case.png"))
     # The page never scrolls sideways.
     wide = page.evaluate(
         """(w) => Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1 || e.scrollWidth > w + 1)
