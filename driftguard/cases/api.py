@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -19,14 +19,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard import rules
+from driftguard.azure.directory import Principal as Person
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
 from driftguard.cases.desk import CaseDesk, quoted
+from driftguard.ids import normalize_guid
+from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
 from driftguard.rules.base import RuleMeta
-from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -76,6 +79,19 @@ def where(resource_id: str) -> dict[str, str | None]:
     return {"subscription_id": subscription, "resource_group": group, "resource_name": parts[-1] if parts else resource_id}
 
 
+# The directory's answer for principal ids (`Directory.principals`): display names for people to read.
+People = Callable[[Iterable[str]], Mapping[str, Person]]
+# Evidence keys that hold a principal's object id.
+PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id")
+
+
+def principal_ids(case: Case) -> set[str]:
+    """The object ids a person reads on this case: who caused it, whom it is about, who decided it."""
+    found = [*case.causers, *(case.evidence.get(k) for k in PERSON_KEYS), *(a.principal for a in case.approvals)]
+    found += [h.actor for h in case.history]
+    return {g for x in found if isinstance(x, str) and (g := normalize_guid(x))}
+
+
 _METAS: dict[str, RuleMeta] = {}
 
 
@@ -108,7 +124,7 @@ def check_same_origin(request: ApiRequest) -> None:
 
 
 class ApprovalApi:
-    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False) -> None:
+    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False, people: People | None = None) -> None:
         """`desk` gives the approval desk, building it on first use. It is called only for a caller
         already authenticated: building it costs a managed identity token and the store's tables, and
         an anonymous request must cost nothing, nor fail differently when the store is down."""
@@ -117,6 +133,10 @@ class ApprovalApi:
         # The dry-run setting, for the console's banner: known without building the desk (which honours
         # it for every approval), since the page must cost nothing behind the desk.
         self.dry_run = dry_run
+        # Display names from the directory (None: ids only). Asked once per id per process: a name
+        # rarely changes, and the console must not call Graph for every row of every list.
+        self._people = people
+        self._known: dict[str, Person] = {}
 
     @property
     def desk(self) -> CaseDesk:
@@ -144,7 +164,9 @@ class ApprovalApi:
                     status = CaseStatus(raw)
                 except ValueError:
                     raise Refused(400, f"unknown status {quoted(raw)} (one of: {', '.join(s.value for s in CaseStatus)})") from None
-            return reply(200, {"cases": [self.summary(c) for c in self.desk.cases(status=status)]})
+            cases = list(self.desk.cases(status=status))
+            self._learn(i for c in cases for i in principal_ids(c))
+            return reply(200, {"cases": [self.summary(c) for c in cases]})
 
         return self._guard(request, Role.READER, handle)
 
@@ -210,6 +232,24 @@ class ApprovalApi:
             raise Refused(400, "the body must be a JSON object")
         return body
 
+    def _learn(self, ids: Iterable[str]) -> None:
+        unknown = set(ids) - self._known.keys()
+        if not unknown or self._people is None:
+            return
+        try:
+            self._known.update(self._people(unknown))
+        except InventoryError:
+            return  # the directory is down: the console shows ids, as it would with no directory
+
+    def people(self, case: Case) -> dict[str, dict[str, str | None]]:
+        """Who the ids on this case are, as the directory names them (ids it does not know are left out)."""
+        ids = principal_ids(case)
+        self._learn(ids)
+        named = (self._known.get(i) for i in sorted(ids))
+        return {
+            p.id: {"name": p.display_name, "upn": p.user_principal_name, "kind": p.kind} for p in named if p and p.exists and p.display_name
+        }
+
     def summary(self, case: Case) -> dict[str, Any]:
         """A case in a list: the recorded fields a list shows, and the derived ones."""
         recorded = case_to_json(case)
@@ -235,6 +275,7 @@ class ApprovalApi:
             **where(case.resource_id),
             "severity": severity,
             "rule_title": meta.title if meta else None,
+            "people": self.people(case),
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,
             "caused_by": sorted(case.causers),

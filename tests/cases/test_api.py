@@ -243,3 +243,18 @@ def test_a_principal_header_nested_too_deep_is_a_401_naming_the_limit(client: Cl
         parse_principal(header(100_000))
     assert parse_principal(header(MAX_DEPTH)).object_id == ALICE.object_id
     assert client.call("GET", "cases", user=header(MAX_DEPTH)).status_code == 200
+
+
+def test_people_are_named_from_the_directory_and_left_as_ids_when_it_is_down(demo: DemoWorld) -> None:
+    from driftguard.inventory import InventoryError
+
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    demo.world.sim.directory.add(DEVELOPER, "User", "Dana Developer")
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals)
+    assert api.people(case)[DEVELOPER] == {"name": "Dana Developer", "upn": "Dana Developer@contoso.onmicrosoft.com", "kind": "User"}
+
+    def down(ids: object) -> dict[str, object]:
+        raise InventoryError("Microsoft Graph unreachable")
+
+    assert ApprovalApi(lambda: demo.desk, easy_auth=True, people=down).people(case) == {}  # type: ignore[arg-type]

@@ -15,8 +15,8 @@ from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
 from functions.devhost import DevHost, serving
 from simulator.server import SimulatorServer
-from tests.cases.conftest import ALICE, DemoWorld, HostedApp
-from tests.cases.test_desk import PUBLIC
+from tests.cases.conftest import ALICE, DEVELOPER, DemoWorld, HostedApp
+from tests.cases.test_desk import PRIVILEGED, PUBLIC, _owner_grant
 from tests.cases.ticket_systems import TicketSystems
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,7 +46,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def console(demo: DemoWorld, hosted: HostedApp) -> Iterator[DevHost]:
-    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
+    # People by name: the simulated directory knows the developer and the approver.
+    demo.world.sim.directory.add(DEVELOPER, "User", "Dana Developer", upn="dana@contoso.example")
+    demo.world.sim.directory.add(ALICE.object_id, "User", "Alice Approver")
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals))
     alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
     with serving(hosted.functions, principal_header=alice) as host:
         yield host
@@ -328,3 +331,14 @@ def test_axe_finds_no_serious_or_critical_violation(browser: Browser, console: D
         assert bad == [], bad
     finally:
         context.close()
+
+
+def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    by = page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-by .person')
+    expect(by).to_have_text("Dana Developer")
+    expect(by).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
+    expect(page.locator("#caused-by .person")).to_have_text("Dana Developer")
+    expect(page.locator("#caused-by .person")).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
