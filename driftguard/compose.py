@@ -109,6 +109,8 @@ class LiveApp:
     responder: Responder
     desk: CaseDesk
     outbox: Outbox
+    # Microsoft Graph, for the console's display names (the same identity the access review reads with).
+    directory: Directory
 
 
 def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] | None = None) -> LiveApp:
@@ -147,7 +149,9 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         claim_ttl=settings.claim_ttl,
         dry_run=settings.dry_run,
     )
-    return LiveApp(responder, desk, notifications)
+    from driftguard.azure.directory import Directory
+
+    return LiveApp(responder, desk, notifications, Directory(connection.credential))
 
 
 def events_responder(settings: Settings, policy: Policy, *, apply: bool, scratch: Path) -> Responder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,6 +37,8 @@ JSON_TYPE = "application/json"
 # script cannot either without a CORS preflight, which this app never grants.
 REQUEST_HEADER = "x-driftguard-request"
 MAX_BODY = 16_384
+# After the directory fails, how long the console shows ids before asking it again.
+DIRECTORY_RETRY_S = 300.0
 # What a list of cases shows of each (the OpenAPI CaseSummary); `detail` has every recorded field.
 SUMMARY_FIELDS = ("id", "kind", "rule", "resource_id", "status", "reason", "opened_at", "updated_at", "detections")
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -137,6 +140,7 @@ class ApprovalApi:
         # rarely changes, and the console must not call Graph for every row of every list.
         self._people = people
         self._known: dict[str, Person] = {}
+        self._directory_down_until = 0.0
 
     @property
     def desk(self) -> CaseDesk:
@@ -234,12 +238,14 @@ class ApprovalApi:
 
     def _learn(self, ids: Iterable[str]) -> None:
         unknown = set(ids) - self._known.keys()
-        if not unknown or self._people is None:
+        if not unknown or self._people is None or time.monotonic() < self._directory_down_until:
             return
         try:
             self._known.update(self._people(unknown))
         except InventoryError:
-            return  # the directory is down: the console shows ids, as it would with no directory
+            # The directory is down (or the identity may not read it): the console shows ids, as it
+            # would with no directory, and does not ask again for a while.
+            self._directory_down_until = time.monotonic() + DIRECTORY_RETRY_S
 
     def people(self, case: Case) -> dict[str, dict[str, str | None]]:
         """Who the ids on this case are, as the directory names them (ids it does not know are left out)."""
