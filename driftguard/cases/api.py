@@ -30,6 +30,7 @@ from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
 from driftguard.rules.base import RuleMeta
+from driftguard.rules.roles import PRIVILEGED, role_guid
 from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
@@ -91,8 +92,33 @@ PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id")
 def principal_ids(case: Case) -> set[str]:
     """The object ids a person reads on this case: who caused it, whom it is about, who decided it."""
     found = [*case.causers, *(case.evidence.get(k) for k in PERSON_KEYS), *(a.principal for a in case.approvals)]
+    found.append(finding_evidence(case).get("principalId"))
     found += [h.actor for h in case.history]
     return {g for x in found if isinstance(x, str) and (g := normalize_guid(x))}
+
+
+def finding_evidence(case: Case) -> Mapping[str, Any]:
+    finding = case.evidence.get("finding")
+    evidence = finding.get("evidence") if isinstance(finding, Mapping) else None
+    return evidence if isinstance(evidence, Mapping) else {}
+
+
+def access(case: Case) -> dict[str, Any] | None:
+    """An access case (a role assignment judged): who holds which role where, the role by name."""
+    evidence = finding_evidence(case)
+    role, principal = evidence.get("role"), evidence.get("principalId")
+    if not isinstance(role, str) or not isinstance(principal, str):
+        return None
+    guid = role_guid(role) or role
+    scope = evidence.get("scope")
+    personas = evidence.get("personas")
+    return {
+        "principal_id": principal.lower(),
+        "role_id": guid,
+        "role_name": evidence.get("role_name") if isinstance(evidence.get("role_name"), str) else PRIVILEGED.get(guid.lower()),
+        "scope": scope if isinstance(scope, str) else None,
+        "personas": [str(p) for p in personas] if isinstance(personas, list) else [],
+    }
 
 
 _METAS: dict[str, RuleMeta] = {}
@@ -268,6 +294,7 @@ class ApprovalApi:
             "rule_guidance": meta.seed_section if meta else None,
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
+            "access": access(case),
         }
         return {**case_to_json(case), **self._derived(case), **about}
 

@@ -342,3 +342,7 @@ def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, d
     expect(by).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
     expect(page.locator("#caused-by .person")).to_have_text("Dana Developer")
     expect(page.locator("#caused-by .person")).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
+    # An access case: the principal by name, the role by name (its id on hover), the scope.
+    expect(page.locator("#access .person")).to_have_text("Dana Developer")
+    expect(page.locator("#access")).to_contain_text("Owner")
+    expect(page.locator("#access")).to_contain_text("/accounts/oai-contoso-prod")
