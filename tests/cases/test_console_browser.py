@@ -346,3 +346,63 @@ def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, d
     expect(page.locator("#access .person")).to_have_text("Dana Developer")
     expect(page.locator("#access")).to_contain_text("Owner")
     expect(page.locator("#access")).to_contain_text("/accounts/oai-contoso-prod")
+
+
+def test_the_list_filters_and_sorts(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    page.goto(f"{console.url}/api/console")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    cases = {c.id: c for c in demo.world.store.cases()}
+    # By rule: only that rule's cases.
+    page.select_option("#f-rule", PUBLIC)
+    ids = [r.get_attribute("data-id") for r in rows.all()]
+    assert ids
+    assert all(cases[str(i)].rule == PUBLIC for i in ids)
+    page.select_option("#f-rule", "")
+    # By subscription: each row is in it, and the list says where (subscription / resource group / name).
+    prod = demo.world.sample.PROD
+    page.select_option("#f-subscription", prod)
+    assert 0 < rows.count() < total
+    for row in rows.all():
+        expect(row.locator(".where")).to_contain_text(f"{prod} / ")
+    page.select_option("#f-subscription", "")
+    # By severity: "critical and above" keeps none of the high cases; everything is back with "any".
+    page.select_option("#f-severity", "critical")
+    assert all(r.locator(".sev").text_content() == "critical" for r in rows.all())
+    page.select_option("#f-severity", "")
+    expect(rows).to_have_count(total)
+    # By age: nothing here is a day old.
+    page.select_option("#f-age", "86400")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()
+    page.select_option("#f-age", "")
+    # Sorted by rule: the titles in order.
+    page.select_option("#sort", "rule")
+    titles = [r.locator(".rule").text_content() or "" for r in rows.all()]
+    assert titles == sorted(titles, key=str.lower) or titles == sorted(titles)
+
+
+def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"]')
+    for _ in range(200):  # Tab until the row has the focus
+        page.keyboard.press("Tab")
+        if row.evaluate("r => r === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+    expect(page.locator("#detail h2")).to_be_focused()  # the focus moved to the case
+    for _ in range(20):
+        if page.locator("#reason").evaluate("r => r === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("approved by keyboard, CHG-9")
+    page.keyboard.press("Tab")
+    expect(page.locator("#approve")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_contain_text("applied and verified")
