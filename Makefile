@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 # Azurite (Azure Storage emulator) from npm: the Table Storage backend's tests run against it.
 AZURITE := .tools/node_modules/.bin/azurite-table
 AZURITE_VERSION := 3.37.0
+# axe-core from npm: the console's browser tests inject it into Chromium (no serious or critical violation).
+AXE := .tools/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 # Checkov (offline Bicep checks) in a virtualenv of its own: its pins stay out of the app's.
 CHECKOV := .tools/checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
@@ -27,6 +30,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 $(AZURITE):
 	npm install --prefix .tools --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
+
+$(AXE):
+	npm install --prefix .tools --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
 
 $(CHECKOV):
 	$(PYTHON) -m venv .tools/checkov
@@ -59,7 +65,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) $(AZURITE) $(CHROMIUM) $(CHECKOV) $(SHELLCHECK)
+unit: $(STAMP) $(AZURITE) $(AXE) $(CHROMIUM) $(CHECKOV) $(SHELLCHECK)
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from azure.core.credentials import TokenCredential
 
@@ -34,6 +34,9 @@ from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
 from driftguard.store.base import CaseListener, NoticeListener, StateStore
 from driftguard.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from driftguard.azure.directory import Directory
 from driftguard.store.table import TableStore
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -106,6 +109,8 @@ class LiveApp:
     responder: Responder
     desk: CaseDesk
     outbox: Outbox
+    # Microsoft Graph, for the console's display names (the same identity the access review reads with).
+    directory: Directory
 
 
 def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] | None = None) -> LiveApp:
@@ -144,7 +149,9 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         claim_ttl=settings.claim_ttl,
         dry_run=settings.dry_run,
     )
-    return LiveApp(responder, desk, notifications)
+    from driftguard.azure.directory import Directory
+
+    return LiveApp(responder, desk, notifications, Directory(connection.credential))
 
 
 def events_responder(settings: Settings, policy: Policy, *, apply: bool, scratch: Path) -> Responder:
@@ -252,6 +259,16 @@ class SimulatedWorld:
         from simulator.transport import in_process_session
 
         return ArmConnection(self._base_url(), StaticTokenCredential(token), session=in_process_session(self.sim), polling_interval=0)
+
+    def directory(self) -> Directory:
+        """Microsoft Graph as the simulator answers it (its tenant's principals, with display names)."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from driftguard.azure.directory import Directory
+        from simulator.transport import in_process_session
+
+        transport = RequestsTransport(session=in_process_session(self.sim), session_owner=False)
+        return Directory(StaticTokenCredential(f"sim:{self.DRIFTGUARD}"), endpoint="https://graph.simulator.local", transport=transport)
 
     def inventory(self) -> LiveInventory:
         return LiveInventory(

@@ -15,13 +15,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import azure.functions as func
 from azure.functions.decorators.function_app import Function
+
+if TYPE_CHECKING:
+    from driftguard.compose import SimulatedWorld
+    from driftguard.policy import Policy
 
 ROUTE_PREFIX = "/api/"
 
@@ -123,6 +127,67 @@ def serving(functions: Iterable[Function], *, principal_header: str | None, port
         server.server_close()
 
 
+def seed_story(world: SimulatedWorld, policy: Policy) -> None:
+    """The demo's story on a swept simulated world (`compose.SimulatedWorld`), left for an approver to
+    try: a developer's public-access change (reverted), key listing (a case with the rotation) and
+    weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
+    a case naming it; the developer's standing Owner grant (a critical case, one of two approvals given
+    by Bob); and a fix Bob approved and applied (its rollback can be requested). The directory names
+    every one of them."""
+    from collections import Counter
+
+    from driftguard import demo
+    from driftguard.azure import api_versions
+    from driftguard.cases.auth import Principal, Role
+    from driftguard.store.base import CaseStatus
+
+    totals: Counter[str] = Counter()
+    world.take_events()
+    demo._ack(world, totals)  # the demo's own event loop, as it tells the story
+    sim = world.sim
+    world.sample.seed_directory(sim)
+    sim.directory.add(demo.DEVELOPER, "User", "Dana Developer", upn="dana.developer@contoso.onmicrosoft.com")
+    sim.directory.add(demo.PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    sim.directory.add(ALICE_ID, "User", "Local Approver", upn="local.approver@contoso.onmicrosoft.com")
+    sim.directory.add(BOB_ID, "User", BOB_NAME, upn="bob@contoso.onmicrosoft.com")
+    prod = world.sample.PROD
+    oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+    public = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+
+    def act(principal: str, method: str, rid: str, body: object, **kw: str) -> None:
+        world.act_as(principal, method, rid, body, **kw)
+        demo._ack(world, totals)
+
+    act(demo.DEVELOPER, "PATCH", oai, public)
+    act(demo.DEVELOPER, "POST", f"{oai}-eu/listKeys", None)
+    strict = f"{oai}/raiPolicies/strict-prod"
+    current = sim.estate.get(strict) or {}
+    filters = [
+        dict(f, enabled=False, blocking=False) if f.get("name") == "Jailbreak" else f
+        for f in current.get("properties", {}).get("contentFilters", [])
+    ]
+    act(demo.DEVELOPER, "PUT", strict, {"properties": {**current.get("properties", {}), "contentFilters": filters}})
+    for _ in range(5):
+        act(demo.PIPELINE, "PATCH", oai, public)
+    owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
+    body = {"properties": {"roleDefinitionId": owner, "principalId": demo.DEVELOPER, "principalType": "User"}}
+    act(demo.DEVELOPER, "PUT", grant, body, api_version=api_versions.AUTHORIZATION)
+    desk = world.desk(policy)
+    bob = Principal(BOB_ID, BOB_NAME, frozenset({Role.APPROVER.value}))
+    opened = list(world.store.cases(status=CaseStatus.OPEN))
+    removal = next(c for c in opened if c.resource_id.lower() == grant.lower())
+    desk.approve(removal.id, bob, reason="no standing Owner outside PIM", plan_digest=removal.plan_digest)
+    applied = next(c for c in opened if c.plan_digest and c.resource_id.endswith("/srch-contoso-rag"))
+    desk.approve(applied.id, bob, reason="CHG-1042: the search service goes private", plan_digest=applied.plan_digest)
+    demo._ack(world, totals)
+
+
+# The emulated signed-in approver, and the other approver of the seeded story.
+ALICE_ID = "a11ce000-0000-4000-8000-00000000000a"
+BOB_ID, BOB_NAME = "b0b00000-0000-4000-8000-00000000000b", "Bob (security)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m functions.devhost`: the console on the simulated estate, for a look before deploying.
     The signed-in user is emulated (as Easy Auth would); everything else is the deployed code."""
@@ -149,10 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         policy = load_policy(args.policy)
         world = compose.SimulatedWorld(Path(tmp), policy)
         world.sweep()
+        seed_story(world, policy)
         desk = world.desk(policy)
-        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True))
+        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
         role = Role.APPROVER if args.role == "approver" else Role.READER
-        user = encode_principal("a11ce000-0000-4000-8000-00000000000a", "Local Approver", (role.value,))
+        user = encode_principal(ALICE_ID, "Local Approver", (role.value,))
         with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:
             cases = sum(1 for _ in world.store.cases())
             print(f"DriftGuard console on the simulated estate ({cases} cases): {host.url}/api/console  (Ctrl-C to stop)", flush=True)

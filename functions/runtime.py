@@ -48,7 +48,13 @@ def approvals() -> ApprovalApi:
     global _approvals  # noqa: PLW0603
     with _lock:
         if _approvals is None:
-            _approvals = ApprovalApi(lambda: _live().desk, easy_auth=EASY_AUTH, dry_run=SETTINGS.dry_run)
+            _approvals = ApprovalApi(
+                lambda: _live().desk,
+                easy_auth=EASY_AUTH,
+                dry_run=SETTINGS.dry_run,
+                # Display names for the console, asked of Graph only once a caller is authenticated.
+                people=lambda ids: _live().directory.principals(ids),  # noqa: PLW0108 - built on first use, not now
+            )
         return _approvals
 
 

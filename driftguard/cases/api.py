@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from driftguard import rules
+from driftguard.azure.directory import Principal as Person
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
 from driftguard.cases.auth import AuthError, Principal, Role, authenticate
 from driftguard.cases.desk import CaseDesk, quoted
+from driftguard.ids import normalize_guid
+from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
-from driftguard.store.base import Case, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.rules.base import RuleMeta
+from driftguard.rules.roles import PRIVILEGED, role_guid
+from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
 # script cannot either without a CORS preflight, which this app never grants.
 REQUEST_HEADER = "x-driftguard-request"
 MAX_BODY = 16_384
+# After the directory fails, how long the console shows ids before asking it again.
+DIRECTORY_RETRY_S = 300.0
 # What a list of cases shows of each (the OpenAPI CaseSummary); `detail` has every recorded field.
 SUMMARY_FIELDS = ("id", "kind", "rule", "resource_id", "status", "reason", "opened_at", "updated_at", "detections")
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -64,6 +73,63 @@ def error(status: int, message: str, **extra: str) -> ApiResponse:
     return reply(status, {"error": message}, headers=extra)
 
 
+def where(resource_id: str) -> dict[str, str | None]:
+    """Where a resource is, for a person: its subscription, resource group and name, read from the id
+    however it is spelled (an id the tenant sent may be odd: nothing here refuses it)."""
+    parts = [p for p in resource_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    subscription = parts[low.index("subscriptions") + 1] if "subscriptions" in low[:-1] else None
+    group = parts[low.index("resourcegroups") + 1] if "resourcegroups" in low[:-1] else None
+    return {"subscription_id": subscription, "resource_group": group, "resource_name": parts[-1] if parts else resource_id}
+
+
+# The directory's answer for principal ids (`Directory.principals`): display names for people to read.
+People = Callable[[Iterable[str]], Mapping[str, Person]]
+# Evidence keys that hold a principal's object id.
+PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id")
+
+
+def principal_ids(case: Case) -> set[str]:
+    """The object ids a person reads on this case: who caused it, whom it is about, who decided it."""
+    found = [*case.causers, *(case.evidence.get(k) for k in PERSON_KEYS), *(a.principal for a in case.approvals)]
+    found.append(finding_evidence(case).get("principalId"))
+    found += [h.actor for h in case.history]
+    return {g for x in found if isinstance(x, str) and (g := normalize_guid(x))}
+
+
+def finding_evidence(case: Case) -> Mapping[str, Any]:
+    finding = case.evidence.get("finding")
+    evidence = finding.get("evidence") if isinstance(finding, Mapping) else None
+    return evidence if isinstance(evidence, Mapping) else {}
+
+
+def access(case: Case) -> dict[str, Any] | None:
+    """An access case (a role assignment judged): who holds which role where, the role by name."""
+    evidence = finding_evidence(case)
+    role, principal = evidence.get("role"), evidence.get("principalId")
+    if not isinstance(role, str) or not isinstance(principal, str):
+        return None
+    guid = role_guid(role) or role
+    scope = evidence.get("scope")
+    personas = evidence.get("personas")
+    return {
+        "principal_id": principal.lower(),
+        "role_id": guid,
+        "role_name": evidence.get("role_name") if isinstance(evidence.get("role_name"), str) else PRIVILEGED.get(guid.lower()),
+        "scope": scope if isinstance(scope, str) else None,
+        "personas": [str(p) for p in personas] if isinstance(personas, list) else [],
+    }
+
+
+_METAS: dict[str, RuleMeta] = {}
+
+
+def rule_meta(rule_id: str) -> RuleMeta | None:
+    if not _METAS:
+        _METAS.update({m.id: m for m in rules.metas()})
+    return _METAS.get(rule_id)
+
+
 def openapi_document() -> dict[str, Any]:
     text = resources.files("driftguard.cases").joinpath("openapi.json").read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
@@ -87,7 +153,7 @@ def check_same_origin(request: ApiRequest) -> None:
 
 
 class ApprovalApi:
-    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False) -> None:
+    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False, people: People | None = None) -> None:
         """`desk` gives the approval desk, building it on first use. It is called only for a caller
         already authenticated: building it costs a managed identity token and the store's tables, and
         an anonymous request must cost nothing, nor fail differently when the store is down."""
@@ -96,6 +162,11 @@ class ApprovalApi:
         # The dry-run setting, for the console's banner: known without building the desk (which honours
         # it for every approval), since the page must cost nothing behind the desk.
         self.dry_run = dry_run
+        # Display names from the directory (None: ids only). Asked once per id per process: a name
+        # rarely changes, and the console must not call Graph for every row of every list.
+        self._people = people
+        self._known: dict[str, Person] = {}
+        self._directory_down_until = 0.0
 
     @property
     def desk(self) -> CaseDesk:
@@ -123,7 +194,9 @@ class ApprovalApi:
                     status = CaseStatus(raw)
                 except ValueError:
                     raise Refused(400, f"unknown status {quoted(raw)} (one of: {', '.join(s.value for s in CaseStatus)})") from None
-            return reply(200, {"cases": [self.summary(c) for c in self.desk.cases(status=status)]})
+            cases = list(self.desk.cases(status=status))
+            self._learn(i for c in cases for i in principal_ids(c))
+            return reply(200, {"cases": [self.summary(c) for c in cases]})
 
         return self._guard(request, Role.READER, handle)
 
@@ -189,16 +262,53 @@ class ApprovalApi:
             raise Refused(400, "the body must be a JSON object")
         return body
 
+    def _learn(self, ids: Iterable[str]) -> None:
+        unknown = set(ids) - self._known.keys()
+        if not unknown or self._people is None or time.monotonic() < self._directory_down_until:
+            return
+        try:
+            self._known.update(self._people(unknown))
+        except InventoryError:
+            # The directory is down (or the identity may not read it): the console shows ids, as it
+            # would with no directory, and does not ask again for a while.
+            self._directory_down_until = time.monotonic() + DIRECTORY_RETRY_S
+
+    def people(self, case: Case) -> dict[str, dict[str, str | None]]:
+        """Who the ids on this case are, as the directory names them (ids it does not know are left out)."""
+        ids = principal_ids(case)
+        self._learn(ids)
+        named = (self._known.get(i) for i in sorted(ids))
+        return {
+            p.id: {"name": p.display_name, "upn": p.user_principal_name, "kind": p.kind} for p in named if p and p.exists and p.display_name
+        }
+
     def summary(self, case: Case) -> dict[str, Any]:
         """A case in a list: the recorded fields a list shows, and the derived ones."""
         recorded = case_to_json(case)
         return {**{k: recorded[k] for k in SUMMARY_FIELDS}, **self._derived(case)}
 
     def detail(self, case: Case) -> dict[str, Any]:
-        return {**case_to_json(case), **self._derived(case)}
+        """Every recorded field, the derived ones, and the rule: why it matters and its references."""
+        meta = rule_meta(case.rule)
+        about = {
+            "rule_guidance": meta.seed_section if meta else None,
+            "rule_remediation": meta.remediation if meta else None,
+            "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
+            "access": access(case),
+        }
+        return {**case_to_json(case), **self._derived(case), **about}
 
     def _derived(self, case: Case) -> dict[str, Any]:
+        meta = rule_meta(case.rule)
+        finding = case.evidence.get("finding") if isinstance(case.evidence, Mapping) else None
+        severity = finding.get("severity") if isinstance(finding, Mapping) else None
+        if not isinstance(severity, str):
+            severity = meta.severity.label if meta else None
         return {
+            **where(case.resource_id),
+            "severity": severity,
+            "rule_title": meta.title if meta else None,
+            "people": self.people(case),
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,
             "caused_by": sorted(case.causers),

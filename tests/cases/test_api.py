@@ -80,6 +80,16 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     detail = client.call("GET", f"cases/{case['id']}", user=READER).json()
     assert detail["plan"]["steps"][0]["method"] == "PATCH"
     assert detail["plan"]["after"] == {"properties.publicNetworkAccess": "Disabled"}
+    # Derived for a person: where the resource is, the severity, and the rule's title and why it matters.
+    assert case["subscription_id"]
+    assert case["resource_group"]
+    assert case["resource_name"] == "oai-contoso-prod-eu"
+    assert case["severity"] == "high"
+    assert case["rule_title"]
+    assert detail["rule_title"] == case["rule_title"]
+    assert detail["rule_guidance"] == "Deny inbound internet access"
+    assert detail["rule_references"]
+    assert {"kind", "id", "title"} <= set(detail["rule_references"][0])
     # A reader reads; only an approver decides.
     denied = client.call(
         "POST", f"cases/{case['id']}/approve", user=READER, body={"reason": "ok", "plan_digest": detail["plan_digest"]}, headers=WRITE
@@ -233,3 +243,18 @@ def test_a_principal_header_nested_too_deep_is_a_401_naming_the_limit(client: Cl
         parse_principal(header(100_000))
     assert parse_principal(header(MAX_DEPTH)).object_id == ALICE.object_id
     assert client.call("GET", "cases", user=header(MAX_DEPTH)).status_code == 200
+
+
+def test_people_are_named_from_the_directory_and_left_as_ids_when_it_is_down(demo: DemoWorld) -> None:
+    from driftguard.inventory import InventoryError
+
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    demo.world.sim.directory.add(DEVELOPER, "User", "Dana Developer")
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals)
+    assert api.people(case)[DEVELOPER] == {"name": "Dana Developer", "upn": "Dana Developer@contoso.onmicrosoft.com", "kind": "User"}
+
+    def down(ids: object) -> dict[str, object]:
+        raise InventoryError("Microsoft Graph unreachable")
+
+    assert ApprovalApi(lambda: demo.desk, easy_auth=True, people=down).people(case) == {}  # type: ignore[arg-type]

@@ -15,8 +15,8 @@ from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
 from functions.devhost import DevHost, serving
 from simulator.server import SimulatorServer
-from tests.cases.conftest import ALICE, DemoWorld, HostedApp
-from tests.cases.test_desk import PUBLIC
+from tests.cases.conftest import ALICE, DEVELOPER, DemoWorld, HostedApp
+from tests.cases.test_desk import PRIVILEGED, PUBLIC, _owner_grant
 from tests.cases.ticket_systems import TicketSystems
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,7 +46,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def console(demo: DemoWorld, hosted: HostedApp) -> Iterator[DevHost]:
-    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True))
+    # People by name: the simulated directory knows the developer and the approver.
+    demo.world.sim.directory.add(DEVELOPER, "User", "Dana Developer", upn="dana@contoso.example")
+    demo.world.sim.directory.add(ALICE.object_id, "User", "Alice Approver")
+    hosted.runtime.install_approvals(ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals))
     alice = encode_principal(ALICE.object_id, "Alice Approver", (Role.APPROVER.value,))
     with serving(hosted.functions, principal_header=alice) as host:
         yield host
@@ -72,7 +75,7 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(rows.first).to_be_visible()
     assert rows.count() == len(list(demo.world.store.cases(status=demo.world.store.case(case.id).status)))  # type: ignore[union-attr]
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
-    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#rule-id")).to_contain_text(PUBLIC)
     expect(page.locator("#detail td.before").first).to_have_text("Enabled")
     expect(page.locator("#detail td.after").first).to_have_text("Disabled")
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
@@ -144,7 +147,7 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
 def test_a_ticket_link_opens_its_case(page: Page, console: DevHost, demo: DemoWorld) -> None:
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console#case={case.id}")
-    expect(page.locator("#detail h2")).to_have_text(PUBLIC)
+    expect(page.locator("#rule-id")).to_contain_text(PUBLIC)
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
 
 
@@ -178,7 +181,7 @@ def test_a_case_shows_its_finding_and_a_ticket_asks_for_no_approval(page: Page, 
     fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console#case={fix.id}")
     expect(page.locator("#detail")).to_contain_text("public network access is enabled and the network ACLs allow all traffic")
-    expect(page.locator("#detail")).to_contain_text("severity high")
+    expect(page.locator("#detail .sev").first).to_have_text("high")
     expect(page.locator("#evidence")).to_contain_text('"publicNetworkAccess": "Enabled"')
     expect(page.locator("#dry-run")).to_have_count(0)
     ticket = demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
@@ -235,3 +238,171 @@ def test_the_list_headers_stay_horizontal_at_1400_px(page: Page, console: DevHos
         box = header.bounding_box()
         assert box is not None
         assert box["width"] > box["height"], (header.text_content(), box)  # not one letter a line
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+# axe-core from npm (the Makefile's `unit` installs it into .tools, as it does Azurite).
+AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1400, 1024, 420)
+Box = dict[str, float]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share more than a pixel's edge."""
+    return (
+        min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1
+        and min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+    )
+
+
+def _boxes(page: Page, selector: str) -> list[Box]:
+    boxes = [loc.bounding_box() for loc in page.locator(selector).all()]
+    return [b for b in boxes if b is not None and b["width"] > 0 and b["height"] > 0]
+
+
+def _a_console_with_cases(page: Page, console: DevHost, demo: DemoWorld, width: int) -> None:
+    fix = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    demo.open_case("cognitiveservices_account_network_rules_restricted", "oai-contoso-prod-eu")
+    demo.open_case("search_service_public_network_access_disabled", "srch-contoso-rag")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{console.url}/api/console#case={fix.id}")
+    expect(page.locator("#digest")).to_contain_text(str(fix.plan_digest))
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_console_lays_out_without_overlap(page: Page, console: DevHost, demo: DemoWorld, width: int) -> None:
+    _a_console_with_cases(page, console, demo, width)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{width}.png"))  # what the approver first sees
+    page.screenshot(path=str(SCREENSHOTS / f"console-{width}-full.png"), full_page=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-{width}-case.png"))
+    # The page never scrolls sideways.
+    wide = page.evaluate(
+        """(w) => Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1 || e.scrollWidth > w + 1)
+             .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + e.scrollWidth)""",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
+    # The list and the case never cover each other; narrower than 1280 px the case is under the list.
+    (listed,) = _boxes(page, ".layout > section:first-child")
+    (case,) = _boxes(page, "#detail")
+    assert not _overlap(listed, case), (listed, case)
+    if width < 1280:
+        assert case["y"] >= listed["y"] + listed["height"], (listed, case)
+    # No two header cells, nor two cells of a row, cover each other, and every cell holds its text.
+    rows = ["#cases thead tr", *(f"#cases tbody tr:nth-child({i + 1})" for i in range(page.locator("#cases tbody tr").count()))]
+    for row in rows:
+        cells = _boxes(page, f"{row} > *")
+        for i, a in enumerate(cells):
+            for b in cells[i + 1 :]:
+                assert not _overlap(a, b), (width, row, a, b)
+    spilled = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#cases td, #cases th, #detail td, #detail th'))
+             .filter(c => c.offsetWidth > 0 && c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"""
+    )
+    assert spilled == [], (width, spilled)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_serious_or_critical_violation(browser: Browser, console: DevHost, demo: DemoWorld, width: int) -> None:
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run `make unit`, which installs it from npm")
+    # The page's CSP admits only its own nonce'd script: for the axe run alone, Playwright bypasses it.
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        _a_console_with_cases(page, console, demo, width)
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+        bad = [
+            (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:5])
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], bad
+        # And with the confirmation open (a modal: the rest of the page is inert).
+        page.fill("#reason", "checked")
+        page.click("#approve")
+        expect(page.locator("#confirm")).to_be_visible()
+        found = page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+        bad = [(v["id"], v["impact"], v["help"]) for v in found if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()
+
+
+def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    grant = _owner_grant(demo)
+    case = demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1])
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    by = page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-by .person')
+    expect(by).to_have_text("Dana Developer")
+    expect(by).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
+    expect(page.locator("#caused-by .person")).to_have_text("Dana Developer")
+    expect(page.locator("#caused-by .person")).to_have_attribute("title", f"dana@contoso.example · {DEVELOPER}")
+    # An access case: the principal by name, the role by name (its id on hover), the scope.
+    expect(page.locator("#access .person")).to_have_text("Dana Developer")
+    expect(page.locator("#access")).to_contain_text("Owner")
+    expect(page.locator("#access")).to_contain_text("/accounts/oai-contoso-prod")
+
+
+def test_the_list_filters_and_sorts(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    page.goto(f"{console.url}/api/console")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    cases = {c.id: c for c in demo.world.store.cases()}
+    # By rule: only that rule's cases.
+    page.select_option("#f-rule", PUBLIC)
+    ids = [r.get_attribute("data-id") for r in rows.all()]
+    assert ids
+    assert all(cases[str(i)].rule == PUBLIC for i in ids)
+    page.select_option("#f-rule", "")
+    # By subscription: each row is in it, and the list says where (subscription / resource group / name).
+    prod = demo.world.sample.PROD
+    page.select_option("#f-subscription", prod)
+    assert 0 < rows.count() < total
+    for row in rows.all():
+        expect(row.locator(".where")).to_contain_text(f"{prod} / ")
+    page.select_option("#f-subscription", "")
+    # By severity: "critical and above" keeps none of the high cases; everything is back with "any".
+    page.select_option("#f-severity", "critical")
+    assert all(r.locator(".sev").text_content() == "critical" for r in rows.all())
+    page.select_option("#f-severity", "")
+    expect(rows).to_have_count(total)
+    # By age: nothing here is a day old.
+    page.select_option("#f-age", "86400")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()
+    page.select_option("#f-age", "")
+    # Sorted by rule: the titles in order.
+    page.select_option("#sort", "rule")
+    titles = [r.locator(".rule").text_content() or "" for r in rows.all()]
+    assert titles == sorted(titles, key=str.lower) or titles == sorted(titles)
+
+
+def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    page.goto(f"{console.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"]')
+    for _ in range(200):  # Tab until the row has the focus
+        page.keyboard.press("Tab")
+        if row.evaluate("r => r === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+    expect(page.locator("#detail h2")).to_be_focused()  # the focus moved to the case
+    for _ in range(20):
+        if page.locator("#reason").evaluate("r => r === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("approved by keyboard, CHG-9")
+    page.keyboard.press("Tab")
+    expect(page.locator("#approve")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_contain_text("applied and verified")

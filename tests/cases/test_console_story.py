@@ -1,0 +1,31 @@
+"""`make console` is seeded with the demo's whole story: every kind of case an approver meets can be
+tried there (caller-caused, two approvers, flapping, access removal, rollback), people named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftguard import compose
+from driftguard.cases.api import ApprovalApi
+from driftguard.demo import DEVELOPER, PIPELINE
+from driftguard.policy import load_policy
+from driftguard.store.base import CaseStatus
+from functions.devhost import seed_story
+from tests.cases.conftest import ROOT
+
+
+def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None:
+    policy = load_policy(ROOT / "examples" / "policy.json")
+    world = compose.SimulatedWorld(tmp_path, policy)
+    world.sweep()
+    seed_story(world, policy)
+    api = ApprovalApi(lambda: world.desk(policy), easy_auth=True, people=world.directory().principals)
+    opened = list(world.store.cases(status=CaseStatus.OPEN))
+    caused = [c for c in opened if DEVELOPER in c.causers]
+    assert caused, "no case caused by the developer"
+    removal = next(c for c in opened if c.rule == "authorization_roleassignment_privileged_not_standing")
+    assert (len(removal.valid_approvals), api.desk.approvers_needed(removal)) == (1, 2)
+    assert any(PIPELINE in c.causers for c in opened), "no case naming the flapping pipeline"
+    applied = [c for c in world.store.cases(status=CaseStatus.APPLIED) if c.applied_plan]
+    assert applied, "no applied fix to roll back"
+    assert api.people(removal)[DEVELOPER]["name"] == "Dana Developer"
