@@ -574,7 +574,7 @@ class Responder:
         the audit, the windows that count landed writes, the state it left, the finding resolved."""
         assert enforced.applied is not None
         plan = enforced.applied.plan
-        self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{reason}; {plan.summary}")
+        self._audit(job, "reverted", before=plan.before, after=plan.after, detail=f"{reason}; {plan.summary}", write_id=enforced.write_id)
         write = Revert(job.now, job.event.caller_object_id, enforced.write_id)
         self.store.record_revert(job.rid, job.finding.rule, write, window=timedelta(minutes=self.policy.limits.flap_window_minutes))
         self.store.record_revert(self._subscription(job.event), AUTO_CHANGES, replace(write, caller=job.rid), window=timedelta(hours=1))
@@ -693,10 +693,17 @@ class Responder:
         return closed
 
     def _audit(
-        self, job: _Job, action: str, *, before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None, detail: str = ""
+        self,
+        job: _Job,
+        action: str,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        detail: str = "",
+        write_id: str | None = None,
     ) -> None:
         self.store.append_audit(
-            AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail)
+            AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail, write_id)
         )
 
 

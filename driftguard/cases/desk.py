@@ -296,7 +296,16 @@ class CaseDesk:
         detail = f"approved by {approvers}; {plan.summary}{how}"
         self.store.append_audit(
             AuditEntry(
-                now, f"{ACTOR} (approved by {approvers})", "applied", case.resource_id, case.rule, plan.before, plan.after, None, detail
+                now,
+                f"{ACTOR} (approved by {approvers})",
+                "applied",
+                case.resource_id,
+                case.rule,
+                plan.before,
+                plan.after,
+                None,
+                detail,
+                enforced.write_id,
             )
         )
         fixed = enforced.applied.read_back.get(case.resource_id)

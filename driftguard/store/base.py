@@ -343,6 +343,10 @@ class AuditEntry:
     after: Mapping[str, Any] | None = None
     correlation_id: str | None = None
     detail: str = ""
+    # The landed write this record is the outcome of. A record with one is appended once per (write,
+    # action) whoever records it and however often: a handler that dies while recording a write's
+    # outcome leaves it to the next owner, who records it again.
+    write_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +500,7 @@ def audit_to_json(entry: AuditEntry) -> dict[str, Any]:
         "after": entry.after,
         "correlation_id": entry.correlation_id,
         "detail": entry.detail,
+        "write_id": entry.write_id,
     }
 
 
@@ -510,6 +515,7 @@ def audit_from_json(data: dict[str, Any]) -> AuditEntry:
         after=data.get("after"),
         correlation_id=data.get("correlation_id"),
         detail=data.get("detail", ""),
+        write_id=data.get("write_id"),
     )
 
 

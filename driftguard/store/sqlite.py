@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS claims (resource_key TEXT NOT NULL, rule TEXT NOT NUL
     PRIMARY KEY (resource_key, rule));
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, resource_key TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_resource ON audit (resource_key, seq);
+CREATE TABLE IF NOT EXISTS audit_writes (resource_key TEXT NOT NULL, write_key TEXT NOT NULL, PRIMARY KEY (resource_key, write_key));
 CREATE TABLE IF NOT EXISTS case_records (key_hash TEXT NOT NULL, generation INTEGER NOT NULL, status TEXT NOT NULL,
     opened_at TEXT NOT NULL, body TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (key_hash, generation));
 CREATE INDEX IF NOT EXISTS case_records_status ON case_records (status, opened_at);
@@ -346,11 +347,13 @@ class SqliteStore:
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO audit (at, resource_key, entry) VALUES (?, ?, ?)",
-                (_ts(entry.at), resource_key(entry.resource_id), _json(audit_to_json(entry))),
-            )
+        key = resource_key(entry.resource_id)
+        with self._transaction() as db:
+            if entry.write_id is not None:
+                added = db.execute("INSERT OR IGNORE INTO audit_writes VALUES (?, ?)", (key, f"{entry.action}:{entry.write_id}"))
+                if added.rowcount == 0:
+                    return  # this write's outcome is on record already
+            db.execute("INSERT INTO audit (at, resource_key, entry) VALUES (?, ?, ?)", (_ts(entry.at), key, _json(audit_to_json(entry))))
 
     def audit_log(self, *, resource_id: str | None = None) -> Iterator[AuditEntry]:
         with self._connect() as db:

@@ -20,7 +20,7 @@ import orjson
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity, TableServiceClient, TableTransactionError, UpdateMode
 
 from driftguard.store.base import (
     AuditEntry,
@@ -62,6 +62,8 @@ TABLES = (
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
 T = TypeVar("T")
+# Audit rows whose key starts so mark a write whose outcome is recorded; "~" sorts after every timestamp.
+WRITE_MARKER = "~write-"
 
 
 def _pack(name: str, text: str) -> dict[str, Any]:
@@ -411,12 +413,21 @@ class TableStore:
     def append_audit(self, entry: AuditEntry) -> None:
         # RowKeys sort as text: a fixed-width UTC timestamp then a unique suffix keeps them in time order.
         at = entry.at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        entity = {
-            "PartitionKey": resource_key(entry.resource_id),
-            "RowKey": f"{at}-{uuid.uuid4().hex}",
-            **_pack("entry", orjson.dumps(audit_to_json(entry)).decode()),
-        }
-        self._call(lambda: self._tables["dgaudit"].create_entity(entity))
+        pk = resource_key(entry.resource_id)
+        entity = {"PartitionKey": pk, "RowKey": f"{at}-{uuid.uuid4().hex}", **_pack("entry", orjson.dumps(audit_to_json(entry)).decode())}
+        client = self._tables["dgaudit"]
+        if entry.write_id is None:
+            self._call(lambda: client.create_entity(entity))
+            return
+        # The record and a marker of its write in one entity group transaction (one partition): both
+        # land or neither, and a second recording of the same write fails on the marker.
+        marker = {"PartitionKey": pk, "RowKey": f"{WRITE_MARKER}{resource_key(f'{entry.action}:{entry.write_id}')}"}
+        try:
+            self._call(lambda: client.submit_transaction([("create", marker), ("create", entity)]))
+        except TableTransactionError as e:
+            if e.status_code != 409:
+                raise
+            # this write's outcome is on record already
 
     def audit_log(self, *, resource_id: str | None = None) -> Iterator[AuditEntry]:
         client = self._tables["dgaudit"]
@@ -425,7 +436,8 @@ class TableStore:
         else:
             entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": resource_key(resource_id)})))
         for e in sorted(entities, key=lambda e: e["RowKey"]):
-            yield audit_from_json(orjson.loads(_unpack(e, "entry")))
+            if not e["RowKey"].startswith(WRITE_MARKER):
+                yield audit_from_json(orjson.loads(_unpack(e, "entry")))
 
     # --- flap protection -----------------------------------------------------------------------------
     def record_revert(self, resource_id: str, rule: str, revert: Revert, *, window: timedelta) -> FlapWindow:

@@ -43,3 +43,22 @@ def test_one_to_four_processes_delivering_at_once_fix_it_once(
     run = harness.start(scenario, store, spec)
     harness.drive(run, crash_at=None, processes=processes)
     assert harness.check(run) == []
+
+
+# Killed while recording a landed write's outcome (several store writes: the audit record, the windows,
+# the obligation, the state, the finding or case), after the audit record went in: the next owner finds
+# the write landed and records its outcome again, and the record still stands once.
+RECORDING = [("revert", "inside:record_revert:1"), ("rotate", "inside:record_revert:2"), ("approve", "inside:save_case:2")]
+
+
+@pytest.mark.parametrize("store_kind", STORES)
+@pytest.mark.parametrize(("scenario", "crash_at"), RECORDING)
+def test_a_kill_while_the_outcome_is_recorded_leaves_one_record(
+    harness: Harness, figures: Figures, request: pytest.FixtureRequest, tmp_path: Path, store_kind: str, scenario: str, crash_at: str
+) -> None:
+    store, spec = next(stores(store_kind, tmp_path, _azurite(request)))
+    run = harness.start(scenario, store, spec)
+    kills = figures.kills
+    harness.drive(run, crash_at=crash_at)
+    assert figures.kills == kills + 1, f"the worker was never killed at {crash_at}"
+    assert harness.check(run) == []

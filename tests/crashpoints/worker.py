@@ -95,6 +95,28 @@ def checkpoint(job: Job) -> Any:
     return step
 
 
+# A crash point inside the recording of an outcome, which is several store writes: `inside:<store
+# method>:<n>` kills the worker as it makes its n-th call of that method.
+INSIDE = "inside:"
+
+
+def die_inside(store: Any, crash_at: str | None) -> None:
+    if not crash_at or not crash_at.startswith(INSIDE):
+        return
+    _, method, nth = crash_at.split(":")
+    original = getattr(store, method)
+    calls = 0
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == int(nth):
+            _die()
+        return original(*args, **kwargs)
+
+    setattr(store, method, wrapped)
+
+
 def main(job: Job) -> None:
     """The process's body: exits with ACKNOWLEDGED or NOT_ACKNOWLEDGED (or is killed)."""
     started = time.monotonic()
@@ -106,6 +128,7 @@ def main(job: Job) -> None:
     code = NOT_ACKNOWLEDGED
     try:
         store = open_store(job.store)
+        die_inside(store, job.crash_at)
         connection = ArmConnection(
             job.base_url,
             StaticTokenCredential(f"sim:{DRIFTGUARD}"),

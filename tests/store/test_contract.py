@@ -143,6 +143,22 @@ def test_racing_finding_updates_exactly_one_wins(store: StateStore) -> None:
     assert sorted(outcomes) == ["conflict", "conflict", "won"]
 
 
+def test_a_writes_outcome_is_recorded_once_however_often_it_is_recorded(store: StateStore) -> None:
+    # A handler that dies while recording a landed write leaves the recording to the next owner, which
+    # records it again: the record of that write (and action) stands once.
+    landed = AuditEntry(T0, "driftguard", "reverted", RID, RULE, detail="auto mode", write_id="w-1")
+    again = replace(landed, at=T0 + timedelta(minutes=6), detail="found landed after the handler that sent it stopped")
+    for entry in (landed, again, again):
+        store.append_audit(entry)
+    # Later times: the log is in time order, and entries of one instant have no order between them.
+    other_action = replace(landed, at=T0 + timedelta(minutes=7), action="applied")
+    other_write = replace(landed, at=T0 + timedelta(minutes=8), write_id="w-2")
+    untied = AuditEntry(T0 + timedelta(minutes=9), "driftguard", "case_opened", RID, RULE)
+    for entry in (other_action, other_write, untied, untied):
+        store.append_audit(entry)
+    assert list(store.audit_log(resource_id=RID)) == [landed, other_action, other_write, untied, untied]
+
+
 def test_audit_is_append_only_and_ordered(store: StateStore) -> None:
     other = RID.replace("/oai", "/other")
     entries = [
