@@ -31,8 +31,6 @@ import requests
 import remediations
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
-from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter
 from driftguard.cases.auth import Role, encode_principal
 from driftguard.enforcement import BETWEEN_KEY_REGENERATIONS, WRITE_IN_FLIGHT
 from driftguard.events import parse_event
@@ -44,6 +42,7 @@ from simulator import Fault, Simulator, sample
 from simulator.server import SimulatorServer
 from tests.crashpoints import worker
 from tests.crashpoints.worker import ACKNOWLEDGED, DRIFTGUARD, Job
+from tests.https_arm import https_writer
 
 DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
 ACCOUNTS = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts"
@@ -198,10 +197,7 @@ class Harness:
 
     def _handle_here(self, run: Run, event: dict[str, Any] | None = None) -> None:
         """A set-up delivery, handled in this process (nothing is killed here)."""
-        connection = ArmConnection(
-            self.server.base_url, StaticTokenCredential(f"sim:{DRIFTGUARD}"), connection_verify=self.server.ca_file, polling_interval=0
-        )
-        writer = ArmWriter(RawArm(connection), self.server.base_url, poll_interval_s=0)
+        writer = https_writer(self.server.base_url, self.server.ca_file, DRIFTGUARD)
         responder = Responder(
             policy=load_policy(run.policy),
             store=run.store,

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import remediations
-from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter
 from driftguard.cases.api import ApiRequest, ApprovalApi
 from driftguard.cases.desk import CaseDesk
 from driftguard.enforcement import WRITE_IN_FLIGHT
@@ -36,6 +34,7 @@ from driftguard.store.base import StateStore
 from driftguard.store.sqlite import SqliteStore
 from driftguard.store.table import TableStore
 from simulator import sample
+from tests.https_arm import https_writer
 
 DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
 ACKNOWLEDGED, NOT_ACKNOWLEDGED = 0, 3
@@ -129,15 +128,7 @@ def main(job: Job) -> None:
     try:
         store = open_store(job.store)
         die_inside(store, job.crash_at)
-        connection = ArmConnection(
-            job.base_url,
-            StaticTokenCredential(f"sim:{DRIFTGUARD}"),
-            connection_verify=job.ca_file,
-            polling_interval=0,
-            read_timeout=5.0,
-            retry_backoff_factor=0.05,
-        )
-        writer = ArmWriter(RawArm(connection), job.base_url, poll_interval_s=0)
+        writer = https_writer(job.base_url, job.ca_file, DRIFTGUARD, read_timeout=5.0)
         policy = load_policy(Path(job.policy_file))
         observer = checkpoint(job)
         if job.kind == "event":

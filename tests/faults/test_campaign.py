@@ -30,10 +30,10 @@ import pytest
 import remediations
 from driftguard import rules
 from driftguard.azure import api_versions
-from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
+from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from driftguard.azure.inventory import LiveInventory
 from driftguard.azure.resource_graph import Scope
-from driftguard.azure.writes import ArmWriter, TransientWriteError
+from driftguard.azure.writes import TransientWriteError
 from driftguard.cases.auth import Principal, Role
 from driftguard.cases.desk import CaseDesk
 from driftguard.cases.outbox import Outbox
@@ -48,6 +48,7 @@ from driftguard.store.table import TableStore
 from simulator import Simulator, sample
 from simulator.core import Fault
 from simulator.server import SimulatorServer
+from tests.https_arm import https_writer
 from tests.store.conftest import AZURITE, connection_string
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,15 +150,7 @@ class Run:
 def build(tmp: Path, store: StateStore) -> Run:
     sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
     server = SimulatorServer(sim, workdir=tmp / "sim").start()
-    connection = ArmConnection(
-        server.base_url,
-        StaticTokenCredential(f"sim:{DG}"),
-        connection_verify=server.ca_file,
-        polling_interval=0,
-        read_timeout=1.0,
-        retry_backoff_factor=0.05,
-    )
-    writer = ArmWriter(RawArm(connection), server.base_url, poll_interval_s=0)
+    writer = https_writer(server.base_url, server.ca_file, DG, read_timeout=1.0)
     policy = load_policy(ROOT / "examples" / "policy.json")
     clock = [datetime(2026, 11, 29, 10, 0, tzinfo=UTC)]
     sink = FlakySink()
