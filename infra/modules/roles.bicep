@@ -12,7 +12,7 @@ var scopes = union([subscription().id], assignableScopes)
 var remediatorActions = loadJsonContent('../remediator-actions.json')
 
 resource detector 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, environmentName, 'driftguard-detector')
+  name: guid(subscription().id, environmentName, resourceToken, 'driftguard-detector')
   properties: {
     roleName: 'DriftGuard Detector (${environmentName}, ${resourceToken})'
     description: 'Reads DriftGuard depends on, on top of Reader. No write.'
@@ -23,7 +23,7 @@ resource detector 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 }
 
 resource remediator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, environmentName, 'driftguard-remediator')
+  name: guid(subscription().id, environmentName, resourceToken, 'driftguard-remediator')
   properties: {
     roleName: 'DriftGuard Remediator (${environmentName}, ${resourceToken})'
     description: 'Exactly the writes DriftGuard\'s remediations declare.'
@@ -34,7 +34,7 @@ resource remediator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 }
 
 resource accessRemover 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, environmentName, 'driftguard-access-remover')
+  name: guid(subscription().id, environmentName, resourceToken, 'driftguard-access-remover')
   properties: {
     roleName: 'DriftGuard Access Remover (${environmentName}, ${resourceToken})'
     description: 'Role-assignment removal for approved access-review cases; assigned only with a condition on the role.'
