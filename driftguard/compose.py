@@ -126,6 +126,11 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
     store = state_store(settings, connection.credential)
     notifications = outbox(settings, store, connection.credential, os.environ if environ is None else environ)
     registry = remediations.registry()
+    from driftguard.azure.activity import ActivityReader
+
+    # Tells whether a key regeneration whose own event is late landed (else it waits, then is sent again).
+    workspace = settings.log_analytics_workspace
+    activity = ActivityReader(connection.credential, workspace_id=workspace) if workspace else None
     responder = Responder(
         policy=policy,
         store=store,
@@ -138,6 +143,7 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         case_listeners=(notifications.case_changed,),
         notice_listeners=(notifications.notice,),
         claim_ttl=settings.claim_ttl,
+        activity=activity,
     )
     desk = CaseDesk(
         policy=policy,
@@ -148,6 +154,7 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
         listeners=(notifications.case_changed,),
         claim_ttl=settings.claim_ttl,
         dry_run=settings.dry_run,
+        activity=activity,
     )
     from driftguard.azure.directory import Directory
 

@@ -16,8 +16,13 @@ acknowledged. So every step leaves something the next handler can act on:
   PATCH, PUT and DELETE are idempotent and verified by reading the resource back; a key regeneration is
   not, and its keys are never read, so it counts as landed when it was recorded so, or when its own
   Event Grid event came back (the request carries the intent's correlation id, which ARM puts in the
-  event). One still in flight and unconfirmed is waited for (`Busy`), for `CONFIRM_WINDOW`; after that
-  it did not land and is sent again.
+  event). Its event may come late (Event Grid holds an event whose first deliveries failed for 16
+  minutes and more), so one unconfirmed is looked up in the Activity Log (`activity`), by the same
+  correlation id: recorded as succeeded, it landed and is never sent again. It is sent again only when
+  the log, read `CONFIRM_WINDOW` after it was sent and holding records from after it, has none of it.
+  A log that cannot be read, or has nothing newer yet, answers nothing: the delivery fails (`Busy`),
+  Event Grid redelivers, and the key is neither rotated blindly nor the exposure dropped. Without an
+  Activity Log (no workspace configured) the action is waited for `CONFIRM_WINDOW`, then sent again.
 - The outcome is recorded (audit, finding, windows) by the caller's `record`, under the claim, before
   the intent is cleared: a handler that dies in between leaves an intent whose write the next one finds
   landed, and records it then.
@@ -28,15 +33,17 @@ acknowledged. So every step leaves something the next handler can act on:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from driftguard.azure.activity import ActionTrace
 from driftguard.azure.writes import Applied, ArmWriter, PlanStale, contains
 from driftguard.ids import fold
+from driftguard.inventory import InventoryError
 from driftguard.model import Plan, Step
 from driftguard.store.base import Baseline, StateStore
 
@@ -45,6 +52,8 @@ CLAIM_TTL = timedelta(minutes=5)
 # Event Grid delivers a write's event within seconds; a key regeneration whose event has not come in
 # this long after it was sent did not land.
 CONFIRM_WINDOW = timedelta(minutes=10)
+# Clocks differ: the Activity Log is searched from this long before the intent was recorded.
+CLOCK_SKEW = timedelta(minutes=5)
 # Markers kept with the baselines, per resource: the intent of a fix (one per claim subject), and the
 # correlation ids of key actions whose own event came back.
 INTENT = "intent|"
@@ -61,6 +70,12 @@ OUTCOME_RECORDED = "outcome_recorded"
 STEPS = (CLAIMED, READ, INTENT_RECORDED, WRITE_IN_FLIGHT, WRITE_LANDED, BETWEEN_KEY_REGENERATIONS, OUTCOME_RECORDED)
 
 Observer = Callable[[str], None]
+
+
+class ActivityLog(Protocol):
+    """The Activity Log, asked which requests succeeded (driftguard.azure.activity.ActivityReader)."""
+
+    def succeeded(self, resource_id: str, correlations: Iterable[str], *, since: datetime) -> ActionTrace: ...
 
 
 class Busy(Exception):
@@ -102,8 +117,10 @@ class Enforcer:
         clock: Callable[[], datetime],
         observer: Observer | None = None,
         claim_ttl: timedelta = CLAIM_TTL,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.store = store
+        self.activity = activity
         self.writer = writer
         self.read = read
         self.clock = clock
@@ -250,10 +267,12 @@ class Enforcer:
         read_back: dict[str, Mapping[str, Any]] = {}
         for step, state in zip(plan.steps, states, strict=False):
             if step.method == "POST":
-                if state.get("landed") or self._confirmed(plan.resource_id, str(state.get("correlation"))):
+                correlation = str(state.get("correlation"))
+                if state.get("landed") or self._confirmed(plan.resource_id, correlation):
                     continue
-                if state.get("sent") and now - datetime.fromisoformat(str(intent.get("started"))) < CONFIRM_WINDOW:
-                    raise Busy("a key regeneration sent by a handler that stopped has not been confirmed yet: retry later")
+                started = datetime.fromisoformat(str(intent.get("started")))
+                if state.get("sent") and self._landed_per_log(plan.resource_id, correlation, started, now):
+                    continue
                 return None
             if step.method in ("PUT", "PATCH") and fold(step.path) == fold(plan.resource_id):
                 if step.body is None or not contains(current, step.body):
@@ -262,6 +281,25 @@ class Enforcer:
             else:
                 return None  # a write elsewhere (a hub, a connection): planned and sent again, idempotently
         return Applied(plan, read_back)
+
+    def _landed_per_log(self, resource_id: str, correlation: str, started: datetime, now: datetime) -> bool:
+        """Whether a key action sent by a handler that stopped, whose own event has not come, landed.
+        False only when it may be sent again; Busy while that cannot be told yet."""
+        if self.activity is None:
+            if now - started < CONFIRM_WINDOW:
+                raise Busy("a key regeneration sent by a handler that stopped has not been confirmed yet: retry later")
+            return False
+        try:
+            trace = self.activity.succeeded(resource_id, [correlation], since=started - CLOCK_SKEW)
+        except InventoryError as e:
+            # Neither sent again blindly (a second rotation) nor taken as landed (an exposure dropped).
+            raise Busy(f"the Activity Log could not be read to tell whether a key regeneration landed: retry later ({e})") from e
+        if correlation.lower() in trace.succeeded:
+            self.confirm(resource_id, correlation)  # its event, when it comes, has nothing left to tell
+            return True
+        if now - started < CONFIRM_WINDOW or trace.data_through is None or trace.data_through <= started:
+            raise Busy("a key regeneration sent by a handler that stopped is not in the Activity Log yet: retry later")
+        return False
 
     def _confirmed(self, resource_id: str, correlation: str) -> bool:
         return self.store.baseline(resource_id, CONFIRMED + correlation) is not None

@@ -27,7 +27,7 @@ from driftguard.azure import api_versions
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
-from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
+from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.intake import REJUDGE_EVENT, SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
@@ -154,6 +154,7 @@ class Responder:
         notice_listeners: tuple[NoticeListener, ...] = (),
         observer: Observer | None = None,
         claim_ttl: timedelta = CLAIM_TTL,
+        activity: ActivityLog | None = None,
     ) -> None:
         self._policy = policy
         self.store = store
@@ -172,7 +173,13 @@ class Responder:
         self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
         self.obligations = Obligations(store=store, clock=self.clock)
         self.enforcer = Enforcer(
-            store=store, writer=writer, read=self._read_resource, clock=self.clock, observer=observer, claim_ttl=claim_ttl
+            store=store,
+            writer=writer,
+            read=self._read_resource,
+            clock=self.clock,
+            observer=observer,
+            claim_ttl=claim_ttl,
+            activity=activity,
         )
         self.observer = observer or (lambda step: None)
         self.counts: Counter[str] = Counter()

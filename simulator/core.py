@@ -747,7 +747,31 @@ class Simulator:
             return self._logs_table(
                 [("roleAssignmentId", "string"), ("caller", "string"), ("resource", "string"), ("last_activity", "datetime")], rows
             )
+        if name == "key-actions":
+            return self._logs_key_actions(text, records)
         return error(400, "BadArgumentError", f"the simulator answers only DriftGuard's named queries, not {first[:80]!r}")
+
+    def _logs_key_actions(self, text: str, records: list[JSON]) -> Response:
+        """The records since `since`, grouped by the correlation id of each success on the resource among
+        those asked for ('' for the rest), with the newest time of each group."""
+        resource = re.search(r"let resource = tolower\('([^']*)'\);", text)
+        wanted = re.search(r"let correlations = dynamic\(\[([^\]]*)\]\);", text)
+        since = re.search(r"TimeGenerated >= datetime\(([^)]+)\)", text)
+        if not (resource and wanted and since):
+            return error(400, "BadArgumentError", "the key-actions query is missing its resource, correlations or time")
+        rid = resource.group(1).lower()
+        correlations = {c.strip().strip("'").lower() for c in wanted.group(1).split(",") if c.strip()}
+        start = datetime.fromisoformat(since.group(1).replace("Z", "+00:00"))
+        groups: dict[str, datetime] = {}
+        for r in records:
+            when: datetime = r["TimeGenerated"]
+            if when < start:
+                continue
+            hit = str(r["_ResourceId"]).lower() == rid and str(r.get("CorrelationId", "")).lower() in correlations
+            landed = str(r["CorrelationId"]).lower() if hit and r.get("ActivityStatusValue") == "Success" else ""
+            groups[landed] = max(groups.get(landed, when), when)
+        rows: list[list[Any]] = [[k, _iso(t)] for k, t in sorted(groups.items())]
+        return self._logs_table([("landed", "string"), ("data_through", "datetime")], rows)
 
     @staticmethod
     def _logs_table(columns: list[tuple[str, str]], rows: list[list[Any]]) -> Response:

@@ -133,6 +133,9 @@ class WriteSide:
                 "Caller": self.directory.caller(oid, appid) if self.directory is not None else oid,
                 "_ResourceId": resource_id,
                 "OperationNameValue": operation,
+                # The client's x-ms-correlation-request-id, as ARM writes it; only what succeeded is emitted.
+                "CorrelationId": correlation_id,
+                "ActivityStatusValue": "Success",
                 "roleAssignmentId": self._authorizing_assignment(oid, resource_id),
             }
         )

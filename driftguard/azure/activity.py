@@ -1,12 +1,14 @@
 """Evidence of use: the last activity of each role assignment, from Log Analytics (`AzureActivity`)
-through azure-monitor-query. The KQL lives in `.kql` files beside the code."""
+through azure-monitor-query, and whether DriftGuard's own key actions landed (by their correlation ids).
+The KQL lives in `.kql` files beside the code."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -43,6 +45,20 @@ class ActivityIndex:
         return (max(times), "caller and scope") if times else (None, "none")
 
 
+@dataclass(frozen=True, slots=True)
+class ActionTrace:
+    """What the Activity Log holds of some requests since a time: the correlation ids (lower case) of
+    those that succeeded, and the newest record of any kind (None: nothing since, so an absence says
+    nothing)."""
+
+    succeeded: frozenset[str]
+    data_through: datetime | None
+
+
+# The correlation ids DriftGuard sends (`driftguard-<hex>-<n>`): checked before they go into KQL.
+_CORRELATION = re.compile(r"[A-Za-z0-9-]{1,100}")
+
+
 class ActivityReader:
     def __init__(
         self, credential: TokenCredential, *, workspace_id: str, endpoint: str = "https://api.loganalytics.io", **client_options: Any
@@ -65,6 +81,23 @@ class ActivityReader:
             if caller:
                 index.by_caller[caller].append((str(row.get("resource") or ""), when))
         return index
+
+    def succeeded(self, resource_id: str, correlations: Iterable[str], *, since: datetime) -> ActionTrace:
+        """Which of these requests on `resource_id` (a strictly parsed id) the Activity Log records as
+        succeeded since `since`. Raises InventoryError when the log cannot be read."""
+        wanted = [c.lower() for c in correlations]
+        if not all(_CORRELATION.fullmatch(c) for c in wanted) or "'" in resource_id:
+            raise ValueError("correlation ids and resource ids go into the query only as DriftGuard writes them")
+        query = load_query(
+            "key_actions",
+            resource=resource_id,
+            correlations=", ".join(f"'{c}'" for c in wanted),
+            since=since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        )
+        rows = self._rows(query, max(datetime.now(UTC) - since, timedelta(hours=1)) + timedelta(hours=1))
+        times = [t for t in (r.get("data_through") for r in rows) if isinstance(t, datetime)]
+        landed = frozenset(str(r.get("landed") or "") for r in rows) & frozenset(wanted)
+        return ActionTrace(landed, max(times, default=None))
 
     def _rows(self, query: str, timespan: timedelta) -> list[dict[str, Any]]:
         try:

@@ -20,7 +20,7 @@ from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
-from driftguard.enforcement import CLAIM_TTL, Busy, Enforced, Enforcer, Observer
+from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
 from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.judging import state_hash
 from driftguard.model import Plan, Reader
@@ -81,6 +81,7 @@ class CaseDesk:
         observer: Observer | None = None,
         claim_ttl: timedelta = CLAIM_TTL,
         dry_run: bool = False,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.policy = policy
         # The app's dry-run setting: approvals are recorded, nothing is ever sent to Azure.
@@ -91,7 +92,9 @@ class CaseDesk:
         self.remediations = remediations
         self.clock = clock or (lambda: datetime.now(UTC))
         self.listeners = listeners
-        self.enforcer = Enforcer(store=store, writer=writer, read=self._read, clock=self.clock, observer=observer, claim_ttl=claim_ttl)
+        self.enforcer = Enforcer(
+            store=store, writer=writer, read=self._read, clock=self.clock, observer=observer, claim_ttl=claim_ttl, activity=activity
+        )
 
     # --- reading -------------------------------------------------------------------------------------
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
