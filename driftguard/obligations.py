@@ -35,13 +35,29 @@ class Obligations:
         self.store = store
         self.clock = clock
 
+    def too_old(self, event: ChangeEvent) -> str | None:
+        """Why a key event does not count, in one line, when it is older than the exposures kept: no
+        rotation would be owed for it (the log forgets it), and Event Grid retries for 24 hours only, so
+        it is a replay (Microsoft's 2018 sample, say). None when it counts."""
+        at = self._at(event)
+        age = self.clock() - at
+        if age <= KEPT:
+            return None
+        return (
+            f"the event is {age.days:,} days old (eventTime {at.date().isoformat()}): key listings older than "
+            f"{KEPT.days} days are not counted as exposures, so it rotates nothing"
+        )
+
+    def _at(self, event: ChangeEvent) -> datetime:
+        """The event's own time (a clock ahead of ours is not believed past now)."""
+        now = self.clock()
+        return min(event.time, now) if event.time is not None and event.time.tzinfo is not None else now
+
     def exposed(self, event: ChangeEvent) -> None:
         """Records a key exposure: when the keys were listed (the event's time; a late event about keys
         since rotated then asks for nothing) and by whom. The event id makes it one record however often
         it is delivered."""
-        now = self.clock()
-        # The event's own time (a clock ahead of ours is not believed past now).
-        at = min(event.time, now) if event.time is not None and event.time.tzinfo is not None else now
+        at = self._at(event)
         caller = event.caller_object_id or event.caller_app_id
         detail = f"{event.event_id}|{event.operation_name}|{caller or ''}|{event.correlation_id or ''}"
         self.store.record_revert(event.resource_id, EXPOSURES, Revert(at, detail, f"exposure:{event.event_id}"), window=KEPT)

@@ -276,6 +276,10 @@ class Responder:
                 self.enforcer.confirm(rid, event.correlation_id)
             return [result(Outcome.OWN_WRITE, "DriftGuard's own change")]
         if event.kind is Kind.KEY_ACCESS:
+            stale = self.obligations.too_old(event)
+            if stale is not None:
+                # Said, not passed over: "every rule passes" would hide that the listing was not weighed.
+                return [Result(event.event_id, rid, Outcome.IGNORED, stale, KEY_RULE.id)]
             # The exposure is on record before anything else: it stays an obligation until rotated.
             self.obligations.exposed(event)
         if event.operation is Operation.DELETE and self.judge.current(event) is None:

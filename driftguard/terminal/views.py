@@ -37,7 +37,9 @@ def events(rows: Iterable[Mapping[str, Any]], count: int, console: Console) -> N
         if row.get("resource_id"):
             lines.append(escape(where(str(row["resource_id"]))))
         lines.append(escape(str(row["reason"])))
-        t.add_row(f"[{OUTCOME_STYLE.get(outcome, '')}]{outcome}[/]", "\n".join(lines))
+        style = OUTCOME_STYLE.get(outcome)
+        # An outcome without a style (ignored, unchanged, own_write, ...) is shown plain: "[]" is no markup.
+        t.add_row(f"[{style}]{outcome}[/]" if style else escape(outcome), "\n".join(lines))
     console.print(t)
 
 

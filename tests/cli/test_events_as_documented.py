@@ -167,3 +167,27 @@ def test_the_command_line_replays_the_documented_events(tmp_path: Path) -> None:
     rows = json.loads(out.getvalue())
     assert not [r for r in rows if r["outcome"] in ("rejected", "ignored")], rows
     assert any(r["resource_id"] == OAI_EU for r in rows if r["event_id"] == "pec-1")
+
+
+def _replay(tmp_path: Path, events: list[dict[str, Any]], *, table: bool = False) -> str:
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(events))
+    out, err = io.StringIO(), io.StringIO()
+    formats = [] if table else ["--format", "json"]
+    code = main(["events", str(path), *formats, "--policy", str(ROOT / "examples" / "policy.json")], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+def test_a_key_listing_replayed_years_later_says_it_is_too_old_to_count(tmp_path: Path) -> None:
+    """Microsoft's sample carries an eventTime of 2018: its listing would not be weighed, and the output
+    says so (its age and the threshold) instead of "every rule passes"."""
+    old = resource_event("keys-2018", OAI_EU, "Microsoft.CognitiveServices/accounts/listKeys/action")
+    old["eventTime"] = "2018-10-08T22:46:22.6022559Z"
+    rows = json.loads(_replay(tmp_path, [old]))
+    assert [(r["outcome"], r["rule"]) for r in rows] == [("ignored", "cognitiveservices_account_keys_not_exposed")]
+    assert "eventTime 2018-10-08" in rows[0]["reason"]
+    assert "older than 90 days" in rows[0]["reason"]
+    shown = " ".join(_replay(tmp_path, [old], table=True).split())
+    assert "days old" in shown
+    assert "every rule passes" not in shown
