@@ -340,10 +340,12 @@ def _events(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                 results: list[Result] = responder.handle(change)
                 rows.extend(r.to_json() for r in results if r.outcome.value != "compliant")
                 if all(r.outcome.value == "compliant" for r in results):
+                    # What was judged (an account, for an event about its connection), not the event's subject.
+                    judged = {r.resource_id for r in results}
                     rows.append(
                         {
                             "event_id": change.event_id,
-                            "resource_id": change.resource_id,
+                            "resource_id": judged.pop() if len(judged) == 1 else change.resource_id,
                             "outcome": "compliant",
                             "reason": "every rule passes",
                             "rule": None,

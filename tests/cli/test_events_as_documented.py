@@ -191,3 +191,12 @@ def test_a_key_listing_replayed_years_later_says_it_is_too_old_to_count(tmp_path
     shown = " ".join(_replay(tmp_path, [old], table=True).split())
     assert "days old" in shown
     assert "every rule passes" not in shown
+
+
+def test_a_compliant_private_endpoint_connection_write_is_reported_on_the_account_judged(tmp_path: Path) -> None:
+    """The connection's event is judged on its account: the row that says every rule passes names the
+    account, not the connection."""
+    connection = f"{OAI}/privateEndpointConnections/pe-0"
+    event = resource_event("pec-ok", connection, "Microsoft.CognitiveServices/accounts/privateEndpointConnections/write", "Write")
+    rows = json.loads(_replay(tmp_path, [event]))
+    assert [(r["outcome"], r["resource_id"]) for r in rows] == [("compliant", OAI)]
