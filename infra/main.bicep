@@ -27,8 +27,8 @@ param managementGroup string = ''
 @description('Create the Event Grid subscriptions. They need the deployed function: the hooks set this once the function exists (infra/hooks/event-subscriptions.sh) and reset it after `azd down`.')
 param deployEventSubscriptions bool = false
 
-@description('Per watched subscription that already has an Event Grid system topic for itself (Event Grid allows one per source): subscription id -> { resourceGroup, name, tags }. The preprovision hook finds them; DriftGuard then adds its event subscriptions to that topic instead of creating one.')
-param existingSystemTopics object = {}
+@description('Per watched subscription that already has an Event Grid system topic for itself (Event Grid allows one per source): subscription id -> { resourceGroup, name, tags }. The preprovision hook finds them; DriftGuard then adds its event subscriptions to that topic instead of creating one. Null (the default) until that hook has run: none.')
+param existingSystemTopics object?
 
 @description('Also subscribe to Azure Resource Notifications (resource properties in the event: no read back).')
 param enableResourceNotifications bool = false
@@ -227,7 +227,7 @@ module watch 'modules/watch.bicep' = [
       deployEventSubscriptions: deployEventSubscriptions
       enableResourceNotifications: enableResourceNotifications
       systemTopicName: '${abbrs.eventGridSystemTopics}driftguard-${resourceToken}'
-      existingSystemTopic: existingSystemTopics[?subscriptionId] ?? {}
+      existingSystemTopic: (existingSystemTopics ?? {})[?subscriptionId] ?? {}
     }
   }
 ]

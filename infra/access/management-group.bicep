@@ -4,6 +4,8 @@
 targetScope = 'managementGroup'
 
 param environmentName string
+@description('The deployment\'s resource token (`azd env get-value DRIFTGUARD_RESOURCE_TOKEN`): role ids and names carry it, as the subscription-scope roles do, so one environment name deployed twice (two regions) keeps two sets of roles instead of rewriting one.')
+param resourceToken string
 param detectorPrincipalId string
 param remediatorPrincipalId string
 @description('Custom roles (definition GUIDs) whose assignments DriftGuard may also remove.')
@@ -18,9 +20,9 @@ var principalClause = empty(breakGlassPrincipalIds) ? '' : replace(condition.pri
 var removable = concat(loadJsonContent('../removable-roles.json').roleDefinitionIds, additionalRemovableRoleIds)
 
 resource detectorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(managementGroup().id, environmentName, 'driftguard-detector')
+  name: guid(managementGroup().id, environmentName, resourceToken, 'driftguard-detector')
   properties: {
-    roleName: 'DriftGuard Detector (${environmentName}, ${managementGroup().name})'
+    roleName: 'DriftGuard Detector (${environmentName}, ${resourceToken}, ${managementGroup().name})'
     description: 'Reads DriftGuard depends on, on top of Reader. No write.'
     type: 'CustomRole'
     permissions: [{ actions: loadJsonContent('../detector-actions.json').actions, notActions: [] }]
@@ -29,9 +31,9 @@ resource detectorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 }
 
 resource remediatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(managementGroup().id, environmentName, 'driftguard-remediator')
+  name: guid(managementGroup().id, environmentName, resourceToken, 'driftguard-remediator')
   properties: {
-    roleName: 'DriftGuard Remediator (${environmentName}, ${managementGroup().name})'
+    roleName: 'DriftGuard Remediator (${environmentName}, ${resourceToken}, ${managementGroup().name})'
     description: 'Exactly the writes DriftGuard\'s remediations declare.'
     type: 'CustomRole'
     permissions: [{ actions: remediatorActions.resource, notActions: [] }]
@@ -40,9 +42,9 @@ resource remediatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 }
 
 resource accessRemoverRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(managementGroup().id, environmentName, 'driftguard-access-remover')
+  name: guid(managementGroup().id, environmentName, resourceToken, 'driftguard-access-remover')
   properties: {
-    roleName: 'DriftGuard Access Remover (${environmentName}, ${managementGroup().name})'
+    roleName: 'DriftGuard Access Remover (${environmentName}, ${resourceToken}, ${managementGroup().name})'
     description: 'Role-assignment removal for approved access-review cases; assigned only with a condition on the role.'
     type: 'CustomRole'
     permissions: [{ actions: remediatorActions.access, notActions: [] }]

@@ -42,7 +42,7 @@ def load_parameters() -> Any:
     """main.parameters.json as azd reads it: ${VAR=default} substituted in the raw text (arrays and
     objects unquoted), then parsed. Variables without a default get a value of their parameter's kind."""
     text = (INFRA / "main.parameters.json").read_text()
-    given = {"DRIFTGUARD_WATCHED_SUBSCRIPTIONS": '["00000000-0000-0000-0000-000000000000"]', "DRIFTGUARD_EXISTING_SYSTEM_TOPICS": "{}"}
+    given = {"DRIFTGUARD_WATCHED_SUBSCRIPTIONS": '["00000000-0000-0000-0000-000000000000"]'}
     text = re.sub(r"\$\{([A-Z_]+)=([^}]*)\}", lambda m: m.group(2), text)
     text = re.sub(r"\$\{([A-Z_]+)\}", lambda m: given.get(m.group(1), "x"), text)
     return json.loads(text)
@@ -441,3 +441,32 @@ def test_predown_stops_before_azd_down_deletes_an_adopted_topic_group(tmp_path: 
     assert stopped.returncode == 1
     assert "Default-EventGrid" in stopped.stderr
     assert predown(DRIFTGUARD_EXISTING_SYSTEM_TOPICS=topics, DRIFTGUARD_DOWN_ALLOW_GROUP="Default-EventGrid").returncode == 0
+
+
+def test_every_json_variable_has_a_default_so_a_first_provision_neither_prompts_nor_fails() -> None:
+    """azd substitutes an unset variable with nothing: `"value": ${VAR}` then leaves invalid JSON. Each
+    unquoted one has a default (drone/envsubst ends a default at the first `}`, so an object's is `null`,
+    and its Bicep parameter is nullable)."""
+    text = (INFRA / "main.parameters.json").read_text()
+    assert re.findall(r'"value": \$\{([A-Z_]+)\}', text) == []
+    defaults = dict(re.findall(r"\$\{([A-Z_]+)=([^}]*)\}", text))
+    assert all("{" not in v for v in defaults.values()), "a default holding '{' is cut at its first '}'"
+    assert load_parameters()["parameters"]["existingSystemTopics"]["value"] is None
+    main = (INFRA / "main.bicep").read_text()
+    assert re.search(r"^param existingSystemTopics object\?$", main, re.M)
+    assert "(existingSystemTopics ?? {})[?subscriptionId]" in main
+
+
+def test_custom_role_ids_and_names_carry_the_resource_token_at_every_scope() -> None:
+    """One environment name deployed to two regions (two resource tokens) keeps two sets of roles, at a
+    subscription and at a management group alike: neither rewrites the other's."""
+    found = 0
+    for path in BICEP_FILES:
+        resources = parse(path).get("resources") or {}
+        for name, resource in resources.items():
+            if not str(resource.get("type", "")).lower().endswith("microsoft.authorization/roledefinitions"):
+                continue
+            found += 1
+            text = json.dumps(resource["config"])
+            assert text.count("resourceToken") >= 2, f"{path.name}:{name}: id and roleName must both carry the resource token"
+    assert found == 6
