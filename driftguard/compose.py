@@ -17,6 +17,7 @@ from azure.core.credentials import TokenCredential
 
 import remediations
 from driftguard import rules
+from driftguard.azure.activity import ActivityReader
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential, live_connection
 from driftguard.azure.inventory import LiveInventory, inventory_query
 from driftguard.azure.publish import EventPublisher
@@ -62,7 +63,6 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
     """A read-only access review of a live tenant: the same gateways and judgement as the simulated one."""
     from datetime import UTC, datetime
 
-    from driftguard.azure.activity import ActivityReader
     from driftguard.azure.directory import Directory
 
     connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
@@ -126,8 +126,6 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
     store = state_store(settings, connection.credential)
     notifications = outbox(settings, store, connection.credential, os.environ if environ is None else environ)
     registry = remediations.registry()
-    from driftguard.azure.activity import ActivityReader
-
     # Tells whether a key regeneration whose own event is late landed (else it waits, then is sent again).
     workspace = settings.log_analytics_workspace
     activity = ActivityReader(connection.credential, workspace_id=workspace) if workspace else None
@@ -254,6 +252,7 @@ class SimulatedWorld:
             identity_ids=(self.DRIFTGUARD,),
             case_listeners=case_listeners,
             notice_listeners=notice_listeners,
+            activity=self.activity(),
         )
 
     @staticmethod
@@ -266,6 +265,16 @@ class SimulatedWorld:
         from simulator.transport import in_process_session
 
         return ArmConnection(self._base_url(), StaticTokenCredential(token), session=in_process_session(self.sim), polling_interval=0)
+
+    def activity(self) -> ActivityReader:
+        """The Activity Log as the simulator's Log Analytics answers it (what its writes recorded)."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from simulator.transport import in_process_session
+
+        transport = RequestsTransport(session=in_process_session(self.sim), session_owner=False)
+        credential = StaticTokenCredential(f"sim:{self.DRIFTGUARD}")
+        return ActivityReader(credential, workspace_id="law-security", endpoint="https://logs.simulator.local", transport=transport)
 
     def directory(self) -> Directory:
         """Microsoft Graph as the simulator answers it (its tenant's principals, with display names)."""
@@ -324,7 +333,6 @@ class SimulatedWorld:
 
         from azure.core.pipeline.transport import RequestsTransport
 
-        from driftguard.azure.activity import ActivityReader
         from driftguard.azure.directory import Directory
         from simulator.transport import in_process_session
 
@@ -374,6 +382,7 @@ class SimulatedWorld:
             clock=clock,
             observer=observer,
             dry_run=dry_run,
+            activity=self.activity(),
         )
 
     def take_events(self) -> list[dict[str, object]]:

@@ -36,16 +36,18 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from driftguard.azure.activity import ActionTrace
 from driftguard.azure.writes import Applied, ArmWriter, PlanStale, contains
 from driftguard.ids import fold
 from driftguard.inventory import InventoryError
 from driftguard.model import Plan, Step
 from driftguard.store.base import Baseline, StateStore
+
+if TYPE_CHECKING:
+    from driftguard.azure.activity import ActionTrace
 
 # The default claim expiry (the setting's default).
 CLAIM_TTL = timedelta(minutes=5)
