@@ -7,6 +7,7 @@ fixed or its case open, no key regenerated twice, every landed write audited (on
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,26 @@ def test_a_kill_while_the_outcome_is_recorded_leaves_one_record(
 ) -> None:
     store, spec = next(stores(store_kind, tmp_path, _azurite(request)))
     run = harness.start(scenario, store, spec)
+    kills = figures.kills
+    harness.drive(run, crash_at=crash_at)
+    assert figures.kills == kills + 1, f"the worker was never killed at {crash_at}"
+    assert harness.check(run) == []
+
+
+# Killed with a key regeneration sent (or landed) and unrecorded, while DriftGuard's own events about
+# it come 20 minutes late (Event Grid held them: their first deliveries failed): the listing's
+# redelivery, past the ten minutes their events are waited for, asks the Activity Log, by the request's
+# correlation id, and regenerates no key twice.
+LATE = ["write_in_flight", "write_landed", "between_key_regenerations"]
+
+
+@pytest.mark.parametrize("crash_at", LATE)
+def test_own_key_events_that_come_late_regenerate_no_key_twice(
+    harness: Harness, figures: Figures, request: pytest.FixtureRequest, tmp_path: Path, crash_at: str
+) -> None:
+    store, spec = next(stores("sqlite", tmp_path, _azurite(request)))
+    run = harness.start("rotate", store, spec)
+    run.own_keys_late = timedelta(minutes=20)
     kills = figures.kills
     harness.drive(run, crash_at=crash_at)
     assert figures.kills == kills + 1, f"the worker was never killed at {crash_at}"

@@ -34,7 +34,7 @@ from driftguard.store.base import StateStore
 from driftguard.store.sqlite import SqliteStore
 from driftguard.store.table import TableStore
 from simulator import sample
-from tests.https_arm import https_writer
+from tests.https_arm import https_activity, https_writer
 
 DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
 ACKNOWLEDGED, NOT_ACKNOWLEDGED = 0, 3
@@ -129,6 +129,8 @@ def main(job: Job) -> None:
         store = open_store(job.store)
         die_inside(store, job.crash_at)
         writer = https_writer(job.base_url, job.ca_file, DRIFTGUARD, read_timeout=5.0)
+        # As deployed: the app reads the Activity Log its workspace receives.
+        activity = https_activity(job.base_url, job.ca_file, DRIFTGUARD)
         policy = load_policy(Path(job.policy_file))
         observer = checkpoint(job)
         if job.kind == "event":
@@ -143,6 +145,7 @@ def main(job: Job) -> None:
                 identity_ids=(DRIFTGUARD,),
                 clock=clock,
                 observer=observer,
+                activity=activity,
             )
             result["outcomes"] = [r.to_json() for r in responder.handle(parse_event(job.event))]
             code = ACKNOWLEDGED
@@ -155,6 +158,7 @@ def main(job: Job) -> None:
                 remediations=remediations.registry(),
                 clock=clock,
                 observer=observer,
+                activity=activity,
             )
             if job.kind == "timer":
                 result["sla"] = desk.enforce_sla()
