@@ -27,8 +27,12 @@ param managementGroup string = ''
 @description('Create the Event Grid subscriptions. They need the deployed function: the hooks set this once the function exists (infra/hooks/event-subscriptions.sh) and reset it after `azd down`.')
 param deployEventSubscriptions bool = false
 
-@description('Per watched subscription that already has an Event Grid system topic for itself (Event Grid allows one per source): subscription id -> { resourceGroup, name, tags }. The preprovision hook finds them; DriftGuard then adds its event subscriptions to that topic instead of creating one. Null (the default) until that hook has run: none.')
-param existingSystemTopics object?
+@description('Per watched subscription that already has an Event Grid system topic for itself (Event Grid allows one per source): { bySubscription: subscription id -> { resourceGroup, name, tags } }. The preprovision hook finds them; DriftGuard then adds its event subscriptions to that topic instead of creating one. bySubscription is null until that hook has run: none.')
+param existingSystemTopics object = {}
+
+// Wrapped in an object because azd's substitution cannot default a variable to {} (a default ends at its
+// first brace), and ARM takes no null for a parameter: the wrapper is never null, what it holds may be.
+var topicsBySubscription = existingSystemTopics[?'bySubscription'] ?? {}
 
 @description('Also subscribe to Azure Resource Notifications (resource properties in the event: no read back).')
 param enableResourceNotifications bool = false
@@ -227,7 +231,7 @@ module watch 'modules/watch.bicep' = [
       deployEventSubscriptions: deployEventSubscriptions
       enableResourceNotifications: enableResourceNotifications
       systemTopicName: '${abbrs.eventGridSystemTopics}driftguard-${resourceToken}'
-      existingSystemTopic: (existingSystemTopics ?? {})[?subscriptionId] ?? {}
+      existingSystemTopic: topicsBySubscription[?subscriptionId] ?? {}
     }
   }
 ]

@@ -406,7 +406,7 @@ def test_no_output_overwrites_a_variable_the_parameters_read_as_json() -> None:
     """azd writes every output into the environment: an output named like a variable that
     main.parameters.json substitutes unquoted (an array or object) would replace its JSON on the next provision."""
     parameters = (INFRA / "main.parameters.json").read_text()
-    unquoted = set(re.findall(r'"value": \$\{([A-Z_]+)', parameters))
+    unquoted = set(re.findall(r'": \$\{([A-Z_]+)', parameters))
     assert unquoted, "no unquoted variables found: the parameters file changed"
     outputs = set(re.findall(r"^output ([A-Za-z_]+) ", (INFRA / "main.bicep").read_text(), re.M))
     assert not outputs & unquoted, outputs & unquoted
@@ -445,16 +445,16 @@ def test_predown_stops_before_azd_down_deletes_an_adopted_topic_group(tmp_path: 
 
 def test_every_json_variable_has_a_default_so_a_first_provision_neither_prompts_nor_fails() -> None:
     """azd substitutes an unset variable with nothing: `"value": ${VAR}` then leaves invalid JSON. Each
-    unquoted one has a default (drone/envsubst ends a default at the first `}`, so an object's is `null`,
-    and its Bicep parameter is nullable)."""
+    unquoted one has a default. drone/envsubst ends a default at its first `}` (so `{}` cannot be one)
+    and ARM takes no null for a parameter: the topics' map is wrapped, its default null, read as none."""
     text = (INFRA / "main.parameters.json").read_text()
-    assert re.findall(r'"value": \$\{([A-Z_]+)\}', text) == []
+    assert re.findall(r'": \$\{([A-Z_]+)\}', text) == []
     defaults = dict(re.findall(r"\$\{([A-Z_]+)=([^}]*)\}", text))
     assert all("{" not in v for v in defaults.values()), "a default holding '{' is cut at its first '}'"
-    assert load_parameters()["parameters"]["existingSystemTopics"]["value"] is None
+    assert load_parameters()["parameters"]["existingSystemTopics"]["value"] == {"bySubscription": None}
     main = (INFRA / "main.bicep").read_text()
-    assert re.search(r"^param existingSystemTopics object\?$", main, re.M)
-    assert "(existingSystemTopics ?? {})[?subscriptionId]" in main
+    assert "var topicsBySubscription = existingSystemTopics[?'bySubscription'] ?? {}" in main
+    assert "existingSystemTopic: topicsBySubscription[?subscriptionId] ?? {}" in main
 
 
 def test_custom_role_ids_and_names_carry_the_resource_token_at_every_scope() -> None:
