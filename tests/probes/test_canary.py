@@ -41,7 +41,8 @@ def test_ids_are_unique_and_every_kind_has_probes() -> None:
 def test_documents_are_embedded_between_document_tags() -> None:
     [message] = IA.messages()
     assert message["role"] == "user"
-    assert "<documents>" in message["content"] and "</documents>" in message["content"]
+    assert "<documents>" in message["content"]
+    assert "</documents>" in message["content"]
     assert "<documents>" not in JB.messages()[0]["content"]
 
 
@@ -55,7 +56,8 @@ def test_rotation_by_day_sends_every_probe_over_days() -> None:
 def test_a_400_content_filter_is_blocked() -> None:
     assert judge(JB, 400, content_filter_400(jailbreak={"filtered": True, "detected": True})) == (Outcome.BLOCKED, "jailbreak")
     outcome, why = judge(IA, 400, content_filter_400(indirect_attack={"filtered": True, "detected": True}))
-    assert outcome is Outcome.BLOCKED and why == "indirect_attack"
+    assert outcome is Outcome.BLOCKED
+    assert why == "indirect_attack"
     # blocked by another filter: the prompt still never reached the model
     assert judge(JB, 400, content_filter_400(hate={"filtered": True, "severity": "medium"}))[0] is Outcome.BLOCKED
 
@@ -74,4 +76,6 @@ def test_other_answers_are_no_verdict() -> None:
     )
     assert judge(JB, 400, {"error": {"code": "invalid_request_error"}})[0] is Outcome.INCONCLUSIVE
     assert judge(JB, None, None) == (Outcome.INCONCLUSIVE, "no answer")
-    assert not Outcome.INCONCLUSIVE.failed and Outcome.PASSED.failed and Outcome.DETECTED_ONLY.failed
+    assert not Outcome.INCONCLUSIVE.failed
+    assert Outcome.PASSED.failed
+    assert Outcome.DETECTED_ONLY.failed

@@ -26,7 +26,9 @@ def test_an_attack_let_through_is_a_high_case_without_fix() -> None:
     assert f.severity is Severity.HIGH
     assert f.mode is Mode.TICKET
     assert f.remediation is None
-    assert "1 of 2" in f.message and "jb-dan" in f.message and "relaxed-debug" in f.message
+    assert "1 of 2" in f.message
+    assert "jb-dan" in f.message
+    assert "relaxed-debug" in f.message
     assert f.evidence["failed"][0]["probe"] == "jb-dan"
 
 
