@@ -123,14 +123,15 @@ def probe_estate(
     day = now.date()
     for target in targets(resources, policy, run):
         verdicts: list[Verdict] = []
-        for probe in probes_for(budget.kinds, day):
+        probes = probes_for(budget.kinds, day)
+        for probe in probes:
             charges = [
                 Charge(f"deployment|{fold(target.id)}", 1, budget.max_probes_per_deployment_per_day),
                 Charge(PROBES_COUNTER, 1, budget.max_probes_per_day),
                 Charge(TOKENS_COUNTER, probe.token_bound(), budget.max_tokens_per_day),
             ]
             if not store.reserve_budget(day, charges):
-                run.skipped.append(f"{target.id}: daily budget spent after {len(verdicts)} probe(s)")
+                run.skipped.append(f"{target.id}: daily budget reached, {len(verdicts)} of {len(probes)} probe(s) sent in this run")
                 break
             answer = prober.send(target.endpoint, target.name, probe)
             outcome, detail = judge(probe, answer.status, answer.body)

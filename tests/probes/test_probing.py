@@ -154,7 +154,7 @@ def test_the_token_budget_counts_an_upper_bound_before_sending(tmp_path: Path) -
         estate(), policy=opted(RELAXED, max_tokens_per_day=300), store=SqliteStore(tmp_path / "s.db"), prober=prober, now=NOW
     )
     assert 1 <= len(prober.sent) < 4
-    assert any("daily budget spent" in s for s in run.skipped)
+    assert any("daily budget reached" in s for s in run.skipped)
 
 
 def test_no_prompt_or_answer_text_is_kept(tmp_path: Path) -> None:
