@@ -12,6 +12,7 @@ import argparse
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
@@ -25,7 +26,7 @@ from driftguard.terminal.layout import console, where
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
     cmd = sub.add_parser(
         "probe",
         help="canary probes: send known jailbreak and indirect prompt-injection prompts to the opted-in deployments",
