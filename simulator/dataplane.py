@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from simulator.state import JSON, Estate
 
@@ -50,17 +51,20 @@ def _error(status: int, code: str, message: str) -> tuple[int, JSON]:
     return status, {"error": {"code": code, "message": message}}
 
 
+def _netloc(value: str) -> str:
+    return value.lower().removesuffix(":443")
+
+
 def _account(estate: Estate, host: str) -> JSON | None:
-    wanted = host.split(":", maxsplit=1)[0].lower()
+    """The account whose endpoint (or custom subdomain) the request's host names."""
+    wanted = _netloc(host)
     for r in estate.raw_items():
         if str(r.get("type", "")).lower() != "microsoft.cognitiveservices/accounts":
             continue
         props = r.get("properties") or {}
-        endpoint = str(props.get("endpoint") or "").lower()
+        endpoint = _netloc(urlsplit(str(props.get("endpoint") or "")).netloc)
         sub = str(props.get("customSubDomainName") or "").lower()
-        if endpoint.split("//")[-1].rstrip("/") == wanted or (
-            sub and wanted in (f"{sub}.openai.azure.com", f"{sub}.cognitiveservices.azure.com")
-        ):
+        if endpoint == wanted or (sub and wanted in (f"{sub}.openai.azure.com", f"{sub}.cognitiveservices.azure.com")):
             return r
     return None
 

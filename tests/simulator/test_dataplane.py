@@ -4,6 +4,8 @@ the Azure OpenAI REST reference (content filtering), through the real `openai` c
 from __future__ import annotations
 
 import json
+import ssl
+from pathlib import Path
 
 import httpx2
 import openai
@@ -87,3 +89,44 @@ def test_an_arm_token_is_refused_and_unknown_deployments_are_404(sim: Simulator)
     assert "audience" in caught.value.response.json()["error"]["message"]
     with pytest.raises(openai.NotFoundError):
         client(sim).chat.completions.create(model="nope", messages=JAILBREAK)  # type: ignore[arg-type]
+
+
+def test_the_prober_over_real_https(sim: Simulator, tmp_path: Path) -> None:
+    """DriftGuard's prober (openai client, token provider, one-token answer) against the HTTPS simulator:
+    an account whose endpoint is the server's own address."""
+    from driftguard.azure.probe import OpenAIProber
+    from driftguard.canary import PROBES, Outcome, judge
+    from driftguard.compose import SimulatedDataPlaneCredential
+    from simulator.server import SimulatorServer
+
+    with SimulatorServer(sim, workdir=tmp_path) as server:
+        account = sim.estate.get(ACCOUNT)
+        assert account is not None
+        account["properties"]["endpoint"] = server.base_url + "/"
+        sim.estate.put(account)
+        prober = OpenAIProber(
+            SimulatedDataPlaneCredential("d9d9d9d9-0000-4000-8000-000000000001"),
+            http_client=httpx2.Client(verify=ssl.create_default_context(cafile=server.ca_file)),
+        )
+        try:
+            dan = next(p for p in PROBES if p.id == "jb-dan")
+            blocked = prober.send(server.base_url + "/", "gpt-4o", dan)
+            through = prober.send(server.base_url + "/", "gpt-4o-mini", dan)
+        finally:
+            prober.close()
+    assert judge(dan, blocked.status, blocked.body)[0] is Outcome.BLOCKED
+    assert judge(dan, through.status, through.body)[0] is Outcome.PASSED
+    [request] = [r for r in sim.requests if r.path == "/openai/deployments/gpt-4o/chat/completions"]
+    assert request.api_version == "2024-10-21"
+    sent = json.loads(request.body)
+    assert sent["max_completion_tokens"] == 1
+    assert sent["messages"][0]["role"] == "user"
+
+
+def test_the_prober_refuses_plain_http() -> None:
+    from driftguard.azure.probe import OpenAIProber
+    from driftguard.canary import PROBES
+    from driftguard.compose import SimulatedDataPlaneCredential
+
+    with pytest.raises(ValueError, match="not https"):
+        OpenAIProber(SimulatedDataPlaneCredential("x")).send("http://oai.example/", "gpt-4o", PROBES[0])
