@@ -19,11 +19,21 @@ from typing import Any, Protocol
 from driftguard.canary import Probe, Verdict, judge, probes_for
 from driftguard.decide import Action, Circumstances, decide
 from driftguard.ids import fold
-from driftguard.model import Finding, ResourceSnapshot
+from driftguard.model import Finding, Mode, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_canary_probe_blocked as rule
 from driftguard.rules.base import NotEvaluable, RuleContext
-from driftguard.store.base import Case, CaseListener, CaseStatus, Charge, FindingRecord, FindingStatus, StateStore, dedupe_key
+from driftguard.store.base import (
+    Case,
+    CaseListener,
+    CaseStatus,
+    Charge,
+    FindingRecord,
+    FindingStatus,
+    StateStore,
+    StoreConflict,
+    dedupe_key,
+)
 
 log = logging.getLogger("driftguard.probes")
 ACCOUNT = "microsoft.cognitiveservices/accounts"
@@ -97,6 +107,8 @@ def targets(resources: Iterable[Mapping[str, Any]], policy: Policy, run: ProbeRu
         account = fold(rid.rsplit("/deployments/", 1)[0])
         if any(fnmatch.fnmatchcase(fold(rid), fold(p)) for p in policy.break_glass_resources):
             run.skipped.append(f"{rid}: break-glass resource")
+        elif policy.mode_for(rule.META.id, rid, default=rule.META.default_mode) is Mode.OFF:
+            run.skipped.append(f"{rid}: the probe rule is off here")
         elif not _chat(d):
             run.skipped.append(f"{rid}: not a chat deployment")
         elif not endpoints.get(account, "").startswith("https://"):
@@ -163,13 +175,13 @@ def _judge(
     record = store.finding(rule.META.id, target.id)
     if not findings:
         if record is not None and record.status is not FindingStatus.RESOLVED:
-            store.save_finding(record.with_status(FindingStatus.RESOLVED, now=now))
+            _save(store, record.with_status(FindingStatus.RESOLVED, now=now))
         return
     [finding] = findings
     run.findings.append(finding)
     if record is None or record.status is FindingStatus.RESOLVED:
         record = FindingRecord(rule.META.id, target.id, FindingStatus.OPEN, finding.to_json(), now, now, record.version if record else None)
-    store.save_finding(replace(record, finding=finding.to_json(), last_seen=now, status=FindingStatus.OPEN))
+    _save(store, replace(record, finding=finding.to_json(), last_seen=now, status=FindingStatus.OPEN))
     decision = decide(finding, policy, Circumstances(today=now.date()))
     if decision.action is not Action.OPEN_CASE:
         log.warning("canary probe finding on %s recorded only: %s", target.id, decision.reason)
@@ -181,3 +193,12 @@ def _judge(
     for listener in listeners:
         listener(case, "opened" if case.detections == 1 else "updated")
     run.cases.append(case.id)
+
+
+def _save(store: StateStore, record: FindingRecord) -> None:
+    """Another instance may have saved the record since it was read: ours is the newer verdict."""
+    try:
+        store.save_finding(record)
+    except StoreConflict:
+        latest = store.finding(record.rule, record.resource_id)
+        store.save_finding(replace(record, version=latest.version if latest else None))

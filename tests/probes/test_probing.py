@@ -119,6 +119,14 @@ def test_a_filter_that_blocks_resolves_the_finding(tmp_path: Path) -> None:
     assert record.status is FindingStatus.RESOLVED
 
 
+def test_a_deployment_where_the_rule_is_off_is_not_probed(tmp_path: Path) -> None:
+    prober = FakeProber()
+    policy = Policy(probes=ProbePolicy(deployments=(STRICT, RELAXED)), modes={RULE: Mode.OFF})
+    run = probe_estate(estate(), policy=policy, store=SqliteStore(tmp_path / "s.db"), prober=prober, now=NOW)
+    assert prober.sent == []
+    assert any("the probe rule is off here" in s for s in run.skipped)
+
+
 def test_report_mode_records_without_a_case(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db")
     policy = Policy(probes=ProbePolicy(deployments=(RELAXED,)), modes={RULE: Mode.REPORT})
