@@ -406,6 +406,7 @@ class SimulatedWorld:
         from driftguard.azure.probe import OpenAIProber
         from simulator.transport import in_process_httpx
 
+        self._grant_probe_access(policy)
         prober = OpenAIProber(
             SimulatedDataPlaneCredential(self.DRIFTGUARD), http_client=httpx2.Client(transport=in_process_httpx(self.sim))
         )
@@ -417,6 +418,24 @@ class SimulatedWorld:
         finally:
             inventory.close()
             prober.close()
+
+    def _grant_probe_access(self, policy: Policy) -> None:
+        """What infra/modules/probe-access.bicep does in Azure: Cognitive Services OpenAI User for
+        DriftGuard on each account holding an opted-in deployment (written to the estate directly, as a
+        deployment made before the story starts)."""
+        import uuid
+
+        from simulator.roles import role_assignment
+
+        open_ai_user = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+        accounts = {
+            str(r["id"]).rsplit("/deployments/", 1)[0]
+            for r in self.sim.estate.raw_items()
+            if str(r.get("type", "")).lower() == "microsoft.cognitiveservices/accounts/deployments" and policy.probes.opted_in(str(r["id"]))
+        }
+        for account in sorted(accounts):
+            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}|{self.DRIFTGUARD}|{open_ai_user}"))
+            self.sim.estate.put(role_assignment(account, name, open_ai_user, self.DRIFTGUARD, principal_type="ServicePrincipal"))
 
     def desk(
         self,

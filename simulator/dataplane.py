@@ -2,7 +2,8 @@
 on an account's endpoint, answered as the deployment's RAI policy would.
 
 What real Azure does, and this follows (Azure OpenAI REST reference and content filtering docs): an Entra
-token for `https://cognitiveservices.azure.com` (another audience is a 401); a prompt that a blocking
+token for `https://cognitiveservices.azure.com` (another audience is a 401) whose principal holds a role
+with the chat completions data action on the account (else a 401 `PermissionDenied`); a prompt that a blocking
 Prompt Shield catches is a 400 with `error.code` `content_filter` and
 `innererror.content_filter_result.{jailbreak|indirect_attack}` `{filtered, detected}`; a prompt that passes
 is a 200 whose `prompt_filter_results` annotate it (`detected` without `filtered` where the filter only
@@ -15,6 +16,7 @@ It answers one token, whatever `max_completion_tokens` asks, and never echoes th
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import time
 import uuid
@@ -23,8 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.state import JSON, Estate
+from simulator.writes import principal_of
 
 AUDIENCE = "cognitiveservices.azure.com"
+CHAT_ACTION = "Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action"
 PATH = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions$", re.IGNORECASE)
 _ATTACK = re.compile(
     r"ignore (all )?(the |your )?(previous|prior) instructions|disregard all prior instructions|do anything now|developer mode|"
@@ -90,16 +94,52 @@ def _detected(messages: Any) -> dict[str, bool]:
     return {"jailbreak": any(_ATTACK.search(t) for t in outside), "indirect_attack": any(_ATTACK.search(d) for d in documents)}
 
 
+def granted(estate: Estate, account_id: str, principal: str) -> bool:
+    """Whether `principal` holds, at the account or a scope above it, a role whose data actions include
+    chat completions (Cognitive Services OpenAI User does; Reader and Contributor do not)."""
+    account = account_id.lower().rstrip("/")
+    definitions: dict[str, JSON] = {}
+    assignments: list[JSON] = []
+    for r in estate.raw_items():
+        kind = str(r.get("type", "")).lower()
+        if kind == "microsoft.authorization/roledefinitions":
+            definitions[str(r.get("name", "")).lower()] = r
+        elif kind == "microsoft.authorization/roleassignments":
+            assignments.append(r)
+    for a in assignments:
+        props = a.get("properties") or {}
+        scope = str(props.get("scope", "")).lower().rstrip("/")
+        if str(props.get("principalId", "")).lower() != principal.lower() or not (account == scope or account.startswith(scope + "/")):
+            continue
+        definition = definitions.get(str(props.get("roleDefinitionId", "")).rstrip("/").rsplit("/", 1)[-1].lower()) or {}
+        for perm in (definition.get("properties") or {}).get("permissions") or []:
+            allowed = any(fnmatch.fnmatchcase(CHAT_ACTION.lower(), str(d).lower()) for d in perm.get("dataActions") or [])
+            denied = any(fnmatch.fnmatchcase(CHAT_ACTION.lower(), str(d).lower()) for d in perm.get("notDataActions") or [])
+            if allowed and not denied:
+                return True
+    return False
+
+
 def chat_completions(estate: Estate, host: str, deployment_name: str, token: str, body: Any) -> tuple[int, JSON]:
     if audience_of(token) != AUDIENCE:
         return _error(
             401,
-            "PermissionDenied",
+            "401",
             "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.",
         )
     account = _account(estate, host)
-    deployment = estate.get(f"{account['id']}/deployments/{deployment_name}") if account else None
-    if account is None or deployment is None:
+    if account is None:
+        return _error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
+    principal = principal_of(token)[0]
+    if not granted(estate, str(account["id"]), principal):
+        return _error(
+            401,
+            "PermissionDenied",
+            f"The principal `{principal}` lacks the required data action `{CHAT_ACTION}` to perform "
+            "`POST /openai/deployments/{deployment-id}/chat/completions` operation.",
+        )
+    deployment = estate.get(f"{account['id']}/deployments/{deployment_name}")
+    if deployment is None:
         return _error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
     if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
         return _error(400, "BadRequest", "'messages' is a required property")

@@ -191,3 +191,25 @@ def test_through_the_simulator_the_relaxed_filter_fails_and_the_strict_one_block
     chats = [r for r in world.sim.requests if r.path.startswith("/openai/")]
     assert len(chats) == 8
     assert {r.caller for r in chats} == {SimulatedWorld.DRIFTGUARD}
+
+
+def test_without_the_data_plane_role_a_probe_is_no_verdict_and_no_case(tmp_path: Path) -> None:
+    import httpx2
+
+    from driftguard.azure.probe import OpenAIProber
+    from driftguard.compose import SimulatedDataPlaneCredential
+    from simulator import Simulator
+    from simulator.transport import in_process_httpx
+
+    sim = Simulator(sample.build())  # nobody holds Cognitive Services OpenAI User for DriftGuard
+    prober = OpenAIProber(
+        SimulatedDataPlaneCredential(SimulatedWorld.DRIFTGUARD), http_client=httpx2.Client(transport=in_process_httpx(sim))
+    )
+    store = SqliteStore(tmp_path / "s.db")
+    resources = [r for r in sim.estate.raw_items() if "microsoft.cognitiveservices/accounts" in str(r["type"]).lower()]
+    run = probe_estate(resources, policy=opted(RELAXED), store=store, prober=prober, now=NOW)
+    assert {v.outcome.value for v in run.verdicts} == {"inconclusive"}
+    assert {v.detail for v in run.verdicts} == {"HTTP 401 PermissionDenied"}
+    assert run.findings == []
+    assert list(store.cases()) == []
+    assert any("no canary probe got an answer" in s for s in run.skipped)
