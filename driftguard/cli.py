@@ -1,7 +1,8 @@
 """The `driftguard` command: `scan` (posture scan), `inventory`, `review` (access review), `events`
-(replay), `demo`, `rules` (the catalog) and `policy` (validate, schema).
+(replay), `probe` (canary probes), `demo`, `rules` (the catalog) and `policy` (validate, schema).
 
-Exit codes: 0 done, 1 only for `--fail-on` (findings at or above it, or nothing to judge), 2 usage,
+Exit codes: 0 done, 1 only for `--fail-on` (findings at or above it, or nothing to judge) and for a
+`probe` that a filter let through, 2 usage,
 input or Azure error (one line on stderr, never a traceback), 130 interrupted (Ctrl-C).
 """
 
@@ -23,7 +24,7 @@ from driftguard.model import Severity
 from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
-from driftguard.terminal import login, output, scan, sources, views
+from driftguard.terminal import login, output, probe, scan, sources, views
 from driftguard.terminal.context import Context, UsageError
 from driftguard.terminal.layout import console
 from driftguard.terminal.select import SelectionError
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--format", choices=REVIEW_FORMATS, help="output format (default: the --output extension, else table)")
     review.add_argument("--output", metavar="FILE", help="write to FILE (only when the command succeeds; the format follows its extension)")
 
+    probe.add_parser(sub, common)
+
     rules_cmd = sub.add_parser("rules", help="list the rule catalog", parents=[common])
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
     _add_selection(rules_cmd)
@@ -250,6 +253,8 @@ def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
         return scan.run_inventory(args, ctx, settings, policy)
     if args.command == "events":
         return _events(args, ctx, settings, policy)
+    if args.command == "probe":
+        return probe.run(args, ctx, settings, policy)
     if args.command == "demo":
         from driftguard import demo
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
 
 import remediations
 from driftguard import rules
@@ -30,6 +30,7 @@ from driftguard.enforcement import Observer
 from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.policy import ConfigError, Policy, Settings
+from driftguard.probing import ProbeRun, probe_estate
 from driftguard.respond import Responder, Result
 from driftguard.review import Review, collect
 from driftguard.snapshot import iter_resources
@@ -189,6 +190,54 @@ def live_inventory(
         yield inventory
     finally:
         inventory.close()
+
+
+def live_probe(
+    settings: Settings, policy: Policy, scope: Scope, *, store: StateStore, listeners: tuple[CaseListener, ...] = ()
+) -> ProbeRun:
+    """Today's canary probes of the opted-in deployments, as the detector identity (which holds
+    Cognitive Services OpenAI User on the opted-in accounts: a data-plane role, no keys)."""
+    from datetime import UTC
+
+    from driftguard.azure.probe import OpenAIProber
+
+    run = ProbeRun()
+    if not policy.probes.deployments:
+        run.skipped.append("probes are off: the policy file opts no deployment in")
+        return run
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    prober = OpenAIProber(connection.credential)
+    # Deep: deployments are read per account over ARM (Resource Graph does not index them).
+    inventory = LiveInventory(connection, scope, rule_types=rules.rule_types(), deep=True)
+    try:
+        return probe_estate(inventory.resources(), policy=policy, store=store, prober=prober, now=datetime.now(UTC), listeners=listeners)
+    finally:
+        inventory.close()
+        prober.close()
+
+
+class SimulatedDataPlaneCredential:
+    """The simulator's tokens name their audience (`sim:<oid>:<oid>:<host>`), so that it can refuse an
+    ARM token on the data plane as Azure does."""
+
+    def __init__(self, principal: str) -> None:
+        self._principal = principal
+
+    def get_token(
+        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, enable_cae: bool = False, **kwargs: object
+    ) -> AccessToken:
+        info = self._token(*scopes)
+        return AccessToken(info.token, info.expires_on)
+
+    def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
+        return self._token(*scopes)
+
+    def _token(self, *scopes: str) -> AccessTokenInfo:
+        import time
+        from urllib.parse import urlsplit
+
+        audience = urlsplit(scopes[0] if scopes else "").netloc
+        return AccessTokenInfo(f"sim:{self._principal}:{self._principal}:{audience}", int(time.time()) + 3600)
 
 
 @contextmanager
@@ -361,6 +410,47 @@ class SimulatedWorld:
         finally:
             inventory.close()
             raw.close()
+
+    def probe(self, policy: Policy, *, listeners: tuple[CaseListener, ...] = ()) -> ProbeRun:
+        """Canary probes of the simulated estate's opted-in deployments: the same run as in Azure, the
+        `openai` client talking to the simulator's data plane in process."""
+        from datetime import UTC
+
+        import httpx2
+
+        from driftguard.azure.probe import OpenAIProber
+        from simulator.transport import in_process_httpx
+
+        self._grant_probe_access(policy)
+        prober = OpenAIProber(
+            SimulatedDataPlaneCredential(self.DRIFTGUARD), http_client=httpx2.Client(transport=in_process_httpx(self.sim))
+        )
+        inventory = self.inventory()
+        try:
+            return probe_estate(
+                inventory.resources(), policy=policy, store=self.store, prober=prober, now=datetime.now(UTC), listeners=listeners
+            )
+        finally:
+            inventory.close()
+            prober.close()
+
+    def _grant_probe_access(self, policy: Policy) -> None:
+        """What infra/modules/probe-access.bicep does in Azure: Cognitive Services OpenAI User for
+        DriftGuard on each account holding an opted-in deployment (written to the estate directly, as a
+        deployment made before the story starts)."""
+        import uuid
+
+        from simulator.roles import role_assignment
+
+        open_ai_user = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+        accounts = {
+            str(r["id"]).rsplit("/deployments/", 1)[0]
+            for r in self.sim.estate.raw_items()
+            if str(r.get("type", "")).lower() == "microsoft.cognitiveservices/accounts/deployments" and policy.probes.opted_in(str(r["id"]))
+        }
+        for account in sorted(accounts):
+            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}|{self.DRIFTGUARD}|{open_ai_user}"))
+            self.sim.estate.put(role_assignment(account, name, open_ai_user, self.DRIFTGUARD, principal_type="ServicePrincipal"))
 
     def desk(
         self,

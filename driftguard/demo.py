@@ -6,7 +6,8 @@ record the listing, since with local auth off the keys open nothing and Azure re
 them; restore); a pipeline keeps flipping a setting until flap protection stops and names it;
 the developer lets a code-execution sandbox pool reach the internet, which is reverted; the developer
 gives itself Owner, which becomes a case with the exact removal to approve; two security
-approvers approve it through the approval API (the developer's own approval is refused).
+approvers approve it through the approval API (the developer's own approval is refused); canary
+probes send known attacks to the opted-in deployments, and the one whose jailbreak filter is off fails.
 It ends with a summary table and writes the HTML report.
 """
 
@@ -146,6 +147,9 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.rule("[bold]8. Two security approvers remove the Owner grant through the approval API[/]")
         _approve_removal(world, policy, grant, console)
 
+        console.rule("[bold]9. Canary probes[/]: known attacks sent to the opted-in deployments")
+        _probes(world, policy, console, totals)
+
         console.rule("[bold]Summary[/]")
         table = Table(show_header=True)
         table.add_column("outcome")
@@ -224,3 +228,25 @@ def _approve_removal(world: compose.SimulatedWorld, policy: Policy, grant: str, 
         console.print(Padding(escape(str(text)), (0, 0, 0, 4)))
     gone = world.sim.estate.get(grant) is None
     console.print(f"  the Owner assignment is {'gone' if gone else 'still there'}; the case is {world.store.case(case.id).status.value}")  # type: ignore[union-attr]
+
+
+def _probes(world: compose.SimulatedWorld, policy: Policy, console: Console, totals: Counter[str]) -> None:
+    """The daily probe run, through the `openai` client and the simulator's data plane: a filter that is
+    configured but lets a known attack through becomes a high case. Verdicts only, never the prompts."""
+    run = world.probe(policy)
+    if not run.verdicts:
+        console.print("  " + escape("; ".join(run.skipped) or "nothing to probe") + " (see `probes` in docs/policy.md)")
+        return
+    by_deployment: dict[str, Counter[str]] = {}
+    for v in run.verdicts:
+        by_deployment.setdefault(v.deployment_id, Counter())[v.outcome.value] += 1
+    for rid, outcomes in by_deployment.items():
+        failed = any(o in outcomes for o in ("passed", "detected_only"))
+        style = "bold red" if failed else "bold green"
+        shown = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+        console.print(f"  [{style}]{'fails' if failed else 'blocks':<11}[/] {escape(shown)}")
+        console.print(Padding(escape(layout.where(rid)), (0, 0, 0, 14)))
+    for finding in run.findings:
+        console.print(f"  [bold yellow]{'case_opened':<11}[/] [bold]{finding.rule}[/]")
+        console.print(Padding(escape(finding.message), (0, 0, 0, 14)))
+    totals["case_opened"] += len(run.cases)

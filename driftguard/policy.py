@@ -148,6 +148,39 @@ class SandboxPolicy(_Strict):
         return any(fnmatch.fnmatchcase(fold(resource_id), fold(p)) for p in self.egress_allowed_pools)
 
 
+class ProbeKind(StrEnum):
+    """The attacks a canary probe sends (see driftguard/canary.py for the built-in set)."""
+
+    JAILBREAK = "jailbreak"  # a user prompt attack: Prompt Shields' jailbreak filter must block it
+    INDIRECT_ATTACK = "indirect_attack"  # instructions hidden in a document: the indirect attack filter must block it
+
+
+class ProbePolicy(_Strict):
+    """Canary probes: known attacks sent to chat deployments to check that their filters block them.
+
+    Off unless deployments are named here: a probe is a real, billed request to a model and shows in
+    its owner's logs, so nothing is probed without this opt-in."""
+
+    # Deployment ids, or patterns with * matched as ARM compares ids (.../accounts/*/deployments/gpt-4o).
+    deployments: tuple[str, ...] = ()
+    kinds: tuple[ProbeKind, ...] = (ProbeKind.JAILBREAK, ProbeKind.INDIRECT_ATTACK)
+    # Daily budgets (UTC days), kept in the state store: reserved before a probe is sent, so that
+    # restarts and several instances together never go past them.
+    max_probes_per_deployment_per_day: Annotated[int, Field(ge=0, le=100)] = 4
+    max_probes_per_day: Annotated[int, Field(ge=0, le=10_000)] = 100
+    # Tokens billed (prompt and the one-token answer), counted as an upper bound per probe.
+    max_tokens_per_day: Annotated[int, Field(ge=0, le=10_000_000)] = 20_000
+
+    @field_validator("kinds")
+    @classmethod
+    def _distinct(cls, value: tuple[ProbeKind, ...]) -> tuple[ProbeKind, ...]:
+        return tuple(dict.fromkeys(value))
+
+    def opted_in(self, deployment_id: str) -> bool:
+        key = fold(deployment_id)
+        return "/deployments/" in key and any(fnmatch.fnmatchcase(key, fold(p)) for p in self.deployments)
+
+
 class Exemption(_Strict):
     """A documented exception. It lives in the policy file, never in resource tags, which the people
     being checked can edit. Past `expires_on` it is ignored and reported."""
@@ -327,6 +360,7 @@ class Policy(_Strict):
     monitoring: MonitoringPolicy = MonitoringPolicy()
     keys: KeyPolicy = KeyPolicy()
     sandboxes: SandboxPolicy = SandboxPolicy()
+    probes: ProbePolicy = ProbePolicy()
 
     def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
         """The most specific override wins (longest scope), then the rule's mode, then its default."""
@@ -558,6 +592,9 @@ class Settings(_Strict):
     review_schedule: str = "0 0 6 * * 1"  # the access review, weekly
     sla_schedule: str = "0 5 * * * *"  # reminders and expiry of open cases, hourly
     outbox_schedule: str = "0 */1 * * * *"  # ticket and event deliveries, every minute
+    # Canary probes of the deployments the policy file opts in (`probes`), daily: nothing is sent
+    # while the policy names none.
+    probe_schedule: str = "0 15 4 * * *"
     # Where approvers open the console: tickets link to it (the app's own URL + /api/console).
     console_url: str | None = None
     # The custom Event Grid topic DriftGuard publishes its CloudEvents to (None: none published).
@@ -638,7 +675,7 @@ class Settings(_Strict):
                 secrets[name] = _secret(environ, sink, name, private_hosts)
         return secrets
 
-    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule")
+    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule", "probe_schedule")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:
@@ -666,6 +703,7 @@ DEPLOYMENT_OUTPUTS = frozenset(
         "DRIFTGUARD_DOWN_ALLOW_GROUP",
         "DRIFTGUARD_EXISTING_SYSTEM_TOPICS",
         "DRIFTGUARD_KEY_VAULT_NAME",
+        "DRIFTGUARD_PROBED_ACCOUNT_IDS",
         "DRIFTGUARD_PROVIDER_WAIT_SECONDS",
         "DRIFTGUARD_RECOVER_KEY_VAULT",
         "DRIFTGUARD_REMEDIATOR_PRINCIPAL_ID",

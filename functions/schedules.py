@@ -89,3 +89,25 @@ def deliver_notifications(timer: func.TimerRequest) -> None:
     """Tickets and events waiting in the outbox go out; what a sink refuses waits for the next run."""
     done = runtime.outbox().deliver()
     log.info("outbox: %s", done)
+
+
+def canary_probes(settings: Settings) -> dict[str, object]:
+    """Today's canary probes. Opt-in: the policy file names the deployments (`probes.deployments`);
+    with none named, nothing is read or sent."""
+    policy = runtime.policy()
+    if not policy.probes.deployments:
+        log.info("canary probes: off (the policy file opts no deployment in)")
+        return {"probes": 0, "skipped": ["probes are off: the policy file opts no deployment in"]}
+    settings.require_scope()
+    scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
+    run = compose.live_probe(settings, policy, scope, store=runtime.responder().store, listeners=(runtime.outbox().case_changed,))
+    for finding in run.findings:
+        log.warning("canary probe: %s: %s", finding.resource_id, finding.message)
+    summary = run.summary()
+    log.info("canary probes of %s: %s", scope.describe(), summary)
+    return summary
+
+
+@bp.timer_trigger(schedule="%DRIFTGUARD_PROBE_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def scheduled_canary_probes(timer: func.TimerRequest) -> None:
+    canary_probes(runtime.SETTINGS)

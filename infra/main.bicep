@@ -65,6 +65,9 @@ param breakGlassPrincipalIds array = []
 @allowed(['Standard_GZRS', 'Standard_GRS', 'Standard_RAGZRS', 'Standard_RAGRS'])
 param storageSku string = 'Standard_GRS'
 
+@description('Resource ids of the Azure OpenAI / AI Services accounts whose deployments the policy file opts in to canary probes (`probes.deployments`): the detector gets Cognitive Services OpenAI User on each, and only there.')
+param probedAccountIds array = []
+
 @description('Recover the soft-deleted Key Vault of an earlier deployment of this environment (purge protection keeps its name reserved for 90 days after `azd down`). The preprovision hook detects it.')
 param recoverKeyVault bool = false
 
@@ -232,6 +235,18 @@ module watch 'modules/watch.bicep' = [
       enableResourceNotifications: enableResourceNotifications
       systemTopicName: '${abbrs.eventGridSystemTopics}driftguard-${resourceToken}'
       existingSystemTopic: topicsBySubscription[?subscriptionId] ?? {}
+    }
+  }
+]
+
+// Canary probes reach the data plane of the opted-in accounts only (/subscriptions/{s}/resourceGroups/{g}/providers/.../accounts/{a}).
+module probeAccess 'modules/probe-access.bicep' = [
+  for (accountId, i) in probedAccountIds: {
+    scope: resourceGroup(split(accountId, '/')[2], split(accountId, '/')[4])
+    name: 'driftguard-probe-access-${resourceToken}-${i}'
+    params: {
+      accountName: last(split(accountId, '/'))
+      detectorPrincipalId: identities.outputs.detectorPrincipalId
     }
   }
 ]

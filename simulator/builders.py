@@ -125,7 +125,8 @@ def deployment(
         "model": {"format": "OpenAI", "name": model, "version": version},
         "versionUpgradeOption": upgrade,
         "provisioningState": "Succeeded",
-        "capabilities": {"chatCompletion": "true"},
+        # Embedding models take embeddings requests, not chat ones (what a canary probe looks for).
+        "capabilities": {"embeddings": "true"} if "embedding" in model else {"chatCompletion": "true"},
         "currentCapacity": 10,
     }
     if rai_policy is not None:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from simulator import kql
+from simulator import dataplane, kql
 from simulator.directory import Directory
 from simulator.spec import BodyRefused, Catalog, Operation, Schema, catalog
 from simulator.state import JSON, Estate, split_id
@@ -266,6 +266,8 @@ class Simulator:
             return error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
         if path.lower() == "/api/events":
             return self._topic(method, headers, body)
+        if (chat := dataplane.PATH.match(path)) is not None:
+            return self._chat(method, chat["deployment"], headers, token, body)
         principal = principal_of(token)[0]
         if path.lower() == "/providers/microsoft.resourcegraph/resources":
             if method != "POST":
@@ -283,6 +285,18 @@ class Simulator:
         answer = self._arm(method, clean, params, headers, body=body, token=token)
         answer.headers.update(verdict.headers if verdict else {})
         return answer
+
+    def _chat(self, method: str, deployment: str, headers: Mapping[str, str], token: str, body: bytes) -> Response:
+        """Azure OpenAI's data plane on an account's own host (canary probes)."""
+        if method != "POST":
+            return error(405, "MethodNotAllowed", "chat completions are POST requests")
+        host = next((v for k, v in headers.items() if k.lower() == "host"), "")
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            return error(400, "BadRequest", "The request content was not valid JSON.")
+        status, answer = dataplane.chat_completions(self.estate, host, deployment, token, payload)
+        return Response.json(status, answer)
 
     def _arm(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], *, body: bytes, token: str) -> Response:
         self.writes.settle()

@@ -69,3 +69,18 @@ def in_process_session(simulator: Simulator) -> requests.Session:
     session = requests.Session()
     session.mount("https://", SimulatorAdapter(simulator))
     return session
+
+
+def in_process_httpx(simulator: Simulator) -> Any:
+    """An httpx2 transport for the `openai` client (Azure OpenAI's data plane): each request goes to the
+    simulator with its host, as the in-process `requests` adapter does for ARM."""
+    import httpx2
+
+    def handle(request: httpx2.Request) -> httpx2.Response:
+        headers = {"Host": request.url.host, **dict(request.headers)}
+        answer = simulator.handle(request.method, request.url.path, request.url.query.decode(), headers, request.read())
+        if answer.drop:
+            raise httpx2.ConnectError("simulated dropped connection", request=request)
+        return httpx2.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
+
+    return httpx2.MockTransport(handle)

@@ -26,6 +26,8 @@ CORE = (
     "snapshot",
     "inventory",
     "assets",
+    "canary",
+    "probing",
 )
 IO_MODULES = ("driftguard.azure", "driftguard.store", "driftguard.cases", "remediations", "requests", "azure.", "sqlite3", "socket")
 

@@ -46,6 +46,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
         "scheduled_access_review",
         "case_sla",
         "deliver_notifications",
+        "scheduled_canary_probes",
         "list_cases",
         "get_case",
         "approve_case",
@@ -58,6 +59,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
     assert approve.type == "httpTrigger"
     assert approve.route == "cases/{id}/approve"
     assert functions["scheduled_access_review"].get_bindings()[0].schedule == "%DRIFTGUARD_REVIEW_SCHEDULE%"
+    assert functions["scheduled_canary_probes"].get_bindings()[0].schedule == "%DRIFTGUARD_PROBE_SCHEDULE%"
     assert functions["on_resource_event"].get_bindings()[0].type == "eventGridTrigger"
     binding = functions["posture_sweep"].get_bindings()[0]
     assert binding.type == "timerTrigger"
@@ -159,3 +161,42 @@ def test_an_event_nested_too_deep_is_acknowledged_with_the_limit(
         handler(deep)  # returns: acknowledged as poison, not redelivered
     [record] = [r for r in caplog.records if "deep-1" in r.getMessage()]
     assert f"nested deeper than {MAX_DEPTH} levels" in record.getMessage()
+
+
+def test_the_probe_timer_sends_nothing_without_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_app(monkeypatch)
+    from driftguard import compose
+    from functions import runtime, schedules
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no deployment is opted in: nothing may be read or sent")
+
+    monkeypatch.setattr(compose, "live_probe", never)
+    assert schedules.canary_probes(runtime.SETTINGS)["probes"] == 0
+
+
+def test_the_probe_timer_runs_the_opted_in_probes_through_the_case_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+    from types import SimpleNamespace
+
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({"probes": {"deployments": ["*/deployments/gpt-4o"]}}))
+    fresh_app(monkeypatch, DRIFTGUARD_POLICY_FILE=str(policy_file))
+    from driftguard import compose
+    from driftguard.probing import ProbeRun
+    from functions import runtime, schedules
+
+    store, listener = object(), object()
+    seen: dict[str, Any] = {}
+
+    def live_probe(settings: object, policy: Any, scope: Any, *, store: object, listeners: tuple[object, ...]) -> ProbeRun:
+        seen.update(policy=policy, store=store, listeners=listeners, scope=scope.describe())
+        return ProbeRun()
+
+    monkeypatch.setattr(compose, "live_probe", live_probe)
+    monkeypatch.setattr(runtime, "responder", lambda: SimpleNamespace(store=store))
+    monkeypatch.setattr(runtime, "outbox", lambda: SimpleNamespace(case_changed=listener))
+    schedules.canary_probes(runtime.SETTINGS)
+    assert seen["policy"].probes.deployments == ("*/deployments/gpt-4o",)
+    assert seen["store"] is store
+    assert seen["listeners"] == (listener,)

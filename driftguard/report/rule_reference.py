@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import remediations
 from driftguard.model import Reference
-from driftguard.rules import ACCESS_RULES, RESOURCE_RULES
+from driftguard.rules import ACCESS_RULES, PROBE_RULES, RESOURCE_RULES
 from driftguard.rules.base import RuleMeta
 from remediations.base import Remediation
 
@@ -58,13 +58,18 @@ def _anchor(rule_id: str) -> str:
     return rule_id
 
 
-def _rule(meta: RuleMeta, fixes: Mapping[str, Remediation], *, access: bool) -> list[str]:
+SCAN = "the scan, the sweeps and the event path"
+ACCESS = "the event path and the access review"
+PROBES = "the canary probe timer and `driftguard probe`"
+
+
+def _rule(meta: RuleMeta, fixes: Mapping[str, Remediation], *, judged_by: str) -> list[str]:
     lines = [f"## `{meta.id}`", "", f"**{meta.title}**", ""]
     lines.append(f"- Severity: {meta.severity.label}")
     lines.append(f"- Resource types: {', '.join(f'`{t}`' for t in meta.resource_types)}")
     lines.append(f"- Default mode: {meta.default_mode.value}")
-    lines.append(f"- Judged by: {'the event path and the access review' if access else 'the scan, the sweeps and the event path'}")
-    if meta.requires:
+    lines.append(f"- Judged by: {judged_by}")
+    if meta.requires and judged_by != PROBES:
         lines.append(f"- Needs child data: {', '.join(f'`{r}`' for r in meta.requires)} (read on the deep sweep and by `scan`)")
     fix = fixes.get(meta.remediation) if meta.remediation else None
     if fix is None:
@@ -92,13 +97,17 @@ def render() -> str:
     fixes = remediations.registry()
     resource = [m.META for m in RESOURCE_RULES]
     access = [m.META for m in ACCESS_RULES]
-    out = [_HEADER, "## Index", "", *_index([*resource, *access])]
+    probes = [m.META for m in PROBE_RULES]
+    out = [_HEADER, "## Index", "", *_index([*resource, *access, *probes])]
     out += ["# Resource rules", ""]
     for meta in resource:
-        out += _rule(meta, fixes, access=False)
+        out += _rule(meta, fixes, judged_by=SCAN)
     out += ["# Access rules", ""]
     for meta in access:
-        out += _rule(meta, fixes, access=True)
+        out += _rule(meta, fixes, judged_by=ACCESS)
+    out += ["# Probe rules", "", "Judged on what canary probes saw a deployment's content filter do (`probes` in the policy file).", ""]
+    for meta in probes:
+        out += _rule(meta, fixes, judged_by=PROBES)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -26,6 +26,7 @@ from driftguard.rules import (
     cognitiveservices_account_outbound_restricted,
     cognitiveservices_account_private_endpoint_approved_only,
     cognitiveservices_account_public_network_access_disabled,
+    cognitiveservices_deployment_canary_probe_blocked,
     cognitiveservices_deployment_content_filter_enforced,
     cognitiveservices_deployment_model_approved,
     machinelearning_workspace_datastores_identity_auth,
@@ -79,10 +80,14 @@ ACCESS_RULES: tuple[ModuleType, ...] = (
     authorization_roledefinition_least_privilege,
 )
 
+# Judged on what canary probes saw a deployment's content filter do (driftguard/probing.py), not on its
+# configuration: never by the scan or the event path.
+PROBE_RULES: tuple[ModuleType, ...] = (cognitiveservices_deployment_canary_probe_blocked,)
+
 
 def metas() -> list[RuleMeta]:
     """Every rule of the catalog, resource rules first."""
-    return [m.META for m in (*RESOURCE_RULES, *ACCESS_RULES)]
+    return [m.META for m in (*RESOURCE_RULES, *ACCESS_RULES, *PROBE_RULES)]
 
 
 def access_registry() -> dict[str, tuple[RuleMeta, Evaluate]]:

@@ -12,7 +12,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -368,6 +368,16 @@ class FlapWindow:
         return tuple(sorted({r.caller for r in self.reverts if r.caller}))
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One amount taken from a daily budget: `counter` names the budget (any text), `cap` is its limit
+    for the day."""
+
+    counter: str
+    amount: int
+    cap: int
+
+
 class StateStore(Protocol):
     # --- dedupe ------------------------------------------------------------------------------------
     def first_sight_of_event(self, event_id: str, *, now: datetime) -> bool:
@@ -486,6 +496,17 @@ class StateStore(Protocol):
 
     def reverts(self, resource_id: str, rule: str, *, since: datetime) -> FlapWindow:
         """The reverts of (resource, rule) at or after `since` (a read)."""
+        ...
+
+    # --- budgets -------------------------------------------------------------------------------------
+    def reserve_budget(self, day: date, charges: Sequence[Charge]) -> bool:
+        """Takes every charge from its counter for `day` (UTC) if none goes past its cap: all or none,
+        atomically across instances. Reserved before the spending, never refunded: a crash in between
+        costs budget, never overshoots it."""
+        ...
+
+    def budget_used(self, day: date, counter: str) -> int:
+        """What `counter` has spent on `day` (0 when nothing)."""
         ...
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from driftguard.store.base import (
     Baseline,
     Case,
     CaseStatus,
+    Charge,
     FindingRecord,
     FindingStatus,
     FlapWindow,
@@ -64,6 +65,7 @@ CREATE INDEX IF NOT EXISTS case_records_status ON case_records (status, opened_a
 CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, next_attempt_at TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tickets (sink TEXT NOT NULL, key_hash TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (sink, key_hash));
 CREATE TABLE IF NOT EXISTS reviews (taken_at TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS budgets (day TEXT NOT NULL, counter TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (day, counter));
 CREATE TABLE IF NOT EXISTS reverts (resource_key TEXT NOT NULL, rule TEXT NOT NULL, at TEXT NOT NULL, caller TEXT, id TEXT);
 CREATE INDEX IF NOT EXISTS reverts_key ON reverts (resource_key, rule, at);
 """
@@ -381,6 +383,25 @@ class SqliteStore:
                 (resource_key(resource_id), rule, _ts(since)),
             ).fetchall()
         return FlapWindow(tuple(Revert(_dt(at), caller, rid) for at, caller, rid in rows))
+
+    # --- budgets -------------------------------------------------------------------------------------
+    def reserve_budget(self, day: date, charges: Sequence[Charge]) -> bool:
+        with self._transaction() as db:  # BEGIN IMMEDIATE: a second writer waits, then sees our spend
+            for c in charges:
+                row = db.execute("SELECT used FROM budgets WHERE day = ? AND counter = ?", (day.isoformat(), c.counter)).fetchone()
+                if (row[0] if row else 0) + c.amount > c.cap:
+                    return False
+            for c in charges:
+                db.execute(
+                    "INSERT INTO budgets VALUES (?, ?, ?) ON CONFLICT (day, counter) DO UPDATE SET used = used + excluded.used",
+                    (day.isoformat(), c.counter, c.amount),
+                )
+            return True
+
+    def budget_used(self, day: date, counter: str) -> int:
+        with self._connect() as db:
+            row = db.execute("SELECT used FROM budgets WHERE day = ? AND counter = ?", (day.isoformat(), counter)).fetchone()
+        return int(row[0]) if row else 0
 
 
 def _finding(rule: str, row: tuple[Any, ...]) -> FindingRecord:

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import orjson
@@ -27,6 +27,7 @@ from driftguard.store.base import (
     Baseline,
     Case,
     CaseStatus,
+    Charge,
     FindingRecord,
     FindingStatus,
     FlapWindow,
@@ -58,6 +59,7 @@ TABLES = (
     "dgreviews",
     "dgoutbox",
     "dgtickets",
+    "dgbudgets",
 )
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,40}")
 CHUNK = 30_000  # characters: a string property holds 64 KiB of UTF-16
@@ -467,3 +469,44 @@ class TableStore:
         client = self._tables["dgreverts"]
         entities = self._call(lambda: list(client.query_entities("PartitionKey eq @p", parameters={"p": pk})))
         return sorted(entities, key=lambda e: e["at"])
+
+    # --- budgets -------------------------------------------------------------------------------------
+    # One partition per day, one row per counter: a reservation updates all its counters in one entity
+    # group transaction, each conditioned on the ETag read, so two instances never both spend the last
+    # unit; the loser re-reads and tries again.
+    def reserve_budget(self, day: date, charges: Sequence[Charge]) -> bool:
+        client = self._tables["dgbudgets"]
+        pk = day.isoformat()
+        for _ in range(20):
+            ops: list[Any] = []
+            for c in charges:
+                current = self._get("dgbudgets", pk, resource_key(c.counter))
+                used = int(current["used"]) if current is not None else 0
+                if used + c.amount > c.cap:
+                    return False
+                entity = {"PartitionKey": pk, "RowKey": resource_key(c.counter), "counter": c.counter, "used": used + c.amount}
+                if current is None:
+                    ops.append(("create", entity))
+                else:
+                    ops.append(
+                        (
+                            "update",
+                            entity,
+                            {
+                                "mode": UpdateMode.REPLACE,
+                                "etag": current.metadata["etag"],
+                                "match_condition": MatchConditions.IfNotModified,
+                            },
+                        )
+                    )
+            try:
+                self._call(lambda ops=ops: client.submit_transaction(ops))  # type: ignore[misc]
+                return True
+            except TableTransactionError as e:
+                if e.status_code not in (409, 412):
+                    raise
+        raise StoreConflict(f"budget for {pk}: too many concurrent reservations")
+
+    def budget_used(self, day: date, counter: str) -> int:
+        current = self._get("dgbudgets", day.isoformat(), resource_key(counter))
+        return int(current["used"]) if current is not None else 0

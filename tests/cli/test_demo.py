@@ -37,5 +37,13 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "egress back on for the sandbox pool pool-agents-prod" in text
     # 7: standing Owner granted by the developer becomes a case
     assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
+    # 9: canary probes: the deployment with a strict filter blocks them, the one whose jailbreak filter is
+    # off (relaxed-debug) fails and becomes a high case; no prompt text is printed
+    probes = " ".join(text.split("9. Canary probes")[1].split("Summary")[0].split())
+    assert "blocks 4 blocked" in probes
+    assert "fails 2 blocked, 2 passed" in probes
+    assert "case_opened cognitiveservices_deployment_canary_probe_blocked" in probes
+    assert "relaxed-debug" in probes
+    assert "Do Anything Now" not in text
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5

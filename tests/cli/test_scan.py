@@ -167,7 +167,7 @@ def test_sarif_output(tmp_path: Path) -> None:
     assert errors == []
     run_ = doc["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
-    assert len(rule_ids) == 30  # 25 resource rules and 5 access rules
+    assert len(rule_ids) == 31  # 25 resource rules, 5 access rules and 1 probe rule
     for result in run_["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
@@ -198,7 +198,7 @@ def test_table_and_rules_listing() -> None:
     code, out, _ = run("rules", "--format", "json")
     rules = json.loads(out)
     assert code == 0
-    assert len(rules) == 30
+    assert len(rules) == 31
     assert {"id", "severity", "default_mode", "remediation", "references"} <= set(rules[0])
 
 

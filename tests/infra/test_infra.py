@@ -470,3 +470,19 @@ def test_custom_role_ids_and_names_carry_the_resource_token_at_every_scope() -> 
             text = json.dumps(resource["config"])
             assert text.count("resourceToken") >= 2, f"{path.name}:{name}: id and roleName must both carry the resource token"
     assert found == 6
+
+
+def test_canary_probes_get_the_data_plane_role_on_the_opted_in_accounts_only() -> None:
+    # Cognitive Services OpenAI User: chat completions with an Entra token, no keys, no control-plane write.
+    open_ai_user = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+    module = parse(INFRA / "modules" / "probe-access.bicep")
+    [assignment] = [r for r in module["resources"].values() if r["type"] == "Microsoft.Authorization/roleAssignments"]
+    assert assignment["config"]["scope"] == "account"
+    assert assignment["config"]["properties"]["principalId"] == "detectorPrincipalId"
+    assert f"var openAiUser = '{open_ai_user}'" in (INFRA / "modules" / "probe-access.bicep").read_text()
+    main = parse(INFRA / "main.bicep")["modules"]["probeAccess"]
+    assert main["config"]["loop_type"]["detail"]["array_name"] == "probedAccountIds"
+    assert load_parameters()["parameters"]["probedAccountIds"]["value"] == []
+    # never on a subscription: the role is granted nowhere else
+    others = "".join(p.read_text() for p in BICEP_FILES if p.name != "probe-access.bicep")
+    assert open_ai_user not in others

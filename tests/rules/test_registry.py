@@ -5,7 +5,7 @@ import pkgutil
 from pathlib import Path
 
 import driftguard.rules as rules_pkg
-from driftguard.rules import ACCESS_RULES, RESOURCE_RULES
+from driftguard.rules import ACCESS_RULES, PROBE_RULES, RESOURCE_RULES
 from driftguard.rules.base import RuleMeta
 
 NOT_RULES = {"base", "roles"}
@@ -40,9 +40,9 @@ CONTROLS_IDS = {
 
 def test_every_module_is_registered_and_named_by_its_id() -> None:
     modules = {m.name for m in pkgutil.iter_modules(rules_pkg.__path__)} - NOT_RULES
-    registered = {m.__name__.rsplit(".", 1)[1] for m in (*RESOURCE_RULES, *ACCESS_RULES)}
+    registered = {m.__name__.rsplit(".", 1)[1] for m in (*RESOURCE_RULES, *ACCESS_RULES, *PROBE_RULES)}
     assert modules == registered
-    for module in (*RESOURCE_RULES, *ACCESS_RULES):
+    for module in (*RESOURCE_RULES, *ACCESS_RULES, *PROBE_RULES):
         assert isinstance(module.META, RuleMeta)
         assert module.META.id == module.__name__.rsplit(".", 1)[1]
 
@@ -59,17 +59,18 @@ ACCESS_IDS = {
 def test_catalog_matches_controls_md() -> None:
     assert {m.META.id for m in RESOURCE_RULES} == CONTROLS_IDS
     assert {m.META.id for m in ACCESS_RULES} == ACCESS_IDS
+    assert {m.META.id for m in PROBE_RULES} == {"cognitiveservices_deployment_canary_probe_blocked"}
 
 
 def test_every_rule_has_its_test_module() -> None:
     here = Path(__file__).parent
-    for module in (*RESOURCE_RULES, *ACCESS_RULES):
+    for module in (*RESOURCE_RULES, *ACCESS_RULES, *PROBE_RULES):
         assert (here / f"test_{module.META.id}.py").is_file(), module.META.id
         importlib.import_module(f"tests.rules.test_{module.META.id}")
 
 
 def test_metadata_is_complete() -> None:
-    for module in (*RESOURCE_RULES, *ACCESS_RULES):
+    for module in (*RESOURCE_RULES, *ACCESS_RULES, *PROBE_RULES):
         meta = module.META
         assert meta.title
         assert meta.seed_section

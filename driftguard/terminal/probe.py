@@ -1,0 +1,78 @@
+"""`driftguard probe`: today's canary probes of the deployments the policy file opts in, on the simulated
+estate (`--simulated`: the `openai` client against the simulator's data plane, nothing to configure) or
+live (the signed-in identity needs Cognitive Services OpenAI User on the opted-in accounts).
+
+Exit 1 when a filter let a known attack through, as `scan --fail-on` does for findings. Verdicts only:
+no prompt and no answer is printed or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from driftguard import compose
+from driftguard.policy import Policy, Settings
+from driftguard.probing import ProbeRun
+from driftguard.terminal import sources
+from driftguard.terminal.context import Context
+from driftguard.terminal.layout import console, where
+
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+
+
+def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+    cmd = sub.add_parser(
+        "probe",
+        help="canary probes: send known jailbreak and indirect prompt-injection prompts to the opted-in deployments",
+        parents=[common],
+    )
+    who = cmd.add_mutually_exclusive_group()
+    who.add_argument(
+        "--subscription", action="append", metavar="ID", help="subscription (repeatable; live; default: DRIFTGUARD_SUBSCRIPTIONS)"
+    )
+    who.add_argument("--management-group", metavar="NAME", help="every subscription under this management group (live)")
+    who.add_argument("--simulated", action="store_true", help="the simulated estate and its data plane (no Azure needed)")
+    cmd.add_argument("--policy", type=Path, metavar="FILE", help="policy file whose `probes` section opts deployments in")
+    cmd.add_argument("--format", choices=["table", "json"], default="table")
+
+
+def run(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
+    if args.simulated:
+        with tempfile.TemporaryDirectory(prefix="driftguard-probe-") as tmp, ctx.steps.step("probing the simulated deployments"):
+            result = compose.SimulatedWorld(Path(tmp), policy).probe(policy)
+    else:
+        scope = sources.scope(args, settings)
+        sources.sign_in(ctx, settings)
+        with ctx.steps.step(f"probing the opted-in deployments in {scope.describe()}"):
+            result = compose.live_probe(settings, policy, scope, store=compose.live_state_store(settings))
+    if args.format == "json":
+        payload = {"summary": result.summary(), "verdicts": [v.to_json() for v in result.verdicts], "cases": result.cases}
+        ctx.out.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        _table(result, ctx)
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _table(result: ProbeRun, ctx: Context) -> None:
+    """One heading per deployment and one line per probe: fits 80 columns, ids whole in JSON."""
+    screen = console(ctx.out)
+    style = {"blocked": "green", "passed": "bold red", "detected_only": "bold red", "inconclusive": "yellow"}
+    shown = ""
+    for v in result.verdicts:
+        if v.deployment_id != shown:
+            shown = v.deployment_id
+            screen.print(f"[bold]{escape(where(v.deployment_id))}[/]")
+        screen.print(f"  [{style[v.outcome.value]}]{v.outcome.value:<13}[/] {v.probe_id:<26} {v.kind.value}", highlight=False)
+    for finding in result.findings:
+        screen.print(f"[bold red]high[/] {escape(where(finding.resource_id))}: {escape(finding.message)}", highlight=False)
+    if not ctx.quiet:
+        for note in result.skipped:
+            rid, _, why = note.partition(": ")
+            text = f"{where(rid)}: {why}" if why else note
+            screen.print(f"[yellow]note:[/] {escape(text)}", highlight=False)
