@@ -45,6 +45,7 @@ REMEDIATION = Remediation(
     # write: DriftGuard can never grant a role, so a rollback's PUT is for a person with that right.
     ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/delete"),
     plan,
+    touches="Removes that principal's access through this role at this scope: whatever it does with the role there (a person's work, an app's calls or a pipeline's deployments) is refused. Access it holds by other assignments or groups stays.",
 )
 
 

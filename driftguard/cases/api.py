@@ -31,7 +31,7 @@ from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
-from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -295,8 +295,19 @@ class ApprovalApi:
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
             "access": access(case),
+            "fix_touches": self.touches(case),
         }
         return {**case_to_json(case), **self._derived(case), **about}
+
+    def touches(self, case: Case) -> str | None:
+        """What else the case's plan touches, in the words of its remediation (None without a plan).
+        A batch of removals names no remediation in its plan: its rule is the removal's id."""
+        if case.plan is None:
+            return None
+        meta = rule_meta(case.rule)
+        rid = case.plan.get("remediation") or (meta.remediation if meta else None) or case.rule
+        remediation = self.desk.remediations.get(str(rid))
+        return remediation.side_effects(rollback=case.kind is CaseKind.ROLLBACK) if remediation else None
 
     def _derived(self, case: Case) -> dict[str, Any]:
         meta = rule_meta(case.rule)

@@ -17,6 +17,7 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+import remediations
 from driftguard.cases.api import MAX_BODY, ApprovalApi, openapi_document
 from driftguard.cases.auth import MAX_HEADER, AuthError, Role, encode_principal, parse_principal
 from driftguard.nesting import MAX_DEPTH
@@ -90,6 +91,10 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     assert detail["rule_guidance"] == "Deny inbound internet access"
     assert detail["rule_references"]
     assert {"kind", "id", "title"} <= set(detail["rule_references"][0])
+    # What else the fix touches, in its remediation's words (a ticket, with no plan, has none).
+    touches = remediations.registry()[detail["plan"]["remediation"]].touches
+    assert detail["fix_touches"] == touches
+    assert "private endpoint" in touches
     # A reader reads; only an approver decides.
     denied = client.call(
         "POST", f"cases/{case['id']}/approve", user=READER, body={"reason": "ok", "plan_digest": detail["plan_digest"]}, headers=WRITE
@@ -106,6 +111,10 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     assert done.json()["case"]["status"] == "applied"
     assert demo.resource(case["resource_id"])["properties"]["publicNetworkAccess"] == "Disabled"  # type: ignore[index]
     assert client.call("GET", "cases?status=applied", user=READER).json()["cases"][0]["id"] == case["id"]
+    # Its rollback says what undoing it reopens.
+    back = client.call("POST", f"cases/{case['id']}/rollback", user=APPROVER_ALICE, body={"reason": "undo"}, headers=WRITE)
+    assert back.status_code == 200, back.text
+    assert back.json()["next_case"]["fix_touches"] == "Undoes the fix, reopening what it closed. The fix itself: " + touches
     assert client.call("GET", "cases?status=nonsense", user=READER).status_code == 400
     assert client.call("GET", "cases/not-a-case", user=READER).status_code == 404
 

@@ -79,9 +79,13 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(page.locator("#detail td.before").first).to_have_text("Enabled")
     expect(page.locator("#detail td.after").first).to_have_text("Disabled")
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+    # What else the fix touches, beside the plan and again in the confirmation, in its remediation's words.
+    touches = "without a private endpoint to the account are cut off"
+    expect(page.locator("#touches")).to_contain_text(touches)
     page.fill("#reason", "approved in the console, CHG-42")
     page.click("#approve")
     expect(page.locator("#confirm")).to_contain_text("Apply: disable public network access")
+    expect(page.locator("#confirm-touches")).to_contain_text(touches)
     page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("applied and verified")
     resource = demo.resource(case.resource_id)
