@@ -145,11 +145,9 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     world.take_events()
     demo._ack(world, totals)  # the demo's own event loop, as it tells the story
     sim = world.sim
-    world.sample.seed_directory(sim)
-    sim.directory.add(demo.DEVELOPER, "User", "Dana Developer", upn="dana.developer@contoso.onmicrosoft.com")
-    sim.directory.add(demo.PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    demo.seed_people(world)
+    # The emulated signed-in approver is "Local Approver" here, not the demo's Alice.
     sim.directory.add(ALICE_ID, "User", "Local Approver", upn="local.approver@contoso.onmicrosoft.com")
-    sim.directory.add(BOB_ID, "User", BOB_NAME, upn="bob@contoso.onmicrosoft.com")
     prod = world.sample.PROD
     oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
     public = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,15 @@ class Principal:
 def label(principal_id: str, principal: Principal | None) -> str:
     """`Principal.label`, or the id when the directory was not asked (or did not answer)."""
     return principal.label if principal is not None else principal_id
+
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def named(text: str, people: Mapping[str, Principal]) -> str:
+    """`text` with each principal id the directory named replaced by its label: a reason the engine
+    wrote with ids (it reads no directory), for a person. Ids not in `people` stay."""
+    return GUID.sub(lambda m: people[g].label if (g := m.group(0).lower()) in people else m.group(0), text)
 
 
 class Directory:
