@@ -394,9 +394,11 @@ def open_removal_cases(
         _tell(listeners, case)
         outcome.opened.append(case.id)
         return outcome
+    rows = {fold(r.assignment_id): r for r in review.rows}
     for f, assignment in wanted:
         plan = remediation.plan(assignment, PlanContext(policy=policy))
         props = assignment.get("properties") or {}
+        row = rows.get(fold(f.resource_id))
         key = dedupe_key(f.rule, f.resource_id, props.get("principalId"))
         case = store.open_case(
             Case(
@@ -409,12 +411,38 @@ def open_removal_cases(
                 now,
                 plan.to_json() if plan else None,
                 plan.digest() if plan else None,
-                {"finding": f.to_json(), "principalId": props.get("principalId"), "scope": props.get("scope")},
+                {
+                    "finding": f.to_json(),
+                    "principalId": props.get("principalId"),
+                    "scope": props.get("scope"),
+                    # Evidence of use, for the approver: whatever rule asked for the removal.
+                    "activity": evidence_of_use(row, review, policy) if row else None,
+                },
             )
         )
         _tell(listeners, case)
         outcome.opened.append(case.id)
     return outcome
+
+
+def evidence_of_use(row: Row, review: Review, policy: Policy) -> dict[str, Any]:
+    """What the Activity Log says of an assignment, as a removal case carries it."""
+    return {
+        "last_activity": row.last_activity,
+        "matched_by": row.matched_by,
+        "window_days": policy.access.review_window_days,
+        "activity_ok": review.activity_ok,
+    }
+
+
+def describe_use(activity: Mapping[str, Any]) -> str:
+    """A case's evidence of use as the approver reads it (one sentence, from `evidence_of_use`)."""
+    last = activity.get("last_activity")
+    if isinstance(last, str) and last:
+        return "last activity " + used(last, str(activity.get("matched_by") or "none"))
+    if activity.get("activity_ok"):
+        return f"no activity in {activity.get('window_days')} days (none recorded in the Activity Log)"
+    return "activity data missing or stale: use not judged"
 
 
 def _tell(listeners: tuple[CaseListener, ...], case: Case) -> None:

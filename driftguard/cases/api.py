@@ -29,6 +29,7 @@ from driftguard.ids import normalize_guid
 from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
+from driftguard.review import describe_use
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
 from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
@@ -112,12 +113,17 @@ def access(case: Case) -> dict[str, Any] | None:
     guid = role_guid(role) or role
     scope = evidence.get("scope")
     personas = evidence.get("personas")
+    activity = case.evidence.get("activity")
     return {
         "principal_id": principal.lower(),
         "role_id": guid,
         "role_name": evidence.get("role_name") if isinstance(evidence.get("role_name"), str) else PRIVILEGED.get(guid.lower()),
         "scope": scope if isinstance(scope, str) else None,
         "personas": [str(p) for p in personas] if isinstance(personas, list) else [],
+        # Evidence of use, where the access review read the Activity Log (an event's case has none).
+        "last_activity": activity.get("last_activity") if isinstance(activity, Mapping) else None,
+        "matched_by": activity.get("matched_by") if isinstance(activity, Mapping) else None,
+        "use": describe_use(activity) if isinstance(activity, Mapping) else None,
     }
 
 
@@ -274,13 +280,13 @@ class ApprovalApi:
             self._directory_down_until = time.monotonic() + DIRECTORY_RETRY_S
 
     def people(self, case: Case) -> dict[str, dict[str, str | None]]:
-        """Who the ids on this case are, as the directory names them (ids it does not know are left out)."""
+        """Who the ids on this case are, as the directory names them: a principal it no longer has is
+        named "deleted principal <id>"; ids it was not asked about, or that have no name, are left out."""
         ids = principal_ids(case)
         self._learn(ids)
-        named = (self._known.get(i) for i in sorted(ids))
-        return {
-            p.id: {"name": p.display_name, "upn": p.user_principal_name, "kind": p.kind} for p in named if p and p.exists and p.display_name
-        }
+        named = [p for i in sorted(ids) if (p := self._known.get(i)) and (p.display_name or not p.exists)]
+        # The console shows the name and puts the UPN and id on hover.
+        return {p.id: {"name": p.display_name or p.label, "upn": p.user_principal_name, "kind": p.kind} for p in named}
 
     def summary(self, case: Case) -> dict[str, Any]:
         """A case in a list: the recorded fields a list shows, and the derived ones."""

@@ -267,3 +267,34 @@ def test_people_are_named_from_the_directory_and_left_as_ids_when_it_is_down(dem
         raise InventoryError("Microsoft Graph unreachable")
 
     assert ApprovalApi(lambda: demo.desk, easy_auth=True, people=down).people(case) == {}  # type: ignore[arg-type]
+
+
+def test_an_access_review_case_shows_principal_role_scope_and_evidence_of_use(client: Client, demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.review import open_removal_cases
+
+    review = demo.world.review(demo.policy)
+    opened = open_removal_cases(review, store=demo.world.store, policy=demo.policy, now=datetime.now(UTC)).opened
+    assert opened
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals)
+    details = {d["access"]["principal_id"][-4:]: d for d in (api.detail(demo.desk.case(i)) for i in opened)}
+    # The escalated user: by name, Owner by name, at the subscription, used two days ago by caller and scope.
+    alice = details["a001"]
+    assert alice["people"][alice["access"]["principal_id"]]["name"] == "Alice Okafor"
+    assert alice["access"]["role_name"] == "Owner"
+    assert alice["access"]["scope"] == f"/subscriptions/{demo.world.sample.PROD}"
+    assert alice["access"]["matched_by"] == "caller and scope"
+    assert alice["access"]["use"].startswith("last activity 20")
+    assert alice["access"]["use"].endswith("UTC (matched by caller and scope)")
+    # The deleted principal: said so, and no activity in the window.
+    orphan = details["c003"]
+    assert orphan["people"][orphan["access"]["principal_id"]]["name"] == f"deleted principal {orphan['access']['principal_id']}"
+    assert orphan["access"]["last_activity"] is None
+    assert orphan["access"]["use"] == "no activity in 90 days (none recorded in the Activity Log)"
+    # Served as the OpenAPI document says (the client validates every answer).
+    assert client.call("GET", f"cases/{opened[0]}", user=READER).json()["access"]["use"]
+    # A case from an assignment's event read no activity: null, and the console says why.
+    grant = _owner_grant(demo)
+    event_case = api.detail(demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1]))
+    assert event_case["access"]["use"] is None

@@ -86,6 +86,8 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     page.click("#approve")
     expect(page.locator("#confirm")).to_contain_text("Apply: disable public network access")
     expect(page.locator("#confirm-touches")).to_contain_text(touches)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#confirm").screenshot(path=str(SCREENSHOTS / "console-confirm.png"))
     page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("applied and verified")
     resource = demo.resource(case.resource_id)
@@ -349,7 +351,32 @@ def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, d
     # An access case: the principal by name, the role by name (its id on hover), the scope.
     expect(page.locator("#access .person")).to_have_text("Dana Developer")
     expect(page.locator("#access")).to_contain_text("Owner")
-    expect(page.locator("#access")).to_contain_text("/accounts/oai-contoso-prod")
+    expect(page.locator("#access")).to_contain_text(f"{demo.world.sample.PROD} / rg-ai-prod / oai-contoso-prod")
+    # What the fix touches: that principal's access at that scope.
+    expect(page.locator("#touches")).to_contain_text("at this scope")
+    # Opened from the grant's event: no Activity Log was read, and the case says so.
+    expect(page.locator("#use")).to_contain_text("not read for this case")
+
+
+def test_an_access_review_case_shows_the_evidence_of_use(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.review import open_removal_cases
+
+    opened = open_removal_cases(demo.world.review(demo.policy), store=demo.world.store, policy=demo.policy, now=datetime.now(UTC))
+    cases = [demo.world.store.case(i) for i in opened.opened]
+    escalated = next(c for c in cases if c and str(c.evidence.get("principalId")).endswith("a001"))
+    orphaned = next(c for c in cases if c and str(c.evidence.get("principalId")).endswith("c003"))
+    page.goto(f"{console.url}/api/console#case={escalated.id}")
+    expect(page.locator("#access .person")).to_have_text("Alice Okafor")
+    expect(page.locator("#access")).to_contain_text("Owner")
+    expect(page.locator("#use")).to_contain_text("last activity 20")
+    expect(page.locator("#use")).to_contain_text("UTC (matched by caller and scope)")
+    page.locator(f'#cases tbody tr[data-id="{orphaned.id}"]').click()
+    expect(page.locator("#access .person")).to_have_text(f"deleted principal {orphaned.evidence['principalId']}")
+    expect(page.locator("#use")).to_contain_text("no activity in 90 days")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / "console-access-review-case.png"))
 
 
 def test_the_list_filters_and_sorts(page: Page, console: DevHost, demo: DemoWorld) -> None:
