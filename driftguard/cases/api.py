@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard import rules
+from driftguard.azure.directory import GUID
 from driftguard.azure.directory import Principal as Person
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
@@ -95,6 +96,9 @@ def principal_ids(case: Case) -> set[str]:
     found = [*case.causers, *(case.evidence.get(k) for k in PERSON_KEYS), *(a.principal for a in case.approvals)]
     found.append(finding_evidence(case).get("principalId"))
     found += [h.actor for h in case.history]
+    # A reason may name principals by id (flap protection names who kept changing the setting back);
+    # ids there that are not principals find nothing in the directory and stay as they are.
+    found += GUID.findall(case.reason)
     return {g for x in found if isinstance(x, str) and (g := normalize_guid(x))}
 
 
@@ -280,11 +284,16 @@ class ApprovalApi:
             self._directory_down_until = time.monotonic() + DIRECTORY_RETRY_S
 
     def people(self, case: Case) -> dict[str, dict[str, str | None]]:
-        """Who the ids on this case are, as the directory names them: a principal it no longer has is
-        named "deleted principal <id>"; ids it was not asked about, or that have no name, are left out."""
+        """Who the ids on this case are, as the directory names them; ids it was not asked about, or
+        that have no name, are left out. The principal an access case is about, when the directory no
+        longer has it, is named "deleted principal <id>" (not a caller's id: an app id is no object id,
+        and the directory never finds it)."""
         ids = principal_ids(case)
         self._learn(ids)
-        named = [p for i in sorted(ids) if (p := self._known.get(i)) and (p.display_name or not p.exists)]
+        about = {
+            normalize_guid(x) for x in (case.evidence.get("principalId"), finding_evidence(case).get("principalId")) if isinstance(x, str)
+        }
+        named = [p for i in sorted(ids) if (p := self._known.get(i)) and (p.display_name or (not p.exists and p.id in about))]
         # The console shows the name and puts the UPN and id on hover.
         return {p.id: {"name": p.display_name or p.label, "upn": p.user_principal_name, "kind": p.kind} for p in named}
 

@@ -298,3 +298,17 @@ def test_an_access_review_case_shows_principal_role_scope_and_evidence_of_use(cl
     grant = _owner_grant(demo)
     event_case = api.detail(demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1]))
     assert event_case["access"]["use"] is None
+
+
+def test_only_the_principal_a_case_is_about_is_named_deleted(demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.azure.directory import Principal as Person
+    from driftguard.store.base import Case, CaseStatus
+
+    about, app = "0000aaaa-0000-4000-8000-000000000001", "0000bbbb-0000-4000-8000-000000000002"
+    now = datetime.now(UTC)
+    case = Case("k", PRIVILEGED, "/x", CaseStatus.OPEN, "r", now, now, evidence={"principalId": about, "caller_app_id": app})
+    # The directory finds neither: the assignment's principal is deleted; an app id is never an object id.
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=lambda ids: {i: Person(i, False) for i in ids})
+    assert api.people(case) == {about: {"name": f"deleted principal {about}", "upn": None, "kind": None}}

@@ -437,3 +437,23 @@ def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoW
     expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_contain_text("applied and verified")
+
+
+def test_a_flapping_case_names_who_kept_changing_it_back(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    from driftguard.demo import PIPELINE
+    from driftguard.store.base import CaseStatus
+
+    demo.world.sim.directory.add(PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    oai = (
+        f"/subscriptions/{demo.world.sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+    )
+    for _ in range(5):
+        demo.world.act_as(
+            PIPELINE, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+        )
+        demo.deliver()
+    case = next(c for c in demo.world.store.cases(status=CaseStatus.OPEN) if c.reason.startswith("flapping"))
+    assert PIPELINE in case.reason  # the engine records the id; the console names it
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    expect(page.locator("#reason-text")).to_contain_text("Changed back by: deploy-pipeline")
+    expect(page.locator("#reason-text")).not_to_contain_text(PIPELINE)
