@@ -415,6 +415,9 @@ def open_removal_cases(
                     "finding": f.to_json(),
                     "principalId": props.get("principalId"),
                     "scope": props.get("scope"),
+                    # Who made the assignment and when, as ARM records it: the approver may want to ask them.
+                    "granted_by": props.get("createdBy"),
+                    "granted_on": props.get("createdOn"),
                     # Evidence of use, for the approver: whatever rule asked for the removal.
                     "activity": evidence_of_use(row, review, policy) if row else None,
                 },

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from simulator import builders as b
-from simulator.roles import BUILT_IN, role_assignment, role_definition
+from simulator.roles import BUILT_IN, GRANTER, role_assignment, role_definition
 from simulator.state import Estate
 
 if TYPE_CHECKING:
@@ -195,6 +195,7 @@ def seed_directory(sim: Simulator) -> None:
     d.add("a1b2c3d4-0000-4000-8000-00000000d004", "User", "Dana Silva", upn="dana.silva@contoso.com", groups=(DATA_SCIENTISTS,))
     d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "Erin Walsh", upn="erin.walsh@contoso.com", groups=(IT_ADMINS,))
     d.add("a1b2c3d4-0000-4000-8000-00000000f006", "User", "Frank Moreau", upn="frank.moreau@contoso.com")
+    d.add(GRANTER, "User", "Priya Platform", upn="priya.platform@contoso.com")  # made the assignments
     now = datetime.now(UTC)
     for caller, resource, days in (
         ("a1b2c3d4-0000-4000-8000-00000000a001", f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod", 2),

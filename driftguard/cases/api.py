@@ -88,7 +88,7 @@ def where(resource_id: str) -> dict[str, str | None]:
 # The directory's answer for principal ids (`Directory.principals`): display names for people to read.
 People = Callable[[Iterable[str]], Mapping[str, Person]]
 # Evidence keys that hold a principal's object id.
-PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id")
+PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id", "granted_by")
 
 
 def principal_ids(case: Case) -> set[str]:
@@ -128,7 +128,14 @@ def access(case: Case) -> dict[str, Any] | None:
         "last_activity": activity.get("last_activity") if isinstance(activity, Mapping) else None,
         "matched_by": activity.get("matched_by") if isinstance(activity, Mapping) else None,
         "use": describe_use(activity) if isinstance(activity, Mapping) else None,
+        # Who made the assignment and when (ARM's createdBy and createdOn), where the review read them.
+        "granted_by": _text(case.evidence.get("granted_by")),
+        "granted_on": _text(case.evidence.get("granted_on")),
     }
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 _METAS: dict[str, RuleMeta] = {}

@@ -287,6 +287,9 @@ def test_an_access_review_case_shows_principal_role_scope_and_evidence_of_use(cl
     assert alice["access"]["matched_by"] == "caller and scope"
     assert alice["access"]["use"].startswith("last activity 20")
     assert alice["access"]["use"].endswith("UTC (matched by caller and scope)")
+    # Who made it and when, as ARM records it, by name.
+    assert alice["access"]["granted_on"].startswith("20")
+    assert alice["people"][alice["access"]["granted_by"].lower()]["name"] == "Priya Platform"
     # The deleted principal: said so, and no activity in the window.
     orphan = details["c003"]
     assert orphan["people"][orphan["access"]["principal_id"]]["name"] == f"deleted principal {orphan['access']['principal_id']}"

@@ -372,6 +372,8 @@ def test_an_access_review_case_shows_the_evidence_of_use(page: Page, console: De
     expect(page.locator("#access")).to_contain_text("Owner")
     expect(page.locator("#use")).to_contain_text("last activity 20")
     expect(page.locator("#use")).to_contain_text("UTC (matched by caller and scope)")
+    expect(page.locator("#granted .person")).to_have_text("Priya Platform")
+    expect(page.locator("#caused-by .person")).to_have_text("Priya Platform")  # who made it, not who holds it
     page.locator(f'#cases tbody tr[data-id="{orphaned.id}"]').click()
     expect(page.locator("#access .person")).to_have_text(f"deleted principal {orphaned.evidence['principalId']}")
     expect(page.locator("#use")).to_contain_text("no activity in 90 days")
