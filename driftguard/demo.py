@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -29,6 +29,7 @@ from rich.table import Table
 from driftguard import compose
 from driftguard.assets import AssetTap
 from driftguard.azure import api_versions
+from driftguard.azure.directory import Principal, named
 from driftguard.events import parse_event
 from driftguard.pipeline import Evaluator
 from driftguard.policy import Policy
@@ -39,6 +40,8 @@ from driftguard.terminal import layout
 
 DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
 PIPELINE = "919e1111-0000-4000-8000-000000000003"
+# The approvers of the story's Owner removal (the approval API's principal header names them).
+APPROVERS = (("a11ce000-0000-4000-8000-00000000000a", "Alice (security)"), ("b0b00000-0000-4000-8000-00000000000b", "Bob (security)"))
 STYLE = {Outcome.REVERTED: "bold green", Outcome.CASE_OPENED: "bold yellow", Outcome.RECORDED: "cyan", Outcome.OWN_WRITE: "dim"}
 
 
@@ -49,6 +52,8 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
     totals: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="driftguard-demo-") as tmp:
         world = compose.SimulatedWorld(Path(tmp), policy)
+        # People by name: the engine's reasons carry object ids, the directory answers who they are.
+        people = seed_people(world)
         prod = world.sample.PROD
         oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
 
@@ -82,7 +87,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             for result, ms in _deliver(world, totals):
                 if result.outcome in (Outcome.COMPLIANT, Outcome.UNCHANGED, Outcome.OWN_WRITE, Outcome.NOT_EVALUATED):
                     continue
-                _verdict(console, result, f"{ms:.1f} ms")
+                _verdict(console, result, f"{ms:.1f} ms", people)
 
         step(
             "2. A developer re-enables public network access on oai-contoso-prod",
@@ -115,7 +120,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
                 )
                 for result, _ms in _deliver(world, totals):
                     if result.outcome in (Outcome.REVERTED, Outcome.CASE_OPENED) and result.rule and "public_network" in result.rule:
-                        _verdict(console, result, "")
+                        _verdict(console, result, "", people)
 
         step("5. A deployment pipeline keeps setting public access back", flip)
 
@@ -161,7 +166,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.print(f"{len(cases)} open case(s) waiting for a security approver, for example:")
         for case in cases[:5]:
             console.print(f"  - [bold]{case.rule}[/]")
-            console.print(Padding(escape(f"on {layout.where(case.resource_id)}: {case.reason}"), (0, 0, 0, 4)))
+            console.print(Padding(escape(f"on {layout.where(case.resource_id)}: {named(case.reason, people)}"), (0, 0, 0, 4)))
         audit = list(world.store.audit_log())
         console.print(f"{len(audit)} audit records (who, what, before, after, correlation id).")
 
@@ -175,11 +180,27 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
     return 0
 
 
-def _verdict(console: Console, result: Result, timing: str) -> None:
+def seed_people(world: compose.SimulatedWorld) -> dict[str, Principal]:
+    """The story's people in the simulated directory (the developer, its pipeline, the approvers, and
+    the sample tenant's own), as the demo and `make console` name them; returns the directory's answer."""
+    world.sample.seed_directory(world.sim)
+    directory = world.sim.directory
+    directory.add(DEVELOPER, "User", "Dana Developer", upn="dana.developer@contoso.onmicrosoft.com")
+    directory.add(PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    for oid, name in APPROVERS:
+        directory.add(oid, "User", name, upn=f"{name.split()[0].lower()}@contoso.onmicrosoft.com")
+    graph = world.directory()
+    try:
+        return graph.principals([DEVELOPER, PIPELINE, *(oid for oid, _ in APPROVERS)])
+    finally:
+        graph.close()
+
+
+def _verdict(console: Console, result: Result, timing: str, people: Mapping[str, Principal]) -> None:
     """The outcome and rule on one line (both whole), the reason wrapped beneath at the terminal's width."""
     style = STYLE.get(result.outcome, "")
     console.print(f"  [{style}]{result.outcome.value:<11}[/] [bold]{result.rule or ''}[/]")
-    console.print(Padding(escape(result.reason) + (f" [dim]({timing})[/]" if timing else ""), (0, 0, 0, 14)))
+    console.print(Padding(escape(named(result.reason, people)) + (f" [dim]({timing})[/]" if timing else ""), (0, 0, 0, 14)))
 
 
 def _ack(world: compose.SimulatedWorld, totals: Counter[str]) -> None:
@@ -212,7 +233,7 @@ def _approve_removal(world: compose.SimulatedWorld, policy: Policy, grant: str, 
 
     desk = world.desk(policy)
     api = ApprovalApi(lambda: desk, easy_auth=True)
-    approvers = [("a11ce000-0000-4000-8000-00000000000a", "Alice (security)"), ("b0b00000-0000-4000-8000-00000000000b", "Bob (security)")]
+    approvers = list(APPROVERS)
     case = next(c for c in world.store.cases(status=CaseStatus.OPEN) if c.resource_id.lower() == grant.lower())
     for oid, name in [(DEVELOPER, "the developer"), *approvers]:
         headers = {

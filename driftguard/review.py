@@ -12,20 +12,20 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.activity import ActivityIndex
-from driftguard.azure.directory import Principal
+from driftguard.azure.directory import Principal, label
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter
 from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.policy import Policy
 from driftguard.rules.base import RuleContext, prop
-from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, privileged_reason, role_guid, scope_level
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, instant, privileged_reason, role_guid, scope_level
 from driftguard.store.base import Case, CaseListener, CaseStatus, StateStore, dedupe_key
 
 ASSIGNMENT = "microsoft.authorization/roleassignments"
@@ -45,12 +45,38 @@ class Row:
     privileged: bool = False  # a privileged role held as standing access (not a PIM activation)
     created_on: str | None = None
     verdicts: dict[str, str] = field(default_factory=dict)  # rule id -> "pass" | "fail: ..." | "not evaluated: ..."
+    # The directory's answer for the principal (None: not asked): names for people, next to the id.
+    principal: Principal | None = None
+
+    @property
+    def principal_label(self) -> str:
+        return label(self.principal_id, self.principal)
+
+    @property
+    def principal_name(self) -> str | None:
+        return self.principal.display_name if self.principal else None
+
+    @property
+    def principal_upn(self) -> str | None:
+        return self.principal.user_principal_name if self.principal else None
+
+    @property
+    def principal_deleted(self) -> bool:
+        return self.principal is not None and not self.principal.exists
+
+    @property
+    def use(self) -> str:
+        """Evidence of use as a person reads it: "2026-11-30 00:55 UTC (matched by caller and scope)"."""
+        return used(self.last_activity, self.matched_by)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "assignment_id": self.assignment_id,
             "scope": self.scope,
             "principal_id": self.principal_id,
+            "principal_name": self.principal_name,
+            "principal_upn": self.principal_upn,
+            "principal_deleted": self.principal_deleted,
             "principal_kind": self.principal_kind,
             "role": self.role,
             "role_name": self.role_name,
@@ -61,6 +87,16 @@ class Row:
             "created_on": self.created_on,
             "verdicts": self.verdicts,
         }
+
+
+def used(last_activity: str | None, matched_by: str) -> str:
+    """The last recorded use of an assignment, to the minute in UTC, and how it was matched; "none
+    recorded" when the Activity Log holds none (whether that counts as unused is the rule's verdict)."""
+    when = instant(last_activity)
+    if when is None:
+        return "none recorded"
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return f"{when:%Y-%m-%d %H:%M} UTC (matched by {matched_by})"
 
 
 @dataclass
@@ -180,6 +216,7 @@ def judge(
             persona_of(pid),
             not is_activation and privileged_reason(guid, definition) is not None,
             str(props.get("createdOn") or "") or None,
+            principal=principal,
         )
         snapshot = ResourceSnapshot({**a, "type": "Microsoft.Authorization/roleAssignments"}, related)
         for verdict in rule_registry.judge_access(snapshot, context):
@@ -203,15 +240,18 @@ def to_csv(review: Review) -> str:
     out = io.StringIO()
     rules = list(rule_registry.access_registry())
     writer = csv.writer(out)
-    writer.writerow(
-        ["assignment_id", "scope", "principal_id", "principal_kind", "role", "role_name", "last_activity", "matched_by", *rules]
-    )
+    # The ids for joins and the names for people, side by side; a deleted principal says so.
+    head = ["assignment_id", "scope", "principal_id", "principal_name", "principal_upn", "principal_deleted", "principal_kind"]
+    writer.writerow([*head, "role", "role_name", "last_activity", "matched_by", *rules])
     for r in review.rows:
         writer.writerow(
             [
                 r.assignment_id,
                 r.scope,
                 r.principal_id,
+                r.principal_name or "",
+                r.principal_upn or "",
+                "true" if r.principal_deleted else "false",
                 r.principal_kind,
                 r.role,
                 r.role_name,
@@ -354,9 +394,11 @@ def open_removal_cases(
         _tell(listeners, case)
         outcome.opened.append(case.id)
         return outcome
+    rows = {fold(r.assignment_id): r for r in review.rows}
     for f, assignment in wanted:
         plan = remediation.plan(assignment, PlanContext(policy=policy))
         props = assignment.get("properties") or {}
+        row = rows.get(fold(f.resource_id))
         key = dedupe_key(f.rule, f.resource_id, props.get("principalId"))
         case = store.open_case(
             Case(
@@ -369,12 +411,41 @@ def open_removal_cases(
                 now,
                 plan.to_json() if plan else None,
                 plan.digest() if plan else None,
-                {"finding": f.to_json(), "principalId": props.get("principalId"), "scope": props.get("scope")},
+                {
+                    "finding": f.to_json(),
+                    "principalId": props.get("principalId"),
+                    "scope": props.get("scope"),
+                    # Who made the assignment and when, as ARM records it: the approver may want to ask them.
+                    "granted_by": props.get("createdBy"),
+                    "granted_on": props.get("createdOn"),
+                    # Evidence of use, for the approver: whatever rule asked for the removal.
+                    "activity": evidence_of_use(row, review, policy) if row else None,
+                },
             )
         )
         _tell(listeners, case)
         outcome.opened.append(case.id)
     return outcome
+
+
+def evidence_of_use(row: Row, review: Review, policy: Policy) -> dict[str, Any]:
+    """What the Activity Log says of an assignment, as a removal case carries it."""
+    return {
+        "last_activity": row.last_activity,
+        "matched_by": row.matched_by,
+        "window_days": policy.access.review_window_days,
+        "activity_ok": review.activity_ok,
+    }
+
+
+def describe_use(activity: Mapping[str, Any]) -> str:
+    """A case's evidence of use as the approver reads it (one sentence, from `evidence_of_use`)."""
+    last = activity.get("last_activity")
+    if isinstance(last, str) and last:
+        return "last activity " + used(last, str(activity.get("matched_by") or "none"))
+    if activity.get("activity_ok"):
+        return f"no activity in {activity.get('window_days')} days (none recorded in the Activity Log)"
+    return "activity data missing or stale: use not judged"
 
 
 def _tell(listeners: tuple[CaseListener, ...], case: Case) -> None:

@@ -135,21 +135,21 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     by Bob); and a fix Bob approved and applied (its rollback can be requested). The directory names
     every one of them."""
     from collections import Counter
+    from datetime import UTC, datetime
 
     from driftguard import demo
     from driftguard.azure import api_versions
     from driftguard.cases.auth import Principal, Role
+    from driftguard.review import open_removal_cases
     from driftguard.store.base import CaseStatus
 
     totals: Counter[str] = Counter()
     world.take_events()
     demo._ack(world, totals)  # the demo's own event loop, as it tells the story
     sim = world.sim
-    world.sample.seed_directory(sim)
-    sim.directory.add(demo.DEVELOPER, "User", "Dana Developer", upn="dana.developer@contoso.onmicrosoft.com")
-    sim.directory.add(demo.PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    demo.seed_people(world)
+    # The emulated signed-in approver is "Local Approver" here, not the demo's Alice.
     sim.directory.add(ALICE_ID, "User", "Local Approver", upn="local.approver@contoso.onmicrosoft.com")
-    sim.directory.add(BOB_ID, "User", BOB_NAME, upn="bob@contoso.onmicrosoft.com")
     prod = world.sample.PROD
     oai = f"/subscriptions/{prod}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
     public = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
@@ -181,6 +181,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     applied = next(c for c in opened if c.plan_digest and c.resource_id.endswith("/srch-contoso-rag"))
     desk.approve(applied.id, bob, reason="CHG-1042: the search service goes private", plan_digest=applied.plan_digest)
     demo._ack(world, totals)
+    # The weekly access review's removals: each with its evidence of use from the Activity Log.
+    open_removal_cases(world.review(policy), store=world.store, policy=policy, now=datetime.now(UTC))
 
 
 # The emulated signed-in approver, and the other approver of the seeded story.

@@ -11,4 +11,5 @@ REMEDIATION = constant_patch(
     actions=SESSION_POOL_WRITE,
     changes={"properties.sessionNetworkConfiguration.status": "EgressDisabled"},
     summary="disable outbound network access from the pool's sessions",
+    touches="Code running in the pool's sessions can no longer reach the internet: an agent tool that downloads packages or calls an outside API from a session fails.",
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from driftguard.azure import api_versions
 from driftguard.model import Plan, Step
+from driftguard.rules.roles import PRIVILEGED, role_guid
 from remediations.base import PlanContext, Remediation, canonical_id
 
 ID = "authorization_roleassignment_delete"
@@ -22,6 +23,13 @@ EXTRA_REMOVABLE_ROLES = (
 KEPT = ("roleDefinitionId", "principalId", "principalType", "condition", "conditionVersion", "description")
 
 
+def role_label(definition_id: object) -> str:
+    """The role as the approver reads it: a built-in privileged role by name, any other by its GUID
+    (the plan is pure: a custom role's name would take a read; the access section names it)."""
+    guid = role_guid(definition_id) or str(definition_id or "").rsplit("/", 1)[-1]
+    return PRIVILEGED.get(guid, guid)
+
+
 def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     rid = canonical_id(resource)
     props = resource.get("properties") or {}
@@ -33,7 +41,7 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         (step,),
         before,
         {"assignment": None},
-        f"remove the assignment of role {str(props.get('roleDefinitionId', '')).rsplit('/', 1)[-1]}",
+        f"remove the {role_label(props.get('roleDefinitionId'))} role assignment",
     )
 
 
@@ -45,6 +53,7 @@ REMEDIATION = Remediation(
     # write: DriftGuard can never grant a role, so a rollback's PUT is for a person with that right.
     ("Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/delete"),
     plan,
+    touches="Removes that principal's access through this role at this scope: whatever it does with the role there (a person's work, an app's calls or a pipeline's deployments) is refused. Access it holds by other assignments or groups stays.",
 )
 
 

@@ -35,6 +35,9 @@ class PlanContext:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# What a rollback touches, whatever the fix: what the fix closed is open again.
+ROLLBACK_TOUCHES = "Undoes the fix, reopening what it closed. The fix itself: "
+
 PlanFn = Callable[[Mapping[str, Any], PlanContext], Plan | None]
 # The plan that undoes an applied plan, given the resource its steps target as read now (None when it
 # is gone): None when there is nothing left to undo, CannotPlan when undoing it would do harm.
@@ -51,6 +54,10 @@ class Remediation:
     # Azure RBAC actions the remediator identity needs for this fix (the Bicep role is their union).
     actions: tuple[str, ...]
     planner: PlanFn
+    # What else the fix touches, for the approver who signs it: who or what stops working once it is
+    # applied (clients using keys, callers from the internet, apps holding a regenerated key). One
+    # sentence or two, shown beside the plan and in the confirmation; required of every remediation.
+    touches: str = field(kw_only=True)
     # How an applied plan is undone, where putting the recorded before-values back is not enough (an
     # identity is one object: its type and user-assigned identities go back together). Default: `rollback`.
     undoer: UndoFn | None = None
@@ -62,6 +69,10 @@ class Remediation:
         if not any(rtype.lower() == t.lower() for t in self.resource_types):
             raise CannotPlan(f"{self.id} is not written for resources of type {rtype or '(none)'!r}")
         return self.planner(resource, context)
+
+    def side_effects(self, *, rollback: bool = False) -> str:
+        """What else applying this fix (or rolling it back) touches, as the approver reads it."""
+        return ROLLBACK_TOUCHES + self.touches if rollback else self.touches
 
     def undo(self, plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
         """The plan that rolls `plan` back, from `current`: the resource the plan's steps target (for a
@@ -126,14 +137,21 @@ def put_setting_plan(
 
 
 def constant_patch(
-    *, remediation_id: str, title: str, resource_types: tuple[str, ...], actions: tuple[str, ...], changes: Mapping[str, Any], summary: str
+    *,
+    remediation_id: str,
+    title: str,
+    resource_types: tuple[str, ...],
+    actions: tuple[str, ...],
+    changes: Mapping[str, Any],
+    summary: str,
+    touches: str,
 ) -> Remediation:
     """The common case: PATCH a few properties to fixed values."""
 
     def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         return patch_plan(remediation_id, resource, changes, summary)
 
-    return Remediation(id=remediation_id, title=title, resource_types=resource_types, actions=actions, planner=plan)
+    return Remediation(id=remediation_id, title=title, resource_types=resource_types, actions=actions, planner=plan, touches=touches)
 
 
 COGNITIVE_ACCOUNT = ("Microsoft.CognitiveServices/accounts",)

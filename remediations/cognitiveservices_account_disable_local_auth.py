@@ -27,5 +27,10 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
 
 
 REMEDIATION = Remediation(
-    ID, "Disable key (local) authentication on an AI account", COGNITIVE_ACCOUNT, (*COGNITIVE_WRITE, *REGENERATE.actions), plan
+    ID,
+    "Disable key (local) authentication on an AI account",
+    COGNITIVE_ACCOUNT,
+    (*COGNITIVE_WRITE, *REGENERATE.actions),
+    plan,
+    touches="Regenerates Key1 and Key2, then turns key authentication off: every client calling the account with an API key (apps, notebooks, SDK samples, other services' connections) gets 401 until it signs in with Microsoft Entra ID.",
 )

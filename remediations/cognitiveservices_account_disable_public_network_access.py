@@ -23,4 +23,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return patch_plan(ID, resource, {"properties.publicNetworkAccess": "Disabled"}, "disable public network access")
 
 
-REMEDIATION = Remediation(ID, "Disable public network access on an AI account", COGNITIVE_ACCOUNT, COGNITIVE_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Disable public network access on an AI account",
+    COGNITIVE_ACCOUNT,
+    COGNITIVE_WRITE,
+    plan,
+    touches="Callers from the internet and from networks without a private endpoint to the account are cut off; only private endpoints (and trusted Azure services where the network rules allow them) still reach it.",
+)

@@ -24,4 +24,5 @@ REMEDIATION = Remediation(
     ("Microsoft.CognitiveServices/accounts/defenderForAISettings",),
     ("Microsoft.CognitiveServices/accounts/defenderForAISettings/read", "Microsoft.CognitiveServices/accounts/defenderForAISettings/write"),
     plan,
+    touches="Turns on Defender for AI threat protection for this account: prompts and responses are scanned and alerts raised; it is billed per token scanned and nothing is blocked.",
 )

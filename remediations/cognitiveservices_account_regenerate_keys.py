@@ -32,5 +32,10 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
 
 
 REMEDIATION = Remediation(
-    ID, "Regenerate an AI account's keys", COGNITIVE_ACCOUNT, ("Microsoft.CognitiveServices/accounts/regenerateKey/action",), plan
+    ID,
+    "Regenerate an AI account's keys",
+    COGNITIVE_ACCOUNT,
+    ("Microsoft.CognitiveServices/accounts/regenerateKey/action",),
+    plan,
+    touches="Invalidates the account's current keys: every app, notebook or connection still using them gets 401 until it is given a new key (or moved to Microsoft Entra ID).",
 )

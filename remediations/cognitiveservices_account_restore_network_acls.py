@@ -19,4 +19,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return patch_plan(ID, resource, {"properties.networkAcls": dict(acls)}, "restore the last-known-good network ACLs")
 
 
-REMEDIATION = Remediation(ID, "Restore an AI account's last-known-good network ACLs", COGNITIVE_ACCOUNT, COGNITIVE_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Restore an AI account's last-known-good network ACLs",
+    COGNITIVE_ACCOUNT,
+    COGNITIVE_WRITE,
+    plan,
+    touches="Puts the last-known-good network rules back: IP ranges and virtual networks added since then lose access to the account.",
+)

@@ -20,4 +20,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return patch_plan(ID, resource, changes, f"restrict outbound access to {len(fqdns)} approved FQDN(s)")
 
 
-REMEDIATION = Remediation(ID, "Restrict an AI account's outbound network access", COGNITIVE_ACCOUNT, COGNITIVE_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Restrict an AI account's outbound network access",
+    COGNITIVE_ACCOUNT,
+    COGNITIVE_WRITE,
+    plan,
+    touches="The account can call out only to the approved FQDNs: features that fetch from elsewhere (data sources, web grounding, callbacks to other hosts) stop working.",
+)

@@ -73,4 +73,5 @@ REMEDIATION = Remediation(
         "Microsoft.CognitiveServices/accounts/raiPolicies/write",
     ),
     plan,
+    touches="Puts the content filter back at its approved thresholds: prompts and completions the relaxed filter let through are blocked again for every app using the deployment.",
 )

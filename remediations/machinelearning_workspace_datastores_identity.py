@@ -9,4 +9,5 @@ REMEDIATION = constant_patch(
     actions=WORKSPACE_WRITE,
     changes={"properties.systemDatastoresAuthMode": "Identity"},
     summary="authenticate system datastores with the workspace identity",
+    touches="The system datastores are reached with the workspace's managed identity instead of the storage key: jobs, notebooks and pipelines need the identity (or the user) to hold data roles on the storage account.",
 )

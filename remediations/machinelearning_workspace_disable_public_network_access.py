@@ -24,4 +24,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return patch_plan(ID, resource, CHANGES, "disable public network access")
 
 
-REMEDIATION = Remediation(ID, "Disable public network access on a workspace (or its hub)", WORKSPACE, WORKSPACE_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Disable public network access on a workspace (or its hub)",
+    WORKSPACE,
+    WORKSPACE_WRITE,
+    plan,
+    touches="The workspace (or its hub, and with it every project on the hub) is reachable only through private endpoints: Studio sessions, SDK clients and pipelines on the internet are cut off.",
+)

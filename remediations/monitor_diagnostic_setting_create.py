@@ -42,4 +42,5 @@ REMEDIATION = Remediation(
     ("Microsoft.CognitiveServices/accounts", "Microsoft.Search/searchServices", "Microsoft.MachineLearningServices/workspaces"),
     ("Microsoft.Insights/diagnosticSettings/read", "Microsoft.Insights/diagnosticSettings/write"),
     plan,
+    touches="Adds a diagnostic setting that sends the resource's logs to the Log Analytics workspace: nothing stops working; ingestion is billed by the workspace.",
 )

@@ -53,4 +53,5 @@ REMEDIATION = Remediation(
         "Microsoft.MachineLearningServices/workspaces/privateEndpointConnections/write",
     ),
     plan,
+    touches="Rejects the private endpoint connection: the network behind that endpoint (another subscription or tenant) can no longer reach the resource through it.",
 )

@@ -82,4 +82,5 @@ REMEDIATION = Remediation(
     (*COGNITIVE_WRITE, *SEARCH_WRITE),
     plan,
     undo,
+    touches="Adds a system-assigned identity next to any user-assigned ones: nothing loses access; the identity holds no roles until someone grants them.",
 )

@@ -23,4 +23,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return replace(fixed, before={**fixed.before, "properties.authOptions": get_path(resource, "properties.authOptions")})
 
 
-REMEDIATION = Remediation(ID, "Disable API key authentication on a Search service", SEARCH, SEARCH_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Disable API key authentication on a Search service",
+    SEARCH,
+    SEARCH_WRITE,
+    plan,
+    touches="Turns API keys off on the Search service: every client querying or indexing with an admin or query key gets 401 until it signs in with Microsoft Entra ID and holds a Search data role.",
+)

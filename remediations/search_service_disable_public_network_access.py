@@ -28,4 +28,11 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     return replace(fixed, before={PATH: spelled})
 
 
-REMEDIATION = Remediation(ID, "Disable public network access on a Search service", SEARCH, SEARCH_WRITE, plan)
+REMEDIATION = Remediation(
+    ID,
+    "Disable public network access on a Search service",
+    SEARCH,
+    SEARCH_WRITE,
+    plan,
+    touches="Callers from the internet and from networks without a private endpoint to the Search service are cut off, indexers pulling over public endpoints included.",
+)

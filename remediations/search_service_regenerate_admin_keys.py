@@ -29,5 +29,10 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
 
 
 REMEDIATION = Remediation(
-    ID, "Regenerate a Search service's admin keys", SEARCH, ("Microsoft.Search/searchServices/regenerateAdminKey/action",), plan
+    ID,
+    "Regenerate a Search service's admin keys",
+    SEARCH,
+    ("Microsoft.Search/searchServices/regenerateAdminKey/action",),
+    plan,
+    touches="Invalidates the current admin keys: every app, indexer pipeline or tool still using them gets 403 until it is given a new key. Query keys are not changed.",
 )

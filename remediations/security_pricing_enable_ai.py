@@ -26,4 +26,5 @@ REMEDIATION = Remediation(
     ("Microsoft.Security/pricings",),
     ("Microsoft.Security/pricings/read", "Microsoft.Security/pricings/write"),
     plan,
+    touches="Turns on Defender for AI for the whole subscription (every AI account in it): billed per token scanned; nothing is blocked.",
 )

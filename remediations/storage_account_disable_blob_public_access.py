@@ -9,4 +9,5 @@ REMEDIATION = constant_patch(
     actions=STORAGE_WRITE,
     changes={"properties.allowBlobPublicAccess": False},
     summary="disallow anonymous blob access",
+    touches="Anonymous reads of blobs stop: anyone fetching public containers' blobs by URL without credentials gets 403 (links in apps, pages or datasets).",
 )

@@ -9,4 +9,5 @@ REMEDIATION = constant_patch(
     actions=STORAGE_WRITE,
     changes={"properties.publicNetworkAccess": "Disabled"},
     summary="disable public network access",
+    touches="Callers from the internet and from networks without a private endpoint to the account are cut off, the AI services that read data from it over public endpoints included.",
 )

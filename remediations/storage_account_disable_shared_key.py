@@ -9,4 +9,5 @@ REMEDIATION = constant_patch(
     actions=STORAGE_WRITE,
     changes={"properties.allowSharedKeyAccess": False},
     summary="disallow shared key access",
+    touches="Requests signed with the account key, and SAS tokens signed with it, are refused: apps, connection strings and tools that use keys or account SAS must move to Microsoft Entra ID.",
 )

@@ -20,5 +20,10 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
 
 
 REMEDIATION = Remediation(
-    ID, "Regenerate a storage account's access keys", STORAGE, ("Microsoft.Storage/storageAccounts/regenerateKey/action",), plan
+    ID,
+    "Regenerate a storage account's access keys",
+    STORAGE,
+    ("Microsoft.Storage/storageAccounts/regenerateKey/action",),
+    plan,
+    touches="Invalidates key1 and key2: every connection string and account SAS signed with them stops working until it is given a new key.",
 )

@@ -156,6 +156,10 @@ def role_definition(guid: str) -> JSON:
     }
 
 
+# Who made the sample's role assignments (ARM records the creator's object id as `createdBy`).
+GRANTER = "0c8a1b2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+
+
 def role_assignment(
     scope: str,
     name: str,
@@ -180,8 +184,8 @@ def role_assignment(
             "conditionVersion": None,
             "createdOn": created_on,
             "updatedOn": created_on,
-            "createdBy": "0c8a1b2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
-            "updatedBy": "0c8a1b2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+            "createdBy": GRANTER,
+            "updatedBy": GRANTER,
             "delegatedManagedIdentityResourceId": None,
             "description": None,
         },

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from simulator import builders as b
-from simulator.roles import BUILT_IN, role_assignment, role_definition
+from simulator.roles import BUILT_IN, GRANTER, role_assignment, role_definition
 from simulator.state import Estate
 
 if TYPE_CHECKING:
@@ -189,12 +189,13 @@ def seed_directory(sim: Simulator) -> None:
     d = sim.directory
     d.add(IT_ADMINS, "Group", "it-administrators")
     d.add(DATA_SCIENTISTS, "Group", "data-scientists")
-    d.add("a1b2c3d4-0000-4000-8000-00000000a001", "User", "ops-alice")  # Owner on the subscription
+    d.add("a1b2c3d4-0000-4000-8000-00000000a001", "User", "Alice Okafor", upn="alice.okafor@contoso.com")  # Owner on the subscription
     d.add("a1b2c3d4-0000-4000-8000-00000000b002", "ServicePrincipal", "chat-backend")  # OpenAI User, unused
     # a1b2c3d4-...c003 (Contributor on the resource group) no longer exists: orphaned
-    d.add("a1b2c3d4-0000-4000-8000-00000000d004", "User", "ds-dana", groups=(DATA_SCIENTISTS,))
-    d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "admin-erin", groups=(IT_ADMINS,))
-    d.add("a1b2c3d4-0000-4000-8000-00000000f006", "User", "oncall-frank")
+    d.add("a1b2c3d4-0000-4000-8000-00000000d004", "User", "Dana Silva", upn="dana.silva@contoso.com", groups=(DATA_SCIENTISTS,))
+    d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "Erin Walsh", upn="erin.walsh@contoso.com", groups=(IT_ADMINS,))
+    d.add("a1b2c3d4-0000-4000-8000-00000000f006", "User", "Frank Moreau", upn="frank.moreau@contoso.com")
+    d.add(GRANTER, "User", "Priya Platform", upn="priya.platform@contoso.com")  # made the assignments
     now = datetime.now(UTC)
     for caller, resource, days in (
         ("a1b2c3d4-0000-4000-8000-00000000a001", f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod", 2),

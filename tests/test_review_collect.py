@@ -21,7 +21,7 @@ from simulator.transport import BASE_URL, in_process_session
 from tests.azure.test_role_definitions import AT_SUBSCRIPTION, CUSTOM, custom_role
 
 OAI = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
-HOLDER = "a1b2c3d4-0000-4000-8000-00000000a001"  # ops-alice in the sample's directory
+HOLDER = "a1b2c3d4-0000-4000-8000-00000000a001"  # Alice Okafor in the sample's directory
 
 
 def review(sim: Simulator) -> Review:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,34 @@ class Principal:
     app_id: str | None = None
 
     @property
+    def label(self) -> str:
+        """The principal as a person reads it: "Display Name (upn)", the name alone where there is no
+        UPN (groups, service principals), "deleted principal <id>" when the directory no longer has it,
+        the id when it has no name. Reports keep the id beside it (JSON, CSV, SARIF)."""
+        if not self.exists:
+            return f"deleted principal {self.id}"
+        if not self.display_name:
+            return self.id
+        return f"{self.display_name} ({self.user_principal_name})" if self.user_principal_name else self.display_name
+
+    @property
     def caller_names(self) -> frozenset[str]:
         """The `Caller` values (lower case) that are this principal's activity."""
         return frozenset(n.lower() for n in (self.user_principal_name, self.mail, self.app_id) if n)
+
+
+def label(principal_id: str, principal: Principal | None) -> str:
+    """`Principal.label`, or the id when the directory was not asked (or did not answer)."""
+    return principal.label if principal is not None else principal_id
+
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def named(text: str, people: Mapping[str, Principal]) -> str:
+    """`text` with each principal id the directory named replaced by its label: a reason the engine
+    wrote with ids (it reads no directory), for a person. Ids not in `people` stay."""
+    return GUID.sub(lambda m: people[g].label if (g := m.group(0).lower()) in people else m.group(0), text)
 
 
 class Directory:

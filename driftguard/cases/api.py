@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard import rules
+from driftguard.azure.directory import GUID
 from driftguard.azure.directory import Principal as Person
 from driftguard.azure.writes import TransientWriteError
 from driftguard.cases import Refused
@@ -29,9 +30,10 @@ from driftguard.ids import normalize_guid
 from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
+from driftguard.review import describe_use
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
-from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -86,7 +88,7 @@ def where(resource_id: str) -> dict[str, str | None]:
 # The directory's answer for principal ids (`Directory.principals`): display names for people to read.
 People = Callable[[Iterable[str]], Mapping[str, Person]]
 # Evidence keys that hold a principal's object id.
-PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id")
+PERSON_KEYS = (*CAUSER_KEYS, "principalId", "principal_id", "granted_by")
 
 
 def principal_ids(case: Case) -> set[str]:
@@ -94,6 +96,9 @@ def principal_ids(case: Case) -> set[str]:
     found = [*case.causers, *(case.evidence.get(k) for k in PERSON_KEYS), *(a.principal for a in case.approvals)]
     found.append(finding_evidence(case).get("principalId"))
     found += [h.actor for h in case.history]
+    # A reason may name principals by id (flap protection names who kept changing the setting back);
+    # ids there that are not principals find nothing in the directory and stay as they are.
+    found += GUID.findall(case.reason)
     return {g for x in found if isinstance(x, str) and (g := normalize_guid(x))}
 
 
@@ -112,13 +117,25 @@ def access(case: Case) -> dict[str, Any] | None:
     guid = role_guid(role) or role
     scope = evidence.get("scope")
     personas = evidence.get("personas")
+    activity = case.evidence.get("activity")
     return {
         "principal_id": principal.lower(),
         "role_id": guid,
         "role_name": evidence.get("role_name") if isinstance(evidence.get("role_name"), str) else PRIVILEGED.get(guid.lower()),
         "scope": scope if isinstance(scope, str) else None,
         "personas": [str(p) for p in personas] if isinstance(personas, list) else [],
+        # Evidence of use, where the access review read the Activity Log (an event's case has none).
+        "last_activity": activity.get("last_activity") if isinstance(activity, Mapping) else None,
+        "matched_by": activity.get("matched_by") if isinstance(activity, Mapping) else None,
+        "use": describe_use(activity) if isinstance(activity, Mapping) else None,
+        # Who made the assignment and when (ARM's createdBy and createdOn), where the review read them.
+        "granted_by": _text(case.evidence.get("granted_by")),
+        "granted_on": _text(case.evidence.get("granted_on")),
     }
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 _METAS: dict[str, RuleMeta] = {}
@@ -274,13 +291,18 @@ class ApprovalApi:
             self._directory_down_until = time.monotonic() + DIRECTORY_RETRY_S
 
     def people(self, case: Case) -> dict[str, dict[str, str | None]]:
-        """Who the ids on this case are, as the directory names them (ids it does not know are left out)."""
+        """Who the ids on this case are, as the directory names them; ids it was not asked about, or
+        that have no name, are left out. The principal an access case is about, when the directory no
+        longer has it, is named "deleted principal <id>" (not a caller's id: an app id is no object id,
+        and the directory never finds it)."""
         ids = principal_ids(case)
         self._learn(ids)
-        named = (self._known.get(i) for i in sorted(ids))
-        return {
-            p.id: {"name": p.display_name, "upn": p.user_principal_name, "kind": p.kind} for p in named if p and p.exists and p.display_name
+        about = {
+            normalize_guid(x) for x in (case.evidence.get("principalId"), finding_evidence(case).get("principalId")) if isinstance(x, str)
         }
+        named = [p for i in sorted(ids) if (p := self._known.get(i)) and (p.display_name or (not p.exists and p.id in about))]
+        # The console shows the name and puts the UPN and id on hover.
+        return {p.id: {"name": p.display_name or p.label, "upn": p.user_principal_name, "kind": p.kind} for p in named}
 
     def summary(self, case: Case) -> dict[str, Any]:
         """A case in a list: the recorded fields a list shows, and the derived ones."""
@@ -295,8 +317,19 @@ class ApprovalApi:
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
             "access": access(case),
+            "fix_touches": self.touches(case),
         }
         return {**case_to_json(case), **self._derived(case), **about}
+
+    def touches(self, case: Case) -> str | None:
+        """What else the case's plan touches, in the words of its remediation (None without a plan).
+        A batch of removals names no remediation in its plan: its rule is the removal's id."""
+        if case.plan is None:
+            return None
+        meta = rule_meta(case.rule)
+        rid = case.plan.get("remediation") or (meta.remediation if meta else None) or case.rule
+        remediation = self.desk.remediations.get(str(rid))
+        return remediation.side_effects(rollback=case.kind is CaseKind.ROLLBACK) if remediation else None
 
     def _derived(self, case: Case) -> dict[str, Any]:
         meta = rule_meta(case.rule)

@@ -13,6 +13,7 @@ from driftguard import creep
 from driftguard.creep import Diff
 from driftguard.report.html import TEMPLATES
 from driftguard.review import Review
+from driftguard.terminal.layout import where
 
 WIDTH, HEIGHT, PAD = 720, 220, 36
 
@@ -83,4 +84,7 @@ def render(
         failed=failed,
         notes=review.notes,
         generated=generated.strftime("%Y-%m-%d %H:%M UTC"),
+        # Principals by name wherever the page names one (the escalated list holds ids).
+        names={r.principal_id: r.principal_label for r in review.rows},
+        where=where,
     )

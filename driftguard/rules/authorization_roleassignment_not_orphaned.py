@@ -30,4 +30,4 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if not is_false(prop(info, "exists")):
         return []
     principal = prop(snapshot.properties, "principalId")
-    return [context.finding(META, snapshot, f"principal {principal} no longer exists in the directory", {"principalId": principal})]
+    return [context.finding(META, snapshot, f"deleted principal {principal}: the directory no longer has it", {"principalId": principal})]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import RuleContext, RuleMeta, is_true, prop, prop_list
-from driftguard.rules.roles import ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, one, privileged_reason, role_guid
+from driftguard.rules.roles import ELIGIBILITY, PRINCIPAL, ROLE_DEFINITION, level_words, one, privileged_reason, role_guid
 
 META = RuleMeta(
     id="authorization_roleassignment_privileged_not_standing",
@@ -48,7 +48,14 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         context.finding(
             META,
             snapshot,
-            f"standing {reason} at {prop(props, 'scope')} for a {prop(props, 'principalType') or 'principal'} outside the IT-administrator persona",
-            {"principalId": principal, "role": guid, "scope": prop(props, "scope"), "personas": sorted(personas)},
+            f"standing {reason} at {level_words(str(prop(props, 'scope') or ''))} for a "
+            f"{prop(props, 'principalType') or 'principal'} outside the IT-administrator persona",
+            {
+                "principalId": principal,
+                "role": guid,
+                "role_name": prop(one(snapshot.related, ROLE_DEFINITION) or {}, "properties", "roleName"),
+                "scope": prop(props, "scope"),
+                "personas": sorted(personas),
+            },
         )
     ]

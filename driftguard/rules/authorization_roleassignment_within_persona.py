@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
-from driftguard.rules.roles import PRINCIPAL, ROLE_DEFINITION, is_data_role, one, role_guid, scope_level
+from driftguard.rules.roles import PRINCIPAL, ROLE_DEFINITION, is_data_role, level_words, one, role_guid, scope_level
 
 META = RuleMeta(
     id="authorization_roleassignment_within_persona",
@@ -42,7 +42,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         context.finding(
             META,
             snapshot,
-            f"role {guid} at {level.value} level is outside the persona ({names})",
-            {**evidence, "personas": [p.name for p in personas]},
+            f"{prop(definition or {}, 'properties', 'roleName') or f'role {guid}'} at {level_words(scope)} is outside the persona ({names})",
+            {**evidence, "role_name": prop(definition or {}, "properties", "roleName"), "personas": [p.name for p in personas]},
         )
     ]

@@ -79,7 +79,7 @@ def is_custom(definition: Mapping[str, Any]) -> bool:
 def privileged_reason(guid: str | None, definition: Mapping[str, Any] | None) -> str | None:
     """Why a role is privileged, or None: built-in roles by GUID, custom roles by what they grant."""
     if guid in PRIVILEGED:
-        return f"{PRIVILEGED[guid]} ({guid})"
+        return PRIVILEGED[guid]  # by name: the GUID is in the finding's evidence
     if definition is not None and is_custom(definition):
         actions, _ = permissions(definition)
         name = prop(definition, "properties", "roleName")
@@ -115,6 +115,12 @@ def scope_level(scope: str) -> ScopeLevel:
     if len(parts) == 4 and parts[2] == "resourcegroups":
         return ScopeLevel.RESOURCE_GROUP
     return ScopeLevel.RESOURCE
+
+
+def level_words(scope: str) -> str:
+    """Where an assignment applies, as a person reads it ("the resource group"): the scope's id is in
+    the finding's evidence and beside the message in every report."""
+    return "the " + scope_level(scope).value.replace("_", " ")
 
 
 def one(related: Mapping[str, tuple[Mapping[str, Any], ...]], kind: str) -> Mapping[str, Any] | None:

@@ -232,8 +232,12 @@ def fold_detection(current: Case | None, new: Case) -> Case:
     counted = replace(current, detections=current.detections + 1, updated_at=new.updated_at)
     if current.status is CaseStatus.OPEN:
         approvals = current.approvals if new.plan_digest == current.plan_digest else ()
+        # Who caused it stays on the case: a sweep or an access review sees the same drift with no
+        # caller, and must not hand its approval to the principal who caused it.
+        kept = {k: current.evidence[k] for k in CAUSER_KEYS if current.evidence.get(k) and not new.evidence.get(k)}
         return replace(
             new,
+            evidence={**new.evidence, **kept},
             generation=current.generation,
             kind=current.kind,
             opened_at=current.opened_at,

@@ -92,7 +92,7 @@ def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy:
             _write_sarif(args, sink, collected, gate, scope)
         elif fmt == "html":
             assets = tap.finish(collected) if tap is not None else []
-            sink.write(html.render(collected, data, generated=now, assets=assets))
+            sink.write(html.render(collected, data, generated=now, assets=assets, exemption_of=gate.exemption_of))
         elif fmt == "table":
             table.render(collected, data, console(sink), exemption_of=gate.exemption_of, quiet=ctx.quiet)
     return _verdict(args, ctx, summary, gate)

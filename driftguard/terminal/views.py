@@ -51,11 +51,14 @@ def review(result: Review, console: Console) -> None:
     )
     for r in result.rows:
         fails = [(k, v[6:]) for k, v in r.verdicts.items() if v.startswith("fail")]
+        # The principal and role by name (ids are in JSON and CSV), where the assignment applies as
+        # subscription / group / name, and the evidence of use with how it was matched.
         lines = [
-            f"[bold]{escape(r.principal_id)}[/] ({escape(r.principal_kind)}, persona {escape(r.persona)})",
+            f"[bold]{escape(r.principal_label)}[/]",
+            f"{escape(r.principal_kind or 'unknown kind')} · persona {escape(r.persona)}",
             f"{escape(r.role_name)}{' [red](privileged, standing)[/]' if r.privileged else ''}",
             escape(where(r.scope)),
-            f"last activity: {escape(r.last_activity or 'none')}",
+            f"last activity: {escape(r.use)}",
         ]
         for rule, reason in fails:
             lines.extend([f"[bold]{rule}[/]", f"  {escape(reason)}"])

@@ -17,6 +17,7 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+import remediations
 from driftguard.cases.api import MAX_BODY, ApprovalApi, openapi_document
 from driftguard.cases.auth import MAX_HEADER, AuthError, Role, encode_principal, parse_principal
 from driftguard.nesting import MAX_DEPTH
@@ -90,6 +91,10 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     assert detail["rule_guidance"] == "Deny inbound internet access"
     assert detail["rule_references"]
     assert {"kind", "id", "title"} <= set(detail["rule_references"][0])
+    # What else the fix touches, in its remediation's words (a ticket, with no plan, has none).
+    touches = remediations.registry()[detail["plan"]["remediation"]].touches
+    assert detail["fix_touches"] == touches
+    assert "private endpoint" in touches
     # A reader reads; only an approver decides.
     denied = client.call(
         "POST", f"cases/{case['id']}/approve", user=READER, body={"reason": "ok", "plan_digest": detail["plan_digest"]}, headers=WRITE
@@ -106,6 +111,10 @@ def test_list_read_approve_through_the_api(client: Client, demo: DemoWorld) -> N
     assert done.json()["case"]["status"] == "applied"
     assert demo.resource(case["resource_id"])["properties"]["publicNetworkAccess"] == "Disabled"  # type: ignore[index]
     assert client.call("GET", "cases?status=applied", user=READER).json()["cases"][0]["id"] == case["id"]
+    # Its rollback says what undoing it reopens.
+    back = client.call("POST", f"cases/{case['id']}/rollback", user=APPROVER_ALICE, body={"reason": "undo"}, headers=WRITE)
+    assert back.status_code == 200, back.text
+    assert back.json()["next_case"]["fix_touches"] == "Undoes the fix, reopening what it closed. The fix itself: " + touches
     assert client.call("GET", "cases?status=nonsense", user=READER).status_code == 400
     assert client.call("GET", "cases/not-a-case", user=READER).status_code == 404
 
@@ -258,3 +267,51 @@ def test_people_are_named_from_the_directory_and_left_as_ids_when_it_is_down(dem
         raise InventoryError("Microsoft Graph unreachable")
 
     assert ApprovalApi(lambda: demo.desk, easy_auth=True, people=down).people(case) == {}  # type: ignore[arg-type]
+
+
+def test_an_access_review_case_shows_principal_role_scope_and_evidence_of_use(client: Client, demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.review import open_removal_cases
+
+    review = demo.world.review(demo.policy)
+    opened = open_removal_cases(review, store=demo.world.store, policy=demo.policy, now=datetime.now(UTC)).opened
+    assert opened
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=demo.world.directory().principals)
+    details = {d["access"]["principal_id"][-4:]: d for d in (api.detail(demo.desk.case(i)) for i in opened)}
+    # The escalated user: by name, Owner by name, at the subscription, used two days ago by caller and scope.
+    alice = details["a001"]
+    assert alice["people"][alice["access"]["principal_id"]]["name"] == "Alice Okafor"
+    assert alice["access"]["role_name"] == "Owner"
+    assert alice["access"]["scope"] == f"/subscriptions/{demo.world.sample.PROD}"
+    assert alice["access"]["matched_by"] == "caller and scope"
+    assert alice["access"]["use"].startswith("last activity 20")
+    assert alice["access"]["use"].endswith("UTC (matched by caller and scope)")
+    # Who made it and when, as ARM records it, by name.
+    assert alice["access"]["granted_on"].startswith("20")
+    assert alice["people"][alice["access"]["granted_by"].lower()]["name"] == "Priya Platform"
+    # The deleted principal: said so, and no activity in the window.
+    orphan = details["c003"]
+    assert orphan["people"][orphan["access"]["principal_id"]]["name"] == f"deleted principal {orphan['access']['principal_id']}"
+    assert orphan["access"]["last_activity"] is None
+    assert orphan["access"]["use"] == "no activity in 90 days (none recorded in the Activity Log)"
+    # Served as the OpenAPI document says (the client validates every answer).
+    assert client.call("GET", f"cases/{opened[0]}", user=READER).json()["access"]["use"]
+    # A case from an assignment's event read no activity: null, and the console says why.
+    grant = _owner_grant(demo)
+    event_case = api.detail(demo.open_case(PRIVILEGED, grant.rsplit("/", 1)[-1]))
+    assert event_case["access"]["use"] is None
+
+
+def test_only_the_principal_a_case_is_about_is_named_deleted(demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.azure.directory import Principal as Person
+    from driftguard.store.base import Case, CaseStatus
+
+    about, app = "0000aaaa-0000-4000-8000-000000000001", "0000bbbb-0000-4000-8000-000000000002"
+    now = datetime.now(UTC)
+    case = Case("k", PRIVILEGED, "/x", CaseStatus.OPEN, "r", now, now, evidence={"principalId": about, "caller_app_id": app})
+    # The directory finds neither: the assignment's principal is deleted; an app id is never an object id.
+    api = ApprovalApi(lambda: demo.desk, easy_auth=True, people=lambda ids: {i: Person(i, False) for i in ids})
+    assert api.people(case) == {about: {"name": f"deleted principal {about}", "upn": None, "kind": None}}

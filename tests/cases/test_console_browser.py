@@ -79,9 +79,15 @@ def test_an_approval_in_the_console_applies_the_fix(page: Page, console: DevHost
     expect(page.locator("#detail td.before").first).to_have_text("Enabled")
     expect(page.locator("#detail td.after").first).to_have_text("Disabled")
     expect(page.locator("#digest")).to_contain_text(str(case.plan_digest))
+    # What else the fix touches, beside the plan and again in the confirmation, in its remediation's words.
+    touches = "without a private endpoint to the account are cut off"
+    expect(page.locator("#touches")).to_contain_text(touches)
     page.fill("#reason", "approved in the console, CHG-42")
     page.click("#approve")
     expect(page.locator("#confirm")).to_contain_text("Apply: disable public network access")
+    expect(page.locator("#confirm-touches")).to_contain_text(touches)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#confirm").screenshot(path=str(SCREENSHOTS / "console-confirm.png"))
     page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("applied and verified")
     resource = demo.resource(case.resource_id)
@@ -345,7 +351,34 @@ def test_people_are_named_with_their_id_on_hover(page: Page, console: DevHost, d
     # An access case: the principal by name, the role by name (its id on hover), the scope.
     expect(page.locator("#access .person")).to_have_text("Dana Developer")
     expect(page.locator("#access")).to_contain_text("Owner")
-    expect(page.locator("#access")).to_contain_text("/accounts/oai-contoso-prod")
+    expect(page.locator("#access")).to_contain_text(f"{demo.world.sample.PROD} / rg-ai-prod / oai-contoso-prod")
+    # What the fix touches: that principal's access at that scope.
+    expect(page.locator("#touches")).to_contain_text("at this scope")
+    # Opened from the grant's event: no Activity Log was read, and the case says so.
+    expect(page.locator("#use")).to_contain_text("not read for this case")
+
+
+def test_an_access_review_case_shows_the_evidence_of_use(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    from datetime import UTC, datetime
+
+    from driftguard.review import open_removal_cases
+
+    opened = open_removal_cases(demo.world.review(demo.policy), store=demo.world.store, policy=demo.policy, now=datetime.now(UTC))
+    cases = [demo.world.store.case(i) for i in opened.opened]
+    escalated = next(c for c in cases if c and str(c.evidence.get("principalId")).endswith("a001"))
+    orphaned = next(c for c in cases if c and str(c.evidence.get("principalId")).endswith("c003"))
+    page.goto(f"{console.url}/api/console#case={escalated.id}")
+    expect(page.locator("#access .person")).to_have_text("Alice Okafor")
+    expect(page.locator("#access")).to_contain_text("Owner")
+    expect(page.locator("#use")).to_contain_text("last activity 20")
+    expect(page.locator("#use")).to_contain_text("UTC (matched by caller and scope)")
+    expect(page.locator("#granted .person")).to_have_text("Priya Platform")
+    expect(page.locator("#caused-by .person")).to_have_text("Priya Platform")  # who made it, not who holds it
+    page.locator(f'#cases tbody tr[data-id="{orphaned.id}"]').click()
+    expect(page.locator("#access .person")).to_have_text(f"deleted principal {orphaned.evidence['principalId']}")
+    expect(page.locator("#use")).to_contain_text("no activity in 90 days")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / "console-access-review-case.png"))
 
 
 def test_the_list_filters_and_sorts(page: Page, console: DevHost, demo: DemoWorld) -> None:
@@ -406,3 +439,23 @@ def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoW
     expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_contain_text("applied and verified")
+
+
+def test_a_flapping_case_names_who_kept_changing_it_back(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    from driftguard.demo import PIPELINE
+    from driftguard.store.base import CaseStatus
+
+    demo.world.sim.directory.add(PIPELINE, "ServicePrincipal", "deploy-pipeline")
+    oai = (
+        f"/subscriptions/{demo.world.sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+    )
+    for _ in range(5):
+        demo.world.act_as(
+            PIPELINE, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+        )
+        demo.deliver()
+    case = next(c for c in demo.world.store.cases(status=CaseStatus.OPEN) if c.reason.startswith("flapping"))
+    assert PIPELINE in case.reason  # the engine records the id; the console names it
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    expect(page.locator("#reason-text")).to_contain_text("Changed back by: deploy-pipeline")
+    expect(page.locator("#reason-text")).not_to_contain_text(PIPELINE)

@@ -23,9 +23,14 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     opened = list(world.store.cases(status=CaseStatus.OPEN))
     caused = [c for c in opened if DEVELOPER in c.causers]
     assert caused, "no case caused by the developer"
-    removal = next(c for c in opened if c.rule == "authorization_roleassignment_privileged_not_standing")
+    privileged = [c for c in opened if c.rule == "authorization_roleassignment_privileged_not_standing"]
+    removal = next(c for c in privileged if DEVELOPER in c.causers)
     assert (len(removal.valid_approvals), api.desk.approvers_needed(removal)) == (1, 2)
     assert any(PIPELINE in c.causers for c in opened), "no case naming the flapping pipeline"
     applied = [c for c in world.store.cases(status=CaseStatus.APPLIED) if c.applied_plan]
     assert applied, "no applied fix to roll back"
     assert api.people(removal)[DEVELOPER]["name"] == "Dana Developer"
+    # The access review's removals carry their evidence of use, and name the deleted principal so.
+    reviewed = [api.detail(c) for c in opened if c.evidence.get("activity")]
+    assert {d["access"]["principal_id"][-4:] for d in reviewed} >= {"a001", "c003"}
+    assert all(d["access"]["use"] for d in reviewed)

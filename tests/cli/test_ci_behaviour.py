@@ -83,6 +83,14 @@ def test_exemptions_let_the_gate_pass_and_an_empty_estate_fails_it(tmp_path: Pat
     run = driftguard(*gate, "--policy", str(policy), home=tmp_path)
     assert run.code == 0, run.err
     assert "exempt until 2099-01-01" in " ".join(run.out.split())
+    # The HTML report marks the same finding exempt, with who approved it and why; the others are not.
+    page = tmp_path / "exempt.html"
+    assert driftguard("scan", "--snapshot", str(snapshot), "--policy", str(policy), "--output", str(page), home=tmp_path).code == 0
+    rows = [r for r in page.read_text().split("<tr") if "<summary>evidence" in r]  # the finding rows
+    exempted = [r for r in rows if "cognitiveservices_account_local_auth_disabled</code>" in r]
+    assert exempted
+    assert all('class="exempted"' in r and "approved by ciso: pilot" in r for r in exempted)
+    assert not any('class="exempted"' in r for r in rows if r not in exempted)
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     run = driftguard("scan", "--snapshot", str(empty), home=tmp_path)

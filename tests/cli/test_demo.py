@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from driftguard.cli import main
-from driftguard.demo import PIPELINE
+from driftguard.demo import DEVELOPER, PIPELINE
 
 
 def test_demo_story(tmp_path: Path) -> None:
@@ -30,7 +30,10 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "restore the last-known-good RAI policy" in " ".join(text.split())  # wrapped at the width
     # 5: the pipeline is stopped and named
     assert "flapping" in text
-    assert PIPELINE in " ".join(text.split()).replace(" ", "")
+    # by the directory's names, not the object ids the engine's reason carries
+    assert "Changed back by: deploy-pipeline, Dana Developer (dana.developer@contoso.onmicrosoft.com)" in flat
+    assert PIPELINE not in flat
+    assert DEVELOPER not in flat
     assert "open case(s) waiting for a security approver" in text
     # 6: a session pool's egress turned back on by the developer is reverted
     assert "reverted app_sessionpool_egress_disabled" in " ".join(text.split())
@@ -45,5 +48,10 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "case_opened cognitiveservices_deployment_canary_probe_blocked" in probes
     assert "relaxed-debug" in probes
     assert "Do Anything Now" not in text
+    # 8: removed by two approvers, the role by name
+    assert "applied and verified: remove the Owner role assignment" in flat
+    assert "8e3af657" not in flat
+    # Every line fits 80 columns (the default when the output is not a terminal).
+    assert max(len(line) for line in text.splitlines()) <= 80
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5

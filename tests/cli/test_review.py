@@ -4,9 +4,12 @@ role, whose use the Activity Log never shows, so it is reported as not evaluable
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
+
+import pytest
 
 from driftguard.cli import main
 
@@ -38,9 +41,28 @@ def test_planted_privilege_creep_is_found() -> None:
 
 def test_csv_has_one_row_per_assignment_with_every_verdict() -> None:
     lines = review("csv").strip().splitlines()
-    assert lines[0].startswith("assignment_id,scope,principal_id")
+    assert lines[0].startswith("assignment_id,scope,principal_id,principal_name,principal_upn,principal_deleted,principal_kind,role,")
     assert "authorization_roleassignment_used_recently" in lines[0]
     assert len(lines) == 7
+    rows = {r["principal_id"][-4:]: r for r in csv.DictReader(io.StringIO(review("csv")))}
+    assert (rows["a001"]["principal_name"], rows["a001"]["principal_upn"]) == ("Alice Okafor", "alice.okafor@contoso.com")
+    assert (rows["c003"]["principal_name"], rows["c003"]["principal_deleted"]) == ("", "true")
+    assert rows["a001"]["role"] == "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"  # the id stays beside the name
+    assert rows["a001"]["role_name"] == "Owner"
+
+
+def test_the_table_names_people_and_roles_and_fits_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    table = review("table")
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "Alice Okafor (alice.okafor@contoso.com)" in table
+    assert "deleted principal a1b2c3d4-0000-4000-8000-00000000c003" in table
+    assert "standing Owner at the subscription" in table
+    assert "8e3af657" not in table  # roles by name: their GUIDs are in JSON and CSV
+    assert "a1b2c3d4-0000-4000-8000-00000000a001" not in table  # a named principal by its name
+    assert "│ 11111111-1111-4111-8111-111111111111 / rg-ai-prod /" in table  # subscription beside group
+    assert "UTC (matched by caller and scope)" in table
 
 
 def test_open_cases_carry_the_exact_delete() -> None:
@@ -63,5 +85,8 @@ def test_html_report_draws_the_creep_and_names_the_planted_findings() -> None:
     assert f"(now {privileged})" in page
     for planted in ("a001", "c003", "d004"):
         assert f"a1b2c3d4-0000-4000-8000-00000000{planted}" in page
+    assert "Alice Okafor (alice.okafor@contoso.com)" in page
+    assert "Dana Silva (dana.silva@contoso.com)" in page
+    assert "deleted principal a1b2c3d4-0000-4000-8000-00000000c003" in page
     assert "authorization_roleassignment_within_persona" in page
     assert doc["figures"]["by_persona"]["data_scientist"]["off_persona"] == 1

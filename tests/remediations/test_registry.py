@@ -36,3 +36,19 @@ def test_actions_are_declared_as_rbac_action_strings() -> None:
         for action in remediation.actions:
             assert pattern.fullmatch(action), (remediation.id, action)
     assert "Microsoft.Authorization/roleAssignments/write" not in remediations.all_actions()
+
+
+def test_every_remediation_says_what_else_it_touches() -> None:
+    # The approver reads it beside the plan and in the confirmation: a sentence of its own per fix,
+    # not the title again nor a text copied from another fix.
+    texts = {r.id: r.touches for r in remediations.registry().values()}
+    for rid, text in texts.items():
+        assert len(text) >= 60, rid
+        assert text.endswith("."), rid
+        assert text.lower() != remediations.registry()[rid].title.lower()
+    assert len(set(texts.values())) == len(texts)
+    # The side effects the issue names are said where they happen.
+    assert "API key" in texts["cognitiveservices_account_disable_local_auth"]
+    assert "private endpoint" in texts["cognitiveservices_account_disable_public_network_access"]
+    assert "current keys" in texts["cognitiveservices_account_regenerate_keys"]
+    assert "at this scope" in texts["authorization_roleassignment_delete"]

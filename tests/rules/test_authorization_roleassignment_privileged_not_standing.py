@@ -9,7 +9,11 @@ ADMINS = Policy(access=AccessPolicy(personas=(Persona(name="it_administrator", g
 
 def test_standing_owner_fails_and_reader_passes() -> None:
     [f] = run(rule, assignment(OWNER), related={ROLE_DEFINITION: [definition(OWNER)]})
-    assert "Owner" in f.message
+    # A person reads the role by name and where it applies; the ids stay in the evidence.
+    assert f.message == "standing Owner at the resource for a User outside the IT-administrator persona"
+    assert f.evidence["role"] == OWNER
+    assert f.evidence["role_name"] == "Owner"
+    assert f.evidence["scope"] == assignment(OWNER)["properties"]["scope"]
     assert f.remediation == "authorization_roleassignment_delete"
     assert run(rule, assignment(READER), related={ROLE_DEFINITION: [definition(READER)]}) == []
 

@@ -36,6 +36,8 @@ def test_allowed_role_at_allowed_level_passes() -> None:
 def test_off_persona_role_or_level_fails() -> None:
     [f] = run(rule, assignment(OWNER, principal_type="Group"), related={**DEV, ROLE_DEFINITION: [definition(OWNER)]}, policy=POLICY)
     assert "ai_developer" in f.message
+    assert f.message.startswith("Owner at the resource is outside the persona")
+    assert f.evidence["role"] == OWNER
     at_sub = assignment(AI_DEVELOPER, scope=f"/subscriptions/{SUB}", principal_type="Group")
     [g] = run(rule, at_sub, related={**DEV, ROLE_DEFINITION: [definition(AI_DEVELOPER)]}, policy=POLICY)
     assert g.evidence["level"] == "subscription"

@@ -190,6 +190,15 @@ def _case(reason: str, at: datetime, digest: str | None = "d1", *, key: str = f"
     return Case(key, RULE, RID, CaseStatus.OPEN, reason, at, at, plan={"steps": []}, plan_digest=digest, evidence={"caller": "alice"})
 
 
+def test_a_detection_with_no_caller_keeps_who_caused_the_case(store: StateStore) -> None:
+    # A sweep or an access review sees the drift with no caller: the causer still may not approve it.
+    caused = store.open_case(replace(_case("from its event", T0, key="caused"), evidence={"caller_object_id": "dev"}))
+    swept = store.open_case(replace(_case("seen by the sweep", T0 + timedelta(hours=1), key="caused"), evidence={"finding": {}}))
+    assert swept.id == caused.id
+    assert swept.causers == {"dev"}
+    assert swept.evidence == {"finding": {}, "caller_object_id": "dev"}
+
+
 def test_cases_dedupe_by_key(store: StateStore) -> None:
     opened = store.open_case(_case("first sight", T0))
     assert opened.version is not None
