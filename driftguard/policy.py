@@ -558,6 +558,8 @@ class Settings(_Strict):
     review_schedule: str = "0 0 6 * * 1"  # the access review, weekly
     sla_schedule: str = "0 5 * * * *"  # reminders and expiry of open cases, hourly
     outbox_schedule: str = "0 */1 * * * *"  # ticket and event deliveries, every minute
+    # Defender for AI alerts into incident cases: one Resource Graph query a run, every 5 minutes.
+    alerts_schedule: str = "0 */5 * * * *"
     # Where approvers open the console: tickets link to it (the app's own URL + /api/console).
     console_url: str | None = None
     # The custom Event Grid topic DriftGuard publishes its CloudEvents to (None: none published).
@@ -638,7 +640,7 @@ class Settings(_Strict):
                 secrets[name] = _secret(environ, sink, name, private_hosts)
         return secrets
 
-    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule")
+    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule", "alerts_schedule")
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:

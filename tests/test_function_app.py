@@ -45,6 +45,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
         "deep_posture_sweep",
         "scheduled_access_review",
         "case_sla",
+        "defender_alerts",
         "deliver_notifications",
         "list_cases",
         "get_case",
@@ -62,6 +63,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
     binding = functions["posture_sweep"].get_bindings()[0]
     assert binding.type == "timerTrigger"
     assert binding.schedule == "%DRIFTGUARD_SWEEP_SCHEDULE%"
+    assert functions["defender_alerts"].get_bindings()[0].schedule == "%DRIFTGUARD_ALERTS_SCHEDULE%"
 
 
 def test_bad_setting_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
