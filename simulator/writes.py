@@ -133,6 +133,7 @@ class WriteSide:
                 "Caller": self.directory.caller(oid, appid) if self.directory is not None else oid,
                 "_ResourceId": resource_id,
                 "OperationNameValue": operation,
+                "CorrelationId": correlation_id,
                 "roleAssignmentId": self._authorizing_assignment(oid, resource_id),
             }
         )
