@@ -31,7 +31,7 @@ from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
-from driftguard.store.base import CAUSER_KEYS, Case, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -128,6 +128,13 @@ def rule_meta(rule_id: str) -> RuleMeta | None:
     if not _METAS:
         _METAS.update({m.id: m for m in rules.metas()})
     return _METAS.get(rule_id)
+
+
+def _alert_title(case: Case) -> str | None:
+    """An incident's title: the alert's display name."""
+    alert = case.evidence.get("alert") if case.kind is CaseKind.INCIDENT else None
+    name = alert.get("display_name") if isinstance(alert, Mapping) else None
+    return f"Defender for AI: {name}" if isinstance(name, str) else None
 
 
 def openapi_document() -> dict[str, Any]:
@@ -296,6 +303,12 @@ class ApprovalApi:
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
             "access": access(case),
         }
+        if case.kind is CaseKind.INCIDENT:
+            # An incident is about a Defender for AI alert, not a rule: its kind's playbook and references.
+            references = case.evidence.get("references")
+            about["rule_guidance"] = "Threat protection: a Defender for AI alert on the resource"
+            about["rule_remediation"] = case.evidence.get("playbook")
+            about["rule_references"] = list(references) if isinstance(references, list) else []
         return {**case_to_json(case), **self._derived(case), **about}
 
     def _derived(self, case: Case) -> dict[str, Any]:
@@ -307,7 +320,7 @@ class ApprovalApi:
         return {
             **where(case.resource_id),
             "severity": severity,
-            "rule_title": meta.title if meta else None,
+            "rule_title": meta.title if meta else _alert_title(case),
             "people": self.people(case),
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,
