@@ -81,8 +81,7 @@ def alert_sweep(settings: Settings) -> dict[str, object]:
     """Defender for AI alerts generated since the last sweep become incident cases (one Resource Graph
     query, paged); tickets and CloudEvents follow through the outbox as for every case."""
     settings.require_scope()
-    store = runtime.responder().store
-    with compose.live_incidents(settings, runtime.policy(), store=store, listeners=(runtime.outbox().case_changed,)) as intake:
+    with runtime.incidents() as intake:
         outcome = intake.sweep()
     for case in outcome.opened:
         log.warning("alerts: incident %s on %s: %s", case.id, case.resource_id, case.reason)

@@ -117,6 +117,24 @@ def test_trigger_reverts_drift_from_a_simulator_event(
     assert events_module is sys.modules["functions.events"]
 
 
+def test_the_alert_timer_opens_incident_cases_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fresh_app(monkeypatch)
+    runtime = sys.modules["functions.runtime"]
+    from driftguard import compose
+    from driftguard.policy import Policy
+    from driftguard.store.base import CaseKind
+
+    world = compose.SimulatedWorld(tmp_path, Policy())
+    heard: list[str] = []
+    runtime.install_incidents(lambda: world.incidents(Policy(), listeners=(lambda case, event: heard.append(event),)))
+    function = next(f for f in sys.modules["function_app"].app.get_functions() if f.get_function_name() == "defender_alerts")
+    function.get_user_function()(None)
+    function.get_user_function()(None)  # the next run reads the same alerts again: no second case
+    opened = [c for c in world.store.cases() if c.kind is CaseKind.INCIDENT]
+    assert len(opened) == 2
+    assert heard == ["opened", "opened"]
+
+
 def test_hostile_event_is_acknowledged_with_its_reason(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     fresh_app(monkeypatch)
     handler = next(

@@ -56,6 +56,7 @@ class IntakeOutcome:
     opened: list[Case] = field(default_factory=list)
     already_open: int = 0
     not_alerts: int = 0
+    dismissed: int = 0
     watermark: datetime | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -64,6 +65,7 @@ class IntakeOutcome:
             "incidents_opened": len(self.opened),
             "already_open": self.already_open,
             "not_ai_alerts": self.not_alerts,
+            "dismissed": self.dismissed,
             "watermark": self.watermark.isoformat() if self.watermark else None,
         }
 
@@ -121,8 +123,12 @@ class IncidentIntake:
             except NotAnAlert as e:
                 outcome.not_alerts += 1
                 log.info("alerts: skipped %s: %s", row.get("id"), e)
-        new = [a for a in sorted(found, key=lambda a: a.generated_at) if self.store.current_case(dedupe_key(a)) is None]
-        outcome.already_open = len(found) - len(new)
+        # A dismissed alert was judged a false positive in Defender already: no case (it still moves the
+        # watermark, below). A resolved one still gets its case: resolving an alert fixes nothing.
+        live = [a for a in found if a.status.lower() != "dismissed"]
+        outcome.dismissed = len(found) - len(live)
+        new = [a for a in sorted(live, key=lambda a: a.generated_at) if self.store.current_case(dedupe_key(a)) is None]
+        outcome.already_open = len(live) - len(new)
         if new:
             changes = self._changes()
             findings = self._open_findings()

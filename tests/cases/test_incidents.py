@@ -226,3 +226,48 @@ def test_incidents_reach_ticket_systems_and_the_event_topic(wired: tuple[DemoWor
         assert len(systems.tickets[name]) == tickets + len(opened), name
     events = [e for e in demo.world.sim.topic_events if e["type"] == "DriftGuard.Case.Opened" and e["data"].get("kind") == "incident"]
     assert {e["data"]["case_id"] for e in events} == {c.id for c in opened}
+
+
+def test_a_dismissed_alert_opens_no_case(demo: DemoWorld) -> None:
+    oai = account(demo, "oai-contoso-prod")
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            oai,
+            "2517-dismissed",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+            status="Dismissed",
+        )
+    )
+    outcome = demo.world.incidents(demo.policy).sweep()
+    assert (outcome.read, outcome.dismissed, len(outcome.opened)) == (3, 1, 2)
+    assert all(c.evidence["alert"]["type"] != "AI.Azure_CredentialTheftAttempt" for c in incidents(demo))
+
+
+def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
+    eu = account(demo, "oai-contoso-prod-eu")  # key authentication is on in the sample
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "2517-creds",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = by_type(incidents(demo), "AI.Azure_CredentialTheftAttempt")
+    assert case.plan is not None
+    assert [(s["method"], s["body"]) for s in case.plan["steps"]] == [("POST", {"keyName": "Key1"}), ("POST", {"keyName": "Key2"})]
+    outcome = demo.desk.approve(case.id, ALICE, reason="rotate", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    assert [r.path.rsplit("/", 1)[-1] for r in demo.world.sim.requests if r.method == "POST" and r.path.startswith(eu)][-2:] == [
+        "regenerateKey",
+        "regenerateKey",
+    ]
+    # A rotation cannot be undone (the old keys are gone): the desk says so rather than pretending.
+    with pytest.raises(Refused, match="cannot be rolled back"):
+        demo.desk.request_rollback(case.id, ALICE, reason="undo")
