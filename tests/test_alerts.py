@@ -99,3 +99,22 @@ def test_every_playbook_names_a_registered_remediation_and_a_documented_alert_ty
         assert wanted in types
     # A jailbreak that was blocked already needs no fix: a person looks at it.
     assert "ai.azure_jailbreak.contentfiltering.blockedattempt" not in alerts.PLAYBOOKS
+
+
+def test_the_simulator_s_alert_is_the_sdk_s_alert() -> None:
+    """Held to azure-mgmt-security 7.0.0's `Alert` model (generated from Microsoft's spec): every
+    property it sends is one the model has, enums within theirs, and the model reads it back whole."""
+    from azure.mgmt.security import models
+
+    row = alert(entities=[{"$id": "1", "type": "ip", "address": "198.51.100.23"}], extended={"Deployment Name": "gpt"})
+    known = {spec["key"].split(".", 1)[1] for spec in models.Alert._attribute_map.values() if spec["key"].startswith("properties.")}
+    assert set(row["properties"]) <= known
+    assert row["properties"]["severity"] in {s.value for s in models.AlertSeverity}
+    assert row["properties"]["status"] in {s.value for s in models.AlertStatus}
+    assert {i["type"] for i in row["properties"]["resourceIdentifiers"]} <= {t.value for t in models.ResourceIdentifierType}
+    parsed = models.Alert.deserialize(row)
+    assert parsed.alert_type == "AI.Azure_AccessFromSuspiciousIP"
+    assert parsed.resource_identifiers[0].azure_resource_id == ACCOUNT
+    assert parsed.entities[0].type == "ip"
+    assert parsed.entities[0].additional_properties["address"] == "198.51.100.23"
+    assert parsed.time_generated_utc == WHEN
