@@ -132,8 +132,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
     a case naming it; the developer's standing Owner grant (a critical case, one of two approvals given
-    by Bob); and a fix Bob approved and applied (its rollback can be requested). The directory names
-    every one of them."""
+    by Bob); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
+    Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
 
     from driftguard import demo
@@ -181,6 +181,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     applied = next(c for c in opened if c.plan_digest and c.resource_id.endswith("/srch-contoso-rag"))
     desk.approve(applied.id, bob, reason="CHG-1042: the search service goes private", plan_digest=applied.plan_digest)
     demo._ack(world, totals)
+    # The alert timer's run: Defender for AI alerts as incident cases (the jailbreak one with its playbook).
+    world.incidents(policy).sweep()
 
 
 # The emulated signed-in approver, and the other approver of the seeded story.

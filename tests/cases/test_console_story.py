@@ -29,3 +29,6 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     applied = [c for c in world.store.cases(status=CaseStatus.APPLIED) if c.applied_plan]
     assert applied, "no applied fix to roll back"
     assert api.people(removal)[DEVELOPER]["name"] == "Dana Developer"
+    incidents = [c for c in opened if c.kind.value == "incident"]
+    assert len(incidents) == 2, "the Defender for AI alerts are incident cases"
+    assert any(c.plan_digest for c in incidents), "no incident with a playbook to approve"
