@@ -271,3 +271,19 @@ def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
     # A rotation cannot be undone (the old keys are gone): the desk says so rather than pretending.
     with pytest.raises(Refused, match="cannot be rolled back"):
         demo.desk.request_rollback(case.id, ALICE, reason="undo")
+
+
+def test_a_policy_may_ask_two_approvers_for_playbooks(demo: DemoWorld) -> None:
+    from driftguard.policy import ApprovalPolicy
+
+    policy = demo.policy.model_copy(update={"approvals": ApprovalPolicy(critical_rules=(alerts.RULE,))})
+    from driftguard import rules
+
+    policy.check_rule_ids({m.id for m in rules.metas()} | {alerts.RULE})  # as the CLI checks a policy
+    demo.world.incidents(policy).sweep()
+    case = by_type(incidents(demo), JAILBREAK)
+    desk = demo.world.desk(policy)
+    first = desk.approve(case.id, ALICE, reason="contain it", plan_digest=case.plan_digest)
+    assert first.case.status is CaseStatus.OPEN
+    assert "a different approver must approve too" in first.message
+    assert desk.approve(case.id, BOB, reason="agreed", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
