@@ -10,14 +10,15 @@ back. Nothing is ever applied without approval.
 Exactly once, however the sweeps go: the case's dedupe key is the alert's id, so an alert read twice
 (the sweeps overlap on purpose: Resource Graph indexes alerts some minutes after they are generated)
 is one case. The watermark moves only after every case of the sweep is in the store, so a sweep that
-stops half-way reads its alerts again next time, and finds the cases it did open.
+stops half-way reads its alerts again next time, and finds the cases it did open; a case stored before
+its tickets and events were queued is marked so, and they are queued then.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Plan, Reader
 from driftguard.policy import Policy
-from driftguard.store.base import Baseline, Case, CaseKind, CaseListener, CaseStatus, FindingStatus, StateStore
+from driftguard.store.base import Baseline, Case, CaseKind, CaseListener, CaseStatus, FindingStatus, StateStore, StoreConflict
 from remediations.base import CannotPlan, Remediation
 
 log = logging.getLogger("driftguard.incidents")
@@ -44,6 +45,8 @@ OVERLAP = timedelta(minutes=30)
 FIRST_LOOKBACK = timedelta(hours=24)
 # What an incident shows of the Activity Log and of the store.
 CHANGES_SHOWN = 20
+# Set on an incident once its opening was handed to the listeners (the outbox).
+ANNOUNCED = "announced"
 FINDINGS_SHOWN = 20
 
 AlertSource = Callable[[datetime], Iterable[Mapping[str, Any]]]
@@ -127,14 +130,20 @@ class IncidentIntake:
         # watermark, below). A resolved one still gets its case: resolving an alert fixes nothing.
         live = [a for a in found if a.status.lower() != "dismissed"]
         outcome.dismissed = len(found) - len(live)
-        new = [a for a in sorted(live, key=lambda a: a.generated_at) if self.store.current_case(dedupe_key(a)) is None]
+        new = []
+        for alert in sorted(live, key=lambda a: a.generated_at):
+            existing = self.store.current_case(dedupe_key(alert))
+            if existing is None:
+                new.append(alert)
+            elif existing.status is CaseStatus.OPEN and not existing.evidence.get(ANNOUNCED):
+                # Stored by a run that stopped before its tickets and events were queued: queue them now.
+                self._announce(existing)
         outcome.already_open = len(live) - len(new)
         if new:
             changes = self._changes()
             findings = self._open_findings()
             for alert in new:
-                case = self.store.open_case(self._case(alert, changes, findings, now))
-                self._notify(case, "opened")
+                case = self._announce(self.store.open_case(self._case(alert, changes, findings, now)))
                 outcome.opened.append(case)
         # Every case of this sweep is in the store: only now may the next sweep start later.
         latest = max((a.generated_at for a in found), default=None)
@@ -142,6 +151,15 @@ class IncidentIntake:
             self._advance(latest)
             outcome.watermark = max(latest, mark) if mark else latest
         return outcome
+
+    def _announce(self, case: Case) -> Case:
+        """Tells the listeners (tickets, CloudEvents) about a new incident, then marks it told. A conflict
+        means someone decided on it meanwhile: that decision was told, and the mark can wait."""
+        self._notify(case, "opened")
+        try:
+            return self.store.save_case(replace(case, evidence={**case.evidence, ANNOUNCED: True}))
+        except StoreConflict:
+            return case
 
     def _changes(self) -> list[Change] | None:
         if self.changes is None:

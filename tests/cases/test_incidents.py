@@ -287,3 +287,20 @@ def test_a_policy_may_ask_two_approvers_for_playbooks(demo: DemoWorld) -> None:
     assert first.case.status is CaseStatus.OPEN
     assert "a different approver must approve too" in first.message
     assert desk.approve(case.id, BOB, reason="agreed", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
+
+
+def test_a_run_that_stops_before_telling_tells_next_time(demo: DemoWorld) -> None:
+    told: list[str] = []
+
+    def broken(case: Case, event: str) -> None:
+        raise RuntimeError("the outbox is unavailable")
+
+    with pytest.raises(RuntimeError):
+        demo.world.incidents(demo.policy, listeners=(broken,)).sweep()
+    assert len(incidents(demo)) == 1
+    outcome = demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(f"{case.id}:{event}"),)).sweep()
+    assert len(outcome.opened) == 1
+    assert sorted(told) == sorted(f"{c.id}:opened" for c in incidents(demo))
+    told.clear()
+    demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(event),)).sweep()
+    assert told == []  # told once: the overlap reads them again, and tells nobody
