@@ -37,5 +37,11 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "egress back on for the sandbox pool pool-agents-prod" in text
     # 7: standing Owner granted by the developer becomes a case
     assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
+    # 9: two Defender for AI alerts become incident cases (one query); the jailbreak playbook is applied on approval
+    assert "2 alert(s) read in one Resource Graph query; 2 incident case(s) opened" in flat
+    assert "incident AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt (medium)" in flat
+    assert "0 new case(s), 2 already open" in flat
+    assert "applied and verified: turn the jailbreak filter of RAI policy 'relaxed-debug' to blocking" in flat
+    assert "relaxed-debug is now enabled=True, blocking=True" in flat
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5
