@@ -27,11 +27,10 @@ class KqlError(ValueError):
 @dataclass(frozen=True)
 class Query:
     table: str
-    predicates: tuple[Callable[[JSON], bool], ...]
+    # The stages in query order: a `where` (keep the row?) or an `extend` (the row with a new column).
+    stages: tuple[tuple[str, Callable[[JSON], Any]], ...]
     project: tuple[str, ...] | None
     order: tuple[str, bool] | None  # (column, descending)
-    # The stages in query order: a `where` (keep the row?) or an `extend` (the row with a new column).
-    stages: tuple[tuple[str, Callable[[JSON], Any]], ...] = ()
 
     def run(self, rows: Iterable[JSON]) -> list[JSON]:
         out = list(rows)
@@ -157,7 +156,6 @@ def parse(text: str) -> Query:
     table = stages[0].lower()
     if table not in TABLES:
         raise KqlError(f"unsupported table {stages[0]!r} (the simulator knows {', '.join(TABLES)})")
-    predicates: list[Callable[[JSON], bool]] = []
     steps: list[tuple[str, Callable[[JSON], Any]]] = []
     project: tuple[str, ...] | None = None
     order: tuple[str, bool] | None = None
@@ -166,8 +164,7 @@ def parse(text: str) -> Query:
         verb = verb.lower()
         if verb == "where":
             for clause in re.split(r"\s+and\s+", rest.strip()):
-                predicates.append(_predicate(clause.strip()))
-                steps.append(("where", predicates[-1]))
+                steps.append(("where", _predicate(clause.strip())))
         elif verb == "extend":
             steps.extend(("extend", _extend(c)) for c in rest.split(","))
         elif verb == "project":
@@ -182,4 +179,4 @@ def parse(text: str) -> Query:
             order = (m.group(1), (m.group(2) or "desc").lower() == "desc")  # Kusto sorts desc by default
         else:
             raise KqlError(f"unsupported operator {verb!r}")
-    return Query(table, tuple(predicates), project, order, tuple(steps))
+    return Query(table, tuple(steps), project, order)
