@@ -18,7 +18,7 @@ from typing import IO, Any, NoReturn
 
 from azure.core.exceptions import AzureError
 
-from driftguard import __version__, compose, creep, nesting, rules
+from driftguard import __version__, alerts, compose, creep, nesting, rules
 from driftguard.inventory import InventoryError
 from driftguard.model import Severity
 from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
@@ -291,7 +291,8 @@ def _rules(args: argparse.Namespace, ctx: Context) -> int:
 
 def _policy(path: Path | None) -> Policy:
     policy = load_policy(path)
-    policy.check_rule_ids({m.id for m in rules.metas()})
+    # Incidents carry the alert rule id: a policy may name it (two approvers for a playbook, say).
+    policy.check_rule_ids({m.id for m in rules.metas()} | {alerts.RULE})
     return policy
 
 

@@ -24,6 +24,7 @@ from driftguard.azure.publish import EventPublisher
 from driftguard.azure.resource_graph import Scope
 from driftguard.azure.writes import ArmWriter
 from driftguard.cases.desk import CaseDesk
+from driftguard.cases.incidents import IncidentIntake
 from driftguard.cases.outbox import Outbox
 from driftguard.cases.sinks.registry import build_sinks
 from driftguard.enforcement import Observer
@@ -178,6 +179,37 @@ def events_responder(settings: Settings, policy: Policy, *, apply: bool, scratch
         identity_ids=settings.identity_ids,
         dry_run=True,
     )
+
+
+@contextmanager
+def live_incidents(
+    settings: Settings, policy: Policy, *, store: StateStore, listeners: tuple[CaseListener, ...] = ()
+) -> Iterator[IncidentIntake]:
+    """Defender for AI alerts into incident cases, read as the detector: alerts from Resource Graph,
+    the alerted resources over ARM, their recent changes from Log Analytics when a workspace is set."""
+    from driftguard.azure.activity import ActivityReader
+    from driftguard.azure.alerts import AlertReader
+    from driftguard.azure.resource_graph import ResourceGraph
+
+    connection = live_connection(endpoint=settings.arm_endpoint, managed_identity_client_id=settings.managed_identity_client_id)
+    raw = RawArm(connection)
+    scope = Scope(subscriptions=settings.subscriptions, management_group=settings.management_group)
+    workspace = settings.log_analytics_workspace
+    activity = ActivityReader(connection.credential, workspace_id=workspace) if workspace else None
+    try:
+        yield IncidentIntake(
+            policy=policy,
+            store=store,
+            reader=ArmWriter(raw, settings.arm_endpoint).read,
+            remediations=remediations.registry(),
+            alerts_since=AlertReader(ResourceGraph(raw), scope),
+            changes=activity.recent_changes if activity else None,
+            listeners=listeners,
+        )
+    finally:
+        raw.close()
+        if activity is not None:
+            activity.close()
 
 
 @contextmanager
@@ -473,6 +505,34 @@ class SimulatedWorld:
             observer=observer,
             dry_run=dry_run,
             activity=self.activity(),
+        )
+
+    def incidents(self, policy: Policy, *, listeners: tuple[CaseListener, ...] = ()) -> IncidentIntake:
+        """Defender for AI alerts of the simulated estate into incident cases, through the same gateways
+        as in Azure (Resource Graph's `securityresources`, ARM, the Log Analytics query API)."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from driftguard.azure.activity import ActivityReader
+        from driftguard.azure.alerts import AlertReader
+        from driftguard.azure.resource_graph import ResourceGraph
+        from simulator.transport import in_process_session
+
+        credential = StaticTokenCredential(f"sim:{self.DRIFTGUARD}")
+        activity = ActivityReader(
+            credential,
+            workspace_id="law-security",
+            endpoint="https://logs.simulator.local",
+            transport=RequestsTransport(session=in_process_session(self.sim), session_owner=False),
+        )
+        graph = ResourceGraph(RawArm(self._connection(f"sim:{self.DRIFTGUARD}")))
+        return IncidentIntake(
+            policy=policy,
+            store=self.store,
+            reader=self.writer.read,
+            remediations=remediations.registry(),
+            alerts_since=AlertReader(graph, Scope(subscriptions=self.sample.SUBSCRIPTIONS)),
+            changes=activity.recent_changes,
+            listeners=listeners,
         )
 
     def take_events(self) -> list[dict[str, object]]:

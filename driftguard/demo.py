@@ -8,6 +8,8 @@ the developer lets a code-execution sandbox pool reach the internet, which is re
 gives itself Owner, which becomes a case with the exact removal to approve; two security
 approvers approve it through the approval API (the developer's own approval is refused); canary
 probes send known attacks to the opted-in deployments, and the one whose jailbreak filter is off fails.
+Defender for AI alerts (a jailbreak that got past that relaxed filter, a call from a known-bad address)
+become incident cases, and an approver applies the jailbreak playbook.
 It ends with a summary table and writes the HTML report.
 """
 
@@ -155,6 +157,9 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.rule("[bold]9. Canary probes[/]: known attacks sent to the opted-in deployments")
         _probes(world, policy, console, totals)
 
+        console.rule("[bold]10. Defender for AI alerts become incident cases; an approver applies a playbook[/]")
+        _incidents(world, policy, console)
+
         console.rule("[bold]Summary[/]")
         table = Table(show_header=True)
         table.add_column("outcome")
@@ -271,3 +276,48 @@ def _probes(world: compose.SimulatedWorld, policy: Policy, console: Console, tot
         console.print(f"  [bold yellow]{'case_opened':<11}[/] [bold]{finding.rule}[/]")
         console.print(Padding(escape(finding.message), (0, 0, 0, 14)))
     totals["case_opened"] += len(run.cases)
+
+
+def _incidents(world: compose.SimulatedWorld, policy: Policy, console: Console) -> None:
+    """The alert timer's sweep (Resource Graph `securityresources`), then the approval of the jailbreak
+    incident's playbook through the same API and desk as any fix."""
+    import json
+
+    from driftguard.cases.api import REQUEST_HEADER, ApiRequest, ApprovalApi
+    from driftguard.cases.auth import PRINCIPAL_HEADER, Role, encode_principal
+
+    outcome = world.incidents(policy).sweep()
+    console.print(f"  {outcome.read} alert(s) read in one Resource Graph query; {len(outcome.opened)} incident case(s) opened")
+    for case in outcome.opened:
+        alert = case.evidence.get("alert") or {}
+        changes = case.evidence.get("recent_changes") or []
+        console.print(f"  [bold yellow]{'incident':<11}[/] [bold]{escape(str(alert.get('type')))}[/] ({alert.get('severity')})")
+        found = len(case.evidence.get("open_findings") or [])
+        text = f"on {layout.where(str(alert.get('resource_id')))}: {case.reason} [{found} open finding(s) on it, {len(changes)} change(s) in 24 h]"
+        console.print(Padding(escape(text), (0, 0, 0, 14)))
+    again = world.incidents(policy).sweep()
+    console.print(
+        f"  the next sweep reads the alerts again (they overlap): {len(again.opened)} new case(s), {again.already_open} already open"
+    )
+    playbook = next((c for c in outcome.opened if c.plan_digest), None)
+    if playbook is None:
+        return
+    desk = world.desk(policy)
+    api = ApprovalApi(lambda: desk, easy_auth=True)
+    headers = {
+        PRINCIPAL_HEADER: encode_principal("a11ce000-0000-4000-8000-00000000000a", "Alice (security)", (Role.APPROVER.value,)),
+        REQUEST_HEADER: "1",
+        "content-type": "application/json",
+    }
+    body = json.dumps({"reason": "jailbreak got through: block it", "plan_digest": playbook.plan_digest}).encode()
+    answer = api.decide(ApiRequest("POST", headers, {}, body), playbook.id, "approve")
+    payload = answer.json()
+    console.print(f"  Alice (security)   POST /api/cases/{playbook.id}/approve -> {answer.status}")
+    console.print(Padding(escape(str(payload.get("message") or payload.get("error"))), (0, 0, 0, 4)))
+    policy_now = world.sim.estate.get(playbook.resource_id) or {}
+    jailbreak: dict[str, object] = next(
+        (f for f in policy_now.get("properties", {}).get("contentFilters", []) if f.get("name") == "Jailbreak"), {}
+    )
+    console.print(
+        f"  the jailbreak filter of {playbook.resource_id.rsplit('/', 1)[-1]} is now enabled={jailbreak.get('enabled')}, blocking={jailbreak.get('blocking')}"
+    )

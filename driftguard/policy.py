@@ -595,6 +595,8 @@ class Settings(_Strict):
     # Canary probes of the deployments the policy file opts in (`probes`), daily: nothing is sent
     # while the policy names none.
     probe_schedule: str = "0 15 4 * * *"
+    # Defender for AI alerts into incident cases: one Resource Graph query a run, every 5 minutes.
+    alerts_schedule: str = "0 */5 * * * *"
     # Where approvers open the console: tickets link to it (the app's own URL + /api/console).
     console_url: str | None = None
     # The custom Event Grid topic DriftGuard publishes its CloudEvents to (None: none published).
@@ -675,7 +677,9 @@ class Settings(_Strict):
                 secrets[name] = _secret(environ, sink, name, private_hosts)
         return secrets
 
-    @field_validator("sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule", "probe_schedule")
+    @field_validator(
+        "sweep_schedule", "deep_sweep_schedule", "review_schedule", "sla_schedule", "outbox_schedule", "probe_schedule", "alerts_schedule"
+    )
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         if len(value.split()) != 6:

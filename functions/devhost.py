@@ -132,8 +132,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
     a case naming it; the developer's standing Owner grant (a critical case, one of two approvals given
-    by Bob); and a fix Bob approved and applied (its rollback can be requested). The directory names
-    every one of them."""
+    by Bob); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
+    Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
     from datetime import UTC, datetime
 
@@ -183,6 +183,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     demo._ack(world, totals)
     # The weekly access review's removals: each with its evidence of use from the Activity Log.
     open_removal_cases(world.review(policy), store=world.store, policy=policy, now=datetime.now(UTC))
+    # The alert timer's run: Defender for AI alerts as incident cases (the jailbreak one with its playbook).
+    world.incidents(policy).sweep()
 
 
 # The emulated signed-in approver, and the other approver of the seeded story.

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from driftguard import compose
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import easy_auth_enabled
+from driftguard.cases.incidents import IncidentIntake
 from driftguard.cases.outbox import Outbox
 from driftguard.policy import Policy, Settings, load_policy, load_settings
 from driftguard.respond import Responder
@@ -25,6 +28,7 @@ _app: compose.LiveApp | None = None
 _responder: Responder | None = None
 _approvals: ApprovalApi | None = None
 _outbox: Outbox | None = None
+_incidents: Callable[[], IncidentIntake] | None = None
 
 
 def policy() -> Policy:
@@ -60,6 +64,20 @@ def approvals() -> ApprovalApi:
 
 def outbox() -> Outbox:
     return _outbox or _live().outbox
+
+
+def incidents() -> AbstractContextManager[IncidentIntake]:
+    """The alert intake over the app's store and outbox (live Resource Graph, ARM and Log Analytics as
+    the detector), or the one installed by a test or a local host."""
+    if _incidents is not None:
+        return nullcontext(_incidents())
+    return compose.live_incidents(SETTINGS, policy(), store=responder().store, listeners=(outbox().case_changed,))
+
+
+def install_incidents(factory: Callable[[], IncidentIntake]) -> None:
+    global _incidents  # noqa: PLW0603
+    with _lock:
+        _incidents = factory
 
 
 def install(engine: Responder) -> None:

@@ -77,6 +77,24 @@ def scheduled_access_review(timer: func.TimerRequest) -> None:
     access_review(runtime.SETTINGS)
 
 
+def alert_sweep(settings: Settings) -> dict[str, object]:
+    """Defender for AI alerts generated since the last sweep become incident cases (one Resource Graph
+    query, paged); tickets and CloudEvents follow through the outbox as for every case."""
+    settings.require_scope()
+    with runtime.incidents() as intake:
+        outcome = intake.sweep()
+    for case in outcome.opened:
+        log.warning("alerts: incident %s on %s: %s", case.id, case.resource_id, case.reason)
+    summary = outcome.summary()
+    log.info("alerts: %s", summary)
+    return summary
+
+
+@bp.timer_trigger(schedule="%DRIFTGUARD_ALERTS_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def defender_alerts(timer: func.TimerRequest) -> None:
+    alert_sweep(runtime.SETTINGS)
+
+
 @bp.timer_trigger(schedule="%DRIFTGUARD_SLA_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def case_sla(timer: func.TimerRequest) -> None:
     """Open cases past their SLA are notified again; past `expire_after_days` they expire."""

@@ -8,12 +8,14 @@ from types import ModuleType
 from remediations import (
     app_sessionpool_disable_egress,
     authorization_roleassignment_delete,
+    cognitiveservices_account_block_ip,
     cognitiveservices_account_disable_local_auth,
     cognitiveservices_account_disable_public_network_access,
     cognitiveservices_account_enable_defender_for_ai,
     cognitiveservices_account_regenerate_keys,
     cognitiveservices_account_restore_network_acls,
     cognitiveservices_account_restrict_outbound,
+    cognitiveservices_rai_policy_block_jailbreak,
     cognitiveservices_rai_policy_restore,
     machinelearning_workspace_datastores_identity,
     machinelearning_workspace_disable_public_network_access,
@@ -54,6 +56,9 @@ MODULES: tuple[ModuleType, ...] = (
     monitor_diagnostic_setting_create,
     security_pricing_enable_ai,
     app_sessionpool_disable_egress,
+    # Playbooks of Defender for AI alerts (driftguard/alerts.py): no rule names them.
+    cognitiveservices_account_block_ip,
+    cognitiveservices_rai_policy_block_jailbreak,
 )
 
 

@@ -7,6 +7,7 @@ service's documented properties); `drift` switches the security settings to thei
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 JSON = dict[str, Any]
@@ -515,3 +516,56 @@ def session_pool(
             "userAssignedIdentities": {uami: {"principalId": uuid_like(uami), "clientId": uuid_like(uami + "c")}},
         }
     return pool
+
+
+def defender_alert(
+    resource_id: str,
+    name: str,
+    *,
+    alert_type: str,
+    display_name: str,
+    severity: str,
+    generated: datetime,
+    entities: list[JSON] | None = None,
+    extended: dict[str, str] | None = None,
+    location: str = "centralus",
+    status: str = "Active",
+) -> JSON:
+    """A Defender for AI alert as ARM (and Resource Graph's `securityresources`) holds it: the Security
+    Alert schema of azure-mgmt-security 7.0.0 (`Alert`), on the resource group of the AI resource."""
+    sub, rg = resource_id.split("/")[2], resource_id.split("/")[4]
+    stamp = generated.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    account = resource_id.rstrip("/").rsplit("/", 1)[-1]
+    return {
+        "id": f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Security/locations/{location}/alerts/{name}",
+        "name": name,
+        "type": "Microsoft.Security/locations/alerts",
+        "properties": {
+            "status": status,
+            "timeGeneratedUtc": stamp,
+            "processingEndTimeUtc": stamp,
+            "version": "2022-01-01.0",
+            "vendorName": "Microsoft",
+            "productName": "Microsoft Defender for Cloud",
+            "productComponentName": "AI",
+            "alertType": alert_type,
+            "startTimeUtc": stamp,
+            "endTimeUtc": stamp,
+            "severity": severity,
+            "isIncident": False,
+            "systemAlertId": name,
+            "correlationKey": f"{alert_type}|{account}",
+            "intent": "PrivilegeEscalation",
+            "resourceIdentifiers": [
+                {"type": "AzureResource", "azureResourceId": resource_id},
+                {"type": "LogAnalytics", "workspaceId": "00000000-0000-0000-0000-00000000a11a", "workspaceSubscriptionId": sub},
+            ],
+            "compromisedEntity": account,
+            "alertDisplayName": display_name,
+            "description": display_name,
+            "remediationSteps": ["Investigate the requests and the caller.", "Apply the DriftGuard playbook after review."],
+            "extendedProperties": {"resourceType": "Azure AI Services", **(extended or {})},
+            "entities": entities or [],
+            "alertUri": f"https://portal.azure.com/#blade/Microsoft_Azure_Security_AzureDefenderForData/AlertBlade/alertId/{name}",
+        },
+    }

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -763,6 +763,26 @@ class Simulator:
             )
         if name == "key-actions":
             return self._logs_key_actions(text, records)
+        if name == "recent-changes":
+            # Every record the simulator keeps is an Administrative operation that succeeded.
+            hours = re.search(r"ago\((\d+)h\)", text)
+            take = re.search(r"take\s+(\d+)", text)
+            since = self.writes.clock() - timedelta(hours=int(hours.group(1)) if hours else 24)
+            recent = sorted((r for r in records if r["TimeGenerated"] > since), key=lambda r: r["TimeGenerated"], reverse=True)
+            rows = [
+                [_iso(r["TimeGenerated"]), str(r["_ResourceId"]).lower(), r["Caller"], r["OperationNameValue"], r.get("CorrelationId", "")]
+                for r in recent[: int(take.group(1)) if take else None]
+            ]
+            return self._logs_table(
+                [
+                    ("TimeGenerated", "datetime"),
+                    ("resource", "string"),
+                    ("caller", "string"),
+                    ("operation", "string"),
+                    ("correlation_id", "string"),
+                ],
+                rows,
+            )
         return error(400, "BadArgumentError", f"the simulator answers only DriftGuard's named queries, not {first[:80]!r}")
 
     def _logs_key_actions(self, text: str, records: list[JSON]) -> Response:

@@ -1,9 +1,11 @@
 """The slice of Kusto that DriftGuard sends to Resource Graph, interpreted over the estate.
 
 Supported: a table (`resources`, `securityresources`, `authorizationresources`), then any of
-`where <col> in~ (...)`, `where <col> =~ '...'`, `where <col> == '...'`, `where <col> startswith '...'`
-(joined with `and`), `project a, b, ...`, `order by <col> [asc|desc]`. Anything else raises
-KqlError: an unsupported query must get an error, never a silently wrong answer.
+`where <col> in~ (...)`, `where <col> =~ '...'`, `where <col> == '...'`, `where <col> startswith '...'`,
+`where <col> > datetime(...)` (also `>=`, `<`, `<=`) (joined with `and`),
+`extend <col> = tostring(<a.b>)` or `todatetime(<a.b>)` (comma-separated), `project a, b, ...`,
+`order by <col> [asc|desc]`. Anything else raises KqlError: an unsupported query must get an error,
+never a silently wrong answer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 JSON = dict[str, Any]
@@ -24,12 +27,15 @@ class KqlError(ValueError):
 @dataclass(frozen=True)
 class Query:
     table: str
-    predicates: tuple[Callable[[JSON], bool], ...]
+    # The stages in query order: a `where` (keep the row?) or an `extend` (the row with a new column).
+    stages: tuple[tuple[str, Callable[[JSON], Any]], ...]
     project: tuple[str, ...] | None
     order: tuple[str, bool] | None  # (column, descending)
 
     def run(self, rows: Iterable[JSON]) -> list[JSON]:
-        out = [r for r in rows if all(p(r) for p in self.predicates)]
+        out = list(rows)
+        for kind, fn in self.stages:
+            out = [r for r in out if fn(r)] if kind == "where" else [fn(r) for r in out]
         if self.order:
             col, desc = self.order
             out.sort(key=lambda r: str(r.get(col, "")).lower(), reverse=desc)
@@ -71,7 +77,59 @@ def _column(row: JSON, col: str) -> str:
     return "" if value is None else str(value)
 
 
+def _datetime(text: str) -> datetime | None:
+    """A Kusto datetime as Resource Graph writes it (ISO 8601, up to seven fractional digits)."""
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?", text.strip())
+    if not m:
+        return None
+    zone = m.group(3) or "Z"
+    value = datetime.fromisoformat(f"{m.group(1)}.{(m.group(2) or '0')[:6].ljust(6, '0')}{'+00:00' if zone == 'Z' else zone}")
+    return value.astimezone(UTC)
+
+
+def _path(row: JSON, dotted: str) -> Any:
+    value: Any = row
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _extend(clause: str) -> Callable[[JSON], JSON]:
+    m = re.fullmatch(rf"({_IDENT})\s*=\s*(tostring|todatetime)\(\s*({_IDENT}(?:\.{_IDENT})*)\s*\)", clause.strip())
+    if not m:
+        raise KqlError(f"unsupported extend: {clause!r}")
+    col, fn, path = m.group(1), m.group(2), m.group(3)
+
+    def add(row: JSON) -> JSON:
+        value = _path(row, path)
+        if fn == "tostring":
+            computed: Any = "" if value is None else str(value)
+        else:
+            when = _datetime(value) if isinstance(value, str) else None
+            computed = None if when is None else when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {**row, col: computed}
+
+    return add
+
+
 def _predicate(clause: str) -> Callable[[JSON], bool]:
+    m = re.fullmatch(rf"({_IDENT})\s*(>=|<=|>|<)\s*datetime\(\s*([^)]+?)\s*\)", clause)
+    if m:
+        col, op, bound = m.group(1), m.group(2), _datetime(m.group(3))
+        if bound is None:
+            raise KqlError(f"unsupported datetime literal: {m.group(3)!r}")
+        compare: dict[str, Callable[[datetime, datetime], bool]] = {
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+        }
+
+        def holds(r: JSON) -> bool:
+            value = _datetime(_column(r, col))
+            return value is not None and compare[op](value, bound)
+
+        return holds
     m = re.fullmatch(rf"({_IDENT})\s+in~\s*\(\s*((?:{_STR})(?:\s*,\s*(?:{_STR}))*)\s*\)", clause)
     if m:
         col, values = m.group(1), {_unquote(v).lower() for v in re.findall(_STR, m.group(2))}
@@ -98,7 +156,7 @@ def parse(text: str) -> Query:
     table = stages[0].lower()
     if table not in TABLES:
         raise KqlError(f"unsupported table {stages[0]!r} (the simulator knows {', '.join(TABLES)})")
-    predicates: list[Callable[[JSON], bool]] = []
+    steps: list[tuple[str, Callable[[JSON], Any]]] = []
     project: tuple[str, ...] | None = None
     order: tuple[str, bool] | None = None
     for stage in stages[1:]:
@@ -106,7 +164,9 @@ def parse(text: str) -> Query:
         verb = verb.lower()
         if verb == "where":
             for clause in re.split(r"\s+and\s+", rest.strip()):
-                predicates.append(_predicate(clause.strip()))
+                steps.append(("where", _predicate(clause.strip())))
+        elif verb == "extend":
+            steps.extend(("extend", _extend(c)) for c in rest.split(","))
         elif verb == "project":
             cols = tuple(c.strip() for c in rest.split(","))
             if not all(re.fullmatch(_IDENT, c) for c in cols):
@@ -119,4 +179,4 @@ def parse(text: str) -> Query:
             order = (m.group(1), (m.group(2) or "desc").lower() == "desc")  # Kusto sorts desc by default
         else:
             raise KqlError(f"unsupported operator {verb!r}")
-    return Query(table, tuple(predicates), project, order)
+    return Query(table, tuple(steps), project, order)

@@ -84,6 +84,33 @@ def build() -> Estate:
             b.pricing(PROD, standard=True),
         ]
     )
+    # Defender for AI saw a jailbreak get past the relaxed filter of gpt-4o-mini (detected, not blocked),
+    # and a known-bad address call the EU account.
+    recently = datetime.now(UTC) - timedelta(minutes=12)
+    e.put_many(
+        [
+            b.defender_alert(
+                oai["id"],
+                "2517538088322968242_5e0c1f4a-0000-4000-8000-00000000a1e1",
+                alert_type="AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt",
+                display_name="A Jailbreak attempt on an Azure AI model deployment was detected by Azure AI Content Safety Prompt Shields",
+                severity="Medium",
+                generated=recently,
+                entities=[{"$id": "1", "type": "ip", "address": "203.0.113.45"}],
+                extended={"Deployment Name": "gpt-4o-mini"},
+            ),
+            b.defender_alert(
+                oai_eu["id"],
+                "2517538088322968242_5e0c1f4a-0000-4000-8000-00000000a1e2",
+                alert_type="AI.Azure_AccessFromSuspiciousIP",
+                display_name="Access from suspicious IP",
+                severity="High",
+                generated=recently + timedelta(minutes=3),
+                entities=[{"$id": "1", "type": "ip", "address": "198.51.100.23"}],
+                location="westeurope",
+            ),
+        ]
+    )
 
     # --- development: looser, several findings ---
     st_dev = b.storage_account(DEV, d_rg, "stmldev", public=True, blob_public=True, shared_key=True)

@@ -45,6 +45,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
         "deep_posture_sweep",
         "scheduled_access_review",
         "case_sla",
+        "defender_alerts",
         "deliver_notifications",
         "scheduled_canary_probes",
         "list_cases",
@@ -64,6 +65,7 @@ def test_app_registers_the_trigger_and_timers(monkeypatch: pytest.MonkeyPatch) -
     binding = functions["posture_sweep"].get_bindings()[0]
     assert binding.type == "timerTrigger"
     assert binding.schedule == "%DRIFTGUARD_SWEEP_SCHEDULE%"
+    assert functions["defender_alerts"].get_bindings()[0].schedule == "%DRIFTGUARD_ALERTS_SCHEDULE%"
 
 
 def test_bad_setting_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,6 +117,24 @@ def test_trigger_reverts_drift_from_a_simulator_event(
     assert any("reverted" in r.getMessage() for r in caplog.records)
     assert any(e.action == "reverted" for e in world.store.audit_log(resource_id=PROD_OAI))
     assert events_module is sys.modules["functions.events"]
+
+
+def test_the_alert_timer_opens_incident_cases_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fresh_app(monkeypatch)
+    runtime = sys.modules["functions.runtime"]
+    from driftguard import compose
+    from driftguard.policy import Policy
+    from driftguard.store.base import CaseKind
+
+    world = compose.SimulatedWorld(tmp_path, Policy())
+    heard: list[str] = []
+    runtime.install_incidents(lambda: world.incidents(Policy(), listeners=(lambda case, event: heard.append(event),)))
+    function = next(f for f in sys.modules["function_app"].app.get_functions() if f.get_function_name() == "defender_alerts")
+    function.get_user_function()(None)
+    function.get_user_function()(None)  # the next run reads the same alerts again: no second case
+    opened = [c for c in world.store.cases() if c.kind is CaseKind.INCIDENT]
+    assert len(opened) == 2
+    assert heard == ["opened", "opened"]
 
 
 def test_hostile_event_is_acknowledged_with_its_reason(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:

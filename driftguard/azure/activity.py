@@ -59,6 +59,26 @@ class ActionTrace:
 _CORRELATION = re.compile(r"[A-Za-z0-9-]{1,100}")
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One control-plane change from the Activity Log: when, on what, by whom (`Caller`), which operation."""
+
+    at: datetime
+    resource_id: str  # lower case, as the query folds it
+    caller: str
+    operation: str
+    correlation_id: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "at": self.at.isoformat(),
+            "resource_id": self.resource_id,
+            "caller": self.caller,
+            "operation": self.operation,
+            "correlation_id": self.correlation_id,
+        }
+
+
 class ActivityReader:
     def __init__(
         self, credential: TokenCredential, *, workspace_id: str, endpoint: str = "https://api.loganalytics.io", **client_options: Any
@@ -98,6 +118,25 @@ class ActivityReader:
         times = [t for t in (r.get("data_through") for r in rows) if isinstance(t, datetime)]
         landed = frozenset(str(r.get("landed") or "") for r in rows) & frozenset(wanted)
         return ActionTrace(landed, max(times, default=None))
+
+    def recent_changes(self, *, hours: int = 24, limit: int = 5000) -> list[Change]:
+        """The latest control-plane changes in the estate (one query, whatever the number of alerts)."""
+        query = load_query("recent_changes", hours=str(hours), limit=str(limit))
+        changes = []
+        for row in self._rows(query, timedelta(hours=hours)):
+            when = row.get("TimeGenerated")
+            if not isinstance(when, datetime):
+                continue
+            changes.append(
+                Change(
+                    when,
+                    str(row.get("resource") or ""),
+                    str(row.get("caller") or ""),
+                    str(row.get("operation") or ""),
+                    str(row.get("correlation_id") or ""),
+                )
+            )
+        return changes
 
     def _rows(self, query: str, timespan: timedelta) -> list[dict[str, Any]]:
         try:

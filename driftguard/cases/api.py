@@ -147,6 +147,13 @@ def rule_meta(rule_id: str) -> RuleMeta | None:
     return _METAS.get(rule_id)
 
 
+def _alert_title(case: Case) -> str | None:
+    """An incident's title: the alert's display name."""
+    alert = case.evidence.get("alert") if case.kind is CaseKind.INCIDENT else None
+    name = alert.get("display_name") if isinstance(alert, Mapping) else None
+    return f"Defender for AI: {name}" if isinstance(name, str) else None
+
+
 def openapi_document() -> dict[str, Any]:
     text = resources.files("driftguard.cases").joinpath("openapi.json").read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
@@ -319,6 +326,12 @@ class ApprovalApi:
             "access": access(case),
             "fix_touches": self.touches(case),
         }
+        if case.kind is CaseKind.INCIDENT:
+            # An incident is about a Defender for AI alert, not a rule: its kind's playbook and references.
+            references = case.evidence.get("references")
+            about["rule_guidance"] = "Threat protection: a Defender for AI alert on the resource"
+            about["rule_remediation"] = case.evidence.get("playbook")
+            about["rule_references"] = list(references) if isinstance(references, list) else []
         return {**case_to_json(case), **self._derived(case), **about}
 
     def touches(self, case: Case) -> str | None:
@@ -340,7 +353,7 @@ class ApprovalApi:
         return {
             **where(case.resource_id),
             "severity": severity,
-            "rule_title": meta.title if meta else None,
+            "rule_title": meta.title if meta else _alert_title(case),
             "people": self.people(case),
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,

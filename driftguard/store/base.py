@@ -47,6 +47,7 @@ class CaseStatus(StrEnum):
 class CaseKind(StrEnum):
     FIX = "fix"  # apply a remediation plan
     ROLLBACK = "rollback"  # put back the before-values of an applied case (approved like any fix)
+    INCIDENT = "incident"  # a Defender for AI alert: what it says, and its playbook's plan when it has one
 
 
 # Where a case's evidence names the principals behind it (see Case.causers).

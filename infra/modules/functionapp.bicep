@@ -46,6 +46,7 @@ var driftguardSettings = {
   DRIFTGUARD_SLA_SCHEDULE: '0 5 * * * *'
   DRIFTGUARD_OUTBOX_SCHEDULE: '0 */1 * * * *'
   DRIFTGUARD_PROBE_SCHEDULE: '0 15 4 * * *'
+  DRIFTGUARD_ALERTS_SCHEDULE: '0 */5 * * * *'
   // Its own writes come back as events: recognised by these ids, never taken for drift.
   DRIFTGUARD_IDENTITY_IDS: join([detectorPrincipalId, detectorClientId, remediatorPrincipalId, remediatorClientId], ',')
   DRIFTGUARD_DRY_RUN: dryRun ? 'true' : 'false'

@@ -67,3 +67,21 @@ def test_any_other_query_is_refused(sim: Simulator) -> None:
     r = reader(sim)
     with pytest.raises(InventoryError, match="named queries"):
         r._rows("AzureActivity | take 10", __import__("datetime").timedelta(days=1))
+
+
+def test_recent_changes_are_the_window_s_writes_newest_first(sim: Simulator) -> None:
+    """What an incident case shows: the control-plane changes of the last hours, by caller and operation."""
+    from datetime import timedelta
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for hours_ago, tag in ((30, "old"), (2, "earlier"), (1, "later")):
+        sim.writes.clock = lambda h=hours_ago: now - timedelta(hours=h)
+        hdr = {"Authorization": f"Bearer sim:{ALICE}", "Host": "h", "x-ms-correlation-request-id": f"corr-{tag}"}
+        assert sim.handle("PATCH", OAI, "api-version=2025-09-01", hdr, json.dumps({"tags": {"t": tag}}).encode()).status == 202
+        sim.writes.settle()
+    sim.writes.clock = lambda: now
+    changes = reader(sim).recent_changes(hours=24)
+    assert [c.at for c in changes] == [now - timedelta(hours=1), now - timedelta(hours=2)]
+    assert all(c.resource_id == OAI.lower() and c.operation == "Microsoft.CognitiveServices/accounts/write" for c in changes)
+    assert changes[0].caller == ALICE  # no directory entry: the simulator names the caller by object id
+    assert len(reader(sim).recent_changes(hours=24, limit=1)) == 1

@@ -459,3 +459,28 @@ def test_a_flapping_case_names_who_kept_changing_it_back(page: Page, console: De
     page.goto(f"{console.url}/api/console#case={case.id}")
     expect(page.locator("#reason-text")).to_contain_text("Changed back by: deploy-pipeline")
     expect(page.locator("#reason-text")).not_to_contain_text(PIPELINE)
+
+
+def test_an_incident_shows_its_alert_and_its_playbook_applies_on_approval(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    demo.world.incidents(demo.policy).sweep()
+    incidents = [c for c in demo.world.store.cases() if c.kind.value == "incident"]
+    case = next(c for c in incidents if c.plan_digest)
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    expect(page.locator("#detail h2")).to_contain_text("Defender for AI: A Jailbreak attempt")
+    expect(page.locator("#alert")).to_contain_text("AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt")
+    expect(page.locator("#alert")).to_contain_text("ip 203.0.113.45")
+    expect(page.locator("#alert")).to_contain_text("Open findings on the resource")
+    expect(page.locator("#alert")).to_contain_text("Recent changes (Activity Log, 24 h)")
+    expect(page.locator("#why")).to_contain_text("AML.T0051")
+    page.fill("#reason", "contain the jailbreak")
+    page.click("#approve")
+    expect(page.locator("#confirm")).to_contain_text("turn the jailbreak filter of RAI policy 'relaxed-debug' to blocking")
+    page.click("#confirm-yes")
+    expect(page.locator("#message")).to_contain_text("applied and verified")
+    policy = demo.resource(case.resource_id)
+    assert policy is not None
+    jailbreak = [f for f in policy["properties"]["contentFilters"] if f["name"] == "Jailbreak"]  # type: ignore[index]
+    assert jailbreak[0]["blocking"] is True
+    page.click('#tabs button[data-status="applied"]')
+    page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    expect(page.locator("#rollback")).to_be_visible()

@@ -34,3 +34,6 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     reviewed = [api.detail(c) for c in opened if c.evidence.get("activity")]
     assert {d["access"]["principal_id"][-4:] for d in reviewed} >= {"a001", "c003"}
     assert all(d["access"]["use"] for d in reviewed)
+    incidents = [c for c in opened if c.kind.value == "incident"]
+    assert len(incidents) == 2, "the Defender for AI alerts are incident cases"
+    assert any(c.plan_digest for c in incidents), "no incident with a playbook to approve"

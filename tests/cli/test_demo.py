@@ -53,5 +53,11 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "8e3af657" not in flat
     # Every line fits 80 columns (the default when the output is not a terminal).
     assert max(len(line) for line in text.splitlines()) <= 80
+    # 10: two Defender for AI alerts become incident cases (one query); the jailbreak playbook is applied on approval
+    assert "2 alert(s) read in one Resource Graph query; 2 incident case(s) opened" in flat
+    assert "incident AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt (medium)" in flat
+    assert "0 new case(s), 2 already open" in flat
+    assert "applied and verified: turn the jailbreak filter of RAI policy 'relaxed-debug' to blocking" in flat
+    assert "relaxed-debug is now enabled=True, blocking=True" in flat
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5

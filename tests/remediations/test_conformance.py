@@ -15,7 +15,7 @@ import pytest
 
 import remediations
 from driftguard.model import Plan, Step
-from remediations.base import CannotPlan, PlanContext, rollback
+from remediations.base import CannotPlan, PlanContext
 from simulator import Estate, Simulator
 from simulator import builders as b
 from simulator.spec import BodyRefused, catalog
@@ -128,7 +128,7 @@ def test_every_rollback_is_an_operation_azure_has_with_a_body_its_model_takes(ri
         assert answer.status < 300, answer.body
     current = sim.estate.get(plan.resource_id)
     try:
-        back = rollback(plan, current)
+        back = remediations.registry()[rid].undo(plan, current)
     except CannotPlan:
         return  # key regeneration and the like cannot be undone; the desk says so
     if back is None:

@@ -56,6 +56,12 @@ def cases() -> dict[str, Case]:
             policy=Policy(network=NetworkPolicy(approved_fqdns=("docs.contoso.com",))),
         ),
         "cognitiveservices_account_disable_local_auth": Case(b.cognitive_account(SUB, "rg", "oai", local_auth=True)),
+        # A Defender for AI alert's playbook: the attacker's address leaves the allow-list, the range stays.
+        "cognitiveservices_account_block_ip": Case(
+            b.cognitive_account(SUB, "rg", "oai", public=True, default_action="Deny", ip_rules=["203.0.113.7", "198.51.100.0/24"]),
+            extra={"ip_address": "203.0.113.7"},
+        ),
+        "cognitiveservices_rai_policy_block_jailbreak": Case(b.rai_policy(acct, "relaxed", jailbreak=False), others=[ACCOUNT]),
         "cognitiveservices_account_regenerate_keys": Case(b.cognitive_account(SUB, "rg", "oai", local_auth=True)),
         "search_service_regenerate_admin_keys": Case(b.search_service(SUB, "rg", "srch")),
         "storage_account_regenerate_keys": Case(st()),
@@ -118,6 +124,7 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
             or "/deployments/" in step.path.lower()
             or "/defenderforaisettings/" in step.path.lower()
             or "/pricings/" in step.path.lower()
+            or "/raipolicies/" in step.path.lower()  # RAI policies take only a PUT
         )
     applied = writer.apply(plan)
     assert events, "the write produced its Event Grid event"
@@ -170,6 +177,15 @@ def test_remediation_applies_verifies_and_is_idempotent(rid: str) -> None:
             assert restored["identity"] == wanted["identity"]  # the whole identity, nothing left over
         else:
             assert {k: rollback_value(restored, k) for k in plan.before} == wanted
+    elif remediation.undoer is not None and {s.method for s in plan.steps} == {"PUT"}:
+        # A setting that takes only a full PUT (a RAI policy) is put back by the fix's own undo.
+        back = remediation.undo(plan, changed)
+        assert back is not None
+        writer.apply(back)
+        restored = estate.get(plan.resource_id)
+        assert restored is not None
+        assert {k: rollback_value(restored, k) for k in plan.before} == dict(plan.before)
+        assert remediation.undo(plan, restored) is None
     else:
         with pytest.raises(CannotPlan):
             remediation.undo(plan, changed)

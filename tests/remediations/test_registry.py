@@ -2,7 +2,7 @@ import pkgutil
 import re
 
 import remediations
-from driftguard import rules
+from driftguard import alerts, rules
 from driftguard.rules import cognitiveservices_account_keys_not_exposed as keys_rule
 
 
@@ -15,6 +15,8 @@ def test_every_module_is_registered_and_named_by_its_id() -> None:
 
 def test_every_remediation_a_rule_names_exists() -> None:
     named = {m.remediation for m in rules.metas() if m.remediation} | set(keys_rule.ROTATION.values())
+    # The playbooks of Defender for AI alerts name remediations too.
+    named |= {p.remediation for p in alerts.PLAYBOOKS.values()}
     missing = named - set(remediations.registry())
     assert missing == set()
     assert set(remediations.registry()) - named == set()

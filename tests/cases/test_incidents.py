@@ -1,0 +1,306 @@
+"""Defender for AI alerts become incident cases: one per alert however often it is read, with the alert,
+the resource's open findings and recent changes; a sweep that stops half-way loses no alert; a
+playbook is applied only on approval, through the desk, and rolls back; tickets and CloudEvents follow
+as for every case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from driftguard import alerts
+from driftguard.cases import Refused
+from driftguard.cases.incidents import FIRST_LOOKBACK, OVERLAP, IncidentIntake
+from driftguard.store.base import Case, CaseKind, CaseStatus, StoreConflict
+from simulator import builders as b
+from simulator.server import SimulatorServer
+from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld
+from tests.cases.ticket_systems import TicketSystems
+
+JAILBREAK = "AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt"
+SUSPICIOUS_IP = "AI.Azure_AccessFromSuspiciousIP"
+
+
+def incidents(demo: DemoWorld) -> list[Case]:
+    return [c for c in demo.world.store.cases() if c.kind is CaseKind.INCIDENT]
+
+
+def by_type(cases: list[Case], alert_type: str) -> Case:
+    found = [c for c in cases if c.evidence["alert"]["type"] == alert_type]
+    assert len(found) == 1
+    return found[0]
+
+
+def account(demo: DemoWorld, name: str) -> str:
+    return f"/subscriptions/{demo.world.sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/{name}"
+
+
+def test_each_alert_becomes_one_incident_case_with_its_context(demo: DemoWorld) -> None:
+    oai = account(demo, "oai-contoso-prod")
+    # A change the incident should show: the developer opens the account shortly before the alert.
+    demo.world.act_as(DEVELOPER, "PATCH", oai, {"properties": {"publicNetworkAccess": "Enabled"}})
+    demo.deliver()
+    outcome = demo.world.incidents(demo.policy, listeners=(demo.tell,)).sweep()
+    assert (outcome.read, len(outcome.opened), outcome.already_open) == (2, 2, 0)
+    opened = incidents(demo)
+    assert all(c.rule == alerts.RULE and c.status is CaseStatus.OPEN for c in opened)
+    assert {(cid, event) for cid, event in demo.told if cid in {c.id for c in opened}} == {(c.id, "opened") for c in opened}
+
+    jailbreak = by_type(opened, JAILBREAK)
+    alert = jailbreak.evidence["alert"]
+    assert (alert["severity"], alert["deployment"], alert["ip_addresses"]) == ("medium", "gpt-4o-mini", ["203.0.113.45"])
+    assert alert["resource_id"].lower() == oai.lower()
+    assert alert["generated_at"].endswith("Z")
+    # Its playbook targets the RAI policy the alerted deployment uses, with the exact request to approve.
+    assert jailbreak.resource_id.lower().endswith("/raipolicies/relaxed-debug")
+    assert jailbreak.plan is not None
+    assert jailbreak.plan["remediation"] == "cognitiveservices_rai_policy_block_jailbreak"
+    assert [s["method"] for s in jailbreak.plan["steps"]] == ["PUT"]
+    # The resource's open findings (from the store) and its recent changes (Activity Log), both its own.
+    findings = jailbreak.evidence["open_findings"]
+    assert findings
+    assert all(f["resource_id"].lower().startswith(oai.lower()) for f in findings)
+    changes = jailbreak.evidence["recent_changes"]
+    assert any(c["operation"] == "Microsoft.CognitiveServices/accounts/write" for c in changes)
+    assert all(c["resource_id"].startswith(oai.lower()) for c in changes)
+    assert {r["kind"] for r in jailbreak.evidence["references"]} == {"mitre-atlas", "owasp-llm"}
+
+    # The EU account lets 0.0.0.0/0 in: cutting the attacker out of that range is a person's call.
+    ip = by_type(opened, SUSPICIOUS_IP)
+    assert ip.plan is None
+    assert ip.plan_digest is None
+    assert "inside the allowed range 0.0.0.0/0" in ip.reason
+    assert ip.evidence["alert"]["ip_addresses"] == ["198.51.100.23"]
+
+
+def test_an_alert_read_again_is_the_same_case_and_the_watermark_moves(demo: DemoWorld) -> None:
+    intake = demo.world.incidents(demo.policy)
+    assert intake.watermark() is None
+    first = intake.sweep()
+    mark = intake.watermark()
+    assert mark is not None
+    assert mark == max(datetime.fromisoformat(c.evidence["alert"]["generated_at"]) for c in first.opened)
+    again = demo.world.incidents(demo.policy).sweep()
+    assert (again.read, len(again.opened), again.already_open) == (2, 0, 2)
+    assert len(incidents(demo)) == 2
+    assert all(c.detections == 1 for c in incidents(demo))
+
+
+def test_the_sweep_reads_from_the_watermark_minus_the_overlap(demo: DemoWorld) -> None:
+    asked: list[datetime] = []
+
+    def source(since: datetime) -> list[Mapping[str, Any]]:
+        asked.append(since)
+        return []
+
+    now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    intake = IncidentIntake(
+        policy=demo.policy, store=demo.world.store, reader=demo.world.writer.read, remediations={}, alerts_since=source, clock=lambda: now
+    )
+    intake.sweep()
+    assert asked == [now - FIRST_LOOKBACK]
+    real = demo.world.incidents(demo.policy)
+    real.sweep()
+    mark = real.watermark()
+    assert mark is not None
+    intake.sweep()
+    assert asked[-1] == mark - OVERLAP
+
+
+class FailingStore:
+    """The store, failing the n-th case it is asked to open (a handler that stops mid-sweep)."""
+
+    def __init__(self, store: Any, fail_at: int) -> None:
+        self._store = store
+        self._left = fail_at
+
+    def open_case(self, case: Case) -> Case:
+        self._left -= 1
+        if self._left == 0:
+            raise StoreConflict("stopped mid-sweep")
+        opened: Case = self._store.open_case(case)
+        return opened
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_sweep_that_stops_half_way_loses_no_alert(demo: DemoWorld) -> None:
+    real = demo.world.incidents(demo.policy)
+    broken = IncidentIntake(
+        policy=demo.policy,
+        store=FailingStore(demo.world.store, fail_at=2),  # type: ignore[arg-type]
+        reader=real.read,
+        remediations=real.remediations,
+        alerts_since=real.alerts_since,
+        changes=real.changes,
+    )
+    with pytest.raises(StoreConflict):
+        broken.sweep()
+    assert len(incidents(demo)) == 1
+    assert real.watermark() is None, "the watermark moves only once every case of the sweep is stored"
+    outcome = real.sweep()
+    assert (len(outcome.opened), outcome.already_open) == (1, 1)
+    assert {c.evidence["alert"]["type"] for c in incidents(demo)} == {JAILBREAK, SUSPICIOUS_IP}
+
+
+def test_a_playbook_is_applied_only_on_approval_and_rolls_back(demo: DemoWorld) -> None:
+    demo.world.incidents(demo.policy, listeners=(demo.tell,)).sweep()
+    case = by_type(incidents(demo), JAILBREAK)
+    before = demo.resource(case.resource_id)
+    assert before is not None
+    jailbreak = [f for f in before["properties"]["contentFilters"] if f["name"] == "Jailbreak"]  # type: ignore[index]
+    assert jailbreak == [{"name": "Jailbreak", "blocking": False, "source": "Prompt", "enabled": False}], "nothing applied before approval"
+
+    with pytest.raises(Refused, match="stale plan digest"):
+        demo.desk.approve(case.id, ALICE, reason="contain it", plan_digest="0" * 64)
+    outcome = demo.desk.approve(case.id, ALICE, reason="contain it", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    after = demo.resource(case.resource_id)
+    assert after is not None
+    filters = {(f["name"], f["source"]): (f["enabled"], f["blocking"]) for f in after["properties"]["contentFilters"]}  # type: ignore[index]
+    assert filters[("Jailbreak", "Prompt")] == (True, True)
+    assert filters[("Hate", "Prompt")] == (True, True)  # the other filters untouched
+
+    # The one who asks for the rollback may not approve it too: another approver does.
+    rollback = demo.desk.request_rollback(case.id, ALICE, reason="false positive").next_case
+    assert rollback is not None
+    assert rollback.kind is CaseKind.ROLLBACK
+    done = demo.desk.approve(rollback.id, BOB, reason="false positive", plan_digest=rollback.plan_digest)
+    assert done.case.status is CaseStatus.APPLIED, done.message
+    restored = demo.resource(case.resource_id)
+    assert restored is not None
+    assert restored["properties"]["contentFilters"] == before["properties"]["contentFilters"]  # type: ignore[index]
+
+
+def test_an_incident_without_a_playbook_has_nothing_to_approve(demo: DemoWorld) -> None:
+    demo.world.incidents(demo.policy).sweep()
+    case = by_type(incidents(demo), SUSPICIOUS_IP)
+    with pytest.raises(Refused, match="no automated fix"):
+        demo.desk.approve(case.id, ALICE, reason="x", plan_digest=None)
+
+
+def test_blocking_an_address_goes_through_the_desk(demo: DemoWorld) -> None:
+    """A suspicious address on an account that allows exactly it: the playbook drops that rule only."""
+    sub = demo.world.sample.PROD
+    acct = b.cognitive_account(
+        sub, "rg-ai-prod", "oai-ip", public=True, default_action="Deny", ip_rules=["198.51.100.23", "203.0.113.0/24"]
+    )
+    demo.world.sim.estate.put(acct)
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            acct["id"],
+            "2517-ip",
+            alert_type=SUSPICIOUS_IP,
+            display_name="Access from suspicious IP",
+            severity="High",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[{"type": "ip", "address": "198.51.100.23"}],
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.resource_id.endswith("/oai-ip"))
+    assert case.plan is not None
+    assert case.plan["remediation"] == "cognitiveservices_account_block_ip"
+    outcome = demo.desk.approve(case.id, ALICE, reason="known-bad address", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    now = demo.resource(acct["id"])
+    assert now is not None
+    assert now["properties"]["networkAcls"]["ipRules"] == [{"value": "203.0.113.0/24"}]  # type: ignore[index]
+    assert now["properties"]["networkAcls"]["defaultAction"] == "Deny"  # type: ignore[index]
+
+
+def test_incidents_reach_ticket_systems_and_the_event_topic(wired: tuple[DemoWorld, TicketSystems, SimulatorServer]) -> None:
+    demo, systems, _ = wired
+    assert demo.outbox is not None
+    demo.outbox.deliver()
+    tickets = len(systems.tickets["github"])
+    demo.world.incidents(demo.policy, listeners=(demo.tell,)).sweep()
+    demo.outbox.deliver()
+    assert demo.world.store.outbox() == []
+    opened = incidents(demo)
+    for name in ("github", "ado", "servicenow", "jira"):
+        assert len(systems.tickets[name]) == tickets + len(opened), name
+    events = [e for e in demo.world.sim.topic_events if e["type"] == "DriftGuard.Case.Opened" and e["data"].get("kind") == "incident"]
+    assert {e["data"]["case_id"] for e in events} == {c.id for c in opened}
+
+
+def test_a_dismissed_alert_opens_no_case(demo: DemoWorld) -> None:
+    oai = account(demo, "oai-contoso-prod")
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            oai,
+            "2517-dismissed",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+            status="Dismissed",
+        )
+    )
+    outcome = demo.world.incidents(demo.policy).sweep()
+    assert (outcome.read, outcome.dismissed, len(outcome.opened)) == (3, 1, 2)
+    assert all(c.evidence["alert"]["type"] != "AI.Azure_CredentialTheftAttempt" for c in incidents(demo))
+
+
+def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
+    eu = account(demo, "oai-contoso-prod-eu")  # key authentication is on in the sample
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "2517-creds",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = by_type(incidents(demo), "AI.Azure_CredentialTheftAttempt")
+    assert case.plan is not None
+    assert [(s["method"], s["body"]) for s in case.plan["steps"]] == [("POST", {"keyName": "Key1"}), ("POST", {"keyName": "Key2"})]
+    outcome = demo.desk.approve(case.id, ALICE, reason="rotate", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    assert [r.path.rsplit("/", 1)[-1] for r in demo.world.sim.requests if r.method == "POST" and r.path.startswith(eu)][-2:] == [
+        "regenerateKey",
+        "regenerateKey",
+    ]
+    # A rotation cannot be undone (the old keys are gone): the desk says so rather than pretending.
+    with pytest.raises(Refused, match="cannot be rolled back"):
+        demo.desk.request_rollback(case.id, ALICE, reason="undo")
+
+
+def test_a_policy_may_ask_two_approvers_for_playbooks(demo: DemoWorld) -> None:
+    from driftguard.policy import ApprovalPolicy
+
+    policy = demo.policy.model_copy(update={"approvals": ApprovalPolicy(critical_rules=(alerts.RULE,))})
+    from driftguard import rules
+
+    policy.check_rule_ids({m.id for m in rules.metas()} | {alerts.RULE})  # as the CLI checks a policy
+    demo.world.incidents(policy).sweep()
+    case = by_type(incidents(demo), JAILBREAK)
+    desk = demo.world.desk(policy)
+    first = desk.approve(case.id, ALICE, reason="contain it", plan_digest=case.plan_digest)
+    assert first.case.status is CaseStatus.OPEN
+    assert "a different approver must approve too" in first.message
+    assert desk.approve(case.id, BOB, reason="agreed", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
+
+
+def test_a_run_that_stops_before_telling_tells_next_time(demo: DemoWorld) -> None:
+    told: list[str] = []
+
+    def broken(case: Case, event: str) -> None:
+        raise RuntimeError("the outbox is unavailable")
+
+    with pytest.raises(RuntimeError):
+        demo.world.incidents(demo.policy, listeners=(broken,)).sweep()
+    assert len(incidents(demo)) == 1
+    outcome = demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(f"{case.id}:{event}"),)).sweep()
+    assert len(outcome.opened) == 1
+    assert sorted(told) == sorted(f"{c.id}:opened" for c in incidents(demo))
+    told.clear()
+    demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(event),)).sweep()
+    assert told == []  # told once: the overlap reads them again, and tells nobody
