@@ -8,6 +8,9 @@ from types import ModuleType
 
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.rules import (
+    apimanagement_backend_managed_identity,
+    apimanagement_namedvalue_no_account_key,
+    apimanagement_service_identity_least_privilege,
     app_sessionpool_container_resources_limited,
     app_sessionpool_egress_disabled,
     app_sessionpool_lifetime_bounded,
@@ -19,6 +22,7 @@ from driftguard.rules import (
     authorization_roledefinition_least_privilege,
     cognitiveservices_account_customer_managed_key,
     cognitiveservices_account_defender_for_ai_enabled,
+    cognitiveservices_account_gateway_only,
     cognitiveservices_account_keys_not_exposed,
     cognitiveservices_account_local_auth_disabled,
     cognitiveservices_account_managed_identity_enabled,
@@ -65,6 +69,10 @@ RESOURCE_RULES: tuple[ModuleType, ...] = (
     app_sessionpool_lifetime_bounded,
     app_sessionpool_container_resources_limited,
     app_sessionpool_registry_identity,
+    cognitiveservices_account_gateway_only,
+    apimanagement_backend_managed_identity,
+    apimanagement_namedvalue_no_account_key,
+    apimanagement_service_identity_least_privilege,
     monitor_ai_resource_diagnostic_logs_enabled,
     security_pricing_ai_defender_enabled,
 )
