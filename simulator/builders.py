@@ -516,7 +516,6 @@ def session_pool(
     return pool
 
 
-
 def apim_service(
     sub: str,
     rg: str,
@@ -597,7 +596,9 @@ def apim_backend(service_id: str, name: str, *, account_endpoint: str, key_heade
     }
 
 
-def apim_named_value(service_id: str, name: str, *, secret: bool = True, value: str | None = None, key_vault_secret: str | None = None) -> JSON:
+def apim_named_value(
+    service_id: str, name: str, *, secret: bool = True, value: str | None = None, key_vault_secret: str | None = None
+) -> JSON:
     """A named value (`.../namedValues`, 2024-05-01). A secret one never shows its value on a GET
     (only `listValue` returns it); a Key Vault one shows the secret's identifier and the refresh status."""
     props: JSON = {"displayName": name, "secret": secret, "tags": [], "provisioningState": "Succeeded"}
