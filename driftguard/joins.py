@@ -31,6 +31,21 @@ def read_hub(resource: Mapping[str, Any], read: Reader) -> Mapping[str, Any] | N
     return read(str(parsed), api_versions.MACHINE_LEARNING)
 
 
+def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> Mapping[str, Any] | None:
+    """The gateway (API Management service) the policy puts in front of an AI account, as ARM has it
+    now; None for accounts no gateway fronts, a gateway that is gone or an id that is not one."""
+    if str(resource.get("type", "")).lower() != "microsoft.cognitiveservices/accounts":
+        return None
+    named = policy.gateways.gateway_of(str(resource.get("id", "")))
+    if named is None:
+        return None
+    try:
+        parsed = parse_resource_id(named)
+    except InvalidResourceId:
+        return None
+    return read(str(parsed), api_versions.API_MANAGEMENT)
+
+
 def plan_context(
     resource: Mapping[str, Any], read: Reader, *, policy: Policy, baseline: Mapping[str, Any] | None, evidence: Mapping[str, Any]
 ) -> PlanContext:

@@ -26,6 +26,7 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.gateway import GATEWAY
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.store.base import Baseline, StateStore
@@ -99,6 +100,11 @@ class Judge:
             row = rows.get(fold(hub))
             read = row if row is not None else joins.read_hub(resource, self.read)
             joined[HUB] = () if read is None else (read,)
+        # An account behind a gateway is judged with the gateway (the addresses its calls come from).
+        if (gateway := self.policy.gateways.gateway_of(rid)) is not None and str(resource.get("type", "")).lower() == ACCOUNT:
+            gateway_row = rows.get(fold(gateway))
+            front = gateway_row if gateway_row is not None else joins.read_gateway(resource, self.read, policy=self.policy)
+            joined[GATEWAY] = () if front is None else (front,)
         return joined
 
     def verdicts(
