@@ -40,8 +40,9 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     if same(pna, "Disabled"):
         return []  # private endpoints only
     default_action = prop(props, "networkAcls", "defaultAction")
+    name = gateway_id.rstrip("/").rsplit("/", 1)[-1]
     guidance = (
-        f"set publicNetworkAccess to Disabled and reach the account from {gateway_id} through a private endpoint, "
+        f"set publicNetworkAccess to Disabled and reach the account from {name} through a private endpoint, "
         "or deny by default and allow only the gateway's addresses or subnet"
     )
     # Absent publicNetworkAccess means Enabled; absent defaultAction means Allow (service defaults).
@@ -50,7 +51,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
             _finding(
                 context,
                 snapshot,
-                f"the account is fronted by a gateway but accepts traffic from anywhere: {guidance}",
+                f"gateway bypass: the account sits behind the gateway {name} but accepts traffic from anywhere: {guidance}",
                 {"gateway": gateway_id, "publicNetworkAccess": pna, "networkAcls.defaultAction": default_action},
             )
         ]
@@ -70,7 +71,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         _finding(
             context,
             snapshot,
-            f"the account is fronted by a gateway but its network rules also let in other callers: {guidance}",
+            f"gateway bypass: the account sits behind the gateway {name} but its network rules also let in "
+            f"{', '.join([*stray_ips, *stray_subnets])}: {guidance}",
             {"gateway": gateway_id, "ipRules": stray_ips, "virtualNetworkRules": stray_subnets},
         )
     ]

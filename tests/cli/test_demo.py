@@ -35,7 +35,11 @@ def test_demo_story(tmp_path: Path) -> None:
     # 6: a session pool's egress turned back on by the developer is reverted
     assert "reverted app_sessionpool_egress_disabled" in " ".join(text.split())
     assert "egress back on for the sandbox pool pool-agents-prod" in text
-    # 7: standing Owner granted by the developer becomes a case
+    # 7: the sweep's gateway bypass (an account behind the AI gateway that lets another address in), a case
+    assert "case_opened cognitiveservices_account_gateway_only" in " ".join(text.split())
+    assert "gateway bypass: the account sits behind the gateway apim-contoso-ai" in " ".join(text.split())
+    assert "198.51.100.23" in text
+    # 8: standing Owner granted by the developer becomes a case
     assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
     assert report.read_text().startswith("<!doctype html>")
     assert len(sections) > 5
