@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from driftguard.destinations import RefusedDestination, check_destination, check_url, parse_private_host
-from driftguard.ids import fold
+from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.model import Mode
 from driftguard.nesting import TooDeep, parse
 from driftguard.textin import decode
@@ -160,6 +160,19 @@ class FrontedAccounts(_Strict):
 
     gateway: str  # the API Management service's resource id
     accounts: tuple[str, ...]  # account ids, or patterns with * matched as ARM compares ids
+
+    @field_validator("gateway")
+    @classmethod
+    def _service_id(cls, value: str) -> str:
+        # The gateway is read by this id (its addresses, its identity): a typo must stop the app, not
+        # leave every fronted account unjudgeable.
+        try:
+            parsed = parse_resource_id(value)
+        except InvalidResourceId as e:
+            raise ValueError(f"{value!r} is not a resource id: {e}") from e
+        if parsed.full_type.lower() != "microsoft.apimanagement/service":
+            raise ValueError(f"{value!r} is not an API Management service (Microsoft.ApiManagement/service)")
+        return value
 
     def fronts(self, resource_id: str) -> bool:
         return any(fnmatch.fnmatchcase(fold(resource_id), fold(p)) for p in self.accounts)

@@ -79,3 +79,20 @@ def test_a_deep_simulated_sweep_reads_backends_named_values_and_the_identitys_ro
     with compose.simulated_inventory(deep=False) as shallow:
         assert "microsoft.apimanagement/service/backends" in shallow.unlisted
         assert shallow.related(GATEWAY_ROLE_ASSIGNMENTS, [sample.GATEWAY]) is None
+
+
+def test_policy_validate_names_a_gateway_that_is_not_an_api_management_service(tmp_path: Path) -> None:
+    import io
+
+    from driftguard.cli import main
+
+    bad = tmp_path / "policy.json"
+    account = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-chat"
+    bad.write_text('{"gateways": {"fronted": [{"gateway": "' + account + '", "accounts": ["*"]}]}}')
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["policy", "validate", str(bad)], stdin=io.StringIO(), stdout=out, stderr=err) == 2
+    assert err.getvalue().count("\n") == 1
+    assert "gateways.fronted.0.gateway" in err.getvalue()
+    assert "not an API Management service" in err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["policy", "validate", str(ROOT / "examples" / "policy.json")], stdin=io.StringIO(), stdout=out, stderr=err) == 0
