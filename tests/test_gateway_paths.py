@@ -45,6 +45,14 @@ def test_an_account_opened_beside_its_gateway_becomes_a_case(world: World) -> No
     assert [o[0] for o in world.deliver() if o[1] == RULE] == ["case_opened"]
 
 
+def test_a_change_to_the_gateway_judges_its_identitys_roles(world: World) -> None:
+    # The sample gateway's identity holds Cognitive Services User (it lists keys) on oai-contoso-chat.
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    outcomes = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert [o[0] for o in outcomes] == ["case_opened"]
+    assert "Cognitive Services User" in outcomes[0][2]
+
+
 def test_the_scan_judges_a_fronted_account_with_its_gateway_whatever_the_order() -> None:
     apim = b.apim_service(sample.PROD, "rg-gw", "apim-x", public_ips=["20.1.2.3"])
     account = b.cognitive_account(sample.PROD, "rg-ai", "oai-x", public=True, ip_rules=["20.1.2.3"])
