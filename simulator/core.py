@@ -328,6 +328,11 @@ class Simulator:
         call = _Call(op, method, path, params, hdr, token, hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4()))
         if method == "GET":
             return self._get(call)
+        if method == "HEAD":
+            # API Management's GetEntityTag operations: the GET's status and the entity's ETag, no body.
+            read = self._get(call)
+            found = self.estate.get(path) or {}
+            return Response(read.status, b"", {"ETag": str(found.get("etag") or new_etag())} if read.status == 200 else {})
         if method == "POST":
             return self._action(call, payload)
         return self._write(call, payload)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.apimanagement.models import BackendUpdateParameters, NamedValueCreateContract
 
@@ -73,6 +74,14 @@ def test_a_secret_named_value_never_shows_its_value(gateway: Simulator) -> None:
     assert read.secret is True
     assert read.value is None
     assert c.named_value.get(RG, "apim-ai", "region").value == "eastus"
+
+
+def test_entity_tags_answer_head(gateway: Simulator) -> None:
+    c = client(gateway)
+    assert c.backend.get_entity_tag(RG, "apim-ai", "oai-dev") is True
+    assert c.named_value.get_entity_tag(RG, "apim-ai", "region") is True
+    with pytest.raises(HttpResponseError):
+        c.backend.get_entity_tag(RG, "apim-ai", "missing")
 
 
 def test_backend_patch_merges(gateway: Simulator) -> None:
