@@ -46,6 +46,11 @@ from driftguard.rules import (
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta
 
 RESOURCE_RULES: tuple[ModuleType, ...] = (
+    # First: an event's findings are acted on in this order, and a fix that fails after landing (a write
+    # slower than the client's patience) sends the event back before the findings after it are recorded;
+    # the redelivery judges the state that fix left. The gateway bypass is a case only (no write), so
+    # recording it first keeps its finding on record whatever the public-access revert does.
+    cognitiveservices_account_gateway_only,
     cognitiveservices_account_public_network_access_disabled,
     cognitiveservices_account_network_rules_restricted,
     cognitiveservices_account_private_endpoint_approved_only,
@@ -69,7 +74,6 @@ RESOURCE_RULES: tuple[ModuleType, ...] = (
     app_sessionpool_lifetime_bounded,
     app_sessionpool_container_resources_limited,
     app_sessionpool_registry_identity,
-    cognitiveservices_account_gateway_only,
     apimanagement_backend_managed_identity,
     apimanagement_namedvalue_no_account_key,
     apimanagement_service_identity_least_privilege,
