@@ -1,6 +1,7 @@
 """The AI asset inventory: every AI account, model deployment, workspace, Search service, code-execution
-session pool and the storage they use, with owner and data-classification tags and the asset's posture
-(open findings by severity). Built in the same pass as a scan: the inventory stream is tapped as the engine reads it."""
+session pool, AI gateway and the storage they use, with owner and data-classification tags, which
+accounts sit behind which gateway, and the asset's posture (open findings by severity). Built in the same
+pass as a scan: the inventory stream is tapped as the engine reads it."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from driftguard.ids import fold
 from driftguard.inventory import Inventory
 from driftguard.model import Finding, Source
 from driftguard.pipeline import ACCOUNT, DEPLOYMENT, STORAGE, WORKSPACE, linked_storage
-from driftguard.policy import DataPolicy
+from driftguard.policy import DataPolicy, GatewayPolicy
 from driftguard.rules.base import is_false, parent_id, prop
+from driftguard.rules.gateway import BACKEND, is_ai_backend
+from driftguard.rules.gateway import SERVICE as GATEWAY
 
 SEARCH = "microsoft.search/searchservices"
 SESSION_POOL = "microsoft.app/sessionpools"  # code-execution sandboxes for agents
-ASSET_TYPES = frozenset({ACCOUNT, WORKSPACE, SEARCH, STORAGE, SESSION_POOL})
+ASSET_TYPES = frozenset({ACCOUNT, WORKSPACE, SEARCH, STORAGE, SESSION_POOL, GATEWAY})
 OWNER_TAGS = ("owner", "Owner", "owner-email", "team")
 
 
@@ -36,6 +40,10 @@ class Asset:
     classification: str
     deployments: list[str] = field(default_factory=list)
     storage: list[str] = field(default_factory=list)
+    # An account: the gateways in front of it; a gateway: the accounts it fronts. Each id is followed by
+    # how it is known: "(policy)" where the policy file says so, "(backend)" where a gateway's backend
+    # calls the account's endpoint, "(policy, backend)" where both agree.
+    gateways: list[str] = field(default_factory=list)
     findings: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
@@ -50,6 +58,7 @@ class Asset:
             "classification": self.classification,
             "deployments": self.deployments,
             "linked_storage": self.storage,
+            "gateways" if self.type != GATEWAY else "fronts": self.gateways,
             "open_findings": dict(self.findings),
         }
 
@@ -58,7 +67,7 @@ class AssetTap:
     """Wraps an inventory: passes every resource on to the engine and keeps the few fields the asset
     inventory needs (not the resources themselves: memory stays bounded)."""
 
-    def __init__(self, inventory: Inventory, data: DataPolicy) -> None:
+    def __init__(self, inventory: Inventory, data: DataPolicy, gateways: GatewayPolicy | None = None) -> None:
         self.inner = inventory
         self.source: Source = inventory.source
         self.rai_policies_loaded = inventory.rai_policies_loaded
@@ -69,6 +78,8 @@ class AssetTap:
         self.assets: dict[str, Asset] = {}
         self._deployments: list[tuple[str, str]] = []
         self._links: dict[str, set[str]] = {}
+        self._gateway_policy = gateways or GatewayPolicy()
+        self._backends: list[tuple[str, str]] = []  # (gateway id folded, host a backend calls)
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
         for resource in self.inner.resources():
@@ -86,6 +97,11 @@ class AssetTap:
             text = f"{r.get('name')}: {prop(model, 'name')} {prop(model, 'version') or ''} (filter {prop(r, 'properties', 'raiPolicyName') or 'Microsoft.Default'})"
             self._deployments.append((fold(parent_id(rid)), text.replace("  ", " ")))
             return
+        if rtype == BACKEND:
+            props = r.get("properties")
+            if isinstance(props, Mapping) and is_ai_backend(props):
+                self._backends.append((fold(parent_id(rid)), _host(prop(props, "url"))))
+            return
         if rtype not in ASSET_TYPES:
             return
         tags = r.get("tags")
@@ -95,12 +111,14 @@ class AssetTap:
             resource_id=rid,
             type=rtype,
             name=str(r.get("name", "")),
-            kind=str(r.get("kind") or ("Sandbox" if rtype == SESSION_POOL else "")),  # a session pool has no kind
+            # Session pools and API Management services have no kind: say what they are here.
+            kind=str(r.get("kind") or {SESSION_POOL: "Sandbox", GATEWAY: "AI gateway"}.get(rtype, "")),
             location=str(r.get("location") or ""),
             endpoint=str(
                 prop(r, "properties", "endpoint")
                 or prop(r, "properties", "discoveryUrl")
                 or prop(r, "properties", "poolManagementEndpoint")
+                or prop(r, "properties", "gatewayUrl")
                 or ""
             ),
             owner=next((str(tags[t]) for t in OWNER_TAGS if t in tags), ""),
@@ -120,6 +138,7 @@ class AssetTap:
                 self.assets[account].deployments.append(text)
         for owner, storages in self._links.items():
             self.assets[owner].storage = sorted(storages)
+        self._fronting()
         by_id = self.assets
         for f in found:
             target = by_id.get(fold(f.resource_id)) or by_id.get(fold(parent_id(f.resource_id)))
@@ -129,6 +148,36 @@ class AssetTap:
         ai_data = linked | self._tagged
         rows = [a for a in self.assets.values() if a.type != STORAGE or fold(a.resource_id) in ai_data or a.classification]
         return sorted(rows, key=lambda a: (a.type, a.resource_id.lower()))
+
+    def _fronting(self) -> None:
+        """Which gateway fronts which account: as the policy file declares it, and as the gateways'
+        backends show it (a backend calling the account's endpoint)."""
+        how: dict[tuple[str, str], list[str]] = {}
+        accounts = [a for a in self.assets.values() if a.type == ACCOUNT]
+        for account in accounts:
+            declared = self._gateway_policy.gateway_of(account.resource_id)
+            if declared is not None:
+                how.setdefault((fold(declared), fold(account.resource_id)), []).append("policy")
+        by_host = {_host(a.endpoint): fold(a.resource_id) for a in accounts if a.endpoint}
+        for gateway, host in self._backends:
+            if host and host in by_host:
+                seen = how.setdefault((gateway, by_host[host]), [])
+                if "backend" not in seen:
+                    seen.append("backend")
+        for (gateway, fronted), sources in sorted(how.items()):
+            label = f"({', '.join(sources)})"
+            front = self.assets.get(gateway)
+            behind = self.assets[fronted]
+            behind.gateways.append(f"{front.resource_id if front else gateway} {label}")
+            if front is not None:
+                front.gateways.append(f"{behind.resource_id} {label}")
+
+
+def _host(url: Any) -> str:
+    try:
+        return (urlsplit(str(url or "")).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def to_csv(assets: Sequence[Asset]) -> str:
@@ -146,6 +195,7 @@ def to_csv(assets: Sequence[Asset]) -> str:
             "classification",
             "deployments",
             "linked_storage",
+            "gateways",
             "open_findings",
         ]
     )
@@ -163,6 +213,7 @@ def to_csv(assets: Sequence[Asset]) -> str:
                 a.classification,
                 " | ".join(a.deployments),
                 " | ".join(a.storage),
+                " | ".join(a.gateways),
                 findings,
             ]
         )

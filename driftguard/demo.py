@@ -4,7 +4,9 @@ The sweep finds the drifted resources; then a developer re-enables public networ
 account, lists its keys and turns off the jailbreak filter; DriftGuard answers each event (revert;
 record the listing, since with local auth off the keys open nothing and Azure refuses to regenerate
 them; restore); a pipeline keeps flipping a setting until flap protection stops and names it;
-the developer lets a code-execution sandbox pool reach the internet, which is reverted; the developer
+the developer lets a code-execution sandbox pool reach the internet, which is reverted; the sweep's
+verdicts on the AI gateway (an account behind it that still lets another address in: a gateway bypass,
+a case with the exact settings to make); the developer
 gives itself Owner, which becomes a case with the exact removal to approve; two security
 approvers approve it through the approval API (the developer's own approval is refused); canary
 probes send known attacks to the opted-in deployments, and the one whose jailbreak filter is off fails.
@@ -138,10 +140,26 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             ),
         )
 
+        # Judged in the sweep (step 1): the gateway, its backends and named values, and the accounts
+        # the policy puts behind it, each judged with the gateway.
+        gateway_rules = (
+            "cognitiveservices_account_gateway_only",
+            "apimanagement_backend_managed_identity",
+            "apimanagement_namedvalue_no_account_key",
+            "apimanagement_service_identity_least_privilege",
+        )
+        console.rule("[bold]7. The AI gateway apim-contoso-ai and the accounts behind it[/] (from the sweep)")
+        gateway_cases = [r for r in results if r.rule in gateway_rules and r.outcome not in (Outcome.COMPLIANT, Outcome.UNCHANGED)]
+        for result in sorted(gateway_cases, key=lambda r: gateway_rules.index(str(r.rule))):
+            console.print(Padding(escape(layout.where(result.resource_id)), (0, 0, 0, 2)))
+            _verdict(console, result, "", people)
+        if not gateway_cases:
+            console.print("  no gateway finding: the policy file names no fronted account (gateways.fronted)")
+
         owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
         grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
         step(
-            '7. The developer gives itself Owner on the account "for a day"',
+            '8. The developer gives itself Owner on the account "for a day"',
             lambda: world.act_as(
                 DEVELOPER,
                 "PUT",
@@ -151,13 +169,13 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             ),
         )
 
-        console.rule("[bold]8. Two security approvers remove the Owner grant through the approval API[/]")
+        console.rule("[bold]9. Two security approvers remove the Owner grant through the approval API[/]")
         _approve_removal(world, policy, grant, console)
 
-        console.rule("[bold]9. Canary probes[/]: known attacks sent to the opted-in deployments")
+        console.rule("[bold]10. Canary probes[/]: known attacks sent to the opted-in deployments")
         _probes(world, policy, console, totals)
 
-        console.rule("[bold]10. Defender for AI alerts become incident cases; an approver applies a playbook[/]")
+        console.rule("[bold]11. Defender for AI alerts become incident cases; an approver applies a playbook[/]")
         _incidents(world, policy, console)
 
         console.rule("[bold]Summary[/]")
@@ -176,7 +194,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.print(f"{len(audit)} audit records (who, what, before, after, correlation id).")
 
         inventory = world.inventory()
-        tap = AssetTap(inventory, policy.data)
+        tap = AssetTap(inventory, policy.data, policy.gateways)
         findings, summary = Evaluator(policy, now=datetime.now(UTC)).run(tap)
         found = list(findings)
         report.write_text(html.render(found, summary.to_json(), generated=datetime.now(UTC), assets=tap.finish(found)))

@@ -58,6 +58,10 @@ HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "Microsoft.Storage/storageAccounts/delete",
         "Microsoft.App/sessionPools/write",
         "Microsoft.App/sessionPools/delete",
+        # AI gateways: the service (its identity, its network), its backends and named values.
+        "Microsoft.ApiManagement/service/write",
+        "Microsoft.ApiManagement/service/backends/write",
+        "Microsoft.ApiManagement/service/namedValues/write",
         "Microsoft.Insights/diagnosticSettings/write",
         "Microsoft.Insights/diagnosticSettings/delete",
         "Microsoft.Security/pricings/write",

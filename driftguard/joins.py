@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.azure import api_versions
-from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Reader
 from driftguard.policy import Policy
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
@@ -29,6 +29,52 @@ def read_hub(resource: Mapping[str, Any], read: Reader) -> Mapping[str, Any] | N
     except InvalidResourceId:
         return None
     return read(str(parsed), api_versions.MACHINE_LEARNING)
+
+
+def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> Mapping[str, Any] | None:
+    """The gateway (API Management service) the policy puts in front of an AI account, as ARM has it
+    now; None for accounts no gateway fronts, a gateway that is gone or an id that is not one."""
+    if str(resource.get("type", "")).lower() != "microsoft.cognitiveservices/accounts":
+        return None
+    named = policy.gateways.gateway_of(str(resource.get("id", "")))
+    if named is None:
+        return None
+    try:
+        parsed = parse_resource_id(named)
+    except InvalidResourceId:
+        return None
+    return read(str(parsed), api_versions.API_MANAGEMENT)
+
+
+def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...] | None:
+    """The role assignments of a gateway's managed identities in its subscription (`principalId eq`
+    lists them at, above and below it). None when they cannot all be read (a second page, which the
+    reader cannot follow, or an id that is not one): the rule that needs them is then not evaluated."""
+    try:
+        parsed = parse_resource_id(str(resource.get("id", "")))
+    except InvalidResourceId:
+        return None
+    identity = resource.get("identity")
+    if parsed.subscription is None or not isinstance(identity, Mapping):
+        return None
+    ids = [identity.get("principalId")]
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, Mapping):
+        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
+    found: list[Mapping[str, Any]] = []
+    for raw in ids:
+        principal = normalize_guid(raw) if isinstance(raw, str) else None
+        if principal is None:
+            continue
+        # The filter is built from a parsed GUID only; azure-core keeps it as the query beside api-version.
+        path = (
+            f"/subscriptions/{parsed.subscription}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"
+        )
+        body = read(path, api_versions.AUTHORIZATION)
+        if body is None or body.get("nextLink"):
+            return None
+        found += [a for a in body.get("value") or [] if isinstance(a, Mapping)]
+    return tuple(found)
 
 
 def plan_context(

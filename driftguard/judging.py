@@ -26,6 +26,8 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
 from driftguard.store.base import Baseline, StateStore
@@ -99,6 +101,17 @@ class Judge:
             row = rows.get(fold(hub))
             read = row if row is not None else joins.read_hub(resource, self.read)
             joined[HUB] = () if read is None else (read,)
+        # An account behind a gateway is judged with the gateway (the addresses its calls come from).
+        if (gateway := self.policy.gateways.gateway_of(rid)) is not None and str(resource.get("type", "")).lower() == ACCOUNT:
+            gateway_row = rows.get(fold(gateway))
+            front = gateway_row if gateway_row is not None else joins.read_gateway(resource, self.read, policy=self.policy)
+            joined[GATEWAY] = () if front is None else (front,)
+        # A gateway the policy names is judged with its identity's role assignments (gateways are few:
+        # one list per identity each time it is judged).
+        if str(resource.get("type", "")).lower() == GATEWAY_SERVICE and self.policy.gateways.fronted_by(rid):
+            roles = joins.read_gateway_roles(resource, self.read)
+            if roles is not None:
+                joined[GATEWAY_ROLE_ASSIGNMENTS] = roles
         return joined
 
     def verdicts(

@@ -23,6 +23,8 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop, same
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
+from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
@@ -120,6 +122,8 @@ class Evaluator:
         waiting_projects: list[bytes] = []  # projects, judged with their hub once every hub was seen
         hubs: dict[str, Mapping[str, Any]] = {}  # hub workspaces by id (lower case): few, kept whole
         waiting_deployments: list[bytes] = []  # deployments of earlier accounts whose RAI policy was not seen
+        waiting_fronted: list[bytes] = []  # accounts behind a gateway, judged with it once every gateway was seen
+        gateways: dict[str, Mapping[str, Any]] = {}  # API Management services by id (folded): few, kept whole
         current_account = ""
         current_deployments: list[Mapping[str, Any]] = []  # deployments of the account being read
         rai: dict[str, dict[str, RaiFilterIndex]] = defaultdict(dict)
@@ -159,6 +163,12 @@ class Evaluator:
                     continue
                 if rtype == WORKSPACE and same(prop(item, "kind"), "Hub"):
                     hubs[str(item["id"]).lower()] = item
+                if rtype == ACCOUNT and self.policy.gateways.gateway_of(str(item["id"])) is not None:
+                    waiting_fronted.append(_compact(item))
+                    continue
+            elif rtype == GATEWAY_SERVICE:
+                gateways[fold(str(item["id"]))] = item  # judged with its identity's role assignments, read in one batch
+                continue
             elif rtype == DEPLOYMENT and not _rai_known(item, rai):
                 current_account = fold(parent_id(str(item["id"])))
                 current_deployments.append(item)
@@ -180,6 +190,14 @@ class Evaluator:
             hub = hubs.get(str(hub_id(project)).lower())
             yield from self._evaluate(ResourceSnapshot(project, {HUB: (hub,)} if hub else {}), WORKSPACE, context, summary, needs_related)
         waiting_projects.clear()
+        for text in waiting_fronted:
+            account = orjson.loads(text)
+            gateway = gateways.get(fold(str(self.policy.gateways.gateway_of(str(account["id"])))))
+            yield from self._evaluate(
+                ResourceSnapshot(account, {GATEWAY: (gateway,)} if gateway else {}), ACCOUNT, context, summary, needs_related
+            )
+        waiting_fronted.clear()
+        yield from self._evaluate_gateways(inventory, gateways, context, summary, needs_related)
         for texts, rtype in ((waiting_deployments, DEPLOYMENT), (waiting_storage, STORAGE)):
             for text in texts:
                 yield from self._evaluate(ResourceSnapshot(orjson.loads(text)), rtype, context, summary, needs_related)
@@ -188,6 +206,23 @@ class Evaluator:
         self._report_unlisted(inventory, summary)
         if progress is not None:
             progress(summary.resources)
+
+    def _evaluate_gateways(
+        self,
+        inventory: Inventory,
+        gateways: Mapping[str, Mapping[str, Any]],
+        context: RuleContext,
+        summary: ScanSummary,
+        needs_related: dict[str, list[tuple[str, str, str]]],
+    ) -> Iterator[Finding]:
+        """API Management services, each with its identity's role assignments (one batch for all). When
+        the inventory cannot read them, the rules that need them are reported as not evaluated."""
+        if not gateways:
+            return
+        data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, [str(g["id"]) for g in gateways.values()])
+        for key, gateway in gateways.items():
+            related = {GATEWAY_ROLE_ASSIGNMENTS: tuple(data.get(key, []))} if data is not None else {}
+            yield from self._evaluate(ResourceSnapshot(gateway, related), GATEWAY_SERVICE, context, summary, needs_related)
 
     def _report_unlisted(self, inventory: Inventory, summary: ScanSummary) -> None:
         """Rules over a type the inventory did not list judged nothing: say so, counted per parent

@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from driftguard.destinations import RefusedDestination, check_destination, check_url, parse_private_host
-from driftguard.ids import fold
+from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.model import Mode
 from driftguard.nesting import TooDeep, parse
 from driftguard.textin import decode
@@ -179,6 +179,77 @@ class ProbePolicy(_Strict):
     def opted_in(self, deployment_id: str) -> bool:
         key = fold(deployment_id)
         return "/deployments/" in key and any(fnmatch.fnmatchcase(key, fold(p)) for p in self.deployments)
+
+
+# Data-plane user roles a gateway's identity may hold on the accounts it fronts: Cognitive Services
+# OpenAI User calls the models and cannot list keys. Cognitive Services User is left out by default on
+# purpose: it also lists the account's keys (`accounts/listkeys/action`), which makes it full access
+# wherever local auth is on.
+OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+
+
+class FrontedAccounts(_Strict):
+    """One AI gateway (an API Management service) and the AI accounts that sit behind it."""
+
+    gateway: str  # the API Management service's resource id
+    accounts: tuple[str, ...]  # account ids, or patterns with * matched as ARM compares ids
+
+    @field_validator("gateway")
+    @classmethod
+    def _service_id(cls, value: str) -> str:
+        # The gateway is read by this id (its addresses, its identity): a typo must stop the app, not
+        # leave every fronted account unjudgeable.
+        try:
+            parsed = parse_resource_id(value)
+        except InvalidResourceId as e:
+            raise ValueError(f"{value!r} is not a resource id: {e}") from e
+        if parsed.full_type.lower() != "microsoft.apimanagement/service":
+            raise ValueError(f"{value!r} is not an API Management service (Microsoft.ApiManagement/service)")
+        return value
+
+    def fronts(self, resource_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(fold(resource_id), fold(p)) for p in self.accounts)
+
+
+class GatewayPolicy(_Strict):
+    """AI gateways: which accounts take their traffic only through which gateway, how the gateway
+    authenticates to them, and what its identity may hold on them."""
+
+    fronted: tuple[FrontedAccounts, ...] = ()
+    # Role definition GUIDs a gateway's identity may hold on the accounts it fronts (and nothing above them).
+    allowed_roles: tuple[str, ...] = (OPENAI_USER,)
+    # Named values whose name or display name matches one of these (* patterns, case-insensitive) are
+    # taken for an AI account's key kept in the gateway. A secret's value is never returned by a read,
+    # so the name is what can be judged.
+    key_named_values: tuple[str, ...] = (
+        "*openai*key*",
+        "*oai*key*",
+        "*cognitive*key*",
+        "*aiservices*key*",
+        "*ai-services*key*",
+        "*foundry*key*",
+    )
+
+    @field_validator("allowed_roles")
+    @classmethod
+    def _guids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(parse_guid(v) for v in value)
+
+    def gateway_of(self, account_id: str) -> str | None:
+        """The gateway the policy puts in front of an account (the first entry that names it)."""
+        return next((f.gateway for f in self.fronted if f.fronts(account_id)), None)
+
+    def fronted_by(self, gateway_id: str) -> tuple[str, ...]:
+        """The account patterns a gateway fronts."""
+        return tuple(p for f in self.fronted if fold(f.gateway) == fold(gateway_id) for p in f.accounts)
+
+    def holds_account_key(self, *names: str) -> str | None:
+        """The pattern a named value's name matches, if it looks like an account key."""
+        for name in names:
+            for pattern in self.key_named_values:
+                if name and fnmatch.fnmatchcase(name.lower(), pattern.lower()):
+                    return pattern
+        return None
 
 
 class Exemption(_Strict):
@@ -361,6 +432,7 @@ class Policy(_Strict):
     keys: KeyPolicy = KeyPolicy()
     sandboxes: SandboxPolicy = SandboxPolicy()
     probes: ProbePolicy = ProbePolicy()
+    gateways: GatewayPolicy = GatewayPolicy()
 
     def mode_for(self, rule_id: str, resource_id: str, *, default: Mode) -> Mode:
         """The most specific override wins (longest scope), then the rule's mode, then its default."""

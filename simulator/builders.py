@@ -569,3 +569,104 @@ def defender_alert(
             "alertUri": f"https://portal.azure.com/#blade/Microsoft_Azure_Security_AzureDefenderForData/AlertBlade/alertId/{name}",
         },
     }
+
+
+def apim_service(
+    sub: str,
+    rg: str,
+    name: str,
+    *,
+    public_ips: list[str] | None = None,
+    subnet: str | None = None,
+    location: str = "eastus",
+    identity: bool = True,
+) -> JSON:
+    """An API Management service used as an AI gateway (`Microsoft.ApiManagement/service`, 2024-05-01),
+    shaped as the SDK's `ApiManagementServiceResource`: with a subnet it is injected into a VNet
+    (`virtualNetworkType` External), and its calls to a model leave from that subnet; otherwise from its
+    public IP addresses (read-only, assigned by the service)."""
+    rid = f"{rg_id(sub, rg)}/providers/Microsoft.ApiManagement/service/{name}"
+    props: JSON = {
+        "publisherEmail": "platform-team@contoso.com",
+        "publisherName": "Contoso AI platform",
+        "notificationSenderEmail": "apimgmt-noreply@mail.windowsazure.com",
+        "provisioningState": "Succeeded",
+        "targetProvisioningState": "",
+        "createdAtUtc": "2025-03-01T10:00:00.0000000Z",
+        "gatewayUrl": f"https://{name}.azure-api.net",
+        "gatewayRegionalUrl": f"https://{name}-{location}-01.regional.azure-api.net",
+        "portalUrl": f"https://{name}.portal.azure-api.net",
+        "managementApiUrl": f"https://{name}.management.azure-api.net",
+        "scmUrl": f"https://{name}.scm.azure-api.net",
+        "hostnameConfigurations": [
+            {"type": "Proxy", "hostName": f"{name}.azure-api.net", "negotiateClientCertificate": False, "defaultSslBinding": True}
+        ],
+        "publicIPAddresses": list(public_ips if public_ips is not None else ["20.85.16.101"]),
+        "publicNetworkAccess": "Enabled",
+        "virtualNetworkType": "External" if subnet else "None",
+        "disableGateway": False,
+        "platformVersion": "stv2",
+    }
+    if subnet:
+        props["privateIPAddresses"] = ["10.20.1.5"]
+        props["virtualNetworkConfiguration"] = {
+            "subnetResourceId": subnet,
+            "vnetid": uuid_like(subnet),
+            "subnetname": subnet.rsplit("/", 1)[-1],
+        }
+    service: JSON = {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.ApiManagement/service",
+        "location": location,
+        "tags": {},
+        "etag": "AAAAAAGIUI4=",
+        "sku": {"name": "Standard", "capacity": 1},
+        "properties": props,
+        "systemData": _system_data(),
+    }
+    if identity:
+        service["identity"] = {"type": "SystemAssigned", "principalId": uuid_like(rid + "/identity"), "tenantId": TENANT}
+    return service
+
+
+def apim_backend(service_id: str, name: str, *, account_endpoint: str, key_header: str | None = None) -> JSON:
+    """A backend of an API Management service pointing at an AI account (`.../backends`, 2024-05-01).
+    With `key_header`, the backend sends the account's key in an `api-key` header, as a named-value
+    reference (`{{name}}`): the pattern managed-identity authentication replaces."""
+    props: JSON = {
+        "title": name,
+        "description": f"Azure OpenAI {name}",
+        "url": f"{account_endpoint.rstrip('/')}/openai",
+        "protocol": "http",
+        "tls": {"validateCertificateChain": True, "validateCertificateName": True},
+    }
+    if key_header is not None:
+        props["credentials"] = {"header": {"api-key": [f"{{{{{key_header}}}}}"]}, "query": {}}
+    return {
+        "id": f"{service_id}/backends/{name}",
+        "name": name,
+        "type": "Microsoft.ApiManagement/service/backends",
+        "properties": props,
+    }
+
+
+def apim_named_value(
+    service_id: str, name: str, *, secret: bool = True, value: str | None = None, key_vault_secret: str | None = None
+) -> JSON:
+    """A named value (`.../namedValues`, 2024-05-01). A secret one never shows its value on a GET
+    (only `listValue` returns it); a Key Vault one shows the secret's identifier and the refresh status."""
+    props: JSON = {"displayName": name, "secret": secret, "tags": [], "provisioningState": "Succeeded"}
+    if key_vault_secret is not None:
+        props["keyVault"] = {
+            "secretIdentifier": key_vault_secret,
+            "lastStatus": {"code": "Success", "timeStampUtc": "2025-10-01T08:00:00Z"},
+        }
+    elif not secret and value is not None:
+        props["value"] = value
+    return {
+        "id": f"{service_id}/namedValues/{name}",
+        "name": name,
+        "type": "Microsoft.ApiManagement/service/namedValues",
+        "properties": props,
+    }

@@ -116,6 +116,11 @@ PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "microsoft.storage": ("Microsoft.Storage", {"storageAccounts": ("2025-06-01", "2024-01-01", "2023-05-01")}),
     # Session pools' stable versions (the 2024/2025 previews are left out: what they add is not read).
     "microsoft.app": ("Microsoft.App", {"sessionPools": ("2026-07-01", "2025-07-01", "2025-01-01")}),
+    # API Management (AI gateways): azure-mgmt-apimanagement 5.0's version, the newest stable it carries.
+    "microsoft.apimanagement": (
+        "Microsoft.ApiManagement",
+        {"service": ("2024-05-01",), "service/backends": ("2024-05-01",), "service/namedValues": ("2024-05-01",)},
+    ),
 }
 
 
@@ -337,6 +342,11 @@ class Simulator:
         call = _Call(op, method, path, params, hdr, token, hdr.get("x-ms-correlation-request-id") or str(uuid.uuid4()))
         if method == "GET":
             return self._get(call)
+        if method == "HEAD":
+            # API Management's GetEntityTag operations: the GET's status and the entity's ETag, no body.
+            read = self._get(call)
+            found = self.estate.get(path) or {}
+            return Response(read.status, b"", {"ETag": str(found.get("etag") or new_etag())} if read.status == 200 else {})
         if method == "POST":
             return self._action(call, payload)
         return self._write(call, payload)
@@ -613,7 +623,7 @@ class Simulator:
             return self._list(path, params, headers)
         found = self.estate.get(path)
         if found is not None:
-            return Response.json(200, found)
+            return Response.json(200, _as_read(found))
         embedded = self._embedded(path)
         return Response.json(200, embedded) if embedded is not None else self._not_found(path)
 
@@ -633,7 +643,7 @@ class Simulator:
         # Location-scoped catalogs (locations/{loc}/...) have no parent resource to look up.
         if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
             return self._not_found(parent)
-        items = self.estate.children(parent, full_type)
+        items = [_as_read(i) for i in self.estate.children(parent, full_type)]
         skip = int(params.get("$skiptoken", "0") or 0)
         listed: JSON = {"value": items[skip : skip + self.list_page_size]}
         if skip + self.list_page_size < len(items):
@@ -937,6 +947,18 @@ def _keep_read_only(schema: Schema | None, existing: Mapping[str, Any], resource
         for key in path[:-1]:
             node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
         node[path[-1]] = copy.deepcopy(value)
+
+
+def _as_read(resource: JSON) -> JSON:
+    """What a read shows of a stored resource: an API Management named value marked secret never
+    returns its value on a GET or a list (only `listValue` does: apimanagement 2024-05-01,
+    `NamedValue_Get` and `NamedValue_ListValue`)."""
+    if str(resource.get("type", "")).lower() != "microsoft.apimanagement/service/namedvalues":
+        return resource
+    props = resource.get("properties") or {}
+    if props.get("secret") is not True or "value" not in props:
+        return resource
+    return {**resource, "properties": {k: v for k, v in props.items() if k != "value"}}
 
 
 def _provider_rule(resource: JSON, payload: Mapping[str, Any]) -> Response | None:

@@ -20,6 +20,10 @@ PROD = "11111111-1111-4111-8111-111111111111"
 DEV = "22222222-2222-4222-8222-222222222222"
 MANAGEMENT_GROUP = "contoso-ai"
 LAW = f"/subscriptions/{PROD}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-security"
+GATEWAY_RG = "rg-ai-gateway"
+GATEWAY = f"/subscriptions/{PROD}/resourceGroups/{GATEWAY_RG}/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
+GATEWAY_SUBNET = f"/subscriptions/{PROD}/resourceGroups/{GATEWAY_RG}/providers/Microsoft.Network/virtualNetworks/vnet-ai/subnets/snet-apim"
+GATEWAY_IP = "20.85.16.101"
 FOREIGN_PE = (
     "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-partner/providers/Microsoft.Network/privateEndpoints/pe-partner"
 )
@@ -56,7 +60,26 @@ def build() -> Estate:
     # Code-execution sandboxes for the agents: a custom-container session pool in baseline (no egress,
     # bounded sessions, image pulled with an identity).
     pool = b.session_pool(PROD, p_rg, "pool-agents-prod")
-    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open, pool])
+    # The AI gateway (API Management, injected in the gateway subnet) fronts two accounts: the prod
+    # account, closed to the public network and called with the gateway's identity; and the chat
+    # account, onboarded in a hurry: it still lets a developer's address in beside the gateway's
+    # (gateway bypass), its backend sends the account key kept in a named value, and the gateway's
+    # identity holds Cognitive Services User (which lists keys) on it.
+    apim = b.apim_service(PROD, GATEWAY_RG, "apim-contoso-ai", public_ips=[GATEWAY_IP], subnet=GATEWAY_SUBNET)
+    oai_chat = b.cognitive_account(
+        PROD, p_rg, "oai-contoso-chat", public=True, default_action="Deny", ip_rules=[GATEWAY_IP, "198.51.100.23"]
+    )
+    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open, pool, apim, oai_chat])
+    e.put_many(
+        [
+            b.apim_backend(apim["id"], "oai-contoso-prod", account_endpoint=oai["properties"]["endpoint"]),
+            b.apim_backend(apim["id"], "oai-contoso-chat", account_endpoint=oai_chat["properties"]["endpoint"], key_header="oai-chat-key"),
+            b.apim_named_value(apim["id"], "oai-chat-key"),
+            b.apim_named_value(apim["id"], "tokens-per-minute", secret=False, value="20000"),
+            b.defender_setting(oai_chat["id"]),
+            b.diagnostic_setting(oai_chat["id"], LAW),
+        ]
+    )
     e.put_many(
         [
             b.storage_account(PROD, "rg-web", "stwebassets", public=True, blob_public=True, shared_key=True),  # not AI data: out of scope
@@ -191,6 +214,22 @@ def build() -> Estate:
                     "endDateTime": "2026-11-29T16:00:00Z",
                 },
             },
+            # The gateway's identity: OpenAI User on the prod account (what it needs), Cognitive Services
+            # User on the chat account (it also lists the keys)
+            role_assignment(
+                oai["id"],
+                "0f6b0c1e-0007-4a00-8000-000000000007",
+                "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+                apim["identity"]["principalId"],
+                principal_type="ServicePrincipal",
+            ),
+            role_assignment(
+                oai_chat["id"],
+                "0f6b0c1e-0008-4a00-8000-000000000008",
+                "a97b65f3-24c7-4388-baec-2e87135dc908",
+                apim["identity"]["principalId"],
+                principal_type="ServicePrincipal",
+            ),
             # Owner for an IT administrator: allowed standing
             role_assignment(
                 f"/subscriptions/{PROD}",
@@ -223,6 +262,7 @@ def seed_directory(sim: Simulator) -> None:
     d.add("a1b2c3d4-0000-4000-8000-00000000e005", "User", "Erin Walsh", upn="erin.walsh@contoso.com", groups=(IT_ADMINS,))
     d.add("a1b2c3d4-0000-4000-8000-00000000f006", "User", "Frank Moreau", upn="frank.moreau@contoso.com")
     d.add(GRANTER, "User", "Priya Platform", upn="priya.platform@contoso.com")  # made the assignments
+    d.add(b.uuid_like(GATEWAY + "/identity"), "ServicePrincipal", "apim-contoso-ai")  # the gateway's system-assigned identity
     now = datetime.now(UTC)
     for caller, resource, days in (
         ("a1b2c3d4-0000-4000-8000-00000000a001", f"/subscriptions/{PROD}/resourceGroups/rg-ai-prod", 2),

@@ -493,6 +493,13 @@ PACKAGES: tuple[Package, ...] = (
     Package("azure.mgmt.security.v2024_01_01.operations", "azure.mgmt.security.v2024_01_01.models", groups=("PricingsOperations",)),
     # Generated from TypeSpec (model_base models, operations in one module): read by the same rules.
     Package("azure.mgmt.appcontainers.operations", "azure.mgmt.appcontainers.models", groups=("ContainerAppsSessionPoolsOperations",)),
+    # AI gateways: the API Management service, its backends (where a backend keeps its credentials) and
+    # its named values (where a key would be kept for a backend's header).
+    Package(
+        "azure.mgmt.apimanagement.operations",
+        "azure.mgmt.apimanagement.models",
+        groups=("ApiManagementServiceOperations", "BackendOperations", "NamedValueOperations"),
+    ),
 )
 
 

@@ -87,8 +87,17 @@ class RawArm:
         # `client_options` go to the client's pipeline (the inventory's read pacing policy, for one).
         self._client = connection.client(ResourceGraphClient, **client_options)
 
-    def send(self, method: str, path: str, *, api_version: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
-        request = HttpRequest(method, path, params={"api-version": api_version}, json=body, headers=headers)
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        api_version: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> HttpResponse:
+        request = HttpRequest(method, path, params={**(params or {}), "api-version": api_version}, json=body, headers=headers)
         return self._client._send_request(request)
 
     def send_url(self, method: str, url: str) -> HttpResponse:

@@ -1,6 +1,7 @@
 """The live inventory: a Resource Graph sweep, plus what Resource Graph does not index, read through ARM
-with --deep: per account its RAI policies, deployments and Defender for AI setting; per AI resource its
-diagnostic settings."""
+with --deep: per account its RAI policies, deployments and Defender for AI setting; per AI gateway (API
+Management service) its backends and named values; per AI resource its diagnostic settings; per gateway
+its identity's role assignments."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from driftguard.azure.connection import ArmConnection, RawArm
 from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
 from driftguard.azure.writes import ArmWriter, WriteError
+from driftguard.ids import fold
 from driftguard.inventory import InventoryError
 from driftguard.model import Source
+from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, NAMED_VALUE, SERVICE
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
@@ -22,9 +25,12 @@ DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
 DEFENDER_SETTING = "microsoft.cognitiveservices/accounts/defenderforaisettings"
 # Judged by rules, listed per account over ARM: Resource Graph's `resources` table does not index them.
 PER_ACCOUNT = frozenset({RAI_POLICY, DEPLOYMENT, DEFENDER_SETTING})
+# An API Management service's backends and named values: child resources, listed per service over ARM.
+PER_GATEWAY = frozenset({BACKEND, NAMED_VALUE})
 # Judged by rules but not in the `resources` table (pricings are in `securityresources`: ai_pricing.kql).
-NOT_IN_GRAPH = PER_ACCOUNT | {"microsoft.security/pricings"}
+NOT_IN_GRAPH = PER_ACCOUNT | PER_GATEWAY | {"microsoft.security/pricings"}
 UNLISTED = "not in Resource Graph: run with --deep to list them per account"
+UNLISTED_GATEWAY = "not in Resource Graph: run with --deep to list them per API Management service"
 
 
 def inventory_query(rule_types: frozenset[str]) -> str:
@@ -56,7 +62,11 @@ class LiveInventory:
         # Per account, only what some rule judges is read.
         self._per_account = PER_ACCOUNT & rule_types if deep else frozenset()
         self.rai_policies_loaded = RAI_POLICY in self._per_account
-        self.unlisted: Mapping[str, str] = dict.fromkeys(sorted(PER_ACCOUNT & rule_types - self._per_account), UNLISTED)
+        self._per_gateway = PER_GATEWAY & rule_types if deep else frozenset()
+        self.unlisted: Mapping[str, str] = {
+            **dict.fromkeys(sorted(PER_ACCOUNT & rule_types - self._per_account), UNLISTED),
+            **dict.fromkeys(sorted(PER_GATEWAY & rule_types - self._per_gateway), UNLISTED_GATEWAY),
+        }
         pacer = pacer or ReadPacer()
         self._raw = RawArm(connection, per_retry_policies=[PacingPolicy(pacer)])
         self.graph = ResourceGraph(self._raw)
@@ -67,13 +77,52 @@ class LiveInventory:
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
         accounts: list[str] = []
+        gateways: list[str] = []
         for row in self.graph.query(self._query, self.scope):
-            if self._per_account and str(row.get("type", "")).lower() == ACCOUNT:
+            rtype = str(row.get("type", "")).lower()
+            if self._per_account and rtype == ACCOUNT:
                 accounts.append(str(row["id"]))
+            elif self._per_gateway and rtype == SERVICE:
+                gateways.append(str(row["id"]))
             yield row
         yield from self.graph.query(load_query("ai_pricing"), self.scope)
         for _account, children in fan_out(self._account_children, accounts):
             yield from children
+        for _gateway, children in fan_out(self._gateway_children, gateways):
+            yield from children
+
+    def _gateway_children(self, service_id: str) -> list[Mapping[str, Any]]:
+        """An API Management service's backends and named values (a secret one without its value)."""
+        service = str(parse_id(service_id)[2])
+        lists = [child for t, child in ((BACKEND, "backends"), (NAMED_VALUE, "namedValues")) if t in self._per_gateway]
+        found: list[Mapping[str, Any]] = []
+        try:
+            for child in lists:
+                found.extend(self._lists.read_list(f"{service}/{child}", api_versions.API_MANAGEMENT))
+        except WriteError as e:
+            raise InventoryError(f"listing the {' and '.join(lists)} of {service_id} failed: {e}") from e
+        return found
+
+    def _gateway_role_assignments(self, service_id: str) -> list[Mapping[str, Any]]:
+        """The role assignments of a gateway's managed identities (system- and user-assigned), in its own
+        subscription and the swept ones: `principalId eq` lists them at, above and below each."""
+        sub, _, parsed = parse_id(service_id)
+        try:
+            service = self._lists.read(str(parsed), api_versions.API_MANAGEMENT)
+            principals = _principals(service or {})
+            subscriptions = dict.fromkeys([sub.lower(), *(s.lower() for s in self.scope.subscriptions)])
+            found: dict[str, Mapping[str, Any]] = {}
+            for principal in principals:
+                for subscription in subscriptions:
+                    for assignment in self._lists.read_list(
+                        f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleAssignments",
+                        api_versions.AUTHORIZATION,
+                        params={"$filter": f"principalId eq '{principal}'"},
+                    ):
+                        found[fold(str(assignment.get("id", "")))] = assignment
+        except WriteError as e:
+            raise InventoryError(f"reading the role assignments of {service_id}'s identity failed: {e}") from e
+        return list(found.values())
 
     def _account_children(self, account_id: str) -> list[Mapping[str, Any]]:
         """RAI policies first, so that each deployment meets its policy already read (the engine judges
@@ -90,10 +139,26 @@ class LiveInventory:
         return [*found, setting] if setting is not None else found
 
     def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
-        if kind != "diagnosticSettings" or not self.deep:
+        if not self.deep:
+            return None
+        if kind == GATEWAY_ROLE_ASSIGNMENTS:
+            return {fold(rid): found for rid, found in fan_out(self._gateway_role_assignments, resource_ids)}
+        if kind != "diagnosticSettings":
             return None
         return self.arm.diagnostic_settings(resource_ids)
 
     def close(self) -> None:
         self.arm.close()
         self._raw.close()
+
+
+def _principals(service: Mapping[str, Any]) -> list[str]:
+    """The object ids of a service's managed identities: system-assigned, then each user-assigned one."""
+    identity = service.get("identity")
+    if not isinstance(identity, Mapping):
+        return []
+    found = [str(identity["principalId"])] if identity.get("principalId") else []
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, Mapping):
+        found += [str(u["principalId"]) for u in users.values() if isinstance(u, Mapping) and u.get("principalId")]
+    return found

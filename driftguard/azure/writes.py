@@ -103,17 +103,17 @@ class ArmWriter:
                 raise VerificationFailed(f"DELETE {step.path}: the resource is still there")
         return applied
 
-    def read(self, path: str, api_version: str) -> Mapping[str, Any] | None:
-        response = self._call(lambda: self._raw.send("GET", path, api_version=api_version))
+    def read(self, path: str, api_version: str, *, params: dict[str, str] | None = None) -> Mapping[str, Any] | None:
+        response = self._call(lambda: self._raw.send("GET", path, api_version=api_version, params=params))
         if response.status_code == 404:
             return None
         self._check(response, "GET", path)
         body: Mapping[str, Any] = response.json()
         return body
 
-    def read_list(self, path: str, api_version: str) -> Iterator[Mapping[str, Any]]:
+    def read_list(self, path: str, api_version: str, *, params: dict[str, str] | None = None) -> Iterator[Mapping[str, Any]]:
         """Every item of an ARM list, page by page (`nextLink`), a missing collection being empty."""
-        body = self.read(path, api_version) or {}
+        body = self.read(path, api_version, params=params) or {}
         while True:
             yield from body.get("value") or []
             link = body.get("nextLink")

@@ -8,6 +8,9 @@ from types import ModuleType
 
 from driftguard.model import Finding, ResourceSnapshot
 from driftguard.rules import (
+    apimanagement_backend_managed_identity,
+    apimanagement_namedvalue_no_account_key,
+    apimanagement_service_identity_least_privilege,
     app_sessionpool_container_resources_limited,
     app_sessionpool_egress_disabled,
     app_sessionpool_lifetime_bounded,
@@ -19,6 +22,7 @@ from driftguard.rules import (
     authorization_roledefinition_least_privilege,
     cognitiveservices_account_customer_managed_key,
     cognitiveservices_account_defender_for_ai_enabled,
+    cognitiveservices_account_gateway_only,
     cognitiveservices_account_keys_not_exposed,
     cognitiveservices_account_local_auth_disabled,
     cognitiveservices_account_managed_identity_enabled,
@@ -43,6 +47,11 @@ from driftguard.rules import (
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta
 
 RESOURCE_RULES: tuple[ModuleType, ...] = (
+    # First: an event's findings are acted on in this order, and a fix that fails after landing (a write
+    # slower than the client's patience) sends the event back before the findings after it are recorded;
+    # the redelivery judges the state that fix left. The gateway bypass is a case only (no write), so
+    # recording it first keeps its finding on record whatever the public-access revert does.
+    cognitiveservices_account_gateway_only,
     cognitiveservices_account_public_network_access_disabled,
     cognitiveservices_account_network_rules_restricted,
     cognitiveservices_account_private_endpoint_approved_only,
@@ -66,6 +75,9 @@ RESOURCE_RULES: tuple[ModuleType, ...] = (
     app_sessionpool_lifetime_bounded,
     app_sessionpool_container_resources_limited,
     app_sessionpool_registry_identity,
+    apimanagement_backend_managed_identity,
+    apimanagement_namedvalue_no_account_key,
+    apimanagement_service_identity_least_privilege,
     monitor_ai_resource_diagnostic_logs_enabled,
     security_pricing_ai_defender_enabled,
 )

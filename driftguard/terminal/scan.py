@@ -75,7 +75,7 @@ def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy:
     # A stream to a terminal waits for the progress line to go: both would share the screen.
     stream_json = fmt == "json" and not (args.output in (None, "-") and ctx.out.isatty())
     with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
-        tap = AssetTap(inventory, policy.data) if fmt == "html" else None
+        tap = AssetTap(inventory, policy.data, policy.gateways) if fmt == "html" else None
         with ctx.steps.step(f"reading and judging the estate ({inventory.source.value})", unit="resources") as tick:
             findings, summary = evaluator.run(tap or inventory, progress=tick)
             selected = gate.filter(findings)
@@ -126,7 +126,7 @@ def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate:
 def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
     fmt = output.choose_format(args.format, args.output, INVENTORY_FORMATS)
     with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
-        tap = AssetTap(inventory, policy.data)
+        tap = AssetTap(inventory, policy.data, policy.gateways)
         with ctx.steps.step(f"reading the AI assets ({inventory.source.value})", unit="resources") as tick:
             findings, _ = Evaluator(policy, now=datetime.now(UTC)).run(tap, progress=tick)
             assets = tap.finish(findings)

@@ -70,6 +70,8 @@ def assets(found: Sequence[Asset], console: Console) -> None:
     t = table(f"{len(found)} AI asset(s)", "kind", "asset · where · owner, classification · deployments or storage · findings")
     for a in found:
         detail = list(a.deployments) or [s.rsplit("/", 1)[-1] for s in a.storage]
+        label = "fronts" if a.kind == "AI gateway" else "behind gateway"
+        detail += [f"{label}: {g.split(' ', 1)[0].rsplit('/', 1)[-1]} {g.split(' ', 1)[-1]}" for g in a.gateways]
         posture = ", ".join(f"{k} {v}" for k, v in sorted(a.findings.items())) or "none"
         lines = [
             f"[bold]{escape(a.name)}[/] [dim]{escape(a.type)}[/]",

@@ -99,7 +99,7 @@ def test_role_assignment_filters(sim: Simulator) -> None:
             "GET", oai + "/providers/Microsoft.Authorization/roleAssignments", "api-version=2022-04-01&$filter=atScope()", hdr, b""
         ).body
     )["value"]
-    assert len(at) == 6  # three subscription Owners, the resource-group Contributor, the account's two
+    assert len(at) == 7  # three subscription Owners, the resource-group Contributor, the account's three (one the gateway's)
     one = json.loads(
         sim.handle(
             "GET",

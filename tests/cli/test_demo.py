@@ -38,11 +38,15 @@ def test_demo_story(tmp_path: Path) -> None:
     # 6: a session pool's egress turned back on by the developer is reverted
     assert "reverted app_sessionpool_egress_disabled" in " ".join(text.split())
     assert "egress back on for the sandbox pool pool-agents-prod" in text
-    # 7: standing Owner granted by the developer becomes a case
+    # 7: the sweep's gateway bypass (an account behind the AI gateway that lets another address in), a case
+    assert "case_opened cognitiveservices_account_gateway_only" in " ".join(text.split())
+    assert "gateway bypass: the account sits behind the gateway apim-contoso-ai" in " ".join(text.split())
+    assert "198.51.100.23" in text
+    # 8: standing Owner granted by the developer becomes a case
     assert "case_opened authorization_roleassignment_privileged_not_standing" in " ".join(text.split())
-    # 9: canary probes: the deployment with a strict filter blocks them, the one whose jailbreak filter is
+    # 10: canary probes: the deployment with a strict filter blocks them, the one whose jailbreak filter is
     # off (relaxed-debug) fails and becomes a high case; no prompt text is printed
-    probes = " ".join(text.split("9. Canary probes")[1].split("Summary")[0].split())
+    probes = " ".join(text.split("10. Canary probes")[1].split("11. Defender")[0].split())
     assert "blocks 4 blocked" in probes
     assert "fails 2 blocked, 2 passed" in probes
     assert "case_opened cognitiveservices_deployment_canary_probe_blocked" in probes
@@ -53,7 +57,7 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "8e3af657" not in flat
     # Every line fits 80 columns (the default when the output is not a terminal).
     assert max(len(line) for line in text.splitlines()) <= 80
-    # 10: two Defender for AI alerts become incident cases (one query); the jailbreak playbook is applied on approval
+    # 11: two Defender for AI alerts become incident cases (one query); the jailbreak playbook is applied on approval
     assert "2 alert(s) read in one Resource Graph query; 2 incident case(s) opened" in flat
     assert "incident AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt (medium)" in flat
     assert "0 new case(s), 2 already open" in flat

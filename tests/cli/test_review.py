@@ -43,7 +43,7 @@ def test_csv_has_one_row_per_assignment_with_every_verdict() -> None:
     lines = review("csv").strip().splitlines()
     assert lines[0].startswith("assignment_id,scope,principal_id,principal_name,principal_upn,principal_deleted,principal_kind,role,")
     assert "authorization_roleassignment_used_recently" in lines[0]
-    assert len(lines) == 7
+    assert len(lines) == 9  # a header and the sample tenant's eight assignments (two of them the AI gateway's)
     rows = {r["principal_id"][-4:]: r for r in csv.DictReader(io.StringIO(review("csv")))}
     assert (rows["a001"]["principal_name"], rows["a001"]["principal_upn"]) == ("Alice Okafor", "alice.okafor@contoso.com")
     assert (rows["c003"]["principal_name"], rows["c003"]["principal_deleted"]) == ("", "true")

@@ -167,7 +167,7 @@ def test_sarif_output(tmp_path: Path) -> None:
     assert errors == []
     run_ = doc["runs"][0]
     rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
-    assert len(rule_ids) == 31  # 25 resource rules, 5 access rules and 1 probe rule
+    assert len(rule_ids) == 35  # 29 resource rules, 5 access rules and 1 probe rule
     for result in run_["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
@@ -198,7 +198,7 @@ def test_table_and_rules_listing() -> None:
     code, out, _ = run("rules", "--format", "json")
     rules = json.loads(out)
     assert code == 0
-    assert len(rules) == 31
+    assert len(rules) == 35
     assert {"id", "severity", "default_mode", "remediation", "references"} <= set(rules[0])
 
 
@@ -219,6 +219,11 @@ def test_inventory_in_every_format(tmp_path: Path) -> None:
     assert assets["pool-agents-prod"]["endpoint"].startswith("https://")
     assert assets["pool-agents-prod"]["open_findings"] == {}
     assert assets["pool-agents-dev"]["open_findings"] == {"high": 1}
+    # The AI gateway and the accounts behind it, known from its backends with no policy file given.
+    gateway = assets["apim-contoso-ai"]
+    assert (gateway["kind"], gateway["endpoint"]) == ("AI gateway", "https://apim-contoso-ai.azure-api.net")
+    assert sorted(f.split("/")[-1] for f in gateway["fronts"]) == ["oai-contoso-chat (backend)", "oai-contoso-prod (backend)"]
+    assert [g.split("/")[-1] for g in prod["gateways"]] == ["apim-contoso-ai (backend)"]
     code, out, _ = run("inventory", "--simulated", "--format", "csv")
     lines = out.strip().splitlines()
     assert lines[0].startswith("resource_id,type,name")
@@ -267,3 +272,18 @@ def test_simulated_scan_judges_the_session_pools() -> None:
     findings = json.loads(out)["findings"]
     assert code == 0, out  # no --fail-on: findings alone do not fail a scan
     assert [(f["rule"], f["resource_id"].rsplit("/", 1)[1]) for f in findings] == [("app_sessionpool_egress_disabled", "pool-agents-dev")]
+
+
+def test_simulated_scan_judges_the_ai_gateway() -> None:
+    policy = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
+    code, out, _ = run(
+        "scan", "--simulated", "--policy", str(policy), "--rule", "*gateway*", "--rule", "apimanagement_*", "--format", "json"
+    )
+    assert code == 0, out
+    found = sorted((f["rule"], f["resource_id"].rsplit("/", 1)[1]) for f in json.loads(out)["findings"])
+    assert found == [
+        ("apimanagement_backend_managed_identity", "oai-contoso-chat"),
+        ("apimanagement_namedvalue_no_account_key", "oai-chat-key"),
+        ("apimanagement_service_identity_least_privilege", "apim-contoso-ai"),
+        ("cognitiveservices_account_gateway_only", "oai-contoso-chat"),
+    ]

@@ -8,7 +8,7 @@ import driftguard.rules as rules_pkg
 from driftguard.rules import ACCESS_RULES, PROBE_RULES, RESOURCE_RULES
 from driftguard.rules.base import RuleMeta
 
-NOT_RULES = {"base", "roles"}
+NOT_RULES = {"base", "roles", "gateway"}
 CONTROLS_IDS = {
     "cognitiveservices_account_public_network_access_disabled",
     "cognitiveservices_account_network_rules_restricted",
@@ -33,6 +33,10 @@ CONTROLS_IDS = {
     "app_sessionpool_lifetime_bounded",
     "app_sessionpool_container_resources_limited",
     "app_sessionpool_registry_identity",
+    "cognitiveservices_account_gateway_only",
+    "apimanagement_backend_managed_identity",
+    "apimanagement_namedvalue_no_account_key",
+    "apimanagement_service_identity_least_privilege",
     "monitor_ai_resource_diagnostic_logs_enabled",
     "security_pricing_ai_defender_enabled",
 }

@@ -1,0 +1,91 @@
+"""An AI account the policy puts behind a gateway takes traffic only from that gateway: public network
+access disabled (private endpoints only), or the network ACLs deny by default and let in only the
+gateway's public addresses or its subnet. Otherwise callers skip the gateway, and with it its
+authentication, token limits, logging and content checks ("gateway bypass")."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
+from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
+from driftguard.rules.gateway import GATEWAY, gateway_sources
+from driftguard.rules.roles import one
+
+META = RuleMeta(
+    id="cognitiveservices_account_gateway_only",
+    title="AI accounts behind a gateway accept traffic only from the gateway",
+    severity=Severity.HIGH,
+    resource_types=("Microsoft.CognitiveServices/accounts",),
+    seed_section="Deny inbound internet access; secure external access through an AI gateway",
+    # No automatic fix: closing an account to everyone but the gateway breaks every client that still
+    # calls it directly. The case says exactly what to set.
+    default_mode=Mode.TICKET,
+    remediation=None,
+    references=(
+        Reference("azure-policy", "037eea7a-bd0a-46c5-9a66-03aea78705d3", "Azure AI Services resources should restrict network access"),
+        Reference("mcsb", "NS-2", "Secure cloud services with network controls"),
+        Reference("mitre-atlas", "AML.T0049", "Exploit Public-Facing Application"),
+        Reference("owasp-llm", "LLM10", "Unbounded Consumption"),
+    ),
+)
+
+
+def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
+    gateway_id = context.policy.gateways.gateway_of(snapshot.id)
+    if gateway_id is None:
+        return []  # not fronted: the account's own network rules judge it
+    props = snapshot.properties
+    pna = prop(props, "publicNetworkAccess")
+    if same(pna, "Disabled"):
+        return []  # private endpoints only
+    default_action = prop(props, "networkAcls", "defaultAction")
+    name = gateway_id.rstrip("/").rsplit("/", 1)[-1]
+    guidance = (
+        f"set publicNetworkAccess to Disabled and reach the account from {name} through a private endpoint, "
+        "or deny by default and allow only the gateway's addresses or subnet"
+    )
+    # Absent publicNetworkAccess means Enabled; absent defaultAction means Allow (service defaults).
+    if not same(default_action, "Deny"):
+        return [
+            _finding(
+                context,
+                snapshot,
+                f"gateway bypass: the account sits behind the gateway {name} but accepts traffic from anywhere: {guidance}",
+                {"gateway": gateway_id, "publicNetworkAccess": pna, "networkAcls.defaultAction": default_action},
+            )
+        ]
+    ip_rules = [str(prop(r, "value") or "") for r in prop_list(props, "networkAcls", "ipRules")]
+    subnets = [str(prop(r, "id") or "") for r in prop_list(props, "networkAcls", "virtualNetworkRules")]
+    if not ip_rules and not subnets:
+        return []  # nothing gets in over the public endpoint
+    gateway = one(snapshot.related, GATEWAY)
+    if gateway is None:
+        raise NotEvaluable(f"the gateway {gateway_id} was not read: the addresses its calls come from are unknown")
+    addresses, gateway_subnets = gateway_sources(gateway)
+    stray_ips = [v for v in ip_rules if not _only_gateway(v, addresses)]
+    stray_subnets = [s for s in subnets if s.lower().rstrip("/") not in gateway_subnets]
+    if not stray_ips and not stray_subnets:
+        return []
+    return [
+        _finding(
+            context,
+            snapshot,
+            f"gateway bypass: the account sits behind the gateway {name} but its network rules also let in "
+            f"{', '.join([*stray_ips, *stray_subnets])}: {guidance}",
+            {"gateway": gateway_id, "ipRules": stray_ips, "virtualNetworkRules": stray_subnets},
+        )
+    ]
+
+
+def _only_gateway(rule: str, addresses: frozenset[str]) -> bool:
+    """An IP rule lets in only the gateway when it is one of the gateway's addresses (or its /32)."""
+    try:
+        net = ipaddress.ip_network(rule.strip(), strict=False)
+    except ValueError:
+        return False
+    return net.num_addresses == 1 and str(net.network_address) in addresses
+
+
+def _finding(context: RuleContext, snapshot: ResourceSnapshot, message: str, evidence: dict[str, object]) -> Finding:
+    return context.finding(META, snapshot, message, evidence)

@@ -1,0 +1,79 @@
+"""What the AI-gateway rules share: the joined data's names, and how a backend or a header is read.
+
+A gateway is an API Management service. The policy file says which AI accounts sit behind which gateway
+(`gateways.fronted`); the engine joins the gateway's resource to each account it fronts (`GATEWAY`), and
+the gateway's identity's role assignments to the gateway (`GATEWAY_ROLE_ASSIGNMENTS`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from driftguard.rules.base import prop
+
+SERVICE = "microsoft.apimanagement/service"
+BACKEND = "microsoft.apimanagement/service/backends"
+NAMED_VALUE = "microsoft.apimanagement/service/namedvalues"
+# Related-data kinds (keys of ResourceSnapshot.related).
+GATEWAY = "gateway"
+GATEWAY_ROLE_ASSIGNMENTS = "gatewayRoleAssignments"
+
+# Hosts of AI accounts' endpoints (Azure OpenAI, AI Services, Foundry).
+AI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+# Headers and query parameters that carry an AI account's key (Azure OpenAI takes `api-key`, the other
+# Cognitive Services `Ocp-Apim-Subscription-Key`).
+KEY_HEADERS = frozenset({"api-key", "ocp-apim-subscription-key"})
+KEY_QUERY = frozenset({"api-key", "subscription-key"})
+_NAMED_VALUE_REF = re.compile(r"\{\{([^{}]+)\}\}")
+
+
+def is_ai_backend(backend_props: Mapping[str, Any]) -> bool:
+    """A backend that calls an AI account: its URL's host is an AI endpoint, or it names an account."""
+    resource_id = str(prop(backend_props, "resourceId") or "").lower()
+    if "/providers/microsoft.cognitiveservices/accounts/" in resource_id:
+        return True
+    try:
+        host = (urlsplit(str(prop(backend_props, "url") or "")).hostname or "").lower()
+    except ValueError:
+        return False
+    return host.endswith(AI_HOST_SUFFIXES)
+
+
+def key_credentials(backend_props: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The key-carrying headers and query parameters of a backend's credentials, each value shown as
+    the named value it references (`{{name}}`) or as `<literal>`: a key typed in is never repeated."""
+    found: dict[str, list[str]] = {}
+    for place, names in (("header", KEY_HEADERS), ("query", KEY_QUERY)):
+        entries = prop(backend_props, "credentials", place)
+        if not isinstance(entries, Mapping):
+            continue
+        for name, values in entries.items():
+            if str(name).lower() not in names:
+                continue
+            shown = [_shown(v) for v in (values if isinstance(values, list) else [values])]
+            found[f"{place}:{name}"] = shown
+    return found
+
+
+def _shown(value: Any) -> str:
+    refs = _NAMED_VALUE_REF.findall(str(value))
+    return " ".join(f"{{{{{r.strip()}}}}}" for r in refs) if refs else "<literal>"
+
+
+def gateway_sources(gateway: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """Where a gateway's calls to a model come from: its public addresses (classic tiers call out from
+    them; v2 tiers list `outboundPublicIPAddresses`) and, when it is injected in a VNet, its subnet
+    (folded as ARM compares ids)."""
+    props = gateway.get("properties") if isinstance(gateway.get("properties"), Mapping) else {}
+    assert isinstance(props, Mapping)
+    addresses: set[str] = set()
+    for key in ("publicIPAddresses", "outboundPublicIPAddresses"):
+        value = prop(props, key)
+        if isinstance(value, list):
+            addresses.update(str(a).strip() for a in value if isinstance(a, str))
+    subnet = prop(props, "virtualNetworkConfiguration", "subnetResourceId")
+    subnets = frozenset({str(subnet).lower().rstrip("/")}) if isinstance(subnet, str) and subnet else frozenset()
+    return frozenset(addresses), subnets

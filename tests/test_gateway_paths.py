@@ -1,0 +1,106 @@
+"""AI gateways through the engine's paths: the event path reads the gateway in front of an account, the
+scan holds a fronted account until its gateway was seen, and a deep sweep reads each gateway's backends,
+named values and its identity's role assignments over ARM (the simulator, as azure-mgmt-apimanagement
+declares them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from driftguard import compose
+from driftguard.inventory import ListInventory
+from driftguard.model import Source
+from driftguard.pipeline import Evaluator
+from driftguard.policy import FrontedAccounts, GatewayPolicy, Policy, load_policy
+from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS
+from simulator import builders as b
+from simulator import sample
+from tests import test_respond
+from tests.test_respond import DEV, PROD_OAI, World
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = load_policy(ROOT / "examples" / "policy.json")
+CHAT = PROD_OAI.replace("oai-contoso-prod", "oai-contoso-chat")
+RULE = "cognitiveservices_account_gateway_only"
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.setattr(test_respond, "Policy", lambda: POLICY)
+    return World(tmp_path)
+
+
+def test_an_account_opened_beside_its_gateway_becomes_a_case(world: World) -> None:
+    # Only the gateway's address: the account still takes traffic from the gateway alone.
+    only_gateway = {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": sample.GATEWAY_IP}]}}
+    world.change(DEV, PROD_OAI, {"properties": only_gateway})
+    assert [o for o in world.deliver() if o[1] == RULE] == []
+    # A developer's address beside it: a gateway bypass, a ticket (no automatic fix).
+    extra = {"value": "198.51.100.77"}
+    world.change(
+        DEV, PROD_OAI, {"properties": {"networkAcls": {**only_gateway["networkAcls"], "ipRules": [{"value": sample.GATEWAY_IP}, extra]}}}
+    )
+    assert [o[0] for o in world.deliver() if o[1] == RULE] == ["case_opened"]
+
+
+def test_a_change_to_the_gateway_judges_its_identitys_roles(world: World) -> None:
+    # The sample gateway's identity holds Cognitive Services User (it lists keys) on oai-contoso-chat.
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    outcomes = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert [o[0] for o in outcomes] == ["case_opened"]
+    assert "Cognitive Services User" in outcomes[0][2]
+
+
+def test_the_scan_judges_a_fronted_account_with_its_gateway_whatever_the_order() -> None:
+    apim = b.apim_service(sample.PROD, "rg-gw", "apim-x", public_ips=["20.1.2.3"])
+    account = b.cognitive_account(sample.PROD, "rg-ai", "oai-x", public=True, ip_rules=["20.1.2.3"])
+    policy = Policy(gateways=GatewayPolicy(fronted=(FrontedAccounts(gateway=apim["id"], accounts=(account["id"],)),)))
+    findings, summary = Evaluator(policy).run(ListInventory([account, apim], source=Source.SNAPSHOT))
+    assert [f.rule for f in findings if f.rule == RULE] == []
+    assert RULE not in summary.not_evaluated  # the gateway was joined: its address is known
+    opened = b.cognitive_account(sample.PROD, "rg-ai", "oai-x", public=True, ip_rules=["20.1.2.3", "203.0.113.9"])
+    findings, _ = Evaluator(policy).run(ListInventory([opened, apim], source=Source.SNAPSHOT))
+    assert [f.evidence["ipRules"] for f in findings if f.rule == RULE] == [["203.0.113.9"]]
+
+
+def test_a_snapshot_without_role_assignments_does_not_judge_the_gateway_identity() -> None:
+    apim = b.apim_service(sample.PROD, "rg-gw", "apim-x")
+    policy = Policy(gateways=GatewayPolicy(fronted=(FrontedAccounts(gateway=apim["id"], accounts=("*",)),)))
+    findings, summary = Evaluator(policy).run(ListInventory([apim], source=Source.SNAPSHOT))
+    assert list(findings) == []
+    assert "apimanagement_service_identity_least_privilege" in summary.not_evaluated
+
+
+def test_a_deep_simulated_sweep_reads_backends_named_values_and_the_identitys_roles() -> None:
+    with compose.simulated_inventory(deep=True) as inventory:
+        items = list(inventory.resources())
+        types = {str(i["type"]).lower() for i in items}
+        assert {"microsoft.apimanagement/service/backends", "microsoft.apimanagement/service/namedvalues"} <= types
+        secret = next(i for i in items if i["name"] == "oai-chat-key")
+        assert "value" not in secret["properties"]  # a secret named value is read without its value
+        roles = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, [sample.GATEWAY])
+        assert roles is not None
+        found = sorted(str(a["properties"]["roleDefinitionId"]).rsplit("/", 1)[-1] for a in roles[sample.GATEWAY.lower()])
+        assert found == ["5e0bd9bd-7b93-4f28-af87-19fc36ad61bd", "a97b65f3-24c7-4388-baec-2e87135dc908"]
+    with compose.simulated_inventory(deep=False) as shallow:
+        assert "microsoft.apimanagement/service/backends" in shallow.unlisted
+        assert shallow.related(GATEWAY_ROLE_ASSIGNMENTS, [sample.GATEWAY]) is None
+
+
+def test_policy_validate_names_a_gateway_that_is_not_an_api_management_service(tmp_path: Path) -> None:
+    import io
+
+    from driftguard.cli import main
+
+    bad = tmp_path / "policy.json"
+    account = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-chat"
+    bad.write_text('{"gateways": {"fronted": [{"gateway": "' + account + '", "accounts": ["*"]}]}}')
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["policy", "validate", str(bad)], stdin=io.StringIO(), stdout=out, stderr=err) == 2
+    assert err.getvalue().count("\n") == 1
+    assert "gateways.fronted.0.gateway" in err.getvalue()
+    assert "not an API Management service" in err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["policy", "validate", str(ROOT / "examples" / "policy.json")], stdin=io.StringIO(), stdout=out, stderr=err) == 0
