@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, is_true, prop
-from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, ROLE_DEFINITION, instant, one, shows_in_activity_log
+from driftguard.rules.roles import ACTIVITY, ELIGIBILITY, ROLE_DEFINITION, instant, one, role_guid, shows_in_activity_log
 
 META = RuleMeta(
     id="authorization_roleassignment_used_recently",
@@ -55,6 +55,12 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
             snapshot,
             f"no activity in {access.review_window_days} days" + (f" (last: {last.date().isoformat()})" if last else " (none recorded)"),
             {
+                # Who holds which role where, as the other access rules record it: an approver decides
+                # a removal from these, and the console names them.
+                "principalId": str(prop(snapshot.properties, "principalId") or "").lower(),
+                "role": role_guid(prop(snapshot.properties, "roleDefinitionId")),
+                "role_name": prop(definition, "properties", "roleName"),
+                "scope": prop(snapshot.properties, "scope"),
                 "last_activity": last.isoformat() if last else None,
                 "window_days": access.review_window_days,
                 "evidence": prop(activity, "matched_by"),
