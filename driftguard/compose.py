@@ -72,7 +72,7 @@ def live_review(settings: Settings, policy: Policy, scope: Scope, *, workspace: 
     inventory = LiveInventory(connection, scope, rule_types=rules.rule_types(), deep=False)
     workspace = workspace or settings.log_analytics_workspace
     activity = ActivityReader(connection.credential, workspace_id=workspace) if workspace else None
-    directory = Directory(connection.credential)
+    directory = Directory(connection.credential, endpoint=settings.graph_endpoint)
     try:
         ai_ids = [str(r["id"]) for r in inventory.graph.query(inventory_query(rules.rule_types()), scope)]
         review = collect(
@@ -158,7 +158,7 @@ def live_app(settings: Settings, policy: Policy, *, environ: Mapping[str, str] |
     )
     from driftguard.azure.directory import Directory
 
-    return LiveApp(responder, desk, notifications, Directory(connection.credential))
+    return LiveApp(responder, desk, notifications, Directory(connection.credential, endpoint=settings.graph_endpoint))
 
 
 def events_responder(settings: Settings, policy: Policy, *, apply: bool, scratch: Path) -> Responder:

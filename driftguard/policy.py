@@ -642,6 +642,8 @@ class Settings(_Strict):
     management_group: str | None = None
     policy_file: Path | None = None
     arm_endpoint: str = "https://management.azure.com"
+    # Microsoft Graph, asked for the names and kinds of principals (access reviews, the console).
+    graph_endpoint: str = "https://graph.microsoft.com"
     # Client id of the user-assigned managed identity to authenticate as (None: DefaultAzureCredential's
     # own choice): the read-only detector, which also reaches the app's own storage, vault and topic.
     managed_identity_client_id: str | None = None
@@ -708,7 +710,7 @@ class Settings(_Strict):
             raise ValueError("must be an https:// URL")
         return value
 
-    @field_validator("arm_endpoint")
+    @field_validator("arm_endpoint", "graph_endpoint")
     @classmethod
     def _https(cls, value: str) -> str:
         if not value.startswith("https://"):

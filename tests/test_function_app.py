@@ -1,5 +1,5 @@
 """The Functions entry point: the bindings the host indexes, and the Event Grid trigger called with
-real `azure.functions` types against the simulator."""
+real `azure.functions` types against the simulator. The timer triggers are in tests/test_schedules.py."""
 
 from __future__ import annotations
 
@@ -181,42 +181,3 @@ def test_an_event_nested_too_deep_is_acknowledged_with_the_limit(
         handler(deep)  # returns: acknowledged as poison, not redelivered
     [record] = [r for r in caplog.records if "deep-1" in r.getMessage()]
     assert f"nested deeper than {MAX_DEPTH} levels" in record.getMessage()
-
-
-def test_the_probe_timer_sends_nothing_without_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh_app(monkeypatch)
-    from driftguard import compose
-    from functions import runtime, schedules
-
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("no deployment is opted in: nothing may be read or sent")
-
-    monkeypatch.setattr(compose, "live_probe", never)
-    assert schedules.canary_probes(runtime.SETTINGS)["probes"] == 0
-
-
-def test_the_probe_timer_runs_the_opted_in_probes_through_the_case_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import json
-    from types import SimpleNamespace
-
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps({"probes": {"deployments": ["*/deployments/gpt-4o"]}}))
-    fresh_app(monkeypatch, DRIFTGUARD_POLICY_FILE=str(policy_file))
-    from driftguard import compose
-    from driftguard.probing import ProbeRun
-    from functions import runtime, schedules
-
-    store, listener = object(), object()
-    seen: dict[str, Any] = {}
-
-    def live_probe(settings: object, policy: Any, scope: Any, *, store: object, listeners: tuple[object, ...]) -> ProbeRun:
-        seen.update(policy=policy, store=store, listeners=listeners, scope=scope.describe())
-        return ProbeRun()
-
-    monkeypatch.setattr(compose, "live_probe", live_probe)
-    monkeypatch.setattr(runtime, "responder", lambda: SimpleNamespace(store=store))
-    monkeypatch.setattr(runtime, "outbox", lambda: SimpleNamespace(case_changed=listener))
-    schedules.canary_probes(runtime.SETTINGS)
-    assert seen["policy"].probes.deployments == ("*/deployments/gpt-4o",)
-    assert seen["store"] is store
-    assert seen["listeners"] == (listener,)

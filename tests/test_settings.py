@@ -18,6 +18,8 @@ def test_settings_parse_and_validate() -> None:
         load_settings({"DRIFTGUARD_SUBSCRIPTIONS": "nope"})
     with pytest.raises(ConfigError, match="DRIFTGUARD_ARM_ENDPOINT"):
         load_settings({"DRIFTGUARD_ARM_ENDPOINT": "http://management.azure.com"})
+    with pytest.raises(ConfigError, match="DRIFTGUARD_GRAPH_ENDPOINT"):
+        load_settings({"DRIFTGUARD_GRAPH_ENDPOINT": "http://graph.microsoft.com"})
     with pytest.raises(ConfigError, match="unknown setting DRIFTGUARD_SUBSCRIPTON"):
         load_settings({"DRIFTGUARD_SUBSCRIPTON": "x"})
     with pytest.raises(ConfigError, match="nothing to watch"):

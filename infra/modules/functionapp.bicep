@@ -38,6 +38,8 @@ var driftguardSettings = {
   DRIFTGUARD_MANAGEMENT_GROUP: managementGroup
   DRIFTGUARD_POLICY_FILE: policyFile
   DRIFTGUARD_ARM_ENDPOINT: environment().resourceManager
+  // Microsoft Graph (environment().graph is Azure AD Graph, which DriftGuard does not use).
+  DRIFTGUARD_GRAPH_ENDPOINT: 'https://graph.microsoft.com'
   DRIFTGUARD_MANAGED_IDENTITY_CLIENT_ID: detectorClientId
   DRIFTGUARD_REMEDIATOR_CLIENT_ID: remediatorClientId
   DRIFTGUARD_SWEEP_SCHEDULE: '0 */15 * * * *'
