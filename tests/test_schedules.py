@@ -33,6 +33,7 @@ from tests.test_function_app import MODULES
 DRIFTGUARD = "d9d9d9d9-0000-4000-8000-000000000001"
 CLIENT_ID = "c1c1c1c1-0000-4000-8000-000000000001"
 PROD_ACCOUNT = f"/subscriptions/{sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod"
+DEV_STORAGE = f"/subscriptions/{sample.DEV}/resourceGroups/rg-ai-dev/providers/Microsoft.Storage/storageAccounts/stmldev"
 DEV_ACCOUNT = f"/subscriptions/{sample.DEV}/resourceGroups/rg-ai-dev/providers/Microsoft.CognitiveServices/accounts/oai-contoso-dev"
 DEFENDER_DEV = f"/subscriptions/{sample.DEV}/providers/Microsoft.Security/pricings/AI"
 OPEN_AI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"  # Cognitive Services OpenAI User
@@ -140,9 +141,12 @@ def test_posture_sweep_reads_through_resource_graph_reverts_and_opens_cases(host
     assert (CLIENT_ID, "https://management.azure.com") in host.identity.issued
     # Resource Graph only: nothing that only ARM knows (model deployments) is read per account.
     assert not [r for r in requests if r.method == "GET" and "/deployments" in r.path.lower()]
-    # The one auto-mode fix in the sample estate, sent and kept; everything else became a case.
-    [write] = host.writes()
-    assert (write.method, write.path, json.loads(write.body)) == ("PATCH", DEV_ACCOUNT, {"identity": {"type": "SystemAssigned"}})
+    # The auto-mode fixes the sweep's share cap lets through on the sample estate, sent and kept;
+    # everything else became a case.
+    writes = {(w.method, w.path): json.loads(w.body) for w in host.writes()}
+    assert writes[("PATCH", DEV_ACCOUNT)] == {"identity": {"type": "SystemAssigned"}}
+    assert writes[("PATCH", DEV_STORAGE)] == {"properties": {"allowBlobPublicAccess": False}}
+    assert len(writes) == 2
     assert host.sim.estate.get(DEV_ACCOUNT)["identity"]["type"] == "SystemAssigned"
     store = host.store()
     assert any(e.action == "reverted" for e in store.audit_log(resource_id=DEV_ACCOUNT))
