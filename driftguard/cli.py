@@ -8,9 +8,17 @@ input or Azure error (one line on stderr, never a traceback), 130 interrupted (C
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":
+    # `python -m driftguard.cli`: through the light entry point first, so that a Ctrl-C during the
+    # imports below exits 130 quietly too (see driftguard.entry); it imports this module as itself.
+    from driftguard.entry import main as _entry
+
+    _entry()
+
 import argparse
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -439,8 +447,5 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
 
 
 def run() -> NoReturn:
+    """The old console-script target, kept for installs made before `driftguard.entry:main`."""
     sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

@@ -1,13 +1,18 @@
-"""Ctrl-C exits 130 with nothing on stderr; azd's outputs stay tolerated as infra/main.bicep grows."""
+"""Ctrl-C exits 130 with nothing on stderr, during the imports too; azd's outputs stay tolerated as
+infra/main.bicep grows."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
+
+import pytest
 
 from driftguard.policy import DEPLOYMENT_OUTPUTS, SETTING_NAMES
 from tests.cli.terminal import ROOT, environment
@@ -29,6 +34,48 @@ def test_ctrl_c_exits_130_quietly(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err == b""
+
+
+def console_script() -> tuple[str, str]:
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["driftguard"]
+    module, _, function = target.partition(":")
+    return module, function
+
+
+# What each way of starting the command runs, after telling the test (on the descriptor FD) that Python
+# is up and the command's own code is about to be imported: the console script's function, and `python -m`.
+module, function = console_script()
+STARTS = {
+    "console script": f"importlib.import_module({module!r}).{function}()",
+    "python -m driftguard.cli": "runpy.run_module('driftguard.cli', run_name='__main__', alter_sys=True)",
+    "python -m driftguard": "runpy.run_module('driftguard', run_name='__main__', alter_sys=True)",
+}
+
+
+@pytest.mark.parametrize("start", sorted(STARTS))
+def test_ctrl_c_while_the_command_is_imported_exits_130_quietly(start: str, tmp_path: Path) -> None:
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text("[]")
+    ready_r, ready_w = os.pipe()
+    code = f"import importlib, os, runpy; os.write({ready_w}, b'r'); {STARTS[start]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "scan", "--snapshot", str(snapshot)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(tmp_path),
+        pass_fds=(ready_w,),
+    )
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b"r"
+    os.close(ready_r)
+    # The import of rich, pydantic, the Azure SDK and the rules takes about half a second: this lands in it.
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert err.decode() == ""
+    assert out == b""
+    assert proc.returncode == 130
 
 
 def test_every_driftguard_output_of_the_deployment_is_a_setting_or_tolerated() -> None:
