@@ -1,9 +1,8 @@
 """The `driftguard` command: `scan` (posture scan), `inventory`, `review` (access review), `events`
 (replay), `probe` (canary probes), `demo`, `rules` (the catalog) and `policy` (validate, schema).
 
-Exit codes: 0 done, 1 only for `--fail-on` (findings at or above it, or nothing to judge) and for a
-`probe` that a filter let through, 2 usage,
-input or Azure error (one line on stderr, never a traceback), 130 interrupted (Ctrl-C).
+Exit codes: 0 done, 1 only for `--fail-on` (`scan`, `review`, `probe`: findings at or above it, or
+nothing to judge), 2 usage, input or Azure error (one line on stderr, never a traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -28,11 +27,10 @@ from azure.core.exceptions import AzureError
 
 from driftguard import __version__, alerts, compose, creep, nesting, rules
 from driftguard.inventory import InventoryError
-from driftguard.model import Severity
 from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
-from driftguard.terminal import login, output, probe, scan, sources, views
+from driftguard.terminal import login, output, probe, scan, select, sources, views
 from driftguard.terminal.context import Context, UsageError
 from driftguard.terminal.layout import console
 from driftguard.terminal.select import SelectionError
@@ -47,13 +45,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: scripts and people both read the first line.
         raise UsageError(f"{message} (see --help)")
-
-
-def _severity(text: str) -> Severity:
-    try:
-        return Severity.parse(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _common() -> _Parser:
@@ -90,11 +81,6 @@ def _add_sources(cmd: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_selection(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--severity", type=_severity, metavar="SEVERITY", help="only findings at or above this severity")
-    cmd.add_argument("--rule", action="append", metavar="ID", help="only this rule (repeatable; globs such as 'storage_*')")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="driftguard", description="Keep Azure AI estates inside their security baseline.")
     parser.add_argument("--version", action="version", version=f"driftguard {__version__}")
@@ -104,14 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd = sub.add_parser("scan", help="read-only posture scan of an estate", parents=[common])
     _add_sources(scan_cmd)
     scan_cmd.add_argument("--format", choices=scan.SCAN_FORMATS, help="output format (default: the --output extension, else table)")
-    _add_selection(scan_cmd)
-    scan_cmd.add_argument(
-        "--fail-on",
-        type=_severity,
-        metavar="SEVERITY",
-        help="exit 1 when a selected, unexempted finding is at or above this severity (info, low, medium, high, critical),"
-        " or when there is nothing to judge",
-    )
+    select.add_selection(scan_cmd)
+    select.add_fail_on(scan_cmd, "there is nothing to judge")
 
     assets = sub.add_parser(
         "inventory",
@@ -166,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules_cmd = sub.add_parser("rules", help="list the rule catalog", parents=[common])
     rules_cmd.add_argument("--format", choices=["table", "json"], default="table")
-    _add_selection(rules_cmd)
+    select.add_selection(rules_cmd)
 
     policy_cmd = sub.add_parser("policy", help="check a policy file, or print the policy file's JSON Schema")
     policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True, metavar="{validate,schema}")

@@ -2,8 +2,9 @@
 estate (`--simulated`: the `openai` client against the simulator's data plane, nothing to configure) or
 live (the signed-in identity needs Cognitive Services OpenAI User on the opted-in accounts).
 
-Exit 1 when a filter let a known attack through, as `scan --fail-on` does for findings. Verdicts only:
-no prompt and no answer is printed or written.
+A filter that lets a known attack through is a high finding, shown and written; the exit code is 1 only
+with `--fail-on` (the scan's gate, `driftguard.terminal.select`): a finding at or above it that no
+exemption covers, or no probe sent at all. Verdicts only: no prompt and no answer is printed or written.
 """
 
 from __future__ import annotations
@@ -11,19 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
-from driftguard import compose
+from driftguard import compose, rules
 from driftguard.policy import Policy, Settings
 from driftguard.probing import ProbeRun
-from driftguard.terminal import sources
+from driftguard.terminal import select, sources
 from driftguard.terminal.context import Context
 from driftguard.terminal.layout import console, where
 
-EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+EXIT_CLEAN = 0
 
 
 def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
@@ -40,9 +42,11 @@ def add_parser(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPa
     who.add_argument("--simulated", action="store_true", help="the simulated estate and its data plane (no Azure needed)")
     cmd.add_argument("--policy", type=Path, metavar="FILE", help="policy file whose `probes` section opts deployments in")
     cmd.add_argument("--format", choices=["table", "json"], default="table")
+    select.add_fail_on(cmd, "no probe got a verdict")
 
 
 def run(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
+    gate = select.Gate.of(args, policy, datetime.now(UTC).date(), (m.id for m in rules.metas()), ctx)
     if args.simulated:
         with tempfile.TemporaryDirectory(prefix="driftguard-probe-") as tmp, ctx.steps.step("probing the simulated deployments"):
             result = compose.SimulatedWorld(Path(tmp), policy).probe(policy)
@@ -51,15 +55,27 @@ def run(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Poli
         sources.sign_in(ctx, settings)
         with ctx.steps.step(f"probing the opted-in deployments in {scope.describe()}"):
             result = compose.live_probe(settings, policy, scope, store=compose.live_state_store(settings))
+    findings = list(gate.filter(result.findings))
     if args.format == "json":
-        payload = {"summary": result.summary(), "verdicts": [v.to_json() for v in result.verdicts], "cases": result.cases}
+        exempt = [{"resource_id": f.resource_id, "rule": f.rule, **e} for f in findings if (e := gate.exemption_of(f)) is not None]
+        payload = {
+            "summary": {**result.summary(), "exempt": len(exempt)},
+            "verdicts": [v.to_json() for v in result.verdicts],
+            "cases": result.cases,
+            "exempt": exempt,
+        }
         ctx.out.write(json.dumps(payload, indent=2) + "\n")
     else:
-        _table(result, ctx)
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+        _table(result, ctx, gate)
+    nothing = None
+    if not any(v.outcome.value != "inconclusive" for v in result.verdicts):
+        nothing = f"no probe got a verdict ({len(result.verdicts)} sent, none blocked or let through)"
+    if not result.verdicts and args.fail_on is None:
+        return EXIT_CLEAN  # probes off, or nothing opted in: the table's notes say so
+    return gate.verdict(ctx, args.fail_on, nothing=nothing)
 
 
-def _table(result: ProbeRun, ctx: Context) -> None:
+def _table(result: ProbeRun, ctx: Context, gate: select.Gate) -> None:
     """One heading per deployment and one line per probe: fits 80 columns, ids whole in JSON."""
     screen = console(ctx.out)
     style = {"blocked": "green", "passed": "bold red", "detected_only": "bold red", "inconclusive": "yellow"}
@@ -70,7 +86,14 @@ def _table(result: ProbeRun, ctx: Context) -> None:
             screen.print(f"[bold]{escape(where(v.deployment_id))}[/]")
         screen.print(f"  [{style[v.outcome.value]}]{v.outcome.value:<13}[/] {v.probe_id:<26} {v.kind.value}", highlight=False)
     for finding in result.findings:
-        screen.print(f"[bold red]high[/] {escape(where(finding.resource_id))}: {escape(finding.message)}", highlight=False)
+        exempt = gate.exemption_of(finding)
+        label = "[green]exempt[/]" if exempt is not None else f"[bold red]{finding.severity.label}[/]"
+        screen.print(f"{label} {escape(where(finding.resource_id))}: {escape(finding.message)}", highlight=False)
+        if exempt is not None:
+            screen.print(
+                f"  [green]until {exempt['expires_on']}, approved by {escape(str(exempt['approver']))}: {escape(str(exempt['reason']))}[/]",
+                highlight=False,
+            )
     if not ctx.quiet:
         for note in result.skipped:
             rid, _, why = note.partition(": ")

@@ -10,54 +10,27 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from driftguard import rules
 from driftguard.assets import AssetTap, to_csv
-from driftguard.model import JSON, Finding, Severity
+from driftguard.model import JSON, Finding
 from driftguard.pipeline import Evaluator, ScanSummary
 from driftguard.policy import Policy, Settings
 from driftguard.report import html, json_report, sarif, table
 from driftguard.terminal import output, sources, views
 from driftguard.terminal.context import Context, UsageError
 from driftguard.terminal.layout import console
-from driftguard.terminal.select import Exemptions, Selection, describe, expired_notes
+from driftguard.terminal.select import Gate
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 SCAN_FORMATS = ("table", "json", "sarif", "html")
 INVENTORY_FORMATS = ("table", "json", "csv")
 
 
-class _Gate:
-    """Findings as they stream past: selected, marked exempt, and the worst that counts for the gate."""
-
-    def __init__(self, selection: Selection, exemptions: Exemptions) -> None:
-        self.selection = selection
-        self.exemptions = exemptions
-        self.exempt: dict[int, JSON] = {}
-        self.worst: Severity | None = None
-        self.shown = 0
-
-    def filter(self, findings: Iterator[Finding]) -> Iterator[Finding]:
-        for f in findings:
-            if not self.selection.keeps(f):
-                continue
-            self.shown += 1
-            exemption = self.exemptions.covering(f)
-            if exemption is not None:
-                self.exempt[id(f)] = describe(exemption)
-            elif self.worst is None or f.severity > self.worst:
-                self.worst = f.severity
-            yield f
-
-    def exemption_of(self, finding: Finding) -> JSON | None:
-        return self.exempt.get(id(finding))
-
-
-def _summary(summary: ScanSummary, gate: _Gate) -> JSON:
+def _summary(summary: ScanSummary, gate: Gate) -> JSON:
     data = summary.to_json()
     # The summary's counts are the whole scan's; `shown` is what --severity and --rule let through.
     data["shown"] = gate.shown
@@ -68,9 +41,7 @@ def _summary(summary: ScanSummary, gate: _Gate) -> JSON:
 def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
     fmt = output.choose_format(args.format, args.output, SCAN_FORMATS)
     now = datetime.now(UTC)
-    gate = _Gate(Selection.of(args.severity, args.rule, (m.id for m in rules.metas())), Exemptions.of(policy, now.date()))
-    for note in expired_notes(gate.exemptions):
-        ctx.warn(note)
+    gate = Gate.of(args, policy, now.date(), (m.id for m in rules.metas()), ctx)
     evaluator = Evaluator(policy, now=now)
     # A stream to a terminal waits for the progress line to go: both would share the screen.
     stream_json = fmt == "json" and not (args.output in (None, "-") and ctx.out.isatty())
@@ -98,7 +69,7 @@ def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy:
     return _verdict(args, ctx, summary, gate)
 
 
-def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: _Gate, scope: tuple[str, ...]) -> None:
+def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> None:
     docs = sarif.documents(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
     sink.write(json.dumps(docs[0], indent=2) + "\n")
     if len(docs) > 1:
@@ -111,16 +82,11 @@ def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding
                 extra.write(json.dumps(doc, indent=2) + "\n")
 
 
-def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: _Gate) -> int:
+def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: Gate) -> int:
+    nothing = None
     if summary.evaluated == 0:
-        text = f"nothing to judge: {summary.resources} resource(s) read, none of a type the rules cover; check the scope and that the identity can read it (Reader)"
-        if args.fail_on is not None:
-            ctx.err.write(f"driftguard: {text}; failing --fail-on {args.fail_on.label}\n")
-            return EXIT_FINDINGS
-        ctx.warn(text)
-    if args.fail_on is not None and gate.worst is not None and gate.worst >= args.fail_on:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+        nothing = f"nothing to judge: {summary.resources} resource(s) read, none of a type the rules cover; check the scope and that the identity can read it (Reader)"
+    return gate.verdict(ctx, args.fail_on, nothing=nothing)
 
 
 def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
