@@ -26,8 +26,10 @@ from typing import IO, Any, NoReturn
 from azure.core.exceptions import AzureError
 
 from driftguard import __version__, alerts, compose, creep, nesting, rules
+from driftguard.ids import fold
 from driftguard.inventory import InventoryError
 from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
+from driftguard.review import Review
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
 from driftguard.terminal import login, output, probe, scan, select, sources, views
@@ -141,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--policy", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     review.add_argument("--format", choices=REVIEW_FORMATS, help="output format (default: the --output extension, else table)")
     review.add_argument("--output", metavar="FILE", help="write to FILE (only when the command succeeds; the format follows its extension)")
+    select.add_selection(review)
+    select.add_fail_on(review, "no role assignment at an AI scope was read")
 
     probe.add_parser(sub, common)
 
@@ -364,21 +368,23 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             parse_guid(args.workspace)
         except ValueError:
             raise UsageError(f"--workspace {args.workspace!r} is not a workspace id (a GUID)") from None
+    now = datetime.now(UTC)
+    gate = select.Gate.of(args, policy, now.date(), rules.access_registry(), ctx)
     with tempfile.TemporaryDirectory(prefix="driftguard-review-") as tmp, output.destination(args.output, ctx.out) as sink:
         store: StateStore | None = None
         if args.simulated:
             with ctx.steps.step("reviewing the simulated tenant's role assignments"):
                 world = compose.SimulatedWorld(Path(tmp), policy)
-                review = world.review(policy)
+                full = world.review(policy)
             store = world.store
         else:
             scope = sources.scope(args, settings)
             sources.sign_in(ctx, settings)
             with ctx.steps.step(f"reviewing role assignments at AI scopes in {scope.describe()}"):
-                review = compose.live_review(settings, policy, scope, workspace=args.workspace)
+                full = compose.live_review(settings, policy, scope, workspace=args.workspace)
             if args.open_cases or args.record:
                 store = compose.live_state_store(settings)
-        now = datetime.now(UTC)
+        review, shown = _selected(full, gate, narrowed=bool(args.severity or args.rule))
         outcome = None
         if args.open_cases and store is not None:
             from driftguard.review import open_removal_cases
@@ -387,7 +393,9 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
         history: list[tuple[datetime, Mapping[str, Any]]] = []
         change = None
         if args.record and store is not None:
-            history, change = creep.record(review, store, now)
+            # The whole review is the record, whatever this command line shows of it.
+            history, change = creep.record(full, store, now)
+        exempt = [{"assignment_id": f.resource_id, "rule": f.rule, **e} for f in review.findings if (e := gate.exemption_of(f)) is not None]
         if fmt == "html":
             from driftguard.report import review_html
 
@@ -397,9 +405,10 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             sink.write(
                 json.dumps(
                     {
-                        "summary": review.summary(),
+                        "summary": {**review.summary(), "shown": len(review.rows), "exempt": len(exempt)},
                         "figures": creep.figures(review),
                         "cases": cases,
+                        "exempt": exempt,
                         "assignments": [r.to_json() for r in review.rows],
                     },
                     indent=2,
@@ -410,7 +419,7 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             sink.write(review_csv(review))
         else:
             screen = console(sink)
-            views.review(review, screen)
+            views.review(review, screen, shown=shown, exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt})
             if not ctx.quiet:
                 for note in review.notes:
                     screen.print(f"[yellow]note:[/] {note}", highlight=False)
@@ -421,9 +430,26 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                 )
                 for kept in outcome.guarded:
                     screen.print(f"  kept: {kept}", highlight=False)
-    if not review.rows:
-        ctx.warn("no role assignments at AI scopes: check the scope and that the identity can read them (Reader)")
-    return EXIT_CLEAN
+    nothing = None
+    if not full.rows:
+        nothing = "no role assignments at AI scopes: check the scope and that the identity can read them (Reader)"
+    return gate.verdict(ctx, args.fail_on, nothing=nothing)
+
+
+def _selected(full: Review, gate: select.Gate, *, narrowed: bool) -> tuple[Review, Mapping[str, frozenset[str]] | None]:
+    """The review as `--severity` and `--rule` select it, through the scan's gate (so exemptions and
+    `--fail-on` count the same findings). Narrowed, only the assignments failing a selected rule are
+    shown, each with the selected rules it fails (`shown`, by folded assignment id); else every row."""
+    import dataclasses
+
+    findings = list(gate.filter(full.findings))
+    if not narrowed:
+        return dataclasses.replace(full, findings=findings), None
+    shown: dict[str, set[str]] = {}
+    for f in findings:
+        shown.setdefault(fold(f.resource_id), set()).add(f.rule)
+    rows = [r for r in full.rows if fold(r.assignment_id) in shown]
+    return dataclasses.replace(full, rows=rows, findings=findings), {k: frozenset(v) for k, v in shown.items()}
 
 
 def run() -> NoReturn:

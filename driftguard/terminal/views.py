@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from driftguard.assets import Asset
+from driftguard.ids import fold
 from driftguard.review import Review
 from driftguard.rules.base import RuleMeta
 from driftguard.terminal.layout import table, where
@@ -43,14 +44,23 @@ def events(rows: Iterable[Mapping[str, Any]], count: int, console: Console) -> N
     console.print(t)
 
 
-def review(result: Review, console: Console) -> None:
+def review(
+    result: Review,
+    console: Console,
+    *,
+    shown: Mapping[str, frozenset[str]] | None = None,
+    exempt: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> None:
+    """`shown`: the rules to list per assignment (folded id) when `--rule`/`--severity` narrowed the
+    review, else every failed rule; `exempt`: the policy's exemptions by (folded id, rule)."""
     t = table(
         f"{len(result.rows)} role assignment(s) at AI scopes, {len(result.findings)} finding(s)",
         "verdict",
         "principal · role · scope · last activity · failed rules",
     )
     for r in result.rows:
-        fails = [(k, v[6:]) for k, v in r.verdicts.items() if v.startswith("fail")]
+        key = fold(r.assignment_id)
+        fails = [(k, v[6:]) for k, v in r.verdicts.items() if v.startswith("fail") and (shown is None or k in shown.get(key, ()))]
         # The principal and role by name (ids are in JSON and CSV), where the assignment applies as
         # subscription / group / name, and the evidence of use with how it was matched.
         lines = [
@@ -60,9 +70,18 @@ def review(result: Review, console: Console) -> None:
             escape(where(r.scope)),
             f"last activity: {escape(r.use)}",
         ]
+        counted = False
         for rule, reason in fails:
             lines.extend([f"[bold]{rule}[/]", f"  {escape(reason)}"])
-        t.add_row("[red]fail[/]" if fails else "[green]ok[/]", "\n".join(lines))
+            e = (exempt or {}).get((key, rule))
+            if e is None:
+                counted = True
+            else:
+                lines.append(
+                    f"  [green]exempt until {e['expires_on']}, approved by {escape(str(e['approver']))}: {escape(str(e['reason']))}[/]"
+                )
+        verdict = ("[red]fail[/]" if counted else "[red]fail[/]\n[green]exempt[/]") if fails else "[green]ok[/]"
+        t.add_row(verdict, "\n".join(lines))
     console.print(t)
 
 

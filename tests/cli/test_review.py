@@ -90,3 +90,68 @@ def test_html_report_draws_the_creep_and_names_the_planted_findings() -> None:
     assert "deleted principal a1b2c3d4-0000-4000-8000-00000000c003" in page
     assert "authorization_roleassignment_within_persona" in page
     assert doc["figures"]["by_persona"]["data_scientist"]["off_persona"] == 1
+
+
+def run_review(*args: str, policy: Path = POLICY) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["review", "--simulated", "--policy", str(policy), *args], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_rule_and_severity_narrow_the_review_as_they_narrow_a_scan() -> None:
+    code, out, _ = run_review("--format", "json", "--rule", "authorization_roleassignment_not_*")
+    doc = json.loads(out)
+    assert code == 0
+    assert [r["principal_id"][-4:] for r in doc["assignments"]] == ["c003"]  # only the orphaned assignment
+    assert {f for f in doc["summary"]["by_rule"]} == {"authorization_roleassignment_not_orphaned"}
+    _, table, _ = run_review("--rule", "authorization_roleassignment_not_orphaned")
+    assert "authorization_roleassignment_not_orphaned" in table
+    assert "authorization_roleassignment_privileged_not_standing" not in table
+    _, everything, _ = run_review("--format", "json")
+    _, severe, _ = run_review("--format", "json", "--severity", "high")
+    assert 0 < len(json.loads(severe)["assignments"]) < len(json.loads(everything)["assignments"])
+
+
+def test_a_rule_pattern_that_names_no_access_rule_is_refused() -> None:
+    code, _, err = run_review("--rule", "storage_*")
+    assert code == 2
+    assert "--rule 'storage_*' matches no rule" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ((), 0),  # exit 1 only for --fail-on
+        (("--fail-on", "high"), 1),
+        (("--fail-on", "high", "--rule", "authorization_roleassignment_used_recently"), 0),  # no selected failure
+        (("--fail-on", "info", "--severity", "critical", "--rule", "authorization_roleassignment_within_persona"), 0),
+    ],
+)
+def test_fail_on_is_the_reviews_ci_gate(args: tuple[str, ...], code: int) -> None:
+    assert run_review("--format", "json", *args)[0] == code
+
+
+def test_an_exempted_assignment_is_shown_exempt_and_passes_the_gate(tmp_path: Path) -> None:
+    doc = json.loads(run_review("--format", "json", "--rule", "authorization_roleassignment_not_orphaned")[1])
+    orphan = doc["assignments"][0]["assignment_id"]
+    policy = json.loads(POLICY.read_text())
+    policy["exemptions"] = [
+        {
+            "resource": orphan,
+            "rules": ["authorization_roleassignment_not_orphaned"],
+            "reason": "removal scheduled with the owner",
+            "approver": "ciso@contoso.com",
+            "expires_on": "2099-12-31",
+        }
+    ]
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    gate = ("--rule", "authorization_roleassignment_not_orphaned", "--fail-on", "low")
+    assert run_review("--format", "json", *gate)[0] == 1
+    code, out, _ = run_review("--format", "json", *gate, policy=path)
+    assert code == 0
+    assert [e["rule"] for e in json.loads(out)["exempt"]] == ["authorization_roleassignment_not_orphaned"]
+    code, table, _ = run_review(*gate, policy=path)
+    assert code == 0
+    flat = " ".join(table.replace("│", " ").split())  # the reason wraps inside its cell
+    assert "exempt until 2099-12-31, approved by ciso@contoso.com: removal scheduled with the owner" in flat
