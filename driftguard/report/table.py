@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from driftguard.model import JSON, Finding, Severity
-from driftguard.terminal.layout import table, where
+from driftguard.terminal.layout import fit, table, where
 
 STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -41,11 +41,11 @@ def render(
     for f in sorted(findings, key=lambda f: (-f.severity, f.rule, f.resource_id)):
         exempt = exemption_of(f)
         left = f"[{STYLE[f.severity]}]{f.severity.label}[/]\n{f.mode.value}"
-        lines = [f"[bold]{f.rule}[/]", escape(where(f.resource_id)), escape(f.message)]
+        lines = [f"[bold]{f.rule}[/]", escape(where(f.resource_id)), escape(fit(f.message))]
         if exempt is not None:
             left += "\n[green]exempt[/]"
             lines.append(
-                f"[green]exempt until {exempt['expires_on']}, approved by {escape(exempt['approver'])}: {escape(exempt['reason'])}[/]"
+                f"[green]exempt until {exempt['expires_on']}, approved by {escape(fit(exempt['approver']))}: {escape(fit(exempt['reason']))}[/]"
             )
         t.add_row(left, "\n".join(lines))
     if findings:

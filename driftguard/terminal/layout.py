@@ -6,6 +6,11 @@ outcome, status) and one wide column in which each identifier has a line of its 
 reasons) wraps at spaces. Paths are written with spaced separators (`sub / rg / name`) so that a narrow
 terminal wraps between names, never inside one.
 
+A name longer than that wide column can be (a resource group may have 90 characters, an account 64) is
+shortened in the middle to 56 characters, `head...tail`, in tables only: split across two lines it could
+be read as two names, or copied as one with a line break in it; its beginning and end are what tell
+names apart, and the whole id is in JSON, CSV, SARIF and HTML.
+
 The width is the terminal's, else COLUMNS, else 80 (rich's own choice when the output is not a
 terminal): a report piped to a file is as wide as the terminal that asked for it, or 80.
 """
@@ -34,17 +39,35 @@ def table(title: str | None, left: str, right: str) -> Table:
     return t
 
 
+ELLIPSIS = "..."
+
+
+def shorten(name: str, limit: int = IDENTIFIER) -> str:
+    """`name` whole when it has at most `limit` characters, else its head and tail around `...`."""
+    if len(name) <= limit:
+        return name
+    keep = limit - len(ELLIPSIS)
+    return f"{name[: keep // 2]}{ELLIPSIS}{name[len(name) - (keep - keep // 2) :]}"
+
+
+def fit(text: str) -> str:
+    """Prose for a table's wide column: each word (a name in a message, an e-mail address) `shorten`ed,
+    so that the column wraps at spaces and never inside a word."""
+    return " ".join(shorten(word) for word in text.split(" "))
+
+
 def where(resource_id: str) -> str:
     """`/subscriptions/S/resourceGroups/RG/providers/Ns/type/name[/child/name]` -> `S / RG / name[ / name]`,
-    the subscription beside the resource group; the whole id is in JSON, CSV and SARIF."""
+    the subscription beside the resource group, each name `shorten`ed to fit a table's wide column; the
+    whole id is in JSON, CSV and SARIF."""
     parts = resource_id.strip("/").split("/")
     low = [p.lower() for p in parts]
     if len(parts) < 2 or low[0] != "subscriptions":
-        return resource_id
+        return shorten(resource_id)
     out = [parts[1]]
     if "resourcegroups" in low:
         out.append(parts[low.index("resourcegroups") + 1])
     if "providers" in low:
         i = low.index("providers")
         out.extend(parts[i + 3 :: 2])
-    return " / ".join(out)
+    return " / ".join(shorten(name) for name in out)

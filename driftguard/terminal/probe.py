@@ -23,7 +23,7 @@ from driftguard.policy import Policy, Settings
 from driftguard.probing import ProbeRun
 from driftguard.terminal import select, sources
 from driftguard.terminal.context import Context
-from driftguard.terminal.layout import console, where
+from driftguard.terminal.layout import console, fit, where
 
 EXIT_CLEAN = 0
 
@@ -88,7 +88,7 @@ def _table(result: ProbeRun, ctx: Context, gate: select.Gate) -> None:
     for finding in result.findings:
         exempt = gate.exemption_of(finding)
         label = "[green]exempt[/]" if exempt is not None else f"[bold red]{finding.severity.label}[/]"
-        screen.print(f"{label} {escape(where(finding.resource_id))}: {escape(finding.message)}", highlight=False)
+        screen.print(f"{label} {escape(where(finding.resource_id))}: {escape(fit(finding.message))}", highlight=False)
         if exempt is not None:
             screen.print(
                 f"  [green]until {exempt['expires_on']}, approved by {escape(str(exempt['approver']))}: {escape(str(exempt['reason']))}[/]",

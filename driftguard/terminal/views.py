@@ -12,7 +12,7 @@ from driftguard.assets import Asset
 from driftguard.ids import fold
 from driftguard.review import Review
 from driftguard.rules.base import RuleMeta
-from driftguard.terminal.layout import table, where
+from driftguard.terminal.layout import fit, shorten, table, where
 
 OUTCOME_STYLE = {"reverted": "bold green", "case_opened": "bold yellow", "recorded": "cyan", "rejected": "red", "compliant": "green"}
 
@@ -37,7 +37,7 @@ def events(rows: Iterable[Mapping[str, Any]], count: int, console: Console) -> N
             lines.append(f"[bold]{row['rule']}[/]")
         if row.get("resource_id"):
             lines.append(escape(where(str(row["resource_id"]))))
-        lines.append(escape(str(row["reason"])))
+        lines.append(escape(fit(str(row["reason"]))))
         style = OUTCOME_STYLE.get(outcome)
         # An outcome without a style (ignored, unchanged, own_write, ...) is shown plain: "[]" is no markup.
         t.add_row(f"[{style}]{outcome}[/]" if style else escape(outcome), "\n".join(lines))
@@ -64,21 +64,21 @@ def review(
         # The principal and role by name (ids are in JSON and CSV), where the assignment applies as
         # subscription / group / name, and the evidence of use with how it was matched.
         lines = [
-            f"[bold]{escape(r.principal_label)}[/]",
-            f"{escape(r.principal_kind or 'unknown kind')} · persona {escape(r.persona)}",
-            f"{escape(r.role_name)}{' [red](privileged, standing)[/]' if r.privileged else ''}",
+            f"[bold]{escape(fit(r.principal_label))}[/]",
+            f"{escape(r.principal_kind or 'unknown kind')} · persona {escape(fit(r.persona))}",
+            f"{escape(fit(r.role_name))}{' [red](privileged, standing)[/]' if r.privileged else ''}",
             escape(where(r.scope)),
             f"last activity: {escape(r.use)}",
         ]
         counted = False
         for rule, reason in fails:
-            lines.extend([f"[bold]{rule}[/]", f"  {escape(reason)}"])
+            lines.extend([f"[bold]{rule}[/]", f"  {escape(fit(reason))}"])
             e = (exempt or {}).get((key, rule))
             if e is None:
                 counted = True
             else:
                 lines.append(
-                    f"  [green]exempt until {e['expires_on']}, approved by {escape(str(e['approver']))}: {escape(str(e['reason']))}[/]"
+                    f"  [green]exempt until {e['expires_on']}, approved by {escape(fit(str(e['approver'])))}: {escape(fit(str(e['reason'])))}[/]"
                 )
         verdict = ("[red]fail[/]" if counted else "[red]fail[/]\n[green]exempt[/]") if fails else "[green]ok[/]"
         t.add_row(verdict, "\n".join(lines))
@@ -93,10 +93,10 @@ def assets(found: Sequence[Asset], console: Console) -> None:
         detail += [f"{label}: {g.split(' ', 1)[0].rsplit('/', 1)[-1]} {g.split(' ', 1)[-1]}" for g in a.gateways]
         posture = ", ".join(f"{k} {v}" for k, v in sorted(a.findings.items())) or "none"
         lines = [
-            f"[bold]{escape(a.name)}[/] [dim]{escape(a.type)}[/]",
+            f"[bold]{escape(shorten(a.name))}[/] [dim]{escape(a.type)}[/]",
             escape(where(a.resource_id)),
-            f"owner: {escape(a.owner)}; classification: {escape(a.classification)}",
-            *(escape(d) for d in detail),
+            f"owner: {escape(fit(a.owner))}; classification: {escape(fit(a.classification))}",
+            *(escape(fit(d)) for d in detail),
             f"open findings: {posture}",
         ]
         t.add_row(escape(a.kind or "-"), "\n".join(lines))

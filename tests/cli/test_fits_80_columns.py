@@ -96,3 +96,27 @@ def test_a_wider_terminal_is_used(columns: str, tmp_path: Path) -> None:
 
     run = driftguard("rules", home=tmp_path, env=environment(tmp_path, COLUMNS=columns))
     assert WIDTH < widest(run.out) <= int(columns)
+
+
+def test_a_90_character_resource_group_is_shortened_in_tables_never_split(tmp_path: Path) -> None:
+    from simulator import builders as b
+
+    sub = "11111111-1111-4111-8111-111111111111"
+    group = ("rg-contoso-ai-platform-shared-services-westeurope-" + "0123456789" * 5)[:90]  # ARM allows 90
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text(json.dumps([b.cognitive_account(sub, group, "oai-research", public=True, default_action="Allow", local_auth=True)]))
+    # 56 characters, its head and tail around "...": fits the wide column of every table at 80 columns
+    shortened = f"{group[:26]}...{group[-27:]}"
+    for command in ("scan", "inventory"):
+        run = driftguard(command, "--snapshot", str(snapshot), "--no-deep", home=tmp_path)
+        assert run.code == 0, run.err
+        assert widest(run.out) <= WIDTH
+        lines = [line for line in run.out.splitlines() if group[:10] in line or group[-10:] in line]
+        assert lines, run.out
+        assert all(shortened in line for line in lines), run.out  # never a fragment of the name on a line of its own
+        assert f"{sub} / {shortened} / oai-research" in " ".join(run.out.replace("│", " ").split())
+    doc = json.loads(driftguard("scan", "--snapshot", str(snapshot), "--no-deep", "--format", "json", home=tmp_path).out)
+    assert {f["resource_id"].split("/")[4] for f in doc["findings"]} == {group}  # whole in JSON
+    sarif = driftguard("scan", "--snapshot", str(snapshot), "--no-deep", "--format", "sarif", home=tmp_path).out
+    assert group in sarif
+    assert shortened not in sarif
