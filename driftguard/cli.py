@@ -396,40 +396,41 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             # The whole review is the record, whatever this command line shows of it.
             history, change = creep.record(full, store, now)
         exempt = [{"assignment_id": f.resource_id, "rule": f.rule, **e} for f in review.findings if (e := gate.exemption_of(f)) is not None]
-        if fmt == "html":
-            from driftguard.report import review_html
+        with output.writing(ctx, args.output, fmt):
+            if fmt == "html":
+                from driftguard.report import review_html
 
-            sink.write(review_html.render(review, history=history, change=change, generated=now))
-        elif fmt == "json":
-            cases = {"opened": outcome.opened, "guarded": outcome.guarded, "batched": outcome.batched} if outcome else None
-            sink.write(
-                json.dumps(
-                    {
-                        "summary": {**review.summary(), "shown": len(review.rows), "exempt": len(exempt)},
-                        "figures": creep.figures(review),
-                        "cases": cases,
-                        "exempt": exempt,
-                        "assignments": [r.to_json() for r in review.rows],
-                    },
-                    indent=2,
+                sink.write(review_html.render(review, history=history, change=change, generated=now))
+            elif fmt == "json":
+                cases = {"opened": outcome.opened, "guarded": outcome.guarded, "batched": outcome.batched} if outcome else None
+                sink.write(
+                    json.dumps(
+                        {
+                            "summary": {**review.summary(), "shown": len(review.rows), "exempt": len(exempt)},
+                            "figures": creep.figures(review),
+                            "cases": cases,
+                            "exempt": exempt,
+                            "assignments": [r.to_json() for r in review.rows],
+                        },
+                        indent=2,
+                    )
+                    + "\n"
                 )
-                + "\n"
-            )
-        elif fmt == "csv":
-            sink.write(review_csv(review))
-        else:
-            screen = console(sink)
-            views.review(review, screen, shown=shown, exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt})
-            if not ctx.quiet:
-                for note in review.notes:
-                    screen.print(f"[yellow]note:[/] {note}", highlight=False)
-            if outcome is not None:
-                batch = " (one batch case)" if outcome.batched else ""
-                screen.print(
-                    f"{len(outcome.opened)} removal case(s) opened{batch}; {len(outcome.guarded)} kept by a guard", highlight=False
-                )
-                for kept in outcome.guarded:
-                    screen.print(f"  kept: {kept}", highlight=False)
+            elif fmt == "csv":
+                sink.write(review_csv(review))
+            else:
+                screen = console(sink)
+                views.review(review, screen, shown=shown, exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt})
+                if not ctx.quiet:
+                    for note in review.notes:
+                        screen.print(f"[yellow]note:[/] {note}", highlight=False)
+                if outcome is not None:
+                    batch = " (one batch case)" if outcome.batched else ""
+                    screen.print(
+                        f"{len(outcome.opened)} removal case(s) opened{batch}; {len(outcome.guarded)} kept by a guard", highlight=False
+                    )
+                    for kept in outcome.guarded:
+                        screen.print(f"  kept: {kept}", highlight=False)
     nothing = None
     if not full.rows:
         nothing = "no role assignments at AI scopes: check the scope and that the identity can read them (Reader)"

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
+from driftguard.terminal.context import Context
+
 # Extension -> format name, for the formats each command writes.
 EXTENSIONS: Mapping[str, str] = {
     ".json": "json",
@@ -72,3 +74,15 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def writing(ctx: Context, path: str | None, fmt: str) -> Iterator[None]:
+    """A progress line while an answer is written (a SARIF of 100,000 resources takes seconds), except
+    when the answer goes to the very terminal the line would be drawn on."""
+    to_stdout = path is None or path == "-"
+    if to_stdout and ctx.out.isatty():
+        yield
+        return
+    with ctx.steps.step(f"writing the {fmt} output to {'standard output' if to_stdout else path}"):
+        yield

@@ -9,6 +9,7 @@ sees an empty estate, which must not pass as a clean one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,16 +57,17 @@ def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy:
             else:
                 collected = list(selected)
         data = _summary(summary, gate)
-        if fmt == "json" and not stream_json:
-            json_report.write(collected, lambda: data, sink, exemption_of=gate.exemption_of)
-        elif fmt == "sarif":
-            scope = sources.scope(args, settings).subscriptions if sources.is_live(args) else ()
-            _write_sarif(args, sink, collected, gate, scope)
-        elif fmt == "html":
-            assets = tap.finish(collected) if tap is not None else []
-            sink.write(html.render(collected, data, generated=now, assets=assets, exemption_of=gate.exemption_of))
-        elif fmt == "table":
-            table.render(collected, data, console(sink), exemption_of=gate.exemption_of, quiet=ctx.quiet)
+        with output.writing(ctx, args.output, fmt) if not stream_json else contextlib.nullcontext():
+            if fmt == "json" and not stream_json:
+                json_report.write(collected, lambda: data, sink, exemption_of=gate.exemption_of)
+            elif fmt == "sarif":
+                scope = sources.scope(args, settings).subscriptions if sources.is_live(args) else ()
+                _write_sarif(args, sink, collected, gate, scope)
+            elif fmt == "html":
+                assets = tap.finish(collected) if tap is not None else []
+                sink.write(html.render(collected, data, generated=now, assets=assets, exemption_of=gate.exemption_of))
+            elif fmt == "table":
+                table.render(collected, data, console(sink), exemption_of=gate.exemption_of, quiet=ctx.quiet)
     return _verdict(args, ctx, summary, gate)
 
 
@@ -96,12 +98,13 @@ def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, po
         with ctx.steps.step(f"reading the AI assets ({inventory.source.value})", unit="resources") as tick:
             findings, _ = Evaluator(policy, now=datetime.now(UTC)).run(tap, progress=tick)
             assets = tap.finish(findings)
-        if fmt == "json":
-            sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
-        elif fmt == "csv":
-            sink.write(to_csv(assets))
-        else:
-            views.assets(assets, console(sink))
+        with output.writing(ctx, args.output, fmt):
+            if fmt == "json":
+                sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
+            elif fmt == "csv":
+                sink.write(to_csv(assets))
+            else:
+                views.assets(assets, console(sink))
     if not assets:
         ctx.warn("no AI assets found: check the scope and that the identity can read it (Reader)")
     return EXIT_CLEAN

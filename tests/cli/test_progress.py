@@ -14,14 +14,16 @@ from pathlib import Path
 from tests.cli.terminal import environment
 
 
-def test_progress_on_a_terminal_is_erased_and_absent_from_a_pipe(tmp_path: Path) -> None:
+def on_a_terminal(tmp_path: Path, *args: str) -> tuple[int, bytes, bytes]:
+    """Runs the command with stderr on an 80-column terminal: its exit code, what it drew there, stdout."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "driftguard.cli", "scan", "--simulated", "--format", "json"],
+        [sys.executable, "-m", "driftguard.cli", *args],
         stdout=subprocess.PIPE,
         stderr=follower,
         env=environment(tmp_path, TERM="xterm"),
+        cwd=tmp_path,
     )
     os.close(follower)
     drawn = b""
@@ -35,7 +37,12 @@ def test_progress_on_a_terminal_is_erased_and_absent_from_a_pipe(tmp_path: Path)
         drawn += chunk
     out, _ = proc.communicate(timeout=120)
     os.close(leader)
-    assert proc.returncode == 0
+    return proc.returncode, drawn, out
+
+
+def test_progress_on_a_terminal_is_erased_and_absent_from_a_pipe(tmp_path: Path) -> None:
+    code, drawn, out = on_a_terminal(tmp_path, "scan", "--simulated", "--format", "json")
+    assert code == 0
     assert b"reading and judging the estate" in drawn
     # the last thing drawn erases the line: nothing is left on the screen
     assert b"\x1b[2K" in drawn[drawn.rindex(b"reading and judging") :]
@@ -48,3 +55,15 @@ def test_progress_on_a_terminal_is_erased_and_absent_from_a_pipe(tmp_path: Path)
     )
     assert piped.returncode == 0
     assert piped.stderr == b""
+
+
+def test_writing_an_output_file_shows_progress_too(tmp_path: Path) -> None:
+    for args, line in (
+        (("scan", "--simulated", "--output", "posture.sarif"), b"writing the sarif output to posture.sarif"),
+        (("review", "--simulated", "--output", "review.csv"), b"writing the csv output to review.csv"),
+        (("inventory", "--simulated", "--output", "assets.json"), b"writing the json output to assets.json"),
+    ):
+        code, drawn, _ = on_a_terminal(tmp_path, *args)
+        assert code == 0, drawn
+        assert line in drawn
+        assert b"\x1b[2K" in drawn[drawn.rindex(line) :]  # erased when written
