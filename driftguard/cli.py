@@ -362,7 +362,7 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
 
     from driftguard.review import to_csv as review_csv
 
-    fmt = output.choose_format(args.format, args.output, REVIEW_FORMATS)
+    fmt = output.choose_format(args.format, args.output, REVIEW_FORMATS, command="review")
     if args.workspace:
         try:
             parse_guid(args.workspace)
@@ -431,6 +431,7 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                     )
                     for kept in outcome.guarded:
                         screen.print(f"  kept: {kept}", highlight=False)
+    output.wrote(ctx, args.output, fmt, f"{len(review.rows)} role assignment(s), {len(review.findings)} finding(s), {len(exempt)} exempt")
     nothing = None
     if not full.rows:
         nothing = "no role assignments at AI scopes: check the scope and that the identity can read them (Reader)"

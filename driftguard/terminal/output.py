@@ -28,22 +28,40 @@ EXTENSIONS: Mapping[str, str] = {
 }
 
 
-def choose_format(given: str | None, output: str | None, allowed: tuple[str, ...], *, default: str = "table") -> str:
+def choose_format(given: str | None, output: str | None, allowed: tuple[str, ...], *, command: str, default: str = "table") -> str:
     """`--format` when given; else the output file's extension; else the default. An extension the
-    command cannot write is an error rather than a table in a file named .html."""
+    command cannot write is an error naming the formats it does write, rather than a table in a file
+    named .csv."""
     if given is not None:
         return given
     if output is None or output == "-":
         return default
     suffix = Path(output).suffix.lower()
     if suffix == ".gz":
-        raise ValueError(f"--output {output}: compressed output is not written; name a {', '.join(allowed)} file")
+        raise ValueError(f"--output {output}: compressed output is not written; {_formats(command, allowed)}")
     fmt = EXTENSIONS.get(suffix)
     if fmt is None:
         return default
     if fmt not in allowed:
-        raise ValueError(f"--output {output}: this command does not write {fmt} (formats: {', '.join(allowed)}); pass --format")
+        raise ValueError(f"--output {output}: {fmt.upper()} is not a {command} format; {_formats(command, allowed)}")
     return fmt
+
+
+def _formats(command: str, allowed: tuple[str, ...]) -> str:
+    """`scan writes table, json, sarif or html (name the file .txt, .json, .sarif or .html, or pass --format)`."""
+    suffixes = [next(ext for ext, f in EXTENSIONS.items() if f == fmt) for fmt in allowed]
+    return f"{command} writes {_either(allowed)} (name the file {_either(suffixes)}, or pass --format)"
+
+
+def _either(items: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def wrote(ctx: Context, path: str | None, fmt: str, counts: str) -> None:
+    """One line on stderr once a file is in place (standard output speaks for itself): which file, in
+    which format, and what it holds; none under --quiet."""
+    if path is not None and path != "-" and not ctx.quiet:
+        ctx.err.write(f"driftguard: wrote {path} ({fmt}): {counts}\n")
 
 
 @contextlib.contextmanager

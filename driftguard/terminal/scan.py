@@ -40,10 +40,11 @@ def _summary(summary: ScanSummary, gate: Gate) -> JSON:
 
 
 def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
-    fmt = output.choose_format(args.format, args.output, SCAN_FORMATS)
+    fmt = output.choose_format(args.format, args.output, SCAN_FORMATS, command="scan")
     now = datetime.now(UTC)
     gate = Gate.of(args, policy, now.date(), (m.id for m in rules.metas()), ctx)
     evaluator = Evaluator(policy, now=now)
+    files = 1
     # A stream to a terminal waits for the progress line to go: both would share the screen.
     stream_json = fmt == "json" and not (args.output in (None, "-") and ctx.out.isatty())
     with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
@@ -62,16 +63,35 @@ def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy:
                 json_report.write(collected, lambda: data, sink, exemption_of=gate.exemption_of)
             elif fmt == "sarif":
                 scope = sources.scope(args, settings).subscriptions if sources.is_live(args) else ()
-                _write_sarif(args, sink, collected, gate, scope)
+                files = _write_sarif(args, sink, collected, gate, scope)
             elif fmt == "html":
                 assets = tap.finish(collected) if tap is not None else []
                 sink.write(html.render(collected, data, generated=now, assets=assets, exemption_of=gate.exemption_of))
             elif fmt == "table":
                 table.render(collected, data, console(sink), exemption_of=gate.exemption_of, quiet=ctx.quiet)
+    beside = (
+        f" (and {files - 1} more SARIF file(s) beside it: {Path(args.output).stem}.2{Path(args.output).suffix}, ...)"
+        if fmt == "sarif" and files > 1
+        else ""
+    )
+    output.wrote(ctx, args.output, fmt, _counts(data) + beside)
     return _verdict(args, ctx, summary, gate)
 
 
-def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> None:
+def _counts(data: JSON) -> str:
+    """The scan's summary in one line: what was read and judged, the findings by severity, and how
+    many of them --severity/--rule showed and the policy exempted."""
+    by_severity = ", ".join(f"{k} {v}" for k, v in data["by_severity"].items() if v) or "none"
+    text = f"{data['resources']} resource(s) read, {data['evaluated']} evaluated; {data['findings']} finding(s): {by_severity}"
+    if data["shown"] != data["findings"]:
+        text += f"; {data['shown']} selected (--severity, --rule)"
+    if data["exempt"]:
+        text += f"; {data['exempt']} exempt"
+    return text
+
+
+def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> int:
+    """Writes the SARIF documents (the first to `sink`); returns how many files they took."""
     docs = sarif.documents(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
     sink.write(json.dumps(docs[0], indent=2) + "\n")
     if len(docs) > 1:
@@ -82,6 +102,7 @@ def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding
         for i, doc in enumerate(docs[1:], start=2):
             with output.destination(str(target.with_name(f"{target.stem}.{i}{target.suffix}")), sink) as extra:
                 extra.write(json.dumps(doc, indent=2) + "\n")
+    return len(docs)
 
 
 def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: Gate) -> int:
@@ -92,7 +113,7 @@ def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate:
 
 
 def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
-    fmt = output.choose_format(args.format, args.output, INVENTORY_FORMATS)
+    fmt = output.choose_format(args.format, args.output, INVENTORY_FORMATS, command="inventory")
     with output.destination(args.output, ctx.out) as sink, sources.inventory(args, ctx, settings) as inventory:
         tap = AssetTap(inventory, policy.data, policy.gateways)
         with ctx.steps.step(f"reading the AI assets ({inventory.source.value})", unit="resources") as tick:
@@ -105,6 +126,7 @@ def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, po
                 sink.write(to_csv(assets))
             else:
                 views.assets(assets, console(sink))
+    output.wrote(ctx, args.output, fmt, f"{len(assets)} AI asset(s)")
     if not assets:
         ctx.warn("no AI assets found: check the scope and that the identity can read it (Reader)")
     return EXIT_CLEAN

@@ -287,3 +287,41 @@ def test_simulated_scan_judges_the_ai_gateway() -> None:
         ("apimanagement_service_identity_least_privilege", "apim-contoso-ai"),
         ("cognitiveservices_account_gateway_only", "oai-contoso-chat"),
     ]
+
+
+def test_an_output_file_is_named_on_stderr_with_the_counts(tmp_path: Path) -> None:
+    target = tmp_path / "posture.sarif"
+    code, out, err = run("scan", "--simulated", "--output", str(target))
+    doc = json.loads(run("scan", "--simulated", "--format", "json")[1])
+    summary = doc["summary"]
+    assert code == 0
+    assert out == ""
+    assert target.exists()
+    assert err.count("\n") == 1
+    assert err.startswith(f"driftguard: wrote {target} (sarif): {summary['resources']} resource(s) read, {summary['evaluated']} evaluated;")
+    assert f"{summary['findings']} finding(s): high {summary['by_severity']['high']}," in err
+    code, _, err = run("scan", "--simulated", "--output", str(tmp_path / "high.json"), "--severity", "high")
+    assert code == 0
+    assert f"; {summary['by_severity']['high']} selected (--severity, --rule)" in err
+    # --quiet: nothing but errors
+    assert run("scan", "--simulated", "--output", str(tmp_path / "quiet.json"), "--quiet")[2] == ""
+    assert run("review", "--simulated", "--output", str(tmp_path / "review.csv"))[2].startswith(
+        f"driftguard: wrote {tmp_path / 'review.csv'} (csv): 8 role assignment(s),"
+    )
+    assert run("inventory", "--simulated", "--output", str(tmp_path / "assets.json"))[2].startswith(
+        f"driftguard: wrote {tmp_path / 'assets.json'} (json): "
+    )
+
+
+def test_a_csv_output_is_not_a_scan_format_and_the_formats_are_named(tmp_path: Path) -> None:
+    code, out, err = run("scan", "--simulated", "--output", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert out == ""
+    assert not (tmp_path / "x.csv").exists()
+    assert err == (
+        f"driftguard: error: --output {tmp_path / 'x.csv'}: CSV is not a scan format; scan writes table, json, sarif or html"
+        " (name the file .txt, .json, .sarif or .html, or pass --format)\n"
+    )
+    code, _, err = run("review", "--simulated", "--output", str(tmp_path / "x.sarif"))
+    assert code == 2
+    assert "SARIF is not a review format; review writes table, json, csv or html" in err
