@@ -103,7 +103,7 @@ def test_rule_and_severity_narrow_the_review_as_they_narrow_a_scan() -> None:
     doc = json.loads(out)
     assert code == 0
     assert [r["principal_id"][-4:] for r in doc["assignments"]] == ["c003"]  # only the orphaned assignment
-    assert {f for f in doc["summary"]["by_rule"]} == {"authorization_roleassignment_not_orphaned"}
+    assert set(doc["summary"]["by_rule"]) == {"authorization_roleassignment_not_orphaned"}
     _, table, _ = run_review("--rule", "authorization_roleassignment_not_orphaned")
     assert "authorization_roleassignment_not_orphaned" in table
     assert "authorization_roleassignment_privileged_not_standing" not in table
