@@ -420,7 +420,13 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                 sink.write(review_csv(review))
             else:
                 screen = console(sink)
-                views.review(review, screen, shown=shown, exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt})
+                views.review(
+                    review,
+                    screen,
+                    shown=shown,
+                    exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt},
+                    of=len(full.rows) if shown is not None else None,
+                )
                 if not ctx.quiet:
                     for note in review.notes:
                         screen.print(f"[yellow]note:[/] {note}", highlight=False)

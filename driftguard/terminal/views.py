@@ -50,11 +50,14 @@ def review(
     *,
     shown: Mapping[str, frozenset[str]] | None = None,
     exempt: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    of: int | None = None,
 ) -> None:
     """`shown`: the rules to list per assignment (folded id) when `--rule`/`--severity` narrowed the
-    review, else every failed rule; `exempt`: the policy's exemptions by (folded id, rule)."""
+    review, else every failed rule; `exempt`: the policy's exemptions by (folded id, rule); `of`: how many
+    assignments the whole review has, when fewer are shown."""
     t = table(
-        f"{len(result.rows)} role assignment(s) at AI scopes, {len(result.findings)} finding(s)",
+        f"{len(result.rows)}{f' of {of}' if of is not None else ''} role assignment(s) at AI scopes, {len(result.findings)} finding(s)"
+        + (" (--severity, --rule)" if of is not None else ""),
         "verdict",
         "principal · role · scope · last activity · failed rules",
     )

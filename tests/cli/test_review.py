@@ -107,6 +107,7 @@ def test_rule_and_severity_narrow_the_review_as_they_narrow_a_scan() -> None:
     _, table, _ = run_review("--rule", "authorization_roleassignment_not_orphaned")
     assert "authorization_roleassignment_not_orphaned" in table
     assert "authorization_roleassignment_privileged_not_standing" not in table
+    assert table.startswith("1 of 8 role assignment(s) at AI scopes, 1 finding(s) (--severity, --rule)")
     _, everything, _ = run_review("--format", "json")
     _, severe, _ = run_review("--format", "json", "--severity", "high")
     assert 0 < len(json.loads(severe)["assignments"]) < len(json.loads(everything)["assignments"])
