@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -88,12 +89,27 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _wal(db: sqlite3.Connection, *, attempts: int = 100) -> None:
+    """Puts the file in WAL mode (it stays so). Two instances opening a new state file at once race
+    for the switch, and SQLite answers the loser 'database is locked' at once, without waiting out
+    the busy timeout: retried for up to ten seconds, then the store is unavailable like any other lock."""
+    for attempt in range(attempts):
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            _wal(db)
             db.executescript(SCHEMA)
             # A store made before reverts had ids: add the column (nothing else changed in it).
             if "id" not in {row[1] for row in db.execute("PRAGMA table_info(reverts)")}:
