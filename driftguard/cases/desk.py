@@ -119,7 +119,7 @@ class CaseDesk:
             raise Refused(409, "this case has no automated fix to approve (a ticket): it closes when the resource is fixed")
         if plan_digest != case.plan_digest:
             raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
-        if principal.object_id in case.causers:
+        if principal.identities & case.causers:
             raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
         valid = case.valid_approvals
         needed = self.approvers_needed(case)
@@ -170,6 +170,8 @@ class CaseDesk:
             # Whoever caused the drift the fix undid would get it back: they may not approve that either.
             "caller_object_id": case.evidence.get("caller_object_id"),
             "caller_app_id": case.evidence.get("caller_app_id"),
+            # Whom the incident's alert named: undoing its playbook is theirs to approve no more than it was.
+            "alert_principals": case.evidence.get("alert_principals"),
         }
         if isinstance(assignment, Mapping) and assignment.get("principalId"):
             # Recreating an assignment grants access: its holder may not approve that either.

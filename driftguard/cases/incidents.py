@@ -197,6 +197,9 @@ class IncidentIntake:
             "recent_changes": recent,
             "recent_changes_read": recent is not None,
             "playbook": alert.playbook.remediation if alert.playbook else None,
+            # Whom the alert names (object ids, UPNs): causers of the incident (`Case.causers`), so none
+            # of them may approve its playbook, nor its rollback.
+            "alert_principals": list(alert.principals),
             "references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in alert.references],
         }
         reason = f"Defender for AI alert {alert.display_name!r} ({alert.severity.label}): {why}"

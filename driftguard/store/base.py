@@ -51,7 +51,8 @@ class CaseKind(StrEnum):
 
 
 # Where a case's evidence names the principals behind it (see Case.causers).
-CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary")
+# `alert_principals` is a list: the principals a Defender for AI alert names (object ids and UPNs).
+CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary", "alert_principals")
 # The statuses after which a repeated detection opens the next case for the same dedupe key.
 CLOSED = frozenset({CaseStatus.APPLIED, CaseStatus.REJECTED, CaseStatus.EXPIRED, CaseStatus.SUPERSEDED, CaseStatus.FAILED})
 
@@ -127,7 +128,10 @@ class Case:
     def causers(self) -> frozenset[str]:
         """The principals behind the change the case is about (and, for a rollback, who asked for it
         and who would get access back): none of them may approve it."""
-        found = {str(self.evidence.get(k) or "").lower() for k in CAUSER_KEYS}
+        found: set[str] = set()
+        for key in CAUSER_KEYS:
+            value = self.evidence.get(key)
+            found.update(str(v or "").strip().lower() for v in (value if isinstance(value, list | tuple) else (value,)))
         return frozenset(found - {""})
 
     def with_event(self, at: datetime, actor: str, action: str, detail: str = "") -> Case:

@@ -5,6 +5,8 @@ as for every case."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,11 +15,12 @@ import pytest
 
 from driftguard import alerts
 from driftguard.cases import Refused
+from driftguard.cases.auth import OBJECT_ID_CLAIMS, Principal, Role, parse_principal
 from driftguard.cases.incidents import FIRST_LOOKBACK, OVERLAP, IncidentIntake
 from driftguard.store.base import Case, CaseKind, CaseStatus, StoreConflict
 from simulator import builders as b
 from simulator.server import SimulatorServer
-from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld
+from tests.cases.conftest import ALICE, BOB, DEV_APPROVER, DEVELOPER, DemoWorld
 from tests.cases.ticket_systems import TicketSystems
 
 JAILBREAK = "AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt"
@@ -304,3 +307,60 @@ def test_a_run_that_stops_before_telling_tells_next_time(demo: DemoWorld) -> Non
     told.clear()
     demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(event),)).sweep()
     assert told == []  # told once: the overlap reads them again, and tells nobody
+
+
+def test_no_principal_an_alert_names_may_approve_its_playbook_or_its_rollback(demo: DemoWorld) -> None:
+    """Separation of duties for incidents: the account an alert names (by object id, or by sign-in name)
+    is a causer of the incident, as the caller of a drift is of its fix."""
+    oai = account(demo, "oai-contoso-prod")
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            oai,
+            "2517-self",
+            alert_type=JAILBREAK,
+            display_name="Jailbreak attempt detected",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[
+                {"$id": "1", "type": "ip", "address": "203.0.113.45"},
+                {"$id": "2", "type": "account", "aadUserId": DEVELOPER.upper(), "name": "dana", "upnSuffix": "Contoso.com"},
+                {"$id": "3", "type": "mailbox", "upn": "Eve@Contoso.com"},
+            ],
+            extended={"Deployment Name": "gpt-4o-mini"},
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "2517-self")
+    assert case.causers >= {DEVELOPER, "dana@contoso.com", "eve@contoso.com"}
+    assert case.plan_digest is not None
+    with pytest.raises(Refused, match="separation of duties") as refused:
+        demo.desk.approve(case.id, DEV_APPROVER, reason="mine", plan_digest=case.plan_digest)
+    assert refused.value.status == 403
+    # Another object id signed in under a UPN the alert names (as Easy Auth passes it) is refused too.
+    eve = Principal("e7e00000-0000-4000-8000-00000000000e", "Eve", frozenset({Role.APPROVER.value}), frozenset({"eve@contoso.com"}))
+    with pytest.raises(Refused, match="separation of duties"):
+        demo.desk.approve(case.id, eve, reason="mine", plan_digest=case.plan_digest)
+    assert demo.desk.approve(case.id, ALICE, reason="contain it", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
+
+    rollback = demo.desk.request_rollback(case.id, BOB, reason="false positive").next_case
+    assert rollback is not None
+    assert DEVELOPER in rollback.causers
+    with pytest.raises(Refused, match="separation of duties"):
+        demo.desk.approve(rollback.id, DEV_APPROVER, reason="undo it", plan_digest=rollback.plan_digest)
+    assert demo.desk.approve(rollback.id, ALICE, reason="undo it", plan_digest=rollback.plan_digest).case.status is CaseStatus.APPLIED
+
+
+def test_the_upn_claims_of_an_easy_auth_principal_are_its_sign_in_names() -> None:
+    header = base64.b64encode(
+        json.dumps(
+            {
+                "claims": [
+                    {"typ": OBJECT_ID_CLAIMS[0], "val": "E7E00000-0000-4000-8000-00000000000E"},
+                    {"typ": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "val": "Eve@Contoso.com"},
+                    {"typ": "name", "val": "Eve"},
+                ]
+            }
+        ).encode()
+    ).decode()
+    principal = parse_principal(header)
+    assert principal.identities == {"e7e00000-0000-4000-8000-00000000000e", "eve@contoso.com"}
