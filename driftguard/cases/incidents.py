@@ -9,7 +9,8 @@ back. Nothing is ever applied without approval.
 
 Exactly once, however the sweeps go: the case's dedupe key is the alert's id, so an alert read twice
 (the sweeps overlap on purpose: Resource Graph indexes alerts some minutes after they are generated)
-is one case. The watermark moves only after every case of the sweep is in the store, so a sweep that
+is one case, and two sweeps running at once store it once (`open_case(..., if_absent=True)`): only the
+sweep that created the case announces it, and a re-read is not counted as another detection. The watermark moves only after every case of the sweep is in the store, so a sweep that
 stops half-way reads its alerts again next time, and finds the cases it did open; a case stored before
 its tickets and events were queued is marked so, and they are queued then.
 """
@@ -143,8 +144,14 @@ class IncidentIntake:
             changes = self._changes()
             findings = self._open_findings()
             for alert in new:
-                case = self._announce(self.store.open_case(self._case(alert, changes, findings, now)))
-                outcome.opened.append(case)
+                # Only if no case holds the alert yet: another sweep running at the same time may have
+                # stored it since it was looked up. Only the one that created the case announces it, and
+                # reading an alert again is not another detection.
+                case = self.store.open_case(self._case(alert, changes, findings, now), if_absent=True)
+                if case.created:
+                    outcome.opened.append(self._announce(case))
+                else:
+                    outcome.already_open += 1
         # Every case of this sweep is in the store: only now may the next sweep start later.
         latest = max((a.generated_at for a in found), default=None)
         if latest is not None:

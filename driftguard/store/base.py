@@ -110,6 +110,10 @@ class Case:
     # The store's version of the record: None for a record not saved yet. Saving with a stale version
     # raises StoreConflict.
     version: str | None = None
+    # Set only on what `open_case` returns, never stored: True when that call wrote a new case (a new
+    # dedupe key, or its next generation), False when the detection went into a case someone had
+    # already written. Only the caller that created a case announces it.
+    created: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -435,9 +439,12 @@ class StateStore(Protocol):
         ...
 
     # --- cases ---------------------------------------------------------------------------------------
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         """Folds the detection into the latest case of its dedupe key (see `fold_detection`) and returns
-        the case as stored, with its version."""
+        the case as stored, with its version and `created` (atomically: of callers racing to open the
+        same case, exactly one is told it created it). With `if_absent`, a key that has a case already
+        (any generation, any status) is left as it is and that case returned (`created` False): one
+        thing, such as an alert, is one case however many readers see it."""
         ...
 
     def case(self, case_id: str) -> Case | None:

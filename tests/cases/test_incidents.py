@@ -120,11 +120,11 @@ class FailingStore:
         self._store = store
         self._left = fail_at
 
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         self._left -= 1
         if self._left == 0:
             raise StoreConflict("stopped mid-sweep")
-        opened: Case = self._store.open_case(case)
+        opened: Case = self._store.open_case(case, if_absent=if_absent)
         return opened
 
     def __getattr__(self, name: str) -> Any:
@@ -364,3 +364,37 @@ def test_the_upn_claims_of_an_easy_auth_principal_are_its_sign_in_names() -> Non
     ).decode()
     principal = parse_principal(header)
     assert principal.identities == {"e7e00000-0000-4000-8000-00000000000e", "eve@contoso.com"}
+
+
+class LateLookupStore:
+    """The store as a sweep sees it when another sweep runs at the same time: the lookup finds no case
+    for an alert that the other sweep stores right after."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def current_case(self, dedupe_key: str) -> Case | None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_two_sweeps_at_once_announce_each_incident_once_and_count_it_once(demo: DemoWorld) -> None:
+    told: list[tuple[str, str]] = []
+    first = demo.world.incidents(demo.policy, listeners=(lambda c, e: told.append((c.id, e)),)).sweep()
+    assert len(first.opened) == 2
+    real = demo.world.incidents(demo.policy)
+    racing = IncidentIntake(
+        policy=demo.policy,
+        store=LateLookupStore(demo.world.store),  # type: ignore[arg-type]
+        reader=real.read,
+        remediations=real.remediations,
+        alerts_since=real.alerts_since,
+        changes=real.changes,
+        listeners=(lambda c, e: told.append((c.id, e)),),
+    )
+    second = racing.sweep()
+    assert (len(second.opened), second.already_open) == (0, 2)
+    assert sorted(told) == sorted((c.id, "opened") for c in first.opened), "only the sweep that created a case announces it"
+    assert [c.detections for c in incidents(demo)] == [1, 1], "reading an alert again is not a second detection"
