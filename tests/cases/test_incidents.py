@@ -19,6 +19,7 @@ from driftguard.cases.auth import OBJECT_ID_CLAIMS, Principal, Role, parse_princ
 from driftguard.cases.incidents import FIRST_LOOKBACK, OVERLAP, IncidentIntake
 from driftguard.store.base import Case, CaseKind, CaseStatus, StoreConflict
 from simulator import builders as b
+from simulator import sample
 from simulator.server import SimulatorServer
 from tests.cases.conftest import ALICE, BOB, DEV_APPROVER, DEVELOPER, DemoWorld
 from tests.cases.ticket_systems import TicketSystems
@@ -398,3 +399,28 @@ def test_two_sweeps_at_once_announce_each_incident_once_and_count_it_once(demo: 
     assert (len(second.opened), second.already_open) == (0, 2)
     assert sorted(told) == sorted((c.id, "opened") for c in first.opened), "only the sweep that created a case announces it"
     assert [c.detections for c in incidents(demo)] == [1, 1], "reading an alert again is not a second detection"
+
+
+def test_the_block_ip_playbook_never_blocks_the_gateway_in_front_of_the_account(demo: DemoWorld) -> None:
+    """The chat account lets in only its gateway (the sample's policy puts apim-contoso-ai in front): an alert
+    naming the gateway's address (a caller behind it) gets no plan, and the case says why."""
+    chat = account(demo, "oai-contoso-chat")
+    allowed = demo.resource(chat)["properties"]["networkAcls"]  # type: ignore[index]
+    assert {"value": sample.GATEWAY_IP} in allowed["ipRules"]
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            chat,
+            "2517-gateway",
+            alert_type=SUSPICIOUS_IP,
+            display_name="Access from suspicious IP",
+            severity="High",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[{"type": "ip", "address": sample.GATEWAY_IP}],
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "2517-gateway")
+    assert (case.plan, case.plan_digest) == (None, None)
+    assert f"{sample.GATEWAY_IP} is the address of the AI gateway that fronts this account (apim-contoso-ai)" in case.reason
+    assert "a person decides" in case.reason
+    assert demo.resource(chat)["properties"]["networkAcls"] == allowed  # type: ignore[index]
