@@ -16,8 +16,8 @@ import pytest
 from driftguard import alerts
 from driftguard.cases import Refused
 from driftguard.cases.auth import OBJECT_ID_CLAIMS, Principal, Role, parse_principal
-from driftguard.cases.incidents import FIRST_LOOKBACK, OVERLAP, IncidentIntake
-from driftguard.store.base import Case, CaseKind, CaseStatus, StoreConflict
+from driftguard.cases.incidents import DEEP_EVERY, FIRST_LOOKBACK, OVERLAP, WATERMARK_ID, IncidentIntake
+from driftguard.store.base import Baseline, Case, CaseKind, CaseStatus, StoreConflict
 from simulator import builders as b
 from simulator import sample
 from simulator.server import SimulatorServer
@@ -424,3 +424,70 @@ def test_the_block_ip_playbook_never_blocks_the_gateway_in_front_of_the_account(
     assert f"{sample.GATEWAY_IP} is the address of the AI gateway that fronts this account (apim-contoso-ai)" in case.reason
     assert "a person decides" in case.reason
     assert demo.resource(chat)["properties"]["networkAcls"] == allowed  # type: ignore[index]
+
+
+def alert_row(demo: DemoWorld, name: str, generated: datetime, alert_type: str = "AI.Azure_DoWVolumeAnomaly") -> None:
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            account(demo, "oai-contoso-chat"), name, alert_type=alert_type, display_name=name, severity="Low", generated=generated
+        )
+    )
+
+
+def names(outcome: Any) -> list[str]:
+    return [c.evidence["alert"]["system_alert_id"] for c in outcome.opened]
+
+
+def test_a_future_dated_alert_does_not_blind_the_intake(demo: DemoWorld, caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    alert_row(demo, "2517-future", now + timedelta(days=2))
+    first = intake.sweep()
+    assert "2517-future" in names(first), "a future-dated alert still gets its case"
+    assert first.future_dated == 1
+    assert "ahead of the clock" in caplog.text
+    assert intake.watermark() == now, "the watermark stops at the sweep's read time"
+    alert_row(demo, "2517-after", now + timedelta(minutes=1))
+    intake.clock = lambda: now + timedelta(minutes=5)
+    later = intake.sweep()
+    assert names(later) == ["2517-after"]
+    assert later.already_open >= 1  # the future-dated one, read again, one case
+    assert intake.watermark() == now + timedelta(minutes=5), "read again, it holds the watermark at the read time"
+
+
+def test_a_watermark_left_in_the_future_reads_from_now(demo: DemoWorld) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    intake.sweep()
+    # As an earlier version left it after a future-dated alert.
+    demo.world.store.save_baseline(Baseline(WATERMARK_ID, alerts.RULE, {"generated": "2099-01-01T00:00:00Z"}, now))
+    alert_row(demo, "2517-real", now - timedelta(minutes=1))
+    assert names(intake.sweep()) == ["2517-real"]
+    assert intake.watermark() == now - timedelta(minutes=1)
+
+
+def test_an_alert_later_than_the_overlap_is_read_by_the_late_look_back_and_says_so(
+    demo: DemoWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    assert intake.sweep().deep_read  # the first sweep reads the whole first look-back
+    mark = intake.watermark()
+    assert mark is not None
+    # Generated 45 minutes before the watermark, it reaches Resource Graph only now.
+    alert_row(demo, "2517-late", mark - OVERLAP - timedelta(minutes=15))
+    intake.clock = lambda: now + timedelta(minutes=5)
+    soon = intake.sweep()
+    assert (soon.deep_read, names(soon)) == (False, [])
+    intake.clock = lambda: now + DEEP_EVERY
+    deep = intake.sweep()
+    assert deep.deep_read
+    assert (names(deep), deep.late) == (["2517-late"], 1)
+    assert deep.opened[0].evidence["read_late"]["overlap_minutes"] == 30
+    assert "reached Resource Graph after the" in caplog.text
+    assert intake.watermark() == mark, "a late alert does not move the watermark back"
+    intake.clock = lambda: now + DEEP_EVERY + timedelta(minutes=5)
+    assert not intake.sweep().deep_read  # once an hour
