@@ -58,6 +58,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 CHANGES_SHOWN = 20
 # Set on an incident once its opening was handed to the listeners (the outbox).
 ANNOUNCED = "announced"
+# A case found stored but not announced is announced by a later sweep only once it is this old: until
+# then the sweep that created it may be announcing it right now (two sweeps at once must not both tell).
+ANNOUNCE_GRACE = timedelta(minutes=10)
 FINDINGS_SHOWN = 20
 
 AlertSource = Callable[[datetime], Iterable[Mapping[str, Any]]]
@@ -169,8 +172,9 @@ class IncidentIntake:
             existing = self.store.current_case(dedupe_key(alert))
             if existing is None:
                 new.append(alert)
-            elif existing.status is CaseStatus.OPEN and not existing.evidence.get(ANNOUNCED):
-                # Stored by a run that stopped before its tickets and events were queued: queue them now.
+            elif existing.status is CaseStatus.OPEN and not existing.evidence.get(ANNOUNCED) and existing.opened_at <= now - ANNOUNCE_GRACE:
+                # Stored by a run that stopped before its tickets and events were queued (long enough ago
+                # that it is not queuing them right now): queue them now.
                 self._announce(existing)
         outcome.already_open = len(live) - len(new)
         if new:
