@@ -120,7 +120,9 @@ class CaseDesk:
         if plan_digest != case.plan_digest:
             raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
         if principal.identities & case.causers:
-            raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
+            named = principal.identities & {str(p).lower() for p in case.evidence.get("alert_principals") or ()}
+            who = "a principal the Defender alert names" if named else "the principal who caused this change"
+            raise Refused(403, f"separation of duties: {who} cannot approve its fix")
         valid = case.valid_approvals
         needed = self.approvers_needed(case)
         if case.status is CaseStatus.APPROVED and len({a.principal for a in valid}) >= needed:

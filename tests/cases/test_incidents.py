@@ -343,7 +343,7 @@ def test_no_principal_an_alert_names_may_approve_its_playbook_or_its_rollback(de
     case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "2517-self")
     assert case.causers >= {DEVELOPER, "dana@contoso.com", "eve@contoso.com"}
     assert case.plan_digest is not None
-    with pytest.raises(Refused, match="separation of duties") as refused:
+    with pytest.raises(Refused, match="separation of duties: a principal the Defender alert names") as refused:
         demo.desk.approve(case.id, DEV_APPROVER, reason="mine", plan_digest=case.plan_digest)
     assert refused.value.status == 403
     # Another object id signed in under a UPN the alert names (as Easy Auth passes it) is refused too.
