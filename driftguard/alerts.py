@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from driftguard.ids import InvalidResourceId, parse_resource_id
+from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
 from driftguard.model import Reference, Severity
 
 # The case rule every incident carries: approvals, claims and the policy's critical rules key on it.
@@ -101,6 +101,12 @@ _SEVERITY = {"informational": Severity.INFO, "low": Severity.LOW, "medium": Seve
 # Where an alert may name the model deployment it is about. Not in the Alert schema itself (extended
 # properties are free-form): these key names could not be checked against a real alert offline.
 DEPLOYMENT_KEYS = ("Deployment Name", "DeploymentName", "Deployment", "deploymentName")
+# Entity fields that name a principal by its Entra object id: the schema's AccountEntity `aadUserId`,
+# MailboxEntity `aadId`, and the object ids other entity kinds (applications, groups, identities) carry.
+PRINCIPAL_ID_FIELDS = ("aadUserId", "aadId", "objectId", "objectGuid", "oAuthObjectId", "principalId")
+# Entity fields that name a principal by its sign-in name (UPN); an AccountEntity splits it in `name`
+# and `upnSuffix`.
+UPN_FIELDS = ("upn", "userPrincipalName", "mailboxPrimaryAddress")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +154,25 @@ class Alert:
         return tuple(dict.fromkeys(valid))
 
     @property
+    def principals(self) -> tuple[str, ...]:
+        """The principals the alert names (lower case): object ids, and sign-in names (UPNs). Whoever an
+        alert is about may not approve what is done about it (see `Case.causers`)."""
+        found: list[str] = []
+        for entity in self.entities:
+            fields = {str(k).lower(): v for k, v in entity.items()}
+            for key in PRINCIPAL_ID_FIELDS:
+                value = fields.get(key.lower())
+                guid = normalize_guid(value) if isinstance(value, str) else None
+                if guid:
+                    found.append(guid)
+            names = [fields.get(key.lower()) for key in UPN_FIELDS]
+            name, suffix = fields.get("name"), fields.get("upnsuffix")
+            if isinstance(name, str) and isinstance(suffix, str) and name.strip() and suffix.strip() and "@" not in name:
+                names.append(f"{name.strip()}@{suffix.strip()}")
+            found += [n.strip().lower() for n in names if isinstance(n, str) and "@" in n]
+        return tuple(dict.fromkeys(found))
+
+    @property
     def deployment(self) -> str | None:
         """The model deployment the alert is about, when its extended properties name one."""
         for key in DEPLOYMENT_KEYS:
@@ -171,6 +196,7 @@ class Alert:
             "compromised_entity": self.compromised_entity,
             "entities": [dict(e) for e in self.entities],
             "ip_addresses": list(self.ip_addresses),
+            "principals": list(self.principals),
             "deployment": self.deployment,
             "alert_uri": self.alert_uri,
             "description": self.description,

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.azure import api_versions
-from driftguard.ids import InvalidResourceId, normalize_guid, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
+from driftguard.inventory import InventoryError
 from driftguard.model import Reader
 from driftguard.policy import Policy
+from driftguard.rules.gateway import gateway_sources
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
 from remediations.base import PlanContext
 
@@ -77,11 +79,34 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mappi
     return tuple(found)
 
 
+def gateway_addresses(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> list[dict[str, Any]]:
+    """Every AI gateway the policy declares (`gateways.fronted`), read now: its id, whether it fronts
+    `resource`, and its public and outbound addresses (None when it cannot be read; an empty list for a
+    gateway that is gone). What a fix that takes an address out of an account's reach must never take."""
+    fronting = policy.gateways.gateway_of(str(resource.get("id", "")))
+    found: list[dict[str, Any]] = []
+    for gateway in dict.fromkeys(fold(f.gateway) for f in policy.gateways.fronted):
+        fronts = fronting is not None and fold(fronting) == gateway
+        addresses: list[str] | None
+        try:
+            body = read(str(parse_resource_id(gateway)), api_versions.API_MANAGEMENT)
+        except (InvalidResourceId, InventoryError):
+            addresses = None
+        else:
+            # A gateway that is gone has no address to keep, unless it is the one the policy puts in front.
+            addresses = sorted(gateway_sources(body)[0]) if body is not None else (None if fronts else [])
+        found.append({"gateway": gateway, "fronts": fronts, "addresses": addresses})
+    return found
+
+
 def plan_context(
     resource: Mapping[str, Any], read: Reader, *, policy: Policy, baseline: Mapping[str, Any] | None, evidence: Mapping[str, Any]
 ) -> PlanContext:
-    """The context a remediation plans `resource` with: the rule's evidence, and the hub for a project."""
+    """The context a remediation plans `resource` with: the rule's evidence, the hub for a project, and
+    the AI gateways' addresses for a fix that blocks an address (`ip_address` in the evidence)."""
     extra = dict(evidence)
     if hub_id(resource) is not None:
         extra["hub"] = read_hub(resource, read)
+    if "ip_address" in evidence:
+        extra["gateways"] = gateway_addresses(resource, read, policy=policy)
     return PlanContext(policy=policy, baseline=baseline, extra=extra)

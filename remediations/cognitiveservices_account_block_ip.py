@@ -8,6 +8,8 @@ when `defaultAction` is `Deny`; there is no deny rule for one address. So blocki
 - `defaultAction: Allow` (every address gets in): switch to `Deny`, keeping the existing rules and
   virtual network rules. That shuts out every other public address not listed too: the plan says so,
   and it is only ever applied after an approver has read it.
+An address of an AI gateway the policy declares (`gateways.fronted`: its public and outbound addresses,
+read at planning) is never taken out: the plan is refused, a person decides.
 The whole `networkAcls` object is PATCHed (ARM replaces arrays); a rollback puts the old object back.
 """
 
@@ -31,6 +33,26 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None
 
 
+def _never_a_gateway(address: ipaddress.IPv4Address | ipaddress.IPv6Address, context: PlanContext) -> None:
+    """An AI gateway's own address is never blocked: every caller behind the gateway would be cut off
+    with it (an attacker behind the gateway shows as the gateway). A gateway whose addresses cannot be
+    read could be that address: a person decides. `gateways` comes from `joins.plan_context`."""
+    gateways = context.extra.get("gateways")
+    if not isinstance(gateways, list):
+        raise CannotPlan("the AI gateways' addresses were not read: whether the address is a gateway's is unknown; a person decides")
+    for gateway in gateways:
+        name = str(gateway.get("gateway") or "").rsplit("/", 1)[-1]
+        where = "the AI gateway that fronts this account" if gateway.get("fronts") else "an AI gateway the policy declares"
+        addresses = gateway.get("addresses")
+        if addresses is None:
+            raise CannotPlan(f"{where} ({name}) could not be read: {address} may be its address; a person decides")
+        if any(_network(str(a)) == ipaddress.ip_network(address) for a in addresses):
+            raise CannotPlan(
+                f"{address} is the address of {where} ({name}): blocking it would cut off every caller behind the gateway; "
+                "a person decides (find the caller in the gateway's logs)"
+            )
+
+
 def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     raw = context.extra.get("ip_address")
     try:
@@ -39,6 +61,7 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         raise CannotPlan("the alert names no caller address to block") from e
     if str(get_path(resource, "properties.publicNetworkAccess") or "").lower() == "disabled":
         return None
+    _never_a_gateway(address, context)
     acls = get_path(resource, "properties.networkAcls")
     acls = copy.deepcopy(dict(acls)) if isinstance(acls, Mapping) else {}
     rules = [r for r in acls.get("ipRules") or [] if isinstance(r, Mapping)]

@@ -23,6 +23,8 @@ PRINCIPAL_HEADER = "x-ms-client-principal"
 ROLE_CLAIMS = ("roles", "role", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
 NAME_CLAIMS = ("name", "preferred_username", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name")
+# Claims that may hold the caller's sign-in name (UPN): matched against the UPNs an alert names.
+UPN_CLAIMS = ("upn", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "preferred_username", "unique_name")
 MAX_HEADER = 16_384
 
 
@@ -40,6 +42,13 @@ class Principal:
     object_id: str
     name: str
     roles: frozenset[str]
+    # The caller's sign-in names (lower case), from the UPN claims and a name claim that is one.
+    upns: frozenset[str] = frozenset()
+
+    @property
+    def identities(self) -> frozenset[str]:
+        """Every name of the caller a case's causers may hold: the object id and the sign-in names."""
+        return frozenset({self.object_id.lower(), *self.upns})
 
     def can(self, role: Role) -> bool:
         # An approver can read what it approves.
@@ -75,7 +84,9 @@ def parse_principal(header: str) -> Principal:
         raise AuthError(401, "the client principal has no object id claim")
     name = next((values[t][0] for t in name_types if values.get(t)), object_id)
     roles = frozenset(v for t in role_types if t for v in values.get(t, ()))
-    return Principal(object_id.lower(), name, roles)
+    named = [v for t in (*UPN_CLAIMS, *name_types) if t for v in values.get(t, ())]
+    upns = frozenset(v.strip().lower() for v in named if "@" in v)
+    return Principal(object_id.lower(), name, roles, upns)
 
 
 def authenticate(headers: Mapping[str, str], *, easy_auth: bool, role: Role) -> Principal:

@@ -119,8 +119,10 @@ class CaseDesk:
             raise Refused(409, "this case has no automated fix to approve (a ticket): it closes when the resource is fixed")
         if plan_digest != case.plan_digest:
             raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
-        if principal.object_id in case.causers:
-            raise Refused(403, "separation of duties: the principal who caused this change cannot approve its fix")
+        if principal.identities & case.causers:
+            named = principal.identities & {str(p).lower() for p in case.evidence.get("alert_principals") or ()}
+            who = "a principal the Defender alert names" if named else "the principal who caused this change"
+            raise Refused(403, f"separation of duties: {who} cannot approve its fix")
         valid = case.valid_approvals
         needed = self.approvers_needed(case)
         if case.status is CaseStatus.APPROVED and len({a.principal for a in valid}) >= needed:
@@ -170,6 +172,8 @@ class CaseDesk:
             # Whoever caused the drift the fix undid would get it back: they may not approve that either.
             "caller_object_id": case.evidence.get("caller_object_id"),
             "caller_app_id": case.evidence.get("caller_app_id"),
+            # Whom the incident's alert named: undoing its playbook is theirs to approve no more than it was.
+            "alert_principals": case.evidence.get("alert_principals"),
         }
         if isinstance(assignment, Mapping) and assignment.get("principalId"):
             # Recreating an assignment grants access: its holder may not approve that either.

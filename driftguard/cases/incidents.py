@@ -8,10 +8,13 @@ approver approves exactly it, it is re-planned on a fresh read before it is sent
 back. Nothing is ever applied without approval.
 
 Exactly once, however the sweeps go: the case's dedupe key is the alert's id, so an alert read twice
-(the sweeps overlap on purpose: Resource Graph indexes alerts some minutes after they are generated)
-is one case. The watermark moves only after every case of the sweep is in the store, so a sweep that
-stops half-way reads its alerts again next time, and finds the cases it did open; a case stored before
-its tickets and events were queued is marked so, and they are queued then.
+(the sweeps overlap on purpose: Resource Graph indexes alerts some minutes after they are generated,
+and once an hour a sweep looks back 24 hours for the alerts later than that) is one case, and two
+sweeps running at once store it once (`open_case(..., if_absent=True)`): only the sweep that created
+the case announces it, and a re-read is not counted as another detection. The watermark moves only
+after every case of the sweep is in the store, so a sweep that stops half-way reads its alerts again
+next time, and finds the cases it did open; a case stored before its tickets and events were queued is
+marked so, and they are queued then. It never moves past the sweep's read time.
 """
 
 from __future__ import annotations
@@ -43,10 +46,21 @@ WATERMARK_ID = "/providers/Microsoft.Security/driftguard/alertsWatermark"
 OVERLAP = timedelta(minutes=30)
 # The first sweep (no watermark yet) looks back this far.
 FIRST_LOOKBACK = timedelta(hours=24)
+# Once every DEEP_EVERY a sweep reads LATE_WINDOW back instead, so that an alert reaching Resource Graph
+# later than the overlap still becomes a case (marked late, and logged as a warning), never lost
+# silently. An alert later than LATE_WINDOW is not read (Resource Graph keeps no ingestion time to ask by).
+LATE_WINDOW = timedelta(hours=24)
+DEEP_EVERY = timedelta(hours=1)
+# An alert generated further ahead of the sweep's clock than this is future-dated (a wrong clock at the
+# source): it gets its case, but never moves the watermark, which is capped at the sweep's read time.
+CLOCK_SKEW = timedelta(minutes=5)
 # What an incident shows of the Activity Log and of the store.
 CHANGES_SHOWN = 20
 # Set on an incident once its opening was handed to the listeners (the outbox).
 ANNOUNCED = "announced"
+# A case found stored but not announced is announced by a later sweep only once it is this old: until
+# then the sweep that created it may be announcing it right now (two sweeps at once must not both tell).
+ANNOUNCE_GRACE = timedelta(minutes=10)
 FINDINGS_SHOWN = 20
 
 AlertSource = Callable[[datetime], Iterable[Mapping[str, Any]]]
@@ -60,6 +74,11 @@ class IntakeOutcome:
     already_open: int = 0
     not_alerts: int = 0
     dismissed: int = 0
+    # Cases opened for alerts generated before this run's overlap window (read by the late look-back).
+    late: int = 0
+    # Alerts dated ahead of the run's clock: cased, but not moving the watermark.
+    future_dated: int = 0
+    deep_read: bool = False
     watermark: datetime | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -69,6 +88,9 @@ class IntakeOutcome:
             "already_open": self.already_open,
             "not_ai_alerts": self.not_alerts,
             "dismissed": self.dismissed,
+            "late": self.late,
+            "future_dated": self.future_dated,
+            "deep_read": self.deep_read,
             "watermark": self.watermark.isoformat() if self.watermark else None,
         }
 
@@ -101,23 +123,38 @@ class IncidentIntake:
         self.listeners = listeners
 
     # --- the watermark ------------------------------------------------------------------------------
-    def watermark(self) -> datetime | None:
+    def _record(self) -> Mapping[str, Any]:
         record = self.store.baseline(WATERMARK_ID, alerts.RULE)
-        return alerts.parse_time((record.resource or {}).get("generated")) if record else None
+        return (record.resource or {}) if record else {}
 
-    def _advance(self, to: datetime) -> None:
-        current = self.watermark()
-        if current is not None and current >= to:
-            return
-        stamp = to.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        self.store.save_baseline(Baseline(WATERMARK_ID, alerts.RULE, {"generated": stamp}, self.clock()))
+    def watermark(self) -> datetime | None:
+        return alerts.parse_time(self._record().get("generated"))
+
+    def _advance(self, to: datetime | None, *, now: datetime, deep: bool) -> None:
+        """Moves the watermark to `to` (never past `now`, never back, except from a future it was
+        blinded to), and notes a deep read."""
+        record = self._record()
+        current = alerts.parse_time(record.get("generated"))
+        if current is not None and current > now:
+            current = None  # set from a future-dated alert: the sweep read from `now` instead
+        wanted = current if to is None else (min(to, now) if current is None else max(current, min(to, now)))
+        deep_at = now if deep else alerts.parse_time(record.get("deep_read_at"))
+        body = {k: _stamp(v) for k, v in (("generated", wanted), ("deep_read_at", deep_at)) if v is not None}
+        if body != record:
+            self.store.save_baseline(Baseline(WATERMARK_ID, alerts.RULE, body, now))
 
     # --- the sweep ----------------------------------------------------------------------------------
     def sweep(self) -> IntakeOutcome:
         now = self.clock()
         mark = self.watermark()
-        since = mark - OVERLAP if mark is not None else now - FIRST_LOOKBACK
-        outcome = IntakeOutcome(watermark=mark)
+        if mark is not None and mark > now:
+            log.warning("alerts: the watermark %s is ahead of the clock %s: reading from now", _stamp(mark), _stamp(now))
+            mark = now
+        last_deep = alerts.parse_time(self._record().get("deep_read_at"))
+        deep = last_deep is None or last_deep <= now - DEEP_EVERY
+        window = mark - OVERLAP if mark is not None else now - FIRST_LOOKBACK
+        since = min(window, now - LATE_WINDOW) if deep else window
+        outcome = IntakeOutcome(watermark=mark, deep_read=deep)
         found: list[Alert] = []
         for row in self.alerts_since(since):
             outcome.read += 1
@@ -135,21 +172,40 @@ class IncidentIntake:
             existing = self.store.current_case(dedupe_key(alert))
             if existing is None:
                 new.append(alert)
-            elif existing.status is CaseStatus.OPEN and not existing.evidence.get(ANNOUNCED):
-                # Stored by a run that stopped before its tickets and events were queued: queue them now.
+            elif existing.status is CaseStatus.OPEN and not existing.evidence.get(ANNOUNCED) and existing.opened_at <= now - ANNOUNCE_GRACE:
+                # Stored by a run that stopped before its tickets and events were queued (long enough ago
+                # that it is not queuing them right now): queue them now.
                 self._announce(existing)
         outcome.already_open = len(live) - len(new)
         if new:
             changes = self._changes()
             findings = self._open_findings()
             for alert in new:
-                case = self._announce(self.store.open_case(self._case(alert, changes, findings, now)))
-                outcome.opened.append(case)
-        # Every case of this sweep is in the store: only now may the next sweep start later.
+                if alert.generated_at > now + CLOCK_SKEW:
+                    outcome.future_dated += 1
+                    log.warning("alerts: %s is dated %s, ahead of the clock %s", alert.id, _stamp(alert.generated_at), _stamp(now))
+                if alert.generated_at < window:
+                    outcome.late += 1
+                    log.warning(
+                        "alerts: %s (generated %s) reached Resource Graph after the %s overlap: read by the late look-back",
+                        alert.id,
+                        _stamp(alert.generated_at),
+                        OVERLAP,
+                    )
+                # Only if no case holds the alert yet: another sweep running at the same time may have
+                # stored it since it was looked up. Only the one that created the case announces it, and
+                # reading an alert again is not another detection.
+                late = mark if alert.generated_at < window else None
+                case = self.store.open_case(self._case(alert, changes, findings, now, late), if_absent=True)
+                if case.created:
+                    outcome.opened.append(self._announce(case))
+                else:
+                    outcome.already_open += 1
+        # Every case of this sweep is in the store: only now may the next sweep start later (never later
+        # than this sweep's read time: a future-dated alert must not blind the intake to the alerts after it).
         latest = max((a.generated_at for a in found), default=None)
-        if latest is not None:
-            self._advance(latest)
-            outcome.watermark = max(latest, mark) if mark else latest
+        self._advance(latest, now=now, deep=deep)
+        outcome.watermark = self.watermark()
         return outcome
 
     def _announce(self, case: Case) -> Case:
@@ -178,7 +234,9 @@ class IncidentIntake:
         ]
 
     # --- one case -----------------------------------------------------------------------------------
-    def _case(self, alert: Alert, changes: list[Change] | None, findings: list[Mapping[str, Any]], now: datetime) -> Case:
+    def _case(
+        self, alert: Alert, changes: list[Change] | None, findings: list[Mapping[str, Any]], now: datetime, late_by: datetime | None = None
+    ) -> Case:
         on = fold(alert.resource_id)
         mine = [f for f in findings if _within(fold(str(f["resource_id"])), on)][:FINDINGS_SHOWN]
         recent = None if changes is None else [c.to_json() for c in changes if _within(c.resource_id, on)][:CHANGES_SHOWN]
@@ -197,8 +255,14 @@ class IncidentIntake:
             "recent_changes": recent,
             "recent_changes_read": recent is not None,
             "playbook": alert.playbook.remediation if alert.playbook else None,
+            # Whom the alert names (object ids, UPNs): causers of the incident (`Case.causers`), so none
+            # of them may approve its playbook, nor its rollback.
+            "alert_principals": list(alert.principals),
             "references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in alert.references],
         }
+        if late_by is not None:
+            # Read by the late look-back, not by the sweep after it was generated: the case says so.
+            evidence["read_late"] = {"watermark": _stamp(late_by), "overlap_minutes": int(OVERLAP.total_seconds() // 60)}
         reason = f"Defender for AI alert {alert.display_name!r} ({alert.severity.label}): {why}"
         return Case(
             dedupe_key(alert),
@@ -261,6 +325,10 @@ class IncidentIntake:
     def _notify(self, case: Case, event: str) -> None:
         for listener in self.listeners:
             listener(case, event)
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _within(resource: str, scope: str) -> bool:

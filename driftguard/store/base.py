@@ -51,7 +51,8 @@ class CaseKind(StrEnum):
 
 
 # Where a case's evidence names the principals behind it (see Case.causers).
-CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary")
+# `alert_principals` is a list: the principals a Defender for AI alert names (object ids and UPNs).
+CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary", "alert_principals")
 # The statuses after which a repeated detection opens the next case for the same dedupe key.
 CLOSED = frozenset({CaseStatus.APPLIED, CaseStatus.REJECTED, CaseStatus.EXPIRED, CaseStatus.SUPERSEDED, CaseStatus.FAILED})
 
@@ -109,6 +110,10 @@ class Case:
     # The store's version of the record: None for a record not saved yet. Saving with a stale version
     # raises StoreConflict.
     version: str | None = None
+    # Set only on what `open_case` returns, never stored: True when that call wrote a new case (a new
+    # dedupe key, or its next generation), False when the detection went into a case someone had
+    # already written. Only the caller that created a case announces it.
+    created: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -127,7 +132,10 @@ class Case:
     def causers(self) -> frozenset[str]:
         """The principals behind the change the case is about (and, for a rollback, who asked for it
         and who would get access back): none of them may approve it."""
-        found = {str(self.evidence.get(k) or "").lower() for k in CAUSER_KEYS}
+        found: set[str] = set()
+        for key in CAUSER_KEYS:
+            value = self.evidence.get(key)
+            found.update(str(v or "").strip().lower() for v in (value if isinstance(value, list | tuple) else (value,)))
         return frozenset(found - {""})
 
     def with_event(self, at: datetime, actor: str, action: str, detail: str = "") -> Case:
@@ -431,9 +439,12 @@ class StateStore(Protocol):
         ...
 
     # --- cases ---------------------------------------------------------------------------------------
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         """Folds the detection into the latest case of its dedupe key (see `fold_detection`) and returns
-        the case as stored, with its version."""
+        the case as stored, with its version and `created` (atomically: of callers racing to open the
+        same case, exactly one is told it created it). With `if_absent`, a key that has a case already
+        (any generation, any status) is left as it is and that case returned (`created` False): one
+        thing, such as an alert, is one case however many readers see it."""
         ...
 
     def case(self, case_id: str) -> Case | None:

@@ -265,11 +265,14 @@ class SqliteStore:
             db.execute("DELETE FROM claims WHERE resource_key = ? AND rule = ? AND owner = ?", (resource_key(resource_id), rule, owner))
 
     # --- cases ---------------------------------------------------------------------------------------
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         with self._transaction() as db:
             current = self._latest_case(db, case.key_hash)
+            if if_absent and current is not None:
+                return current
             folded = fold_detection(current, case)
-            return self._write_case(db, folded)
+            # In one write transaction: no other writer can have created it between the read and the write.
+            return replace(self._write_case(db, folded), created=folded.version is None)
 
     def _latest_case(self, db: sqlite3.Connection, key_hash: str) -> Case | None:
         row = db.execute(
@@ -289,7 +292,7 @@ class SqliteStore:
             "INSERT OR REPLACE INTO case_records VALUES (?, ?, ?, ?, ?, ?)",
             (case.key_hash, case.generation, case.status.value, _ts(case.opened_at), _json(case_to_json(case)), version),
         )
-        return replace(case, version=version)
+        return replace(case, version=version, created=False)
 
     def save_case(self, case: Case) -> Case:
         with self._transaction() as db:

@@ -298,11 +298,15 @@ class TableStore:
 
     # --- cases ---------------------------------------------------------------------------------------
     # One partition per dedupe key, one row per generation: the latest case is the partition's last row.
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         for _ in range(5):  # optimistic concurrency: re-read and fold again when someone else wrote first
-            folded = fold_detection(self._latest_case(case.key_hash), case)
+            current = self._latest_case(case.key_hash)
+            if if_absent and current is not None:
+                return current
+            folded = fold_detection(current, case)
             try:
-                return self.save_case(folded)
+                # A new case is an insert, which fails if another writer inserted it first: only one creates it.
+                return replace(self.save_case(folded), created=folded.version is None)
             except StoreConflict:
                 continue
         raise StoreConflict(f"case {case.dedupe_key} kept changing under concurrent updates")
@@ -327,7 +331,7 @@ class TableStore:
             metadata = self._insert(client, entity) if case.version is None else self._replace_if_unchanged(client, entity, case.version)
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as e:
             raise StoreConflict(f"case {case.id} changed since it was read") from e
-        return replace(case, version=str(metadata["etag"]))
+        return replace(case, version=str(metadata["etag"]), created=False)
 
     def case(self, case_id: str) -> Case | None:
         parts = split_case_id(case_id)

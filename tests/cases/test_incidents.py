@@ -5,6 +5,8 @@ as for every case."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,11 +15,13 @@ import pytest
 
 from driftguard import alerts
 from driftguard.cases import Refused
-from driftguard.cases.incidents import FIRST_LOOKBACK, OVERLAP, IncidentIntake
-from driftguard.store.base import Case, CaseKind, CaseStatus, StoreConflict
+from driftguard.cases.auth import OBJECT_ID_CLAIMS, Principal, Role, parse_principal
+from driftguard.cases.incidents import ANNOUNCE_GRACE, DEEP_EVERY, FIRST_LOOKBACK, OVERLAP, WATERMARK_ID, IncidentIntake
+from driftguard.store.base import Baseline, Case, CaseKind, CaseStatus, StoreConflict
 from simulator import builders as b
+from simulator import sample
 from simulator.server import SimulatorServer
-from tests.cases.conftest import ALICE, BOB, DEVELOPER, DemoWorld
+from tests.cases.conftest import ALICE, BOB, DEV_APPROVER, DEVELOPER, DemoWorld
 from tests.cases.ticket_systems import TicketSystems
 
 JAILBREAK = "AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt"
@@ -117,11 +121,11 @@ class FailingStore:
         self._store = store
         self._left = fail_at
 
-    def open_case(self, case: Case) -> Case:
+    def open_case(self, case: Case, *, if_absent: bool = False) -> Case:
         self._left -= 1
         if self._left == 0:
             raise StoreConflict("stopped mid-sweep")
-        opened: Case = self._store.open_case(case)
+        opened: Case = self._store.open_case(case, if_absent=if_absent)
         return opened
 
     def __getattr__(self, name: str) -> Any:
@@ -298,9 +302,201 @@ def test_a_run_that_stops_before_telling_tells_next_time(demo: DemoWorld) -> Non
     with pytest.raises(RuntimeError):
         demo.world.incidents(demo.policy, listeners=(broken,)).sweep()
     assert len(incidents(demo)) == 1
-    outcome = demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(f"{case.id}:{event}"),)).sweep()
+    stored = incidents(demo)[0].id
+    # A sweep right after it does not tell about it: the run that stored it may be telling right now.
+    soon = demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(f"{case.id}:{event}"),))
+    soon.clock = lambda: datetime.now(UTC) + ANNOUNCE_GRACE - timedelta(minutes=1)
+    outcome = soon.sweep()
     assert len(outcome.opened) == 1
-    assert sorted(told) == sorted(f"{c.id}:opened" for c in incidents(demo))
+    assert told == [f"{outcome.opened[0].id}:opened"]
+    told.clear()
+    later = demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(f"{case.id}:{event}"),))
+    later.clock = lambda: datetime.now(UTC) + ANNOUNCE_GRACE
+    assert len(later.sweep().opened) == 0
+    assert told == [f"{stored}:opened"]
     told.clear()
     demo.world.incidents(demo.policy, listeners=(lambda case, event: told.append(event),)).sweep()
     assert told == []  # told once: the overlap reads them again, and tells nobody
+
+
+def test_no_principal_an_alert_names_may_approve_its_playbook_or_its_rollback(demo: DemoWorld) -> None:
+    """Separation of duties for incidents: the account an alert names (by object id, or by sign-in name)
+    is a causer of the incident, as the caller of a drift is of its fix."""
+    oai = account(demo, "oai-contoso-prod")
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            oai,
+            "2517-self",
+            alert_type=JAILBREAK,
+            display_name="Jailbreak attempt detected",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[
+                {"$id": "1", "type": "ip", "address": "203.0.113.45"},
+                {"$id": "2", "type": "account", "aadUserId": DEVELOPER.upper(), "name": "dana", "upnSuffix": "Contoso.com"},
+                {"$id": "3", "type": "mailbox", "upn": "Eve@Contoso.com"},
+            ],
+            extended={"Deployment Name": "gpt-4o-mini"},
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "2517-self")
+    assert case.causers >= {DEVELOPER, "dana@contoso.com", "eve@contoso.com"}
+    assert case.plan_digest is not None
+    with pytest.raises(Refused, match="separation of duties: a principal the Defender alert names") as refused:
+        demo.desk.approve(case.id, DEV_APPROVER, reason="mine", plan_digest=case.plan_digest)
+    assert refused.value.status == 403
+    # Another object id signed in under a UPN the alert names (as Easy Auth passes it) is refused too.
+    eve = Principal("e7e00000-0000-4000-8000-00000000000e", "Eve", frozenset({Role.APPROVER.value}), frozenset({"eve@contoso.com"}))
+    with pytest.raises(Refused, match="separation of duties"):
+        demo.desk.approve(case.id, eve, reason="mine", plan_digest=case.plan_digest)
+    assert demo.desk.approve(case.id, ALICE, reason="contain it", plan_digest=case.plan_digest).case.status is CaseStatus.APPLIED
+
+    rollback = demo.desk.request_rollback(case.id, BOB, reason="false positive").next_case
+    assert rollback is not None
+    assert DEVELOPER in rollback.causers
+    with pytest.raises(Refused, match="separation of duties"):
+        demo.desk.approve(rollback.id, DEV_APPROVER, reason="undo it", plan_digest=rollback.plan_digest)
+    assert demo.desk.approve(rollback.id, ALICE, reason="undo it", plan_digest=rollback.plan_digest).case.status is CaseStatus.APPLIED
+
+
+def test_the_upn_claims_of_an_easy_auth_principal_are_its_sign_in_names() -> None:
+    header = base64.b64encode(
+        json.dumps(
+            {
+                "claims": [
+                    {"typ": OBJECT_ID_CLAIMS[0], "val": "E7E00000-0000-4000-8000-00000000000E"},
+                    {"typ": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn", "val": "Eve@Contoso.com"},
+                    {"typ": "name", "val": "Eve"},
+                ]
+            }
+        ).encode()
+    ).decode()
+    principal = parse_principal(header)
+    assert principal.identities == {"e7e00000-0000-4000-8000-00000000000e", "eve@contoso.com"}
+
+
+class LateLookupStore:
+    """The store as a sweep sees it when another sweep runs at the same time: the lookup finds no case
+    for an alert that the other sweep stores right after."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def current_case(self, dedupe_key: str) -> Case | None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_two_sweeps_at_once_announce_each_incident_once_and_count_it_once(demo: DemoWorld) -> None:
+    told: list[tuple[str, str]] = []
+    first = demo.world.incidents(demo.policy, listeners=(lambda c, e: told.append((c.id, e)),)).sweep()
+    assert len(first.opened) == 2
+    real = demo.world.incidents(demo.policy)
+    racing = IncidentIntake(
+        policy=demo.policy,
+        store=LateLookupStore(demo.world.store),  # type: ignore[arg-type]
+        reader=real.read,
+        remediations=real.remediations,
+        alerts_since=real.alerts_since,
+        changes=real.changes,
+        listeners=(lambda c, e: told.append((c.id, e)),),
+    )
+    second = racing.sweep()
+    assert (len(second.opened), second.already_open) == (0, 2)
+    assert sorted(told) == sorted((c.id, "opened") for c in first.opened), "only the sweep that created a case announces it"
+    assert [c.detections for c in incidents(demo)] == [1, 1], "reading an alert again is not a second detection"
+
+
+def test_the_block_ip_playbook_never_blocks_the_gateway_in_front_of_the_account(demo: DemoWorld) -> None:
+    """The chat account lets in only its gateway (the sample's policy puts apim-contoso-ai in front): an alert
+    naming the gateway's address (a caller behind it) gets no plan, and the case says why."""
+    chat = account(demo, "oai-contoso-chat")
+    allowed = demo.resource(chat)["properties"]["networkAcls"]  # type: ignore[index]
+    assert {"value": sample.GATEWAY_IP} in allowed["ipRules"]
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            chat,
+            "2517-gateway",
+            alert_type=SUSPICIOUS_IP,
+            display_name="Access from suspicious IP",
+            severity="High",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[{"type": "ip", "address": sample.GATEWAY_IP}],
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "2517-gateway")
+    assert (case.plan, case.plan_digest) == (None, None)
+    assert f"{sample.GATEWAY_IP} is the address of the AI gateway that fronts this account (apim-contoso-ai)" in case.reason
+    assert "a person decides" in case.reason
+    assert demo.resource(chat)["properties"]["networkAcls"] == allowed  # type: ignore[index]
+
+
+def alert_row(demo: DemoWorld, name: str, generated: datetime, alert_type: str = "AI.Azure_DoWVolumeAnomaly") -> None:
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            account(demo, "oai-contoso-chat"), name, alert_type=alert_type, display_name=name, severity="Low", generated=generated
+        )
+    )
+
+
+def names(outcome: Any) -> list[str]:
+    return [c.evidence["alert"]["system_alert_id"] for c in outcome.opened]
+
+
+def test_a_future_dated_alert_does_not_blind_the_intake(demo: DemoWorld, caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    alert_row(demo, "2517-future", now + timedelta(days=2))
+    first = intake.sweep()
+    assert "2517-future" in names(first), "a future-dated alert still gets its case"
+    assert first.future_dated == 1
+    assert "ahead of the clock" in caplog.text
+    assert intake.watermark() == now, "the watermark stops at the sweep's read time"
+    alert_row(demo, "2517-after", now + timedelta(minutes=1))
+    intake.clock = lambda: now + timedelta(minutes=5)
+    later = intake.sweep()
+    assert names(later) == ["2517-after"]
+    assert later.already_open >= 1  # the future-dated one, read again, one case
+    assert intake.watermark() == now + timedelta(minutes=5), "read again, it holds the watermark at the read time"
+
+
+def test_a_watermark_left_in_the_future_reads_from_now(demo: DemoWorld) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    intake.sweep()
+    # As an earlier version left it after a future-dated alert.
+    demo.world.store.save_baseline(Baseline(WATERMARK_ID, alerts.RULE, {"generated": "2099-01-01T00:00:00Z"}, now))
+    alert_row(demo, "2517-real", now - timedelta(minutes=1))
+    assert names(intake.sweep()) == ["2517-real"]
+    assert intake.watermark() == now - timedelta(minutes=1)
+
+
+def test_an_alert_later_than_the_overlap_is_read_by_the_late_look_back_and_says_so(
+    demo: DemoWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    intake = demo.world.incidents(demo.policy)
+    intake.clock = lambda: now
+    assert intake.sweep().deep_read  # the first sweep reads the whole first look-back
+    mark = intake.watermark()
+    assert mark is not None
+    # Generated 45 minutes before the watermark, it reaches Resource Graph only now.
+    alert_row(demo, "2517-late", mark - OVERLAP - timedelta(minutes=15))
+    intake.clock = lambda: now + timedelta(minutes=5)
+    soon = intake.sweep()
+    assert (soon.deep_read, names(soon)) == (False, [])
+    intake.clock = lambda: now + DEEP_EVERY
+    deep = intake.sweep()
+    assert deep.deep_read
+    assert (names(deep), deep.late) == (["2517-late"], 1)
+    assert deep.opened[0].evidence["read_late"]["overlap_minutes"] == 30
+    assert "reached Resource Graph after the" in caplog.text
+    assert intake.watermark() == mark, "a late alert does not move the watermark back"
+    intake.clock = lambda: now + DEEP_EVERY + timedelta(minutes=5)
+    assert not intake.sweep().deep_read  # once an hour

@@ -61,6 +61,10 @@ def test_demo_story(tmp_path: Path) -> None:
     assert "2 alert(s) read in one Resource Graph query; 2 incident case(s) opened" in flat
     assert "incident AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt (medium)" in flat
     assert "0 new case(s), 2 already open" in flat
+    # The suspicious-IP incident has no plan to apply, and says why (the EU account lets 0.0.0.0/0 in).
+    assert "198.51.100.23 is inside the allowed range 0.0.0.0/0: narrow that range by hand" in flat
+    # No section title is cut short at 80 columns.
+    assert not [line for line in text.splitlines() if line.startswith("─") and "…" in line]
     assert "applied and verified: turn the jailbreak filter of RAI policy 'relaxed-debug' to blocking" in flat
     assert "relaxed-debug is now enabled=True, blocking=True" in flat
     assert report.read_text().startswith("<!doctype html>")

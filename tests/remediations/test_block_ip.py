@@ -17,7 +17,7 @@ BAD = "198.51.100.23"
 
 def plan(**kw: object):  # type: ignore[no-untyped-def]
     account = b.cognitive_account(SUB, "rg", "oai", **kw)  # type: ignore[arg-type]
-    return account, REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": BAD}))
+    return account, REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": BAD, "gateways": []}))
 
 
 def test_an_allowed_address_leaves_the_allow_list_and_the_rest_stays() -> None:
@@ -52,7 +52,7 @@ def test_nothing_to_do_when_the_address_cannot_get_in() -> None:
 def test_no_address_no_plan() -> None:
     account = b.cognitive_account(SUB, "rg", "oai", public=True)
     with pytest.raises(CannotPlan, match="no caller address"):
-        REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": None}))
+        REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": None, "gateways": []}))
 
 
 def test_the_rollback_puts_the_whole_object_back() -> None:
@@ -62,3 +62,25 @@ def test_the_rollback_puts_the_whole_object_back() -> None:
     back = rollback(made, changed)
     assert back is not None
     assert back.after["properties.networkAcls"] == account["properties"]["networkAcls"]
+
+
+GATEWAY = f"/subscriptions/{SUB}/resourcegroups/rg-gw/providers/microsoft.apimanagement/service/apim"
+
+
+@pytest.mark.parametrize(
+    ("fronts", "where"), [(True, "the AI gateway that fronts this account"), (False, "an AI gateway the policy declares")]
+)
+def test_an_ai_gateways_own_address_is_never_blocked(fronts: bool, where: str) -> None:
+    account = b.cognitive_account(SUB, "rg", "oai", public=True, default_action="Deny", ip_rules=[BAD, "203.0.113.0/24"])
+    gateways = [{"gateway": GATEWAY, "fronts": fronts, "addresses": ["20.85.16.101", BAD]}]
+    with pytest.raises(CannotPlan, match=re.escape(f"{BAD} is the address of {where} (apim)")):
+        REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": BAD, "gateways": gateways}))
+
+
+def test_a_gateway_whose_addresses_are_unknown_leaves_it_to_a_person() -> None:
+    account = b.cognitive_account(SUB, "rg", "oai", public=True, default_action="Deny", ip_rules=[BAD])
+    unread = [{"gateway": GATEWAY, "fronts": True, "addresses": None}]
+    with pytest.raises(CannotPlan, match="could not be read"):
+        REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": BAD, "gateways": unread}))
+    with pytest.raises(CannotPlan, match="were not read"):
+        REMEDIATION.plan(account, PlanContext(policy=Policy(), extra={"ip_address": BAD}))

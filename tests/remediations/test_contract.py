@@ -59,7 +59,7 @@ def cases() -> dict[str, Case]:
         # A Defender for AI alert's playbook: the attacker's address leaves the allow-list, the range stays.
         "cognitiveservices_account_block_ip": Case(
             b.cognitive_account(SUB, "rg", "oai", public=True, default_action="Deny", ip_rules=["203.0.113.7", "198.51.100.0/24"]),
-            extra={"ip_address": "203.0.113.7"},
+            extra={"ip_address": "203.0.113.7", "gateways": []},
         ),
         "cognitiveservices_rai_policy_block_jailbreak": Case(b.rai_policy(acct, "relaxed", jailbreak=False), others=[ACCOUNT]),
         "cognitiveservices_account_regenerate_keys": Case(b.cognitive_account(SUB, "rg", "oai", local_auth=True)),

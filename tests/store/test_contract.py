@@ -323,3 +323,42 @@ def test_ids_key_records_as_arm_compares_them(store: StateStore) -> None:
     second = store.open_case(_case("look-alike", T0, key=f"{RULE}|{look_alike}"))
     assert first.id != second.id
     assert store.open_case(_case("odd again", T0, key=f"{RULE}|{odd.upper()}")).id == first.id
+
+
+@pytest.mark.parametrize("if_absent", [False, True])
+def test_of_callers_racing_to_open_a_case_exactly_one_is_told_it_created_it(store: StateStore, if_absent: bool) -> None:
+    # Fewer than Table Storage's open_case retries: each conflict means another contender got through.
+    contenders = 4
+    barrier = threading.Barrier(contenders)
+    got: list[Case] = []
+    lock = threading.Lock()
+
+    def contend() -> None:
+        barrier.wait()
+        case = store.open_case(_case("raced", T0, key=f"race|{if_absent}"), if_absent=if_absent)
+        with lock:
+            got.append(case)
+
+    threads = [threading.Thread(target=contend) for _ in range(contenders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(c.created for c in got) == 1
+    assert len({c.id for c in got}) == 1
+    stored = store.current_case(f"race|{if_absent}")
+    assert stored is not None
+    assert not stored.created  # never stored
+    # Folding counts every detection; `if_absent` leaves a case someone created as it is.
+    assert stored.detections == (1 if if_absent else contenders)
+
+
+def test_open_case_if_absent_leaves_any_existing_case_alone(store: StateStore) -> None:
+    first = store.open_case(_case("first sight", T0), if_absent=True)
+    assert first.created
+    assert not store.save_case(replace(first, status=CaseStatus.APPLIED)).created
+    again = store.open_case(_case("read again", T0 + timedelta(hours=1), "d2"), if_absent=True)
+    assert not again.created
+    assert (again.id, again.status, again.detections, again.reason) == (first.id, CaseStatus.APPLIED, 1, "first sight")
+    # Without it, a closed case's key opens its next generation: that is a creation too.
+    assert store.open_case(_case("drifted again", T0 + timedelta(days=1), "d2")).created
