@@ -2,7 +2,8 @@
 
 A gateway is an API Management service. The policy file says which AI accounts sit behind which gateway
 (`gateways.fronted`); the engine joins the gateway's resource to each account it fronts (`GATEWAY`), and
-the gateway's identity's role assignments to the gateway (`GATEWAY_ROLE_ASSIGNMENTS`).
+the gateway's identity's role assignments to the gateway (`GATEWAY_ROLE_ASSIGNMENTS`), with the definitions of
+the roles they name (`GATEWAY_ROLE_DEFINITIONS`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ NAMED_VALUE = "microsoft.apimanagement/service/namedvalues"
 # Related-data kinds (keys of ResourceSnapshot.related).
 GATEWAY = "gateway"
 GATEWAY_ROLE_ASSIGNMENTS = "gatewayRoleAssignments"
+# The definitions of the roles those assignments name (as read where each assignment says it is).
+GATEWAY_ROLE_DEFINITIONS = "gatewayRoleDefinitions"
 
 # Hosts of AI accounts' endpoints (Azure OpenAI, AI Services, Foundry).
 AI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
