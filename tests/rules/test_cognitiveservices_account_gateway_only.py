@@ -32,7 +32,7 @@ def test_private_endpoints_only_without_any_passes() -> None:
 def test_a_private_endpoint_is_never_taken_as_the_gateways_unchecked() -> None:
     # A private endpoint from another network bypasses the gateway too. The connection names the
     # endpoint, not its network: with the gateway in a VNet, the rule says "not evaluated" and why.
-    with pytest.raises(rule.NotEvaluable, match="pe-dev.*vnet-ai"):
+    with pytest.raises(rule.NotEvaluable, match=r"pe-dev.*vnet-ai"):
         run(rule, account(private_endpoints=[PE]), policy=FRONTED, related={GATEWAY: [APIM]})
     with pytest.raises(rule.NotEvaluable, match="was not read"):
         run(rule, account(private_endpoints=[PE]), policy=FRONTED)
