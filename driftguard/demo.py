@@ -81,7 +81,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         ):
             verdicts = Counter(r.outcome.value for r in results if r.rule == rule)
             shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(verdicts.items())) or "no deployment judged"
-            console.print(f"  deployments read per account over ARM, {label}: {shown}")
+            console.print(Padding(f"deployments read per account over ARM, {label}: {shown}", (0, 0, 0, 2)))
         world.take_events()  # DriftGuard's own sweep fixes come back as events: shown below, not here
         _ack(world, totals)
 
@@ -148,7 +148,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
             "apimanagement_namedvalue_no_account_key",
             "apimanagement_service_identity_least_privilege",
         )
-        console.rule("[bold]7. The AI gateway apim-contoso-ai and the accounts behind it[/] (from the sweep)")
+        console.rule("[bold]7. The AI gateway apim-contoso-ai and the accounts behind it[/]")
         gateway_cases = [r for r in results if r.rule in gateway_rules and r.outcome not in (Outcome.COMPLIANT, Outcome.UNCHANGED)]
         for result in sorted(gateway_cases, key=lambda r: gateway_rules.index(str(r.rule))):
             console.print(Padding(escape(layout.where(result.resource_id)), (0, 0, 0, 2)))
@@ -175,7 +175,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         console.rule("[bold]10. Canary probes[/]: known attacks sent to the opted-in deployments")
         _probes(world, policy, console, totals)
 
-        console.rule("[bold]11. Defender for AI alerts become incident cases; an approver applies a playbook[/]")
+        console.rule("[bold]11. Defender for AI alerts become cases; an approver runs a playbook[/]")
         _incidents(world, policy, console)
 
         console.rule("[bold]Summary[/]")
@@ -279,7 +279,7 @@ def _probes(world: compose.SimulatedWorld, policy: Policy, console: Console, tot
     configured but lets a known attack through becomes a high case. Verdicts only, never the prompts."""
     run = world.probe(policy)
     if not run.verdicts:
-        console.print("  " + escape("; ".join(run.skipped) or "nothing to probe") + " (see `probes` in docs/policy.md)")
+        console.print(Padding(escape("; ".join(run.skipped) or "nothing to probe") + " (see `probes` in docs/policy.md)", (0, 0, 0, 2)))
         return
     by_deployment: dict[str, Counter[str]] = {}
     for v in run.verdicts:
@@ -315,7 +315,10 @@ def _incidents(world: compose.SimulatedWorld, policy: Policy, console: Console) 
         console.print(Padding(escape(text), (0, 0, 0, 14)))
     again = world.incidents(policy).sweep()
     console.print(
-        f"  the next sweep reads the alerts again (they overlap): {len(again.opened)} new case(s), {again.already_open} already open"
+        Padding(
+            f"the next sweep reads the alerts again (they overlap): {len(again.opened)} new case(s), {again.already_open} already open",
+            (0, 0, 0, 2),
+        )
     )
     playbook = next((c for c in outcome.opened if c.plan_digest), None)
     if playbook is None:
