@@ -40,10 +40,11 @@ class Asset:
     classification: str
     deployments: list[str] = field(default_factory=list)
     storage: list[str] = field(default_factory=list)
-    # An account: the gateways in front of it; a gateway: the accounts it fronts. Each id is followed by
-    # how it is known: "(policy)" where the policy file says so, "(backend)" where a gateway's backend
-    # calls the account's endpoint, "(policy, backend)" where both agree.
+    # An account: the gateways in front of it; a gateway: the accounts it fronts (ids as ARM has them).
     gateways: list[str] = field(default_factory=list)
+    # How each of those is known, by id: "policy" where the policy file says so, "backend" where a
+    # gateway's backend calls the account's endpoint, both where both agree.
+    known_by: dict[str, list[str]] = field(default_factory=dict)
     findings: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class Asset:
             "deployments": self.deployments,
             "linked_storage": self.storage,
             "gateways" if self.type != GATEWAY else "fronts": self.gateways,
+            "gateways_known_by" if self.type != GATEWAY else "fronts_known_by": {g: self.known_by.get(g, []) for g in self.gateways},
             "open_findings": dict(self.findings),
         }
 
@@ -165,12 +167,14 @@ class AssetTap:
                 if "backend" not in seen:
                     seen.append("backend")
         for (gateway, fronted), sources in sorted(how.items()):
-            label = f"({', '.join(sources)})"
             front = self.assets.get(gateway)
             behind = self.assets[fronted]
-            behind.gateways.append(f"{front.resource_id if front else gateway} {label}")
+            gateway_id = front.resource_id if front else gateway
+            behind.gateways.append(gateway_id)
+            behind.known_by[gateway_id] = list(sources)
             if front is not None:
-                front.gateways.append(f"{behind.resource_id} {label}")
+                front.gateways.append(behind.resource_id)
+                front.known_by[behind.resource_id] = list(sources)
 
 
 def _host(url: Any) -> str:
@@ -196,6 +200,7 @@ def to_csv(assets: Sequence[Asset]) -> str:
             "deployments",
             "linked_storage",
             "gateways",
+            "gateways_known_by",
             "open_findings",
         ]
     )
@@ -214,6 +219,7 @@ def to_csv(assets: Sequence[Asset]) -> str:
                 " | ".join(a.deployments),
                 " | ".join(a.storage),
                 " | ".join(a.gateways),
+                " | ".join(", ".join(a.known_by.get(g, [])) for g in a.gateways),
                 findings,
             ]
         )

@@ -84,7 +84,14 @@ def _add_sources(cmd: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="driftguard", description="Keep Azure AI estates inside their security baseline.")
+    parser = _Parser(
+        prog="driftguard",
+        description=(
+            "Keep Azure AI estates inside their security baseline: Azure OpenAI and AI Services accounts and their"
+            " deployments, Foundry and Machine Learning workspaces, AI Search, the storage behind them, Container Apps"
+            " session pools (code-execution sandboxes), API Management AI gateways, and the role assignments on them."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"driftguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     common = _common()
@@ -97,7 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     assets = sub.add_parser(
         "inventory",
-        help="the AI asset inventory: accounts, deployments, workspaces, Search, linked storage, owners, posture",
+        help="the AI asset inventory: accounts, deployments, workspaces, Search, session pools, AI gateways, linked storage, owners, posture",
+        description=(
+            "The AI asset inventory: accounts (kind, endpoint), model deployments (model, version, content filter), workspaces,"
+            " Search services, session pools (code-execution sandboxes), AI gateways (API Management services) and the accounts"
+            " behind each (known from the policy file and from the gateways' backends), linked storage, owner and classification"
+            " tags, open findings by severity."
+        ),
         parents=[common],
     )
     _add_sources(assets)

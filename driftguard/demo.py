@@ -81,7 +81,7 @@ def run(policy: Policy, *, out: IO[str], report: Path) -> int:
         ):
             verdicts = Counter(r.outcome.value for r in results if r.rule == rule)
             shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(verdicts.items())) or "no deployment judged"
-            console.print(f"  deployments read per account over ARM, {label}: {shown}")
+            console.print(Padding(f"deployments read per account over ARM, {label}: {shown}", (0, 0, 0, 2)))
         world.take_events()  # DriftGuard's own sweep fixes come back as events: shown below, not here
         _ack(world, totals)
 
@@ -279,7 +279,7 @@ def _probes(world: compose.SimulatedWorld, policy: Policy, console: Console, tot
     configured but lets a known attack through becomes a high case. Verdicts only, never the prompts."""
     run = world.probe(policy)
     if not run.verdicts:
-        console.print("  " + escape("; ".join(run.skipped) or "nothing to probe") + " (see `probes` in docs/policy.md)")
+        console.print(Padding(escape("; ".join(run.skipped) or "nothing to probe") + " (see `probes` in docs/policy.md)", (0, 0, 0, 2)))
         return
     by_deployment: dict[str, Counter[str]] = {}
     for v in run.verdicts:

@@ -36,7 +36,10 @@ KEY_ACTIONS = ("/listkeys/action", "/regeneratekey/action", "/listadminkeys/acti
 
 # The operations DriftGuard acts on, as Event Grid's `data.operationName` names them: the deployment
 # subscribes to exactly these (infra/event-operations.json, kept equal by a test). Event Grid allows
-# 25 advanced filter values per event subscription, so there are two subscriptions.
+# 25 advanced filter values per event subscription, across all its filters, and ANDs the filters of one
+# subscription (a `StringBeginsWith` prefix beside the `StringIn` list would narrow it, not widen it, and
+# a prefix alone would deliver every API Management operation: APIs, products, policies, listSecrets), so
+# there is one subscription per group, each an exact list.
 HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
     # Configuration changes of the resources the rules judge (and deletions, which close findings).
     "changes": (
@@ -58,13 +61,19 @@ HANDLED_OPERATIONS: dict[str, tuple[str, ...]] = {
         "Microsoft.Storage/storageAccounts/delete",
         "Microsoft.App/sessionPools/write",
         "Microsoft.App/sessionPools/delete",
-        # AI gateways: the service (its identity, its network), its backends and named values.
-        "Microsoft.ApiManagement/service/write",
-        "Microsoft.ApiManagement/service/backends/write",
-        "Microsoft.ApiManagement/service/namedValues/write",
         "Microsoft.Insights/diagnosticSettings/write",
         "Microsoft.Insights/diagnosticSettings/delete",
         "Microsoft.Security/pricings/write",
+    ),
+    # AI gateways: the service (its identity, its network), its backends and named values, and their
+    # deletions (which close their findings).
+    "gateways": (
+        "Microsoft.ApiManagement/service/write",
+        "Microsoft.ApiManagement/service/delete",
+        "Microsoft.ApiManagement/service/backends/write",
+        "Microsoft.ApiManagement/service/backends/delete",
+        "Microsoft.ApiManagement/service/namedValues/write",
+        "Microsoft.ApiManagement/service/namedValues/delete",
     ),
     # Who gets access: role assignments, and key listings and regenerations.
     "access": (

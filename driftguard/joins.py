@@ -99,6 +99,18 @@ def gateway_addresses(resource: Mapping[str, Any], read: Reader, *, policy: Poli
     return found
 
 
+def read_role_definitions(assignments: tuple[Mapping[str, Any], ...], read: Reader) -> tuple[Mapping[str, Any], ...]:
+    """The definitions of the roles `assignments` name, one read each where the assignment says it is
+    (a custom role lives in a subscription or management group); those that cannot be read are left out
+    (the rule that needs one then reports the assignment as not evaluated)."""
+    from driftguard.azure.role_definitions import RoleDefinitions
+
+    found = RoleDefinitions(read).by_guid(
+        a.get("properties", {}).get("roleDefinitionId") for a in assignments if isinstance(a.get("properties"), Mapping)
+    )
+    return tuple(d for d in found.values() if d is not None)
+
+
 def plan_context(
     resource: Mapping[str, Any], read: Reader, *, policy: Policy, baseline: Mapping[str, Any] | None, evidence: Mapping[str, Any]
 ) -> PlanContext:

@@ -26,7 +26,7 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
 from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
@@ -112,6 +112,7 @@ class Judge:
             roles = joins.read_gateway_roles(resource, self.read)
             if roles is not None:
                 joined[GATEWAY_ROLE_ASSIGNMENTS] = roles
+                joined[GATEWAY_ROLE_DEFINITIONS] = joins.read_role_definitions(roles, self.read)
         return joined
 
     def verdicts(

@@ -23,7 +23,7 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop, same
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
 from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 
@@ -220,8 +220,17 @@ class Evaluator:
         if not gateways:
             return
         data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, [str(g["id"]) for g in gateways.values()])
+        # The roles they name, one read per role (None, or a role left out: the rule says not evaluated).
+        named = sorted({str(d) for found in (data or {}).values() for a in found if (d := prop(a, "properties", "roleDefinitionId"))})
+        definitions = (inventory.related(GATEWAY_ROLE_DEFINITIONS, named) if named else None) or {}
         for key, gateway in gateways.items():
-            related = {GATEWAY_ROLE_ASSIGNMENTS: tuple(data.get(key, []))} if data is not None else {}
+            related: dict[str, tuple[Mapping[str, Any], ...]] = {}
+            if data is not None:
+                assignments = tuple(data.get(key, []))
+                related[GATEWAY_ROLE_ASSIGNMENTS] = assignments
+                related[GATEWAY_ROLE_DEFINITIONS] = tuple(
+                    d for a in assignments for d in definitions.get(fold(str(prop(a, "properties", "roleDefinitionId") or "")), [])
+                )
             yield from self._evaluate(ResourceSnapshot(gateway, related), GATEWAY_SERVICE, context, summary, needs_related)
 
     def _report_unlisted(self, inventory: Inventory, summary: ScanSummary) -> None:

@@ -166,13 +166,19 @@ def _judge(
     listeners: tuple[CaseListener, ...],
     run: ProbeRun,
 ) -> None:
-    snapshot = ResourceSnapshot(target.deployment, {"canaryVerdicts": tuple(v.to_json() for v in verdicts)})
+    # The open finding's failures: a run that did not clear their kind leaves them standing.
+    record = store.finding(rule.META.id, target.id)
+    earlier: tuple[Mapping[str, Any], ...] = ()
+    if record is not None and record.status is not FindingStatus.RESOLVED:
+        failed = (record.finding.get("evidence") or {}).get("failed")
+        earlier = tuple(f for f in failed if isinstance(f, Mapping)) if isinstance(failed, list) else ()
+    related = {rule.VERDICTS: tuple(v.to_json() for v in verdicts), rule.OPEN_FAILURES: earlier}
+    snapshot = ResourceSnapshot(target.deployment, related)
     try:
         findings = rule.evaluate(snapshot, RuleContext(policy=policy, now=now))
     except NotEvaluable as e:
         run.skipped.append(f"{target.id}: {e.reason}")
         return
-    record = store.finding(rule.META.id, target.id)
     if not findings:
         if record is not None and record.status is not FindingStatus.RESOLVED:
             _save(store, record.with_status(FindingStatus.RESOLVED, now=now))

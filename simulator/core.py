@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 from simulator import dataplane, kql
 from simulator.directory import Directory
-from simulator.spec import BodyRefused, Catalog, Operation, Schema, catalog
+from simulator.spec import BodyRefused, Catalog, Operation, Schema, as_read, catalog
 from simulator.state import JSON, Estate, split_id
 from simulator.throttle import Throttle
 from simulator.writes import TENANT, WriteSide, merge_patch, new_etag, principal_of, without_nulls
@@ -423,7 +423,10 @@ class Simulator:
         if method == "PATCH":
             if existing is None:
                 return self._not_found(path)
-            resource = merge_patch(existing, without_nulls(payload))
+            # A JSON merge patch (session pools) removes what it sends as null; the other providers take a
+            # null as "not sent". Objects merge key by key either way: a `registryCredentials` sent with
+            # `passwordSecretRef` keeps the `identity` it had unless the PATCH sends `"identity": null`.
+            resource = merge_patch(existing, payload if op.merge_patch else without_nulls(payload))
         else:
             resource = copy.deepcopy(payload)
             if existing is not None:
@@ -448,7 +451,7 @@ class Simulator:
                 props["provisioningState"] = "Succeeded"
             self.estate.put(resource)
             self.writes.emit("Write", resource["id"], f"{resource['type']}/write", token, correlation)
-            return Response.json(status, resource)
+            return Response.json(status, _as_read(resource))
         # A long-running operation: until it completes, a read shows the resource as it was, being
         # updated (or being created); the change and its event land at completion.
         final: JSON = copy.deepcopy(resource)
@@ -475,7 +478,7 @@ class Simulator:
         if not op.lro:
             self.estate.delete(path)
             self.writes.emit("Delete", existing["id"], f"{existing['type']}/delete", token, correlation)
-            return Response.json(200, existing)
+            return Response.json(200, _as_read(existing))
 
         def finish() -> JSON | None:
             self.estate.delete(path)
@@ -503,12 +506,12 @@ class Simulator:
         result_url = f"{base}/operationResults/{operation}?api-version={version}"
         retry = {"Retry-After": "1" if self.lro_delay_s >= 1 else "0"}
         if op.final_state_via == "azure-async-operation" and status in op.statuses:
-            return Response.json(status, showing, {"Azure-AsyncOperation": status_url, **retry})
+            return Response.json(status, _as_read(showing), {"Azure-AsyncOperation": status_url, **retry})
         if op.final_state_via == "location" and 202 in op.statuses:
             return Response(202, b"", {"Location": result_url, **retry})
         if 202 in op.statuses:
             return Response(202, b"", {"Azure-AsyncOperation": status_url, "Location": result_url, **retry})
-        return Response.json(op.statuses[0], showing, {"Azure-AsyncOperation": status_url, **retry})
+        return Response.json(op.statuses[0], _as_read(showing), {"Azure-AsyncOperation": status_url, **retry})
 
     def _operation_poll(self, path: str) -> Response:
         """Azure-AsyncOperation answers 200 with the operation's status; Location answers 202 while it
@@ -521,7 +524,7 @@ class Simulator:
             return Response.json(200, {"id": path, "name": operation_id, "status": found.status})
         if found.status == "InProgress":
             return Response(202, b"", {"Location": path, "Retry-After": "1" if self.lro_delay_s >= 1 else "0"})
-        return Response(204) if found.result is None else Response.json(200, found.result)
+        return Response(204) if found.result is None else Response.json(200, _as_read(found.result))
 
     def _embedded(self, path: str) -> JSON | None:
         if "/privateendpointconnections/" not in path.lower():
@@ -885,7 +888,7 @@ class Simulator:
             if subs and sub.lower() not in subs:
                 continue
             if in_graph_table(table, rtype):
-                out.append(graph_row(r, sub, rg))
+                out.append(graph_row(_as_read(r), sub, rg))
         return out
 
 
@@ -950,15 +953,8 @@ def _keep_read_only(schema: Schema | None, existing: Mapping[str, Any], resource
 
 
 def _as_read(resource: JSON) -> JSON:
-    """What a read shows of a stored resource: an API Management named value marked secret never
-    returns its value on a GET or a list (only `listValue` does: apimanagement 2024-05-01,
-    `NamedValue_Get` and `NamedValue_ListValue`)."""
-    if str(resource.get("type", "")).lower() != "microsoft.apimanagement/service/namedvalues":
-        return resource
-    props = resource.get("properties") or {}
-    if props.get("secret") is not True or "value" not in props:
-        return resource
-    return {**resource, "properties": {k: v for k, v in props.items() if k != "value"}}
+    """What a read shows of a stored resource: never what its model marks write-only (`spec.as_read`)."""
+    return as_read(resource)
 
 
 def _provider_rule(resource: JSON, payload: Mapping[str, Any]) -> Response | None:

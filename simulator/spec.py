@@ -71,6 +71,9 @@ class Field:
     container: str = ""
     # The enum's values are compared as written (values a spec gives in prose), not ignoring case.
     exact: bool = False
+    # Sent on create or update, never returned by a read (a secret's value): TypeSpec models give it as a
+    # visibility without "read"; Swagger-generated ones say so in the property's description.
+    writeonly: bool = False
 
 
 @dataclass
@@ -104,6 +107,32 @@ class Schema:
             if f.required and not f.readonly and out.get(key) is None:
                 raise BodyRefused(f"{path}.{key}: the property is required", f"{path}.{key}")
         return out
+
+    def as_read(self, body: Any, *, depth: int = 0) -> Any:
+        """`body` as a read returns it: write-only properties left out, through nested objects, arrays
+        and maps (a session pool's `secrets[].value`)."""
+        if not isinstance(body, Mapping) or depth > 8:
+            return body
+        out: dict[str, Any] = {}
+        for key, value in body.items():
+            f = self.fields.get(key) or next((v for k, v in self.fields.items() if k.lower() == key.lower()), None)
+            if f is not None and f.writeonly:
+                continue
+            shown = value
+            if f is not None and isinstance(f.type, Schema):
+                if f.container == "[...]" and isinstance(value, list):
+                    shown = [f.type.as_read(v, depth=depth + 1) for v in value]
+                elif f.container == "{...}" and isinstance(value, Mapping):
+                    shown = {k: f.type.as_read(v, depth=depth + 1) for k, v in value.items()}
+                elif not f.container:
+                    shown = f.type.as_read(value, depth=depth + 1)
+            out[key] = shown
+        return out
+
+    def has_write_only(self, depth: int = 0) -> bool:
+        if depth > 8:
+            return False
+        return any(f.writeonly or (isinstance(f.type, Schema) and f.type.has_write_only(depth + 1)) for f in self.fields.values())
 
     def read_only_paths(self, prefix: tuple[str, ...] = (), depth: int = 0) -> Iterator[tuple[str, ...]]:
         """JSON paths the service alone sets (through nested objects, not into arrays)."""
@@ -188,10 +217,12 @@ class SdkSchemas:
             return schema
         enums = _enums_of(cls, self.models)
         validation: Mapping[str, Mapping[str, Any]] = getattr(cls, "_validation", {}) or {}
+        hidden = _write_only_in_doc(cls)
         for attr, spec in (getattr(cls, "_attribute_map", {}) or {}).items():
             keys = _split_key(spec["key"])
             rules = validation.get(attr, {})
             leaf = self._field(str(spec["type"]), readonly=bool(rules.get("readonly")), required=bool(rules.get("required")))
+            leaf.writeonly = attr in hidden
             override = self._overrides.get((name, ".".join(keys)))
             leaf.enum, leaf.exact = (override, True) if override else (enums.get(attr), False)
             node = schema
@@ -221,6 +252,7 @@ class SdkSchemas:
                 optional = text.startswith("typing.Optional[") or "NoneType" in text
                 leaf = self._annotated_field(text, readonly=visibility == ["read"])
                 leaf.required = not optional and visibility != ["read"]
+                leaf.writeonly = bool(visibility) and "read" not in visibility
                 schema.fields[rf._rest_name_input or attr] = leaf
 
     def _annotated_field(self, text: str, *, readonly: bool) -> Field:
@@ -254,6 +286,21 @@ class SdkSchemas:
 
 # Python annotations of TypeSpec models -> the JSON types above, most specific first.
 _ANNOTATED = (("datetime", "iso-8601"), ("bytes", "base64"), ("bool", "bool"), ("int", "int"), ("float", "float"), ("str", "str"))
+
+
+# How a Swagger-generated model's description marks a property that a read never returns (x-ms-secret,
+# or prose such as API Management's "This property will not be filled on 'GET' operations!").
+_WRITE_ONLY_DOC = re.compile(r"will not be filled on 'GET' operations|\(write only\)|- write only\b|x-ms-secret", re.IGNORECASE)
+
+
+def _write_only_in_doc(cls: type) -> frozenset[str]:
+    """The attributes whose `:ivar:` description says a read never returns them."""
+    doc = cls.__doc__ or ""
+    found = set()
+    for m in re.finditer(r":ivar (\w+):(.*?)(?=\n\s*:(?:ivar|vartype)|\Z)", doc, re.S):
+        if _WRITE_ONLY_DOC.search(" ".join(m.group(2).split())):
+            found.add(m.group(1))
+    return frozenset(found)
 
 
 def _split_key(key: str) -> list[str]:
@@ -304,6 +351,8 @@ class Operation:
     param_enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Path parameters that take a whole scope or id, slashes included.
     greedy: frozenset[str] = frozenset()
+    # A PATCH the SDK documents as JSON merge patch (RFC 7396): a null sent removes the property.
+    merge_patch: bool = False
     source: str = ""  # the package and module it came from, or "declared: <why>"
 
     @property
@@ -430,6 +479,7 @@ def _operation(
             if_match="if_match" in signature.parameters,
             param_enums=param_enums,
             greedy=frozenset(_GREEDY.findall(build_source)),
+            merge_patch=method.group(1).upper() == "PATCH" and "json merge patch" in source.lower(),
             source=f"{package.operations}.{group}.{name}",
         )
     ]
@@ -511,6 +561,7 @@ class Catalog:
         # which the scoped templates already cover.
         self.operations = tuple(o for o in operations if not re.fullmatch(r"/{\w+}", o.template))
         self._by_method: dict[str, list[Operation]] = {}
+        self._schemas: dict[str, Schema | None] = {}
         for op in self.operations:
             self._by_method.setdefault(op.method, []).append(op)
 
@@ -526,6 +577,22 @@ class Catalog:
 
     def methods_for(self, path: str) -> list[str]:
         return sorted({op.method for op in self.operations if op.pattern.fullmatch(path)})
+
+    def resource_schema(self, resource_type: str) -> Schema | None:
+        """The model a resource type is written with (its PUT's body, else its PATCH's): what a read of
+        it may show, write-only properties aside."""
+        wanted = resource_type.lower()
+        if wanted not in self._schemas:
+            self._schemas[wanted] = next(
+                (
+                    o.body
+                    for m in ("PUT", "PATCH")
+                    for o in self._by_method.get(m, ())
+                    if o.body is not None and o.resource_type.lower() == wanted
+                ),
+                None,
+            )
+        return self._schemas[wanted]
 
     def find(self, operation_id: str) -> Operation:
         return next(o for o in self.operations if o.id == operation_id)
@@ -551,3 +618,28 @@ def catalog() -> Catalog:
         operations.extend(read_package(package))
     operations.extend(spec_declared.OPERATIONS)
     return Catalog(operations)
+
+
+# API Management's named value: the model's description says its value is never filled on a GET, but a
+# plain (not secret) named value does show its value (Microsoft's NamedValue_Get examples; the portal and
+# Terraform read it); a secret one shows it only through `listValue`.
+_NAMED_VALUES = "microsoft.apimanagement/service/namedvalues"
+
+
+def as_read(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored resource as a read returns it (GET, list, Resource Graph, an event, a write's answer):
+    what its model marks write-only is left out (a session pool's `secrets[].value`, a container app's
+    `secrets[].value`, an API Management authorization server's `clientSecret`), and a secret named
+    value's value."""
+    out = dict(resource)
+    rtype = str(resource.get("type", "")).lower()
+    schema = catalog().resource_schema(rtype)
+    if schema is not None and schema.has_write_only():
+        out = schema.as_read(resource)
+    props = resource.get("properties")
+    if rtype == _NAMED_VALUES and isinstance(props, Mapping):
+        shown = {k: v for k, v in (out.get("properties") or {}).items() if k != "value"}
+        if props.get("secret") is not True and "value" in props:
+            shown["value"] = props["value"]
+        out["properties"] = shown
+    return out

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.directory import Directory
+from simulator.spec import as_read
 from simulator.state import JSON, Estate, split_id
 from simulator.webhook import WebhookSubscription
 
@@ -164,7 +165,7 @@ class WriteSide:
                 "name": resource["name"],
                 "type": resource["type"],
                 "location": resource.get("location", "global"),
-                "properties": _ones_and_zeros(resource.get("properties") or {}),
+                "properties": _ones_and_zeros(as_read(resource).get("properties") or {}),
             }
             data: JSON = {"resourceInfo": info, "operationalInfo": {"resourceEventTime": now}}
             data["apiVersion"] = self.notification_versions.get(str(resource["type"]).lower(), "")

@@ -14,7 +14,7 @@ from driftguard.inventory import ListInventory
 from driftguard.model import Source
 from driftguard.pipeline import Evaluator
 from driftguard.policy import FrontedAccounts, GatewayPolicy, Policy, load_policy
-from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
 from simulator import builders as b
 from simulator import sample
 from tests import test_respond
@@ -84,6 +84,17 @@ def test_a_deep_simulated_sweep_reads_backends_named_values_and_the_identitys_ro
         assert roles is not None
         found = sorted(str(a["properties"]["roleDefinitionId"]).rsplit("/", 1)[-1] for a in roles[sample.GATEWAY.lower()])
         assert found == ["5e0bd9bd-7b93-4f28-af87-19fc36ad61bd", "a97b65f3-24c7-4388-baec-2e87135dc908"]
+        # The roles they name are read where each assignment says it is, so that the rule judges them by
+        # what they grant; one that cannot be read is left out (the rule then says "not evaluated").
+        named = [str(a["properties"]["roleDefinitionId"]) for a in roles[sample.GATEWAY.lower()]]
+        gone = named[0].rsplit("/", 1)[0] + "/00000000-0000-4000-8000-0000000000ff"
+        definitions = inventory.related(GATEWAY_ROLE_DEFINITIONS, [*named, gone])
+        assert definitions is not None
+        assert sorted(d["properties"]["roleName"] for n in named for d in definitions[n.lower()]) == [
+            "Cognitive Services OpenAI User",
+            "Cognitive Services User",
+        ]
+        assert definitions[gone.lower()] == []
     with compose.simulated_inventory(deep=False) as shallow:
         assert "microsoft.apimanagement/service/backends" in shallow.unlisted
         assert shallow.related(GATEWAY_ROLE_ASSIGNMENTS, [sample.GATEWAY]) is None

@@ -13,11 +13,12 @@ from driftguard.azure.arm import ArmReader, fan_out, parse_id
 from driftguard.azure.connection import ArmConnection, RawArm
 from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
+from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteError
 from driftguard.ids import fold
 from driftguard.inventory import InventoryError
 from driftguard.model import Source
-from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, NAMED_VALUE, SERVICE
+from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, SERVICE
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
@@ -124,6 +125,15 @@ class LiveInventory:
             raise InventoryError(f"reading the role assignments of {service_id}'s identity failed: {e}") from e
         return list(found.values())
 
+    def _role_definition(self, definition_id: str) -> list[Mapping[str, Any]]:
+        """The role definition an assignment names, read where it says it is; none when it cannot be read
+        (the rule reports the assignment as not evaluated, never as fine)."""
+        try:
+            found = RoleDefinitions(self._lists.read).get(definition_id)
+        except WriteError:
+            return []
+        return [found] if found is not None else []
+
     def _account_children(self, account_id: str) -> list[Mapping[str, Any]]:
         """RAI policies first, so that each deployment meets its policy already read (the engine judges
         it at once instead of holding it back), then deployments, then the Defender for AI setting."""
@@ -143,6 +153,8 @@ class LiveInventory:
             return None
         if kind == GATEWAY_ROLE_ASSIGNMENTS:
             return {fold(rid): found for rid, found in fan_out(self._gateway_role_assignments, resource_ids)}
+        if kind == GATEWAY_ROLE_DEFINITIONS:
+            return {fold(rid): found for rid, found in fan_out(self._role_definition, resource_ids)}
         if kind != "diagnosticSettings":
             return None
         return self.arm.diagnostic_settings(resource_ids)

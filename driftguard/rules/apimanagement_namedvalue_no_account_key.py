@@ -1,7 +1,12 @@
 """A gateway keeps no AI account key in a named value (where a backend's header or an API policy would
 take it from). A secret named value never returns its value on a read, so the rule judges what can be
 read: a name or display name that the policy's `gateways.key_named_values` patterns take for an
-account key, or a plain (non-secret) value shaped like one."""
+account key, or a plain (non-secret) value shaped like one under a name that says it is a key.
+
+The shape alone is not enough: 32 hexadecimal characters are also an MD5 hash or a GUID without dashes.
+A named value that a backend sends to an AI account in its key header is reported on the backend
+(`apimanagement_backend_managed_identity`, which names the `{{named value}}` it sends), whatever it is
+called."""
 
 from __future__ import annotations
 
@@ -30,6 +35,9 @@ META = RuleMeta(
 
 # Cognitive Services keys: 32 hexadecimal characters, or the newer 84-character base-62 keys.
 _KEY_SHAPE = re.compile(r"[0-9a-fA-F]{32}|[0-9A-Za-z]{84}")
+# A name that says its value is a key (api-key, apikey, key1, primary_key, ...): "key" as a word or a part
+# of one, not inside another word ("monkey", "keyboard").
+_KEY_NAME = re.compile(r"(?:^|[^a-z])(?:api)?keys?(?:[^a-z]|$)|apikey", re.IGNORECASE)
 
 
 def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
@@ -38,10 +46,19 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     display = str(prop(props, "displayName") or "")
     pattern = context.policy.gateways.holds_account_key(name, display)
     value = prop(props, "value")
-    plain_key = not is_true(prop(props, "secret")) and isinstance(value, str) and _KEY_SHAPE.fullmatch(value.strip()) is not None
+    plain_key = (
+        not is_true(prop(props, "secret"))
+        and isinstance(value, str)
+        and _KEY_SHAPE.fullmatch(value.strip()) is not None
+        and any(_KEY_NAME.search(n) for n in (name, display))
+    )
     if pattern is None and not plain_key:
         return []
-    why = "its value is shaped like an AI account key and is not even secret" if plain_key else f"its name matches {pattern!r}"
+    why = (
+        f"its name matches {pattern!r}"
+        if pattern is not None
+        else "it is named as a key and its value is shaped like an AI account key, and it is not even secret"
+    )
     return [
         context.finding(
             META,

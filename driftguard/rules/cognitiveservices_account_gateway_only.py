@@ -1,7 +1,13 @@
 """An AI account the policy puts behind a gateway takes traffic only from that gateway: public network
 access disabled (private endpoints only), or the network ACLs deny by default and let in only the
 gateway's public addresses or its subnet. Otherwise callers skip the gateway, and with it its
-authentication, token limits, logging and content checks ("gateway bypass")."""
+authentication, token limits, logging and content checks ("gateway bypass").
+
+With public network access disabled, a private endpoint from another network is a bypass too. An
+approved private endpoint connection names the endpoint, not its network (the subnet is on the
+endpoint resource, which is not read here): when the gateway is in no virtual network, no approved
+endpoint can be its own, a finding; when it is, the rule says "not evaluated" and names the endpoints to
+check against the gateway's network, never "compliant"."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import ipaddress
 
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
-from driftguard.rules.gateway import GATEWAY, gateway_sources
+from driftguard.rules.gateway import GATEWAY, gateway_sources, virtual_network_of
 from driftguard.rules.roles import one
 
 META = RuleMeta(
@@ -38,7 +44,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     props = snapshot.properties
     pna = prop(props, "publicNetworkAccess")
     if same(pna, "Disabled"):
-        return []  # private endpoints only
+        return _private_endpoints(context, snapshot, gateway_id)
     default_action = prop(props, "networkAcls", "defaultAction")
     name = gateway_id.rstrip("/").rsplit("/", 1)[-1]
     guidance = (
@@ -76,6 +82,38 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
             {"gateway": gateway_id, "ipRules": stray_ips, "virtualNetworkRules": stray_subnets},
         )
     ]
+
+
+def _private_endpoints(context: RuleContext, snapshot: ResourceSnapshot, gateway_id: str) -> list[Finding]:
+    """Private endpoints only: each approved one must be in the gateway's network."""
+    approved = [
+        str(prop(c, "properties", "privateEndpoint", "id") or prop(c, "id") or "")
+        for c in prop_list(snapshot.properties, "privateEndpointConnections")
+        if same(prop(c, "properties", "privateLinkServiceConnectionState", "status") or "Approved", "Approved")
+    ]
+    if not approved:
+        return []  # nothing reaches the account
+    gateway = one(snapshot.related, GATEWAY)
+    if gateway is None:
+        raise NotEvaluable(f"the gateway {gateway_id} was not read: whether the account's private endpoints are its own is unknown")
+    _, subnets = gateway_sources(gateway)
+    name = gateway_id.rstrip("/").rsplit("/", 1)[-1]
+    if not subnets:
+        return [
+            _finding(
+                context,
+                snapshot,
+                f"gateway bypass: the account sits behind the gateway {name}, which is in no virtual network, but takes "
+                f"traffic from private endpoint(s) {', '.join(approved)}: none of them is the gateway's; remove them or "
+                "inject the gateway in the network they are in",
+                {"gateway": gateway_id, "privateEndpoints": approved, "gatewayNetworks": []},
+            )
+        ]
+    networks = sorted({virtual_network_of(s) for s in subnets})
+    raise NotEvaluable(
+        f"private endpoint(s) {', '.join(approved)} reach the account; a private endpoint's network is on the endpoint, "
+        f"which is not read: check that each is in the gateway's network ({', '.join(networks)})"
+    )
 
 
 def _only_gateway(rule: str, addresses: frozenset[str]) -> bool:

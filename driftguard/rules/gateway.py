@@ -2,7 +2,8 @@
 
 A gateway is an API Management service. The policy file says which AI accounts sit behind which gateway
 (`gateways.fronted`); the engine joins the gateway's resource to each account it fronts (`GATEWAY`), and
-the gateway's identity's role assignments to the gateway (`GATEWAY_ROLE_ASSIGNMENTS`).
+the gateway's identity's role assignments to the gateway (`GATEWAY_ROLE_ASSIGNMENTS`), with the definitions of
+the roles they name (`GATEWAY_ROLE_DEFINITIONS`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ NAMED_VALUE = "microsoft.apimanagement/service/namedvalues"
 # Related-data kinds (keys of ResourceSnapshot.related).
 GATEWAY = "gateway"
 GATEWAY_ROLE_ASSIGNMENTS = "gatewayRoleAssignments"
+# The definitions of the roles those assignments name (as read where each assignment says it is).
+GATEWAY_ROLE_DEFINITIONS = "gatewayRoleDefinitions"
 
 # Hosts of AI accounts' endpoints (Azure OpenAI, AI Services, Foundry).
 AI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -64,16 +67,32 @@ def _shown(value: Any) -> str:
 
 
 def gateway_sources(gateway: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
-    """Where a gateway's calls to a model come from: its public addresses (classic tiers call out from
-    them; v2 tiers list `outboundPublicIPAddresses`) and, when it is injected in a VNet, its subnet
-    (folded as ARM compares ids)."""
+    """Where a gateway's calls to a model come from, in every region it runs in (the primary location
+    and each of `additionalLocations`, as azure-mgmt-apimanagement's ApiManagementServiceResource and
+    AdditionalLocation carry them): its public addresses (classic tiers call out from
+    `publicIPAddresses`; v2 tiers list `outboundPublicIPAddresses`) and, where it is injected in a VNet,
+    its subnet (folded as ARM compares ids)."""
     props = gateway.get("properties") if isinstance(gateway.get("properties"), Mapping) else {}
     assert isinstance(props, Mapping)
+    regions: list[Mapping[str, Any]] = [props]
+    extra = prop(props, "additionalLocations")
+    if isinstance(extra, list):
+        regions += [r for r in extra if isinstance(r, Mapping)]
     addresses: set[str] = set()
-    for key in ("publicIPAddresses", "outboundPublicIPAddresses"):
-        value = prop(props, key)
-        if isinstance(value, list):
-            addresses.update(str(a).strip() for a in value if isinstance(a, str))
-    subnet = prop(props, "virtualNetworkConfiguration", "subnetResourceId")
-    subnets = frozenset({str(subnet).lower().rstrip("/")}) if isinstance(subnet, str) and subnet else frozenset()
-    return frozenset(addresses), subnets
+    subnets: set[str] = set()
+    for region in regions:
+        for key in ("publicIPAddresses", "outboundPublicIPAddresses"):
+            value = prop(region, key)
+            if isinstance(value, list):
+                addresses.update(str(a).strip() for a in value if isinstance(a, str))
+        subnet = prop(region, "virtualNetworkConfiguration", "subnetResourceId")
+        if isinstance(subnet, str) and subnet:
+            subnets.add(subnet.lower().rstrip("/"))
+    return frozenset(addresses), frozenset(subnets)
+
+
+def virtual_network_of(subnet_id: str) -> str:
+    """`…/virtualNetworks/{v}/subnets/{s}` -> `…/virtualNetworks/{v}` (folded)."""
+    lowered = subnet_id.lower().rstrip("/")
+    at = lowered.find("/subnets/")
+    return lowered[:at] if at > 0 else lowered

@@ -93,7 +93,7 @@ def assets(found: Sequence[Asset], console: Console) -> None:
     for a in found:
         detail = list(a.deployments) or [s.rsplit("/", 1)[-1] for s in a.storage]
         label = "fronts" if a.kind == "AI gateway" else "behind gateway"
-        detail += [f"{label}: {g.split(' ', 1)[0].rsplit('/', 1)[-1]} {g.split(' ', 1)[-1]}" for g in a.gateways]
+        detail += [f"{label}: {g.rsplit('/', 1)[-1]} ({', '.join(a.known_by.get(g, []))})" for g in a.gateways]
         posture = ", ".join(f"{k} {v}" for k, v in sorted(a.findings.items())) or "none"
         lines = [
             f"[bold]{escape(shorten(a.name))}[/] [dim]{escape(a.type)}[/]",

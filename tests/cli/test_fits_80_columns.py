@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -88,6 +89,13 @@ def test_demo_fits(tmp_path: Path) -> None:
         "cognitiveservices_deployment_content_filter_enforced",
         "authorization_roleassignment_privileged_not_standing",
     } <= whole_ids(run.out)
+    lines = run.out.splitlines()
+    # Every step's heading whole (no title cut short with an ellipsis)...
+    assert [line for line in lines if line.startswith("─") and "…" in line] == []
+    # ...and an indented line that wraps goes on indented (not back at the margin).
+    for before, line in itertools.pairwise(lines):
+        if line[:1].islower() and before[:1] == " ":
+            raise AssertionError(f"{line!r} wraps back to the margin after {before!r}")
 
 
 @pytest.mark.parametrize("columns", ["120", "200"])

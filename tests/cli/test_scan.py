@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from importlib import resources
@@ -222,12 +223,19 @@ def test_inventory_in_every_format(tmp_path: Path) -> None:
     # The AI gateway and the accounts behind it, known from its backends with no policy file given.
     gateway = assets["apim-contoso-ai"]
     assert (gateway["kind"], gateway["endpoint"]) == ("AI gateway", "https://apim-contoso-ai.azure-api.net")
-    assert sorted(f.split("/")[-1] for f in gateway["fronts"]) == ["oai-contoso-chat (backend)", "oai-contoso-prod (backend)"]
-    assert [g.split("/")[-1] for g in prod["gateways"]] == ["apim-contoso-ai (backend)"]
+    # Ids stay ids (as ARM has them); how each is known is a field of its own.
+    assert sorted(f.split("/")[-1] for f in gateway["fronts"]) == ["oai-contoso-chat", "oai-contoso-prod"]
+    assert all(f.startswith("/subscriptions/") and " " not in f for f in gateway["fronts"])
+    assert gateway["fronts_known_by"] == {f: ["backend"] for f in gateway["fronts"]}
+    assert [g.split("/")[-1] for g in prod["gateways"]] == ["apim-contoso-ai"]
+    assert prod["gateways_known_by"] == {prod["gateways"][0]: ["backend"]}
     code, out, _ = run("inventory", "--simulated", "--format", "csv")
     lines = out.strip().splitlines()
     assert lines[0].startswith("resource_id,type,name")
     assert len(lines) == len(assets) + 1
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["oai-contoso-prod"]["gateways"] == prod["gateways"][0]
+    assert rows["oai-contoso-prod"]["gateways_known_by"] == "backend"
     page = tmp_path / "r.html"
     run("scan", "--simulated", "--format", "html", "--output", str(page))
     assert "AI assets" in page.read_text()
@@ -325,3 +333,12 @@ def test_a_csv_output_is_not_a_scan_format_and_the_formats_are_named(tmp_path: P
     code, _, err = run("review", "--simulated", "--output", str(tmp_path / "x.sarif"))
     assert code == 2
     assert "SARIF is not a review format; review writes table, json, csv or html" in err
+
+
+def test_help_names_session_pools_and_gateways(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--help"], ["inventory", "--help"]):
+        code, out, _ = run(*args)
+        assert code == 0
+        text = " ".join((out + capsys.readouterr().out).split())
+        assert "session pools" in text
+        assert "gateways" in text

@@ -140,8 +140,12 @@ def test_event_filters_are_the_handled_operations_within_limits() -> None:
         assert len(values) <= MAX_FILTER_VALUES, f"{group}: {len(values)} filter values, Event Grid allows {MAX_FILTER_VALUES}"
         assert len({v.lower() for v in values}) == len(values)
     handled = {v.lower() for values in HANDLED_OPERATIONS.values() for v in values}
+    # Settings that exist once per parent and are never deleted on their own (a plan, a Defender setting).
+    singletons = {"microsoft.security/pricings", "microsoft.cognitiveservices/accounts/defenderforaisettings"}
     for rtype in rules.rule_types():
         assert f"{rtype}/write" in handled, f"changes to {rtype} would not reach DriftGuard"
+        if rtype not in singletons:
+            assert f"{rtype}/delete" in handled, f"deleting a {rtype} would leave its findings open until a sweep"
     assert load("notification-types.json") == sorted(rules.rule_types())
     topic = (INFRA / "modules" / "system-topic.bicep").read_text()
     assert "loadJsonContent('../event-operations.json')" in topic

@@ -213,3 +213,40 @@ def test_without_the_data_plane_role_a_probe_is_no_verdict_and_no_case(tmp_path:
     assert run.findings == []
     assert list(store.cases()) == []
     assert any("no canary probe got an answer" in s for s in run.skipped)
+
+
+@dataclass
+class KindProber(FakeProber):
+    """A jailbreak filter off, the indirect-attack one on."""
+
+    def send(self, endpoint: str, deployment: str, probe: Probe) -> Answer:
+        return FakeProber(blocking=probe.kind is ProbeKind.INDIRECT_ATTACK, sent=self.sent, lock=self.lock).send(
+            endpoint, deployment, probe
+        )
+
+
+def test_a_day_that_sends_no_jailbreak_probe_does_not_resolve_a_jailbreak_finding(tmp_path: Path) -> None:
+    # Two probes a day: the rotation sends indirect-attack probes only on some days. The finding stays
+    # open through them, and resolves only on a day that sends jailbreak probes and sees them all blocked.
+    store = SqliteStore(tmp_path / "s.db")
+    policy = opted(RELAXED, max_probes_per_deployment_per_day=2)
+    statuses: list[tuple[set[str], FindingStatus]] = []
+    for day in range(5):
+        prober = KindProber()
+        run = probe_estate(estate(), policy=policy, store=store, prober=prober, now=NOW + timedelta(days=day))
+        record = store.finding(RULE, RELAXED)
+        assert record is not None
+        statuses.append(({v.kind.value for v in run.verdicts}, record.status))
+    assert ({"indirect_attack"}, FindingStatus.OPEN) in statuses  # a day without a jailbreak probe
+    assert all(status is FindingStatus.OPEN for _, status in statuses)
+    # The jailbreak filter is switched on: the next day that sends a jailbreak probe resolves it.
+    for day in range(5, 10):
+        run = probe_estate(estate(), policy=policy, store=store, prober=FakeProber(blocking=True), now=NOW + timedelta(days=day))
+        record = store.finding(RULE, RELAXED)
+        assert record is not None
+        if "jailbreak" in {v.kind.value for v in run.verdicts}:
+            assert record.status is FindingStatus.RESOLVED
+            break
+        assert record.status is FindingStatus.OPEN
+    else:
+        raise AssertionError("no jailbreak probe in five days")

@@ -1,8 +1,11 @@
+import pytest
+
 from driftguard.policy import FrontedAccounts, GatewayPolicy, Policy
 from driftguard.rules import apimanagement_service_identity_least_privilege as rule
-from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS
+from driftguard.rules.base import NotEvaluable
+from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
 from simulator import builders as b
-from simulator.roles import role_assignment
+from simulator.roles import role_assignment, role_definition
 from tests.rules.helpers import run, without
 
 SUB = "33333333-3333-4333-8333-333333333333"
@@ -52,3 +55,63 @@ def test_a_gateway_without_an_identity_fails() -> None:
 
 def test_a_service_the_policy_names_no_gateway_is_not_judged() -> None:
     assert run(rule, without(APIM, "identity"), related=assignments((ACCOUNT, CONTRIBUTOR))) == []
+
+
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-ai"
+OPENAI_CONTRIBUTOR = "a001fd3d-188f-4b5d-821b-7da978bf7442"
+AI_DEVELOPER = "64702f94-c441-49e6-a78b-ef80e0188fee"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CUSTOM = "c0570000-0000-4000-8000-00000000c057"
+
+
+def custom_role(actions: list[str], data_actions: list[str] | None = None) -> dict[str, object]:
+    return {
+        "id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{CUSTOM}",
+        "name": CUSTOM,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": "Gateway key reader",
+            "type": "CustomRole",
+            "assignableScopes": [f"/subscriptions/{SUB}"],
+            "permissions": [{"actions": actions, "notActions": [], "dataActions": data_actions or [], "notDataActions": []}],
+        },
+    }
+
+
+def with_definitions(grants: dict[str, list[dict[str, object]]], *definitions: dict[str, object]) -> dict[str, list[dict[str, object]]]:
+    return {**grants, GATEWAY_ROLE_DEFINITIONS: list(definitions)}
+
+
+def test_roles_above_the_account_are_judged_by_what_their_definitions_grant() -> None:
+    # Cognitive Services OpenAI Contributor writes deployments and RAI policies; Azure AI Developer holds
+    # every OpenAI data action: neither is on a short list of names, both are reported.
+    grants = assignments((ACCOUNT, OPENAI_USER), (RG, OPENAI_CONTRIBUTOR), (RG, AI_DEVELOPER), (RG, READER))
+    [f] = run(
+        rule,
+        APIM,
+        policy=POLICY,
+        related=with_definitions(grants, *(role_definition(g) for g in (OPENAI_USER, OPENAI_CONTRIBUTOR, AI_DEVELOPER, READER))),
+    )
+    assert [a["role"] for a in f.evidence["assignments"]] == ["Cognitive Services OpenAI Contributor", "Azure AI Developer"]
+    assert "deployments/write" in f.evidence["assignments"][0]["why"]
+
+
+def test_a_custom_role_that_lists_keys_on_the_resource_group_fails() -> None:
+    grants = assignments((ACCOUNT, OPENAI_USER), (RG, CUSTOM))
+    [f] = run(
+        rule, APIM, policy=POLICY, related=with_definitions(grants, custom_role(["Microsoft.CognitiveServices/accounts/listKeys/action"]))
+    )
+    assert [(a["role"], a["why"]) for a in f.evidence["assignments"]] == [("Gateway key reader", "lists the accounts' keys")]
+    # Reads only: not beyond a user role.
+    assert run(rule, APIM, policy=POLICY, related=with_definitions(grants, custom_role(["Microsoft.CognitiveServices/*/read"]))) == []
+
+
+def test_a_role_whose_definition_was_not_read_is_not_evaluated_never_compliant() -> None:
+    with pytest.raises(NotEvaluable, match="not read"):
+        run(rule, APIM, policy=POLICY, related=assignments((ACCOUNT, OPENAI_USER), (RG, CUSTOM)))
+
+
+def test_a_resource_group_that_holds_none_of_the_fronted_accounts_is_not_judged() -> None:
+    other = f"/subscriptions/{SUB}/resourceGroups/rg-other"
+    grants = assignments((ACCOUNT, OPENAI_USER), (other, CUSTOM))
+    assert run(rule, APIM, policy=POLICY, related=with_definitions(grants, custom_role(["*"]))) == []

@@ -22,8 +22,49 @@ def test_accounts_not_behind_a_gateway_are_not_judged() -> None:
     assert run(rule, other, policy=FRONTED) == []
 
 
-def test_private_endpoint_only_passes() -> None:
-    assert run(rule, account(private_endpoints=["/x/pe"]), policy=FRONTED) == []
+PE = f"/subscriptions/{SUB}/resourceGroups/rg-dev/providers/Microsoft.Network/privateEndpoints/pe-dev"
+
+
+def test_private_endpoints_only_without_any_passes() -> None:
+    assert run(rule, account(), policy=FRONTED) == []  # public access disabled, no private endpoint
+
+
+def test_a_private_endpoint_is_never_taken_as_the_gateways_unchecked() -> None:
+    # A private endpoint from another network bypasses the gateway too. The connection names the
+    # endpoint, not its network: with the gateway in a VNet, the rule says "not evaluated" and why.
+    with pytest.raises(rule.NotEvaluable, match=r"pe-dev.*vnet-ai"):
+        run(rule, account(private_endpoints=[PE]), policy=FRONTED, related={GATEWAY: [APIM]})
+    with pytest.raises(rule.NotEvaluable, match="was not read"):
+        run(rule, account(private_endpoints=[PE]), policy=FRONTED)
+    # A gateway in no VNet cannot own a private endpoint: every approved one is a bypass.
+    outside = b.apim_service(SUB, "rg-gw", "apim-ai", public_ips=["20.85.16.101"])
+    [f] = run(rule, account(private_endpoints=[PE]), policy=FRONTED, related={GATEWAY: [outside]})
+    assert f.evidence["privateEndpoints"] == [PE]
+    # A connection that is not approved lets nothing in.
+    pending = account(private_endpoints=[PE])
+    pending["properties"]["privateEndpointConnections"][0]["properties"]["privateLinkServiceConnectionState"]["status"] = "Pending"  # type: ignore[index]
+    assert run(rule, pending, policy=FRONTED, related={GATEWAY: [outside]}) == []
+
+
+def test_a_multi_region_gateways_second_region_is_the_gateway_too() -> None:
+    # azure-mgmt-apimanagement AdditionalLocation: publicIPAddresses, outboundPublicIPAddresses and
+    # virtualNetworkConfiguration.subnetResourceId per region.
+    second = f"/subscriptions/{SUB}/resourceGroups/rg-gw/providers/Microsoft.Network/virtualNetworks/vnet-ai-weu/subnets/snet-apim"
+    regions = [
+        {"location": "westeurope", "sku": {"name": "Premium", "capacity": 1}, "publicIPAddresses": ["51.1.2.3"]},
+        {"location": "northeurope", "sku": {"name": "Premium", "capacity": 1}, "outboundPublicIPAddresses": ["52.4.5.6"]},
+        {
+            "location": "swedencentral",
+            "sku": {"name": "Premium", "capacity": 1},
+            "virtualNetworkConfiguration": {"subnetResourceId": second},
+        },
+    ]
+    multi = with_value(APIM, regions, "properties", "additionalLocations")
+    ok = account(public=True, ip_rules=["20.85.16.101", "51.1.2.3", "52.4.5.6"])
+    ok = with_value(ok, [{"id": second}], "properties", "networkAcls", "virtualNetworkRules")
+    assert run(rule, ok, policy=FRONTED, related={GATEWAY: [multi]}) == []
+    [f] = run(rule, ok, policy=FRONTED, related={GATEWAY: [APIM]})  # the single-region gateway: not its addresses
+    assert f.evidence["ipRules"] == ["51.1.2.3", "52.4.5.6"]
 
 
 def test_a_fronted_account_open_to_the_internet_is_a_bypass() -> None:

@@ -48,3 +48,26 @@ def test_the_policy_sets_the_mode() -> None:
     policy = Policy(modes={rule.META.id: Mode.REPORT})
     [f] = run(rule, DEPLOYMENT, policy=policy, related={"canaryVerdicts": [verdict("jb-dan", "passed")]})
     assert f.mode is Mode.REPORT
+
+
+def test_a_run_that_did_not_send_a_failing_kind_leaves_its_failure_standing() -> None:
+    # Yesterday a jailbreak got through; today's rotation sent only indirect-attack probes, all blocked.
+    earlier = [verdict("jb-system-override", "passed")]
+    related = {"canaryVerdicts": [verdict("ia-email-forward", "blocked", "indirect_attack")], "canaryOpenFailures": earlier}
+    [f] = run(rule, DEPLOYMENT, related=related)
+    assert [v["probe"] for v in f.evidence["failed"]] == ["jb-system-override"]
+    assert f.evidence["carried"] == 1
+    assert "jailbreak" in f.message
+
+
+def test_a_kind_is_cleared_only_when_every_probe_of_it_was_blocked() -> None:
+    earlier = [verdict("jb-system-override", "passed")]
+    # One jailbreak probe blocked, another without an answer: not cleared.
+    unsure = [verdict("jb-dan", "blocked"), verdict("jb-developer-mode", "inconclusive")]
+    [f] = run(rule, DEPLOYMENT, related={"canaryVerdicts": unsure, "canaryOpenFailures": earlier})
+    assert [v["probe"] for v in f.evidence["failed"]] == ["jb-system-override"]
+    # Every jailbreak probe blocked: cleared.
+    assert run(rule, DEPLOYMENT, related={"canaryVerdicts": [verdict("jb-dan", "blocked")], "canaryOpenFailures": earlier}) == []
+    # A new failure of the kind replaces the earlier one.
+    [f] = run(rule, DEPLOYMENT, related={"canaryVerdicts": [verdict("jb-dan", "passed")], "canaryOpenFailures": earlier})
+    assert [v["probe"] for v in f.evidence["failed"]] == ["jb-dan"]

@@ -3,6 +3,7 @@ driven by its own client: the operations, the body models and the long-running P
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, StaticTokenCredential
 from simulator import Estate, Simulator
 from simulator import builders as b
-from simulator.spec import catalog
+from simulator.spec import SdkSchemas, catalog
 from simulator.transport import BASE_URL, in_process_session
 
 SUB = "33333333-3333-4333-8333-333333333333"
@@ -101,3 +102,60 @@ def test_an_unserved_version_is_refused(pools: Simulator) -> None:
     assert answer.status == 400
     with pytest.raises(HttpResponseError):
         client(pools).container_apps_session_pools.get("rg-agents", "pool-missing")
+
+
+def test_a_secret_value_is_write_only_and_never_read_back(pools: Simulator) -> None:
+    # azure-mgmt-appcontainers: SessionPoolSecret.value has visibility create/update only.
+    received: list[Any] = []
+    pools.writes.subscribe_notifications(received.append)
+    status, accepted = _send(pools, "PATCH", {"properties": {"secrets": [{"name": "acr-password", "value": "hunter2"}]}})
+    assert status == 202
+    pools.writes.settle()
+    status, read = _send(pools, "GET", None)
+    assert status == 200
+    assert read["properties"]["secrets"] == [{"name": "acr-password"}]
+    c = client(pools)
+    listed = next(p for p in c.container_apps_session_pools.list_by_subscription() if p.name == "pool-agents")
+    assert [s.as_dict() for s in listed.properties.secrets] == [{"name": "acr-password"}]
+    graph = pools.handle(
+        "POST",
+        "/providers/Microsoft.ResourceGraph/resources",
+        "api-version=2024-04-01",
+        {"Authorization": f"Bearer sim:{DEV}"},
+        json.dumps({"subscriptions": [SUB], "query": "resources | where type =~ 'microsoft.app/sessionpools'"}).encode(),
+    )
+    rows = [r for r in json.loads(graph.body)["data"] if r["name"] == "pool-agents"]
+    assert rows[0]["properties"]["secrets"] == [{"name": "acr-password"}]
+    assert "hunter2" not in json.dumps([accepted, received])  # nor the write's answer, nor its event
+
+
+def test_the_write_only_properties_come_from_the_sdk_models() -> None:
+    pool = catalog().resource_schema("Microsoft.App/sessionPools")
+    assert pool is not None
+    secret = pool.fields["properties"].type.fields["secrets"].type  # type: ignore[union-attr]
+    assert secret.fields["value"].writeonly  # type: ignore[union-attr]
+    assert not secret.fields["name"].writeonly  # type: ignore[union-attr]
+    # A Swagger-generated model says it in prose ("will not be filled on 'GET' operations"): API
+    # Management's authorization server client secret, a subscription's keys.
+    schemas = SdkSchemas(importlib.import_module("azure.mgmt.apimanagement.models"))
+    server = schemas.get("AuthorizationServerContract")
+    assert server.as_read({"properties": {"clientSecret": "s", "clientId": "c"}}) == {"properties": {"clientId": "c"}}
+    assert schemas.get("SubscriptionContract").fields["properties"].type.fields["primaryKey"].writeonly  # type: ignore[union-attr]
+
+
+def test_a_merge_patch_null_removes_the_registry_identity(pools: Simulator) -> None:
+    # The SDK documents the session pool PATCH as JSON merge patch (RFC 7396): objects merge key by key,
+    # so credentials sent without `identity` keep it; `"identity": null` removes it.
+    creds = {"server": "contosoacr.azurecr.io", "username": "u", "passwordSecretRef": "acr-password"}
+    body = {"properties": {"secrets": [{"name": "acr-password", "value": "p"}], "customContainerTemplate": {"registryCredentials": creds}}}
+    assert _send(pools, "PATCH", body)[0] == 202
+    pools.writes.settle()
+    kept = pools.estate.get(POOL)
+    assert kept is not None
+    assert kept["properties"]["customContainerTemplate"]["registryCredentials"]["identity"].endswith("/id-pool-agents")
+    body["properties"]["customContainerTemplate"] = {"registryCredentials": {**creds, "identity": None}}
+    assert _send(pools, "PATCH", body)[0] == 202
+    pools.writes.settle()
+    removed = pools.estate.get(POOL)
+    assert removed is not None
+    assert "identity" not in removed["properties"]["customContainerTemplate"]["registryCredentials"]
