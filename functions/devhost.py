@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -214,22 +214,35 @@ def main(argv: list[str] | None = None) -> int:
     import function_app
     from functions import runtime
 
+    # The app's own settings, validated as at start-up in Azure (`runtime.SETTINGS`): DRIFTGUARD_DRY_RUN
+    # is honoured here as there (approvals are recorded, nothing is written) and the console says so.
+    dry_run = runtime.SETTINGS.dry_run
     with tempfile.TemporaryDirectory(prefix="driftguard-console-") as tmp:
         policy = load_policy(args.policy)
         world = compose.SimulatedWorld(Path(tmp), policy)
         world.sweep()
         seed_story(world, policy)
-        desk = world.desk(policy)
-        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+        desk = world.desk(policy, dry_run=dry_run)
+        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=dry_run, people=world.directory().principals))
+        # Every write that reaches the simulated estate from now on, one line each (the story's own
+        # writes came before): what an approval sent, or, in dry run, that nothing was.
+        world.sim.writes.subscribe(_print_write)
         role = Role.APPROVER if args.role == "approver" else Role.READER
         user = encode_principal(ALICE_ID, "Local Approver", (role.value,))
         with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:
             cases = sum(1 for _ in world.store.cases())
-            print(f"DriftGuard console on the simulated estate ({cases} cases): {host.url}/api/console  (Ctrl-C to stop)", flush=True)
+            mode = " in DRY RUN (approvals are recorded, nothing is written)" if dry_run else ""
+            print(f"DriftGuard console on the simulated estate ({cases} cases){mode}: {host.url}/api/console  (Ctrl-C to stop)", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)
     return 0
+
+
+def _print_write(event: Mapping[str, Any]) -> None:
+    data = event.get("data")
+    operation = data.get("operationName") if isinstance(data, Mapping) else None
+    print(f"write to the simulated estate: {operation or event.get('eventType')} {event.get('subject')}", flush=True)
 
 
 if __name__ == "__main__":
