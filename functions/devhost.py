@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -229,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         world.sim.writes.subscribe(_print_write)
         role = Role.APPROVER if args.role == "approver" else Role.READER
         user = encode_principal(ALICE_ID, "Local Approver", (role.value,))
-        with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:
+        with contextlib.ExitStack() as stack:
+            try:
+                host = stack.enter_context(serving(function_app.app.get_functions(), principal_header=user, port=args.port))
+            except OSError as e:  # the port is taken (or not ours to bind): one line, not a traceback
+                print(f"cannot serve the console on 127.0.0.1:{args.port}: {e.strerror or e} (choose another with --port)", file=sys.stderr)
+                return 2
             cases = sum(1 for _ in world.store.cases())
             mode = " in DRY RUN (approvals are recorded, nothing is written)" if dry_run else ""
             print(f"DriftGuard console on the simulated estate ({cases} cases){mode}: {host.url}/api/console  (Ctrl-C to stop)", flush=True)

@@ -106,3 +106,16 @@ def test_without_dry_run_the_same_approval_writes_and_the_console_shows_no_banne
         assert answer["message"].startswith("applied and verified"), answer["message"]
         printed = console.stop()
     assert f"{WRITE} Microsoft.CognitiveServices/accounts/write" in printed, printed
+
+
+def test_a_busy_port_is_one_line_naming_it_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "functions.devhost", "--port", str(port), "--policy", str(ROOT / "examples" / "policy.json")]
+        done = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
