@@ -643,6 +643,8 @@ class Responder:
             "caller_app_id": event.caller_app_id,
             "correlation_id": event.correlation_id,
             "event_id": event.event_id,
+            # When the change happened (the event's time): who caused it is read with when.
+            "event_time": event.time.isoformat() if event.time else None,
         }
         # Access rules key on the assignment's holder too, like the access review's cases; a finding about
         # a part of the resource on that part.

@@ -13,6 +13,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
+from driftguard.compose import SimulatedWorld
+from driftguard.policy import load_policy
+from driftguard.store.base import Case, CaseStatus
 from functions.devhost import DevHost, serving
 from simulator.server import SimulatorServer
 from tests.cases.conftest import ALICE, DEVELOPER, DemoWorld, HostedApp
@@ -484,3 +487,44 @@ def test_an_incident_shows_its_alert_and_its_playbook_applies_on_approval(page: 
     page.click('#tabs button[data-status="applied"]')
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
     expect(page.locator("#rollback")).to_be_visible()
+
+
+# --- the console as `make console` seeds it (the demo's whole story) ---------------------------------
+
+
+@pytest.fixture
+def story(tmp_path: Path, hosted: HostedApp) -> Iterator[tuple[DevHost, SimulatedWorld]]:
+    from functions.devhost import ALICE_ID, seed_story
+
+    policy = load_policy(ROOT / "examples" / "policy.json")
+    world = SimulatedWorld(tmp_path, policy)
+    world.sweep()
+    seed_story(world, policy)
+    desk = world.desk(policy)
+    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+    user = encode_principal(ALICE_ID, "Local Approver", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=user) as host:
+        yield host, world
+
+
+def _story_case(world: SimulatedWorld, rule: str, name: str, status: CaseStatus = CaseStatus.OPEN) -> Case:
+    return next(c for c in world.store.cases(status=status) if c.rule == rule and c.resource_id.rsplit("/", 1)[-1] == name)
+
+
+DANA_GRANT = "0f6b0c1e-0042-4a00-8000-000000000042"
+
+
+def test_who_caused_it_says_when(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    caused = page.locator("#caused-by")
+    expect(caused.locator("th")).to_have_text(["who", "when", "client app id", "correlation id", "event id"])
+    cells = caused.locator("tbody td")
+    expect(cells.nth(0)).to_have_text("Dana Developer")
+    event_time = str(case.evidence["event_time"])
+    expect(cells.nth(1)).to_have_text(event_time[:16].replace("T", " ") + " UTC")
+    # The token's app id is the user's own object id in the simulator: no client app to show.
+    expect(cells.nth(2)).to_have_text("—")
+    expect(cells.nth(3)).to_have_text(str(case.evidence["correlation_id"]))
+    expect(cells.nth(4)).to_have_text(str(case.evidence["event_id"]))
