@@ -528,3 +528,18 @@ def test_who_caused_it_says_when(page: Page, story: tuple[DevHost, SimulatedWorl
     expect(cells.nth(2)).to_have_text("—")
     expect(cells.nth(3)).to_have_text(str(case.evidence["correlation_id"]))
     expect(cells.nth(4)).to_have_text(str(case.evidence["event_id"]))
+
+
+def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
+    page.goto(f"{host.url}/api/console#case={applied.id}")
+    page.fill("#reason", "the indexer still uses a key")
+    page.click("#rollback")
+    expect(page.locator("#message")).to_contain_text("rollback case")
+    page.fill("#reason", "roll it back")
+    page.click("#approve")
+    expect(page.locator("#confirm")).to_contain_text(
+        "Apply: turn API key authentication back on (roll back of: disable API key authentication)"
+    )
+    page.click("#confirm-no")
