@@ -323,7 +323,6 @@ class ApprovalApi:
             "rule_guidance": meta.seed_section if meta else None,
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
-            "access": access(case),
             "fix_touches": self.touches(case),
         }
         if case.kind is CaseKind.INCIDENT:
@@ -360,4 +359,6 @@ class ApprovalApi:
             "caused_by": sorted(case.causers),
             "approvals_given": len(case.valid_approvals),
             "approvals_needed": self.desk.approvers_needed(case),
+            # Who holds which role where (an access case): a list row names them, not the assignment's id.
+            "access": access(case),
         }

@@ -514,6 +514,46 @@ def _story_case(world: SimulatedWorld, rule: str, name: str, status: CaseStatus 
 DANA_GRANT = "0f6b0c1e-0042-4a00-8000-000000000042"
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_access_case_names_who_holds_which_role_where(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    said = "Dana Developer: Owner on oai-contoso-prod"
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"] .where')
+    expect(row).to_have_text(said)
+    expect(row).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#where")).to_have_text(said)
+    # Before and after as people read them: the assignment as who holds which role where, then one
+    # property a line, the role by name and the principal by name (ids on hover); after: none.
+    before = page.locator("#plan-values td.before")
+    expect(before).to_contain_text(said)
+    expect(before).to_contain_text("roleDefinitionId: Owner")
+    expect(before).not_to_contain_text('{"')
+    expect(page.locator("#plan-values td.after")).to_have_text("none")
+    box = before.bounding_box()
+    assert box is not None
+    assert box["width"] >= 150, box  # not a narrow column wrapping the JSON a character a line
+    spilled = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#plan-values td')).filter(c => c.scrollWidth > c.clientWidth + 1).length"
+    )
+    assert spilled == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-access-case-{width}.png"))
+    # The confirmation names the change in people's words: what, on which resource, for whom.
+    page.fill("#reason", "second approval")
+    page.click("#approve")
+    confirm = page.locator("#confirm")
+    expect(confirm).to_contain_text("Apply: remove the Owner role assignment")
+    expect(page.locator("#confirm-on")).to_contain_text(f"On: oai-contoso-prod ({world.sample.PROD} / rg-ai-prod / oai-contoso-prod)")
+    expect(page.locator("#confirm-on span")).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#confirm-whom")).to_have_text("For: Dana Developer (Owner on oai-contoso-prod)")
+    expect(page.locator("#confirm-whom .person")).to_have_attribute("title", f"dana.developer@contoso.onmicrosoft.com · {DEVELOPER}")
+    page.locator("#confirm").screenshot(path=str(SCREENSHOTS / f"console-access-confirm-{width}.png"))
+    page.click("#confirm-no")
+
+
 def test_who_caused_it_says_when(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
     host, world = story
     case = _story_case(world, PRIVILEGED, DANA_GRANT)
