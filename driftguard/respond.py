@@ -635,7 +635,8 @@ class Responder:
             try:
                 plan = self._plan(job)
             except CannotPlan as e:
-                reason = f"{reason} (no automated fix: {e})"
+                # A ticket, not an approval: what the decision would have asked of an approver is moot.
+                reason = f"no automated fix: {e}; a person fixes the resource"
         event = job.event
         evidence = {
             "finding": job.finding.to_json(),

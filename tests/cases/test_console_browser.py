@@ -570,6 +570,20 @@ def test_who_caused_it_says_when(page: Page, story: tuple[DevHost, SimulatedWorl
     expect(cells.nth(4)).to_have_text(str(case.evidence["event_id"]))
 
 
+def test_a_ticket_only_case_reads_as_a_ticket(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, "cognitiveservices_deployment_content_filter_enforced", "relaxed-debug")
+    assert case.plan is None
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#detail")).to_contain_text("Ticket: no automated fix")
+    expect(page.locator("#detail > p").nth(2)).to_contain_text("open  ticket · opened")
+    expect(page.locator("#why")).not_to_contain_text("Automated fix")
+    expect(page.locator("#detail")).not_to_contain_text("approval required")
+    expect(page.locator("#ticket-why")).to_contain_text("no automated fix: no last-known-good content filter to restore")
+    assert page.locator("#approve").count() == 0
+    expect(page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-appr')).to_have_text("ticket")
+
+
 def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
     host, world = story
     applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
