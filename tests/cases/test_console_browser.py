@@ -597,3 +597,14 @@ def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: 
         "Apply: turn API key authentication back on (roll back of: disable API key authentication)"
     )
     page.click("#confirm-no")
+
+
+def test_references_are_links(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    links = page.locator("#references li a")
+    expect(links).to_have_count(3)
+    hrefs = [a.get_attribute("href") or "" for a in links.all()]
+    assert all(h.startswith("https://") for h in hrefs), hrefs
+    assert "https://learn.microsoft.com/security/benchmark/azure/mcsb-privileged-access" in hrefs
