@@ -132,11 +132,11 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     """The demo's story on a swept simulated world (`compose.SimulatedWorld`), left for an approver to
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
-    a case naming it; the developer's standing Owner grant (a critical case, one of two approvals given
-    by Bob); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
+    a case naming it; the developer's standing Owner grant (a high case whose rule the policy lists in
+    `approvals.critical_rules`, so it needs two approvers: Bob has given the first); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
     Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from driftguard import demo
     from driftguard.azure import api_versions
@@ -159,8 +159,17 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
         world.act_as(principal, method, rid, body, **kw)
         demo._ack(world, totals)
 
-    act(demo.DEVELOPER, "PATCH", oai, public)
-    act(demo.DEVELOPER, "POST", f"{oai}-eu/listKeys", None)
+    # Cases of different ages, so that the age filter and the SLA order show something: five days ago
+    # (past the SLA) the developer opened the account to the internet, DriftGuard reverted it, and a
+    # pipeline kept opening it until flap protection opened a case naming it; 30 hours ago the developer
+    # listed the EU account's keys. The rest happens now. Azure's events and Activity Log, and the
+    # cases, are all dated when it happened (`SimulatedWorld.earlier`).
+    with world.earlier(timedelta(days=5)):
+        act(demo.DEVELOPER, "PATCH", oai, public)
+        for _ in range(5):
+            act(demo.PIPELINE, "PATCH", oai, public)
+    with world.earlier(timedelta(hours=30)):
+        act(demo.DEVELOPER, "POST", f"{oai}-eu/listKeys", None)
     strict = f"{oai}/raiPolicies/strict-prod"
     current = sim.estate.get(strict) or {}
     filters = [
@@ -168,8 +177,6 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
         for f in current.get("properties", {}).get("contentFilters", [])
     ]
     act(demo.DEVELOPER, "PUT", strict, {"properties": {**current.get("properties", {}), "contentFilters": filters}})
-    for _ in range(5):
-        act(demo.PIPELINE, "PATCH", oai, public)
     owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
     grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
     body = {"properties": {"roleDefinitionId": owner, "principalId": demo.DEVELOPER, "principalType": "User"}}

@@ -608,3 +608,19 @@ def test_references_are_links(page: Page, story: tuple[DevHost, SimulatedWorld])
     hrefs = [a.get_attribute("href") or "" for a in links.all()]
     assert all(h.startswith("https://") for h in hrefs), hrefs
     assert "https://learn.microsoft.com/security/benchmark/azure/mcsb-privileged-access" in hrefs
+
+
+def test_the_story_has_cases_of_different_ages_to_filter_and_order(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, _ = story
+    page.goto(f"{host.url}/api/console")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    page.select_option("#f-age", "86400")
+    older = rows.count()
+    assert 0 < older < total, (older, total)
+    page.select_option("#f-age", "")
+    page.select_option("#sort", "sla")
+    expect(rows.first.locator(".sla")).to_contain_text("overdue")
+    expect(rows.last.locator(".sla")).to_contain_text("due in")
+    page.screenshot(path=str(SCREENSHOTS / "console-story-sla.png"))
