@@ -624,3 +624,30 @@ def test_the_story_has_cases_of_different_ages_to_filter_and_order(page: Page, s
     expect(rows.first.locator(".sla")).to_contain_text("overdue")
     expect(rows.last.locator(".sla")).to_contain_text("due in")
     page.screenshot(path=str(SCREENSHOTS / "console-story-sla.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_serious_or_critical_violation_on_an_access_case(
+    browser: Browser, story: tuple[DevHost, SimulatedWorld], width: int
+) -> None:
+    # The seeded Owner removal: its readable before/after, its links, the access and who-caused tables
+    # (a card each at 420 px), then its confirmation naming the change.
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#plan-values")).to_be_visible()
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        run = "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+        page.fill("#reason", "checked")
+        page.click("#approve")
+        expect(page.locator("#confirm-whom")).to_be_visible()
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()
