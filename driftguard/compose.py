@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -318,6 +318,10 @@ class SimulatedWorld:
 
         self.sample = sample
         self.sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+        # One clock for the simulated Azure and DriftGuard: a story may tell part of itself as having
+        # happened earlier (`earlier`), its events, Activity Log and cases all dated then.
+        self._earlier = timedelta(0)
+        self.sim.writes.clock = self.now
         self.pending: list[dict[str, object]] = []
         self.sim.writes.subscribe(self.pending.append)
         self.store = SqliteStore(state_dir / "state.db")
@@ -334,7 +338,20 @@ class SimulatedWorld:
             case_listeners=case_listeners,
             notice_listeners=notice_listeners,
             activity=self.activity(),
+            clock=self.now,
         )
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - self._earlier
+
+    @contextmanager
+    def earlier(self, ago: timedelta) -> Iterator[None]:
+        """What happens inside happens `ago` in the past, for Azure and DriftGuard alike."""
+        self._earlier = ago
+        try:
+            yield
+        finally:
+            self._earlier = timedelta(0)
 
     @staticmethod
     def _base_url() -> str:

@@ -635,7 +635,8 @@ class Responder:
             try:
                 plan = self._plan(job)
             except CannotPlan as e:
-                reason = f"{reason} (no automated fix: {e})"
+                # A ticket, not an approval: what the decision would have asked of an approver is moot.
+                reason = f"no automated fix: {e}; a person fixes the resource"
         event = job.event
         evidence = {
             "finding": job.finding.to_json(),
@@ -643,6 +644,8 @@ class Responder:
             "caller_app_id": event.caller_app_id,
             "correlation_id": event.correlation_id,
             "event_id": event.event_id,
+            # When the change happened (the event's time): who caused it is read with when.
+            "event_time": event.time.isoformat() if event.time else None,
         }
         # Access rules key on the assignment's holder too, like the access review's cases; a finding about
         # a part of the resource on that part.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
@@ -131,11 +132,11 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     """The demo's story on a swept simulated world (`compose.SimulatedWorld`), left for an approver to
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
-    a case naming it; the developer's standing Owner grant (a critical case, one of two approvals given
-    by Bob); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
+    a case naming it; the developer's standing Owner grant (a high case whose rule the policy lists in
+    `approvals.critical_rules`, so it needs two approvers: Bob has given the first); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
     Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from driftguard import demo
     from driftguard.azure import api_versions
@@ -158,8 +159,17 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
         world.act_as(principal, method, rid, body, **kw)
         demo._ack(world, totals)
 
-    act(demo.DEVELOPER, "PATCH", oai, public)
-    act(demo.DEVELOPER, "POST", f"{oai}-eu/listKeys", None)
+    # Cases of different ages, so that the age filter and the SLA order show something: five days ago
+    # (past the SLA) the developer opened the account to the internet, DriftGuard reverted it, and a
+    # pipeline kept opening it until flap protection opened a case naming it; 30 hours ago the developer
+    # listed the EU account's keys. The rest happens now. Azure's events and Activity Log, and the
+    # cases, are all dated when it happened (`SimulatedWorld.earlier`).
+    with world.earlier(timedelta(days=5)):
+        act(demo.DEVELOPER, "PATCH", oai, public)
+        for _ in range(5):
+            act(demo.PIPELINE, "PATCH", oai, public)
+    with world.earlier(timedelta(hours=30)):
+        act(demo.DEVELOPER, "POST", f"{oai}-eu/listKeys", None)
     strict = f"{oai}/raiPolicies/strict-prod"
     current = sim.estate.get(strict) or {}
     filters = [
@@ -167,8 +177,6 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
         for f in current.get("properties", {}).get("contentFilters", [])
     ]
     act(demo.DEVELOPER, "PUT", strict, {"properties": {**current.get("properties", {}), "contentFilters": filters}})
-    for _ in range(5):
-        act(demo.PIPELINE, "PATCH", oai, public)
     owner = f"/subscriptions/{prod}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
     grant = f"{oai}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0042-4a00-8000-000000000042"
     body = {"properties": {"roleDefinitionId": owner, "principalId": demo.DEVELOPER, "principalType": "User"}}
@@ -214,22 +222,40 @@ def main(argv: list[str] | None = None) -> int:
     import function_app
     from functions import runtime
 
+    # The app's own settings, validated as at start-up in Azure (`runtime.SETTINGS`): DRIFTGUARD_DRY_RUN
+    # is honoured here as there (approvals are recorded, nothing is written) and the console says so.
+    dry_run = runtime.SETTINGS.dry_run
     with tempfile.TemporaryDirectory(prefix="driftguard-console-") as tmp:
         policy = load_policy(args.policy)
         world = compose.SimulatedWorld(Path(tmp), policy)
         world.sweep()
         seed_story(world, policy)
-        desk = world.desk(policy)
-        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+        desk = world.desk(policy, dry_run=dry_run)
+        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=dry_run, people=world.directory().principals))
+        # Every write that reaches the simulated estate from now on, one line each (the story's own
+        # writes came before): what an approval sent, or, in dry run, that nothing was.
+        world.sim.writes.subscribe(_print_write)
         role = Role.APPROVER if args.role == "approver" else Role.READER
         user = encode_principal(ALICE_ID, "Local Approver", (role.value,))
-        with serving(function_app.app.get_functions(), principal_header=user, port=args.port) as host:
+        with contextlib.ExitStack() as stack:
+            try:
+                host = stack.enter_context(serving(function_app.app.get_functions(), principal_header=user, port=args.port))
+            except OSError as e:  # the port is taken (or not ours to bind): one line, not a traceback
+                print(f"cannot serve the console on 127.0.0.1:{args.port}: {e.strerror or e} (choose another with --port)", file=sys.stderr)
+                return 2
             cases = sum(1 for _ in world.store.cases())
-            print(f"DriftGuard console on the simulated estate ({cases} cases): {host.url}/api/console  (Ctrl-C to stop)", flush=True)
+            mode = " in DRY RUN (approvals are recorded, nothing is written)" if dry_run else ""
+            print(f"DriftGuard console on the simulated estate ({cases} cases){mode}: {host.url}/api/console  (Ctrl-C to stop)", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)
     return 0
+
+
+def _print_write(event: Mapping[str, Any]) -> None:
+    data = event.get("data")
+    operation = data.get("operationName") if isinstance(data, Mapping) else None
+    print(f"write to the simulated estate: {operation or event.get('eventType')} {event.get('subject')}", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ never sends a full PUT of a resource it can PATCH.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,10 +227,37 @@ def rollback(plan: Plan, current: Mapping[str, Any] | None) -> Plan | None:
             (step,),
             {"assignment": None},
             {"assignment": dict(assignment)},
-            f"roll back: recreate {assignment.get('name')}",
+            f"grant the removed role assignment again, as it was (roll back of: {plan.summary})",
         )
     restorable = [step.method for step in plan.steps if step.method != "POST"]
     if current is None or not restorable or any(method != "PATCH" for method in restorable):
         raise CannotPlan(f"{plan.remediation} cannot be rolled back automatically")
     values = restored_values(str(current.get("type") or ""), plan.before)
-    return patch_plan(plan.remediation, current, values, f"roll back: {plan.summary}")
+    return patch_plan(plan.remediation, current, values, f"{undo_summary(values)} (roll back of: {plan.summary})")
+
+
+# What putting a value back does, in people's words: (property, value) -> phrase. Others read "set
+# <property> back to <value>".
+UNDONE: dict[tuple[str, object], str] = {
+    ("properties.disableLocalAuth", False): "turn API key authentication back on",
+    ("properties.publicNetworkAccess", "Enabled"): "turn public network access back on",
+    ("properties.allowSharedKeyAccess", True): "turn shared key access back on",
+    ("properties.allowBlobPublicAccess", True): "allow anonymous blob access again",
+    ("properties.networkAcls.defaultAction", "Allow"): "let all networks in again (network ACLs' default action Allow)",
+}
+
+
+# Properties that go back with another one and are said with it: a Search service's authOptions (which
+# keys it accepts) with disableLocalAuth.
+SAID_WITH = {"properties.authOptions": "properties.disableLocalAuth"}
+
+
+def undo_summary(values: Mapping[str, Any]) -> str:
+    """What a rollback's PATCH does, said as the change it makes (not as the fix it undoes)."""
+    said = []
+    for path, value in values.items():
+        if SAID_WITH.get(path) in values:
+            continue
+        known = UNDONE.get((path, value)) if isinstance(value, (str, bool)) else None
+        said.append(known or f"set {path.rsplit('.', 1)[-1]} back to {json.dumps(value)}")
+    return "; ".join(dict.fromkeys(said))

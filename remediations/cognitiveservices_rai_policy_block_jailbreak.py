@@ -73,7 +73,12 @@ def undo(applied: Plan, current: Mapping[str, Any] | None) -> Plan | None:
     now = list(get_path(current, FILTERS) or [])
     if now == before:
         return None
-    return _put(current, before, now, f"roll back: {applied.summary}")
+    return _put(
+        current,
+        before,
+        now,
+        f"put the content filters of RAI policy {current.get('name')!r} back as they were, the jailbreak filter included (roll back of: {applied.summary})",
+    )
 
 
 REMEDIATION = Remediation(

@@ -72,7 +72,14 @@ def undo(applied: Plan, current: Mapping[str, Any] | None) -> Plan | None:
         return None
     rid = canonical_id(current)
     step = Step("PATCH", rid, api_versions.for_type(str(current.get("type"))), {"identity": dict(wanted)})
-    return Plan(ID, rid, (step,), {"identity": now}, {"identity": dict(wanted)}, f"roll back: restore identity type {wanted['type']}")
+    return Plan(
+        ID,
+        rid,
+        (step,),
+        {"identity": now},
+        {"identity": dict(wanted)},
+        f"put identity type {wanted['type']} back (roll back of: {applied.summary})",
+    )
 
 
 REMEDIATION = Remediation(

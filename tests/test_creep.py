@@ -83,7 +83,7 @@ def test_the_next_review_names_what_crept_in_and_what_left(tmp_path: Path) -> No
     assert "Since the review of" in page
     assert principal(4) in page
     assert "Escalated" in page
-    assert '<td class="up">+1</td>' in page
+    assert 'class="up">+1</td>' in page  # a delta cell, labelled with its figure for narrow screens
 
 
 def test_growth_counts_each_assignment_from_its_creation() -> None:

@@ -30,6 +30,7 @@ from driftguard.ids import normalize_guid
 from driftguard.inventory import InventoryError
 from driftguard.nesting import TooDeep, parse
 from driftguard.report.html import TEMPLATES
+from driftguard.report.rule_reference import reference_url
 from driftguard.review import describe_use
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
@@ -322,8 +323,9 @@ class ApprovalApi:
         about = {
             "rule_guidance": meta.seed_section if meta else None,
             "rule_remediation": meta.remediation if meta else None,
-            "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title} for r in meta.references] if meta else [],
-            "access": access(case),
+            "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title, "url": reference_url(r.kind, r.id)} for r in meta.references]
+            if meta
+            else [],
             "fix_touches": self.touches(case),
         }
         if case.kind is CaseKind.INCIDENT:
@@ -331,7 +333,11 @@ class ApprovalApi:
             references = case.evidence.get("references")
             about["rule_guidance"] = "Threat protection: a Defender for AI alert on the resource"
             about["rule_remediation"] = case.evidence.get("playbook")
-            about["rule_references"] = list(references) if isinstance(references, list) else []
+            about["rule_references"] = (
+                [{**r, "url": reference_url(str(r.get("kind")), str(r.get("id")))} for r in references if isinstance(r, Mapping)]
+                if isinstance(references, list)
+                else []
+            )
         return {**case_to_json(case), **self._derived(case), **about}
 
     def touches(self, case: Case) -> str | None:
@@ -360,4 +366,6 @@ class ApprovalApi:
             "caused_by": sorted(case.causers),
             "approvals_given": len(case.valid_approvals),
             "approvals_needed": self.desk.approvers_needed(case),
+            # Who holds which role where (an access case): a list row names them, not the assignment's id.
+            "access": access(case),
         }

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from driftguard.assets import Asset
 from driftguard.model import JSON, Finding, Severity
@@ -14,6 +15,15 @@ from driftguard.terminal.layout import where
 
 # One template environment for every HTML report (autoescaped: resource names come from the tenant).
 TEMPLATES = Environment(loader=PackageLoader("driftguard.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def breakable(text: object) -> Markup:
+    """Text whose ids may break after an underscore or a slash (a rule id, a resource id in a message),
+    never inside a word or a GUID; escaped first."""
+    return escape(str(text)).replace("_", Markup("_<wbr>")).replace("/", Markup("/<wbr>"))
+
+
+TEMPLATES.filters["breakable"] = breakable
 
 
 def _none(_: Finding) -> JSON | None:

@@ -46,11 +46,40 @@ _KIND_NAMES = {
 }
 
 
+# The Microsoft cloud security benchmark's pages, one per control domain (the id's prefix).
+_MCSB_DOMAINS = {
+    "NS": "network-security",
+    "IM": "identity-management",
+    "PA": "privileged-access",
+    "DP": "data-protection",
+    "AM": "asset-management",
+    "LT": "logging-threat-detection",
+    "IR": "incident-response",
+    "PV": "posture-vulnerability-management",
+    "ES": "endpoint-security",
+    "BR": "backup-recovery",
+    "DS": "devops-security",
+    "GS": "governance-strategy",
+}
+
+
+def reference_url(kind: str, ref_id: str) -> str | None:
+    """Where a person reads a reference: its public page, or None when there is none to link."""
+    link = _KIND_LINKS.get(kind)
+    if link:
+        return link.format(id=ref_id)
+    if kind == "mcsb" and (domain := _MCSB_DOMAINS.get(ref_id.split("-", 1)[0].upper())):
+        return f"https://learn.microsoft.com/security/benchmark/azure/mcsb-{domain}"
+    if kind == "owasp-llm":
+        return "https://genai.owasp.org/llm-top-10/"
+    return None
+
+
 def _reference(ref: Reference) -> str:
     kind = _KIND_NAMES.get(ref.kind, ref.kind)
     label = f"{kind} `{ref.id}`" + (f": {ref.title}" if ref.title else "")
-    link = _KIND_LINKS.get(ref.kind)
-    return f"[{label}]({link.format(id=ref.id)})" if link else label
+    link = reference_url(ref.kind, ref.id)
+    return f"[{label}]({link})" if link else label
 
 
 def _anchor(rule_id: str) -> str:

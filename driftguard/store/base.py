@@ -53,6 +53,8 @@ class CaseKind(StrEnum):
 # Where a case's evidence names the principals behind it (see Case.causers).
 # `alert_principals` is a list: the principals a Defender for AI alert names (object ids and UPNs).
 CAUSER_KEYS = ("caller_object_id", "caller_app_id", "requested_by", "beneficiary", "alert_principals")
+# What the event that carried the caller says of the change: kept with the caller on a re-detection.
+CAUSE_EVENT_KEYS = ("event_time", "correlation_id", "event_id")
 # The statuses after which a repeated detection opens the next case for the same dedupe key.
 CLOSED = frozenset({CaseStatus.APPLIED, CaseStatus.REJECTED, CaseStatus.EXPIRED, CaseStatus.SUPERSEDED, CaseStatus.FAILED})
 
@@ -244,6 +246,10 @@ def fold_detection(current: Case | None, new: Case) -> Case:
         # Who caused it stays on the case: a sweep or an access review sees the same drift with no
         # caller, and must not hand its approval to the principal who caused it.
         kept = {k: current.evidence[k] for k in CAUSER_KEYS if current.evidence.get(k) and not new.evidence.get(k)}
+        if kept and not any(new.evidence.get(k) for k in CAUSER_KEYS):
+            # The change's event stays with its caller (when, correlation id, event id): a sweep's own
+            # event id or none at all would leave the caller without the time of the change.
+            kept |= {k: current.evidence[k] for k in CAUSE_EVENT_KEYS if current.evidence.get(k)}
         return replace(
             new,
             evidence={**new.evidence, **kept},

@@ -13,6 +13,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import Role, encode_principal
+from driftguard.compose import SimulatedWorld
+from driftguard.policy import load_policy
+from driftguard.store.base import Case, CaseStatus
 from functions.devhost import DevHost, serving
 from simulator.server import SimulatorServer
 from tests.cases.conftest import ALICE, DEVELOPER, DemoWorld, HostedApp
@@ -484,3 +487,167 @@ def test_an_incident_shows_its_alert_and_its_playbook_applies_on_approval(page: 
     page.click('#tabs button[data-status="applied"]')
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
     expect(page.locator("#rollback")).to_be_visible()
+
+
+# --- the console as `make console` seeds it (the demo's whole story) ---------------------------------
+
+
+@pytest.fixture
+def story(tmp_path: Path, hosted: HostedApp) -> Iterator[tuple[DevHost, SimulatedWorld]]:
+    from functions.devhost import ALICE_ID, seed_story
+
+    policy = load_policy(ROOT / "examples" / "policy.json")
+    world = SimulatedWorld(tmp_path, policy)
+    world.sweep()
+    seed_story(world, policy)
+    desk = world.desk(policy)
+    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+    user = encode_principal(ALICE_ID, "Local Approver", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=user) as host:
+        yield host, world
+
+
+def _story_case(world: SimulatedWorld, rule: str, name: str, status: CaseStatus = CaseStatus.OPEN) -> Case:
+    return next(c for c in world.store.cases(status=status) if c.rule == rule and c.resource_id.rsplit("/", 1)[-1] == name)
+
+
+DANA_GRANT = "0f6b0c1e-0042-4a00-8000-000000000042"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_access_case_names_who_holds_which_role_where(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    said = "Dana Developer: Owner on oai-contoso-prod"
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"] .where')
+    expect(row).to_have_text(said)
+    expect(row).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#where")).to_have_text(said)
+    # Before and after as people read them: the assignment as who holds which role where, then one
+    # property a line, the role by name and the principal by name (ids on hover); after: none.
+    before = page.locator("#plan-values td.before")
+    expect(before).to_contain_text(said)
+    expect(before).to_contain_text("roleDefinitionId: Owner")
+    expect(before).not_to_contain_text('{"')
+    expect(page.locator("#plan-values td.after")).to_have_text("none")
+    box = before.bounding_box()
+    assert box is not None
+    assert box["width"] >= 150, box  # not a narrow column wrapping the JSON a character a line
+    spilled = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#plan-values td')).filter(c => c.scrollWidth > c.clientWidth + 1).length"
+    )
+    assert spilled == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-access-case-{width}.png"))
+    # The confirmation names the change in people's words: what, on which resource, for whom.
+    page.fill("#reason", "second approval")
+    page.click("#approve")
+    confirm = page.locator("#confirm")
+    expect(confirm).to_contain_text("Apply: remove the Owner role assignment")
+    expect(page.locator("#confirm-on")).to_contain_text(f"On: oai-contoso-prod ({world.sample.PROD} / rg-ai-prod / oai-contoso-prod)")
+    expect(page.locator("#confirm-on span")).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#confirm-whom")).to_have_text("For: Dana Developer (Owner on oai-contoso-prod)")
+    expect(page.locator("#confirm-whom .person")).to_have_attribute("title", f"dana.developer@contoso.onmicrosoft.com · {DEVELOPER}")
+    page.locator("#confirm").screenshot(path=str(SCREENSHOTS / f"console-access-confirm-{width}.png"))
+    page.click("#confirm-no")
+
+
+def test_who_caused_it_says_when(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    caused = page.locator("#caused-by")
+    expect(caused.locator("th")).to_have_text(["who", "when", "client app id", "correlation id", "event id"])
+    cells = caused.locator("tbody td")
+    expect(cells.nth(0)).to_have_text("Dana Developer")
+    event_time = str(case.evidence["event_time"])
+    expect(cells.nth(1)).to_have_text(event_time[:16].replace("T", " ") + " UTC")
+    # The token's app id is the user's own object id in the simulator: no client app to show.
+    expect(cells.nth(2)).to_have_text("—")
+    expect(cells.nth(3)).to_have_text(str(case.evidence["correlation_id"]))
+    expect(cells.nth(4)).to_have_text(str(case.evidence["event_id"]))
+
+
+def test_a_ticket_only_case_reads_as_a_ticket(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, "cognitiveservices_deployment_content_filter_enforced", "relaxed-debug")
+    assert case.plan is None
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#detail")).to_contain_text("Ticket: no automated fix")
+    expect(page.locator("#detail > p").nth(2)).to_contain_text("open  ticket · opened")
+    expect(page.locator("#why")).not_to_contain_text("Automated fix")
+    expect(page.locator("#detail")).not_to_contain_text("approval required")
+    expect(page.locator("#ticket-why")).to_contain_text("no automated fix: no last-known-good content filter to restore")
+    assert page.locator("#approve").count() == 0
+    expect(page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-appr')).to_have_text("ticket")
+
+
+def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
+    page.goto(f"{host.url}/api/console#case={applied.id}")
+    page.fill("#reason", "the indexer still uses a key")
+    page.click("#rollback")
+    expect(page.locator("#message")).to_contain_text("rollback case")
+    page.fill("#reason", "roll it back")
+    page.click("#approve")
+    expect(page.locator("#confirm")).to_contain_text(
+        "Apply: turn API key authentication back on (roll back of: disable API key authentication)"
+    )
+    page.click("#confirm-no")
+
+
+def test_references_are_links(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    links = page.locator("#references li a")
+    expect(links).to_have_count(3)
+    hrefs = [a.get_attribute("href") or "" for a in links.all()]
+    assert all(h.startswith("https://") for h in hrefs), hrefs
+    assert "https://learn.microsoft.com/security/benchmark/azure/mcsb-privileged-access" in hrefs
+
+
+def test_the_story_has_cases_of_different_ages_to_filter_and_order(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, _ = story
+    page.goto(f"{host.url}/api/console")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    page.select_option("#f-age", "86400")
+    older = rows.count()
+    assert 0 < older < total, (older, total)
+    page.select_option("#f-age", "")
+    page.select_option("#sort", "sla")
+    expect(rows.first.locator(".sla")).to_contain_text("overdue")
+    expect(rows.last.locator(".sla")).to_contain_text("due in")
+    page.screenshot(path=str(SCREENSHOTS / "console-story-sla.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_serious_or_critical_violation_on_an_access_case(
+    browser: Browser, story: tuple[DevHost, SimulatedWorld], width: int
+) -> None:
+    # The seeded Owner removal: its readable before/after, its links, the access and who-caused tables
+    # (a card each at 420 px), then its confirmation naming the change.
+    host, world = story
+    case = _story_case(world, PRIVILEGED, DANA_GRANT)
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#plan-values")).to_be_visible()
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        run = "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+        page.fill("#reason", "checked")
+        page.click("#approve")
+        expect(page.locator("#confirm-whom")).to_be_visible()
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()

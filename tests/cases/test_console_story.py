@@ -3,6 +3,7 @@ tried there (caller-caused, two approvers, flapping, access removal, rollback), 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from driftguard import compose
@@ -26,6 +27,9 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     privileged = [c for c in opened if c.rule == "authorization_roleassignment_privileged_not_standing"]
     removal = next(c for c in privileged if DEVELOPER in c.causers)
     assert (len(removal.valid_approvals), api.desk.approvers_needed(removal)) == (1, 2)
+    # A high case (as the README says), two approvers because the policy lists its rule as critical.
+    assert api.detail(removal)["severity"] == "high"
+    assert removal.rule in policy.approvals.critical_rules
     assert any(PIPELINE in c.causers for c in opened), "no case naming the flapping pipeline"
     applied = [c for c in world.store.cases(status=CaseStatus.APPLIED) if c.applied_plan]
     assert applied, "no applied fix to roll back"
@@ -37,3 +41,13 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     incidents = [c for c in opened if c.kind.value == "incident"]
     assert len(incidents) == 2, "the Defender for AI alerts are incident cases"
     assert any(c.plan_digest for c in incidents), "no incident with a playbook to approve"
+    # Cases of different ages: the flapping pipeline's past its SLA, the key listing more than a day old,
+    # the rest fresh; each dated as its event was.
+    now = datetime.now(UTC)
+    flapping = next(c for c in opened if PIPELINE in c.causers)
+    assert timedelta(days=5) <= now - flapping.opened_at < timedelta(days=5, hours=1)
+    assert now - flapping.opened_at > timedelta(hours=policy.approvals.sla_hours)
+    keys = next(c for c in opened if c.rule == "cognitiveservices_account_keys_not_exposed")
+    assert timedelta(hours=30) <= now - keys.opened_at < timedelta(hours=31)
+    assert str(keys.evidence["event_time"]).startswith(keys.opened_at.isoformat()[:16])
+    assert now - removal.opened_at < timedelta(hours=1)
