@@ -76,7 +76,7 @@ def test_open_cases_carry_the_exact_delete() -> None:
 
 
 def test_html_report_draws_the_creep_and_names_the_planted_findings() -> None:
-    page = review("html")
+    page = review("html").replace("<wbr>", "")  # break opportunities inside ids are not text
     doc = json.loads(review("json"))
     assert "<script" not in page  # one self-contained page: no scripts
     assert page.count("<polyline") == 1  # no earlier review recorded: the growth line only
