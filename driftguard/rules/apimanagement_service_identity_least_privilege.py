@@ -18,7 +18,7 @@ from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severit
 from driftguard.policy import ScopeLevel
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, same
 from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
-from driftguard.rules.roles import PRIVILEGED, grants, permissions, role_guid, scope_level
+from driftguard.rules.roles import PRIVILEGED, grants, permissions, role_guid, scope_level, scope_words
 
 # Built-in roles that list an AI account's keys without being privileged: with local auth on, each is
 # full data access (CONTROLS.md, "Keys bypass RBAC").
@@ -74,7 +74,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
         if unread:
             raise NotEvaluable(
                 f"the definitions of {len(unread)} role(s) the gateway's identity holds above its accounts were not read: "
-                + "; ".join(f"{u['roleDefinitionId']} at {u['scope']}" for u in unread)
+                + "; ".join(f"{u['roleDefinitionId']} at {scope_words(u['scope'])}" for u in unread)
             )
         return []
     evidence: dict[str, Any] = {"assignments": excess, "allowed_roles": sorted(allowed)}
@@ -85,7 +85,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
             META,
             snapshot,
             f"the gateway's identity holds {len(excess)} role assignment(s) beyond a data-plane user role on AI accounts: "
-            + "; ".join(f"{e['role']} at {e['scope']} ({e['why']})" for e in excess),
+            + "; ".join(f"{e['role']} at {scope_words(e['scope'])} ({e['why']})" for e in excess),
             evidence,
         )
     ]

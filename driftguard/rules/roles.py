@@ -123,6 +123,13 @@ def level_words(scope: str) -> str:
     return "the " + scope_level(scope).value.replace("_", " ")
 
 
+def scope_words(scope: str) -> str:
+    """A scope named as a person reads it, short enough never to split in a message: "the resource
+    group rg-ai-prod", "the resource oai-contoso-chat" (the whole id stays in the evidence)."""
+    name = scope.rstrip("/").rsplit("/", 1)[-1]
+    return f"{level_words(scope)} {name}" if name else level_words(scope)
+
+
 def one(related: Mapping[str, tuple[Mapping[str, Any], ...]], kind: str) -> Mapping[str, Any] | None:
     items = related.get(kind) or ()
     return items[0] if items else None

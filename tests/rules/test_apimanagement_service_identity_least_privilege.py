@@ -41,6 +41,11 @@ def test_key_listing_or_managing_roles_fail() -> None:
     )
     assert [a["role"] for a in f.evidence["assignments"]] == ["Cognitive Services User", "Contributor"]
     assert f.mode == "ticket"
+    # Scopes by level and name, never a whole id a terminal would split (the ids are in the evidence).
+    assert "Cognitive Services User at the resource oai-prod" in f.message
+    assert "Contributor at the resource group rg-ai" in f.message
+    assert "/subscriptions/" not in f.message
+    assert f.evidence["assignments"][1]["scope"] == f"/subscriptions/{SUB}/resourceGroups/rg-ai"
 
 
 def test_the_allowed_roles_come_from_the_policy() -> None:
