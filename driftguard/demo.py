@@ -46,7 +46,13 @@ DEVELOPER = "de7de7de-0000-4000-8000-000000000002"
 PIPELINE = "919e1111-0000-4000-8000-000000000003"
 # The approvers of the story's Owner removal (the approval API's principal header names them).
 APPROVERS = (("a11ce000-0000-4000-8000-00000000000a", "Alice (security)"), ("b0b00000-0000-4000-8000-00000000000b", "Bob (security)"))
-STYLE = {Outcome.REVERTED: "bold green", Outcome.CASE_OPENED: "bold yellow", Outcome.RECORDED: "cyan", Outcome.OWN_WRITE: "dim"}
+STYLE = {
+    Outcome.REVERTED: "bold green",
+    Outcome.CASE_OPENED: "bold yellow",
+    Outcome.RECORDED: "cyan",
+    Outcome.RESOLVED: "green",
+    Outcome.OWN_WRITE: "dim",
+}
 
 
 def run(policy: Policy, *, out: IO[str], report: Path) -> int:
@@ -221,8 +227,10 @@ def seed_people(world: compose.SimulatedWorld) -> dict[str, Principal]:
 
 def _verdict(console: Console, result: Result, timing: str, people: Mapping[str, Principal]) -> None:
     """The outcome and rule on one line (both whole), the reason wrapped beneath at the terminal's width."""
-    style = STYLE.get(result.outcome, "")
-    console.print(f"  [{style}]{result.outcome.value:<11}[/] [bold]{result.rule or ''}[/]")
+    style = STYLE.get(result.outcome)
+    # An outcome without a style is shown plain: "[]" is no markup.
+    outcome = f"[{style}]{result.outcome.value:<11}[/]" if style else escape(f"{result.outcome.value:<11}")
+    console.print(f"  {outcome} [bold]{result.rule or ''}[/]")
     console.print(Padding(escape(named(result.reason, people)) + (f" [dim]({timing})[/]" if timing else ""), (0, 0, 0, 14)))
 
 

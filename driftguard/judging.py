@@ -116,10 +116,17 @@ class Judge:
         return joined
 
     def verdicts(
-        self, event: ChangeEvent, resource: Mapping[str, Any], joined: Joined, key_events: tuple[Mapping[str, Any], ...]
+        self,
+        event: ChangeEvent,
+        resource: Mapping[str, Any],
+        joined: Joined,
+        key_events: tuple[Mapping[str, Any], ...],
+        *,
+        only: frozenset[str] | None = None,
     ) -> list[Verdict]:
-        """Every rule that applies and has its data, over the resource. On a key listing, only the key
-        rule judges (a listing changes no configuration); `key_events` are the exposures it judges."""
+        """Every rule that applies and has its data, over the resource (or those of `only`). On a key
+        listing, only the key rule judges (a listing changes no configuration); `key_events` are the
+        exposures it judges."""
         rid = event.resource_id
         related = dict(joined)
         if key_events:
@@ -133,6 +140,8 @@ class Judge:
         out: list[Verdict] = []
         for meta, evaluate in self.rules.values():
             if not meta.applies_to(snapshot.type) or any(k not in related for k in meta.requires):
+                continue
+            if only is not None and meta.id not in only:
                 continue
             if event.kind is Kind.KEY_ACCESS and KEY_EVENTS not in meta.requires:
                 continue

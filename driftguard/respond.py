@@ -136,6 +136,16 @@ class _Job:
         return Result(self.event.event_id, self.rid, outcome, reason, self.finding.rule)
 
 
+@dataclass(frozen=True, slots=True)
+class _Fixed:
+    """A fix of this handling whose result was read from ARM: verified by reading it back (or found in
+    place by the read under its claim). `reads` holds those reads by folded id: the state the findings
+    that stand are judged again on."""
+
+    why: str
+    reads: Mapping[str, Mapping[str, Any]]
+
+
 class Responder:
     def __init__(
         self,
@@ -309,21 +319,74 @@ class Responder:
         if not exposures and self.store.last_state(rid) == state:
             return [result(Outcome.UNCHANGED, "state already judged")]
         results: list[Result] = []
-        for verdict in self.judge.verdicts(event, resource, joined, exposures):
+        fixes: list[_Fixed] = []
+        verdicts = self.judge.verdicts(event, resource, joined, exposures)
+        for verdict in verdicts:
             if verdict.not_evaluable is not None:
                 results.append(Result(event.event_id, rid, Outcome.NOT_EVALUATED, verdict.not_evaluable, verdict.meta.id))
             elif not verdict.findings:
                 self._passed(verdict.meta, resource, rid, now, event=event)
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", verdict.meta.id))
-            for finding in verdict.findings:
-                outcome, after = self._act(event, finding, resource, callers, now, run=run)
-                results.append(outcome)
-                if after is not None:
-                    resource = after  # a case for the next finding shows its plan from the state this fix left
-        if not any(r.outcome is Outcome.REVERTED for r in results):
-            # Judged in full: the same state again is nothing new. (A fix recorded the state it left.)
+        # Findings no fix answers (cases for people) go on record before any write, whatever the rules'
+        # order: a fix whose answer is lost (a write slower than the client's patience) sends the event
+        # back before the findings after it are acted on, and the redelivery judges the state it left.
+        # Recorded first, they stand while the fix is under way and are settled once it is verified
+        # (below), so every timing ends the same. Then the fixes, in the rules' order.
+        findings = [f for v in verdicts for f in v.findings]
+        for finding in [f for f in findings if not f.remediation] + [f for f in findings if f.remediation]:
+            outcome, fixed = self._act(event, finding, resource, callers, now, run=run, state_after=False)
+            results.append(outcome)
+            if fixed is not None:
+                fixes.append(fixed)
+                # A case for the next finding shows its plan from the state this fix left.
+                resource = fixed.reads.get(fold(rid), resource)
+        if not fixes:
+            # Judged in full: the same state again is nothing new.
             self.store.state_changed(rid, state, now=now)
-        return results
+            return results
+        settled, fixed_state = self._rejudge_after_fixes(event, joined, results, fixes, now)
+        if fixed_state is not None:
+            # Only now, once what stood was judged again on it, the state the fix left is the last one
+            # judged (the same drift coming back is new again). Until then the last judged state stays
+            # "being fixed": a handler that stops before this point leaves a redelivery that judges
+            # the fixed state in full and settles the same cases.
+            self.store.state_changed(rid, state_hash(fixed_state), now=now)
+        return results + settled
+
+    def _rejudge_after_fixes(
+        self,
+        event: ChangeEvent,
+        joined: Mapping[str, tuple[Mapping[str, Any], ...]],
+        results: list[Result],
+        fixes: list[_Fixed],
+        now: datetime,
+    ) -> tuple[list[Result], Mapping[str, Any] | None]:
+        """After this handling's fixes were verified, the findings it left standing (a case opened or
+        kept, a finding recorded) are judged again on the verified state: the state the fixes' read-back
+        shows (no other read), or one read when no read-back covers the resource (a fix that wrote its
+        hub, a key rotation). A rule that passes there is settled as a sweep settles it (finding resolved,
+        an open case superseded, with the fix named in its history and on the audit log); one that still
+        fails stays as it was. Never on a fix that failed or was not verified: those raise, or end in a
+        case, before anything reaches here. Returns the results of what was settled, and the state."""
+        rid = event.resource_id
+        standing = frozenset(r.rule for r in results if r.rule and r.outcome in (Outcome.CASE_OPENED, Outcome.RECORDED))
+        reads: dict[str, Mapping[str, Any]] = {}
+        for fixed in fixes:
+            reads.update(fixed.reads)  # in the order the fixes ran: the last read is the latest state
+        state = reads.get(fold(rid))
+        if state is None and standing:
+            state = self._read_resource(rid)
+        if state is None or not standing:
+            return [], state
+        # What the resource is judged with, as the fixes left it (a project's fix writes its hub).
+        joined_now = {kind: tuple(reads.get(fold(str(item.get("id", ""))), item) for item in found) for kind, found in joined.items()}
+        why = "; ".join(dict.fromkeys(fixed.why for fixed in fixes))
+        settled: list[Result] = []
+        for verdict in self.judge.verdicts(event, state, joined_now, self._open_exposures(event, state), only=standing):
+            if verdict.not_evaluable is None and not verdict.findings:
+                self._passed(verdict.meta, state, rid, now, event=event, why=why)
+                settled.append(Result(event.event_id, rid, Outcome.RESOLVED, why, verdict.meta.id))
+        return settled, state
 
     def _settle_moot_exposures(self, event: ChangeEvent, resource: Mapping[str, Any]) -> bool:
         """Whether this is a key listing the key rule leaves alone (on a Storage account that holds no AI
@@ -434,7 +497,16 @@ class Responder:
         return results or [Result(event.event_id, event.resource_id, Outcome.COMPLIANT, "no assignment uses the role")]
 
     # --- judged: passes ----------------------------------------------------------------------------------
-    def _passed(self, meta: RuleMeta, resource: Mapping[str, Any], rid: str, now: datetime, *, event: ChangeEvent | None = None) -> None:
+    def _passed(
+        self,
+        meta: RuleMeta,
+        resource: Mapping[str, Any],
+        rid: str,
+        now: datetime,
+        *,
+        event: ChangeEvent | None = None,
+        why: str = "the resource passes the rule again",
+    ) -> None:
         self.store.save_baseline(Baseline(rid, meta.id, resource, now))
         record = self.store.finding(meta.id, rid)
         if record is not None and record.status is FindingStatus.REMEDIATING and event is not None:
@@ -445,8 +517,8 @@ class Responder:
             record = self.store.finding(meta.id, rid)
         if record is not None and record.status is not FindingStatus.RESOLVED:
             self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
-            self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource passes the rule again")
-            self._supersede_case(dedupe_key(meta.id, rid), now)
+            self._notice(FINDING_RESOLVED, rid, meta.id, reason=why)
+            self._supersede_case(dedupe_key(meta.id, rid), now, why=why, correlation=event.correlation_id if event else None)
 
     def _reconcile(self, meta: RuleMeta, record: FindingRecord, event: ChangeEvent, now: datetime) -> None:
         """Finishes what a stopped handler left of a fix of `meta` on this resource, which passes now:
@@ -470,18 +542,28 @@ class Responder:
 
         self.enforcer.run(rid, meta.id, lambda current: None, record_outcome)
 
-    def _supersede_case(self, dedupe_key: str, now: datetime) -> None:
-        """The finding resolved by itself (someone fixed it): its open case has nothing left to decide.
-        An approved case is left to the desk, which reconciles it (its approved fix may be what landed)."""
+    def _supersede_case(self, dedupe_key: str, now: datetime, *, why: str, correlation: str | None) -> None:
+        """The finding resolved (someone fixed it, or another rule's fix did): its open case has nothing
+        left to decide. An approved case is left to the desk, which reconciles it (its approved fix may
+        be what landed). The reason goes in the case's history and on the audit log, as the desk's."""
         case = self.store.current_case(dedupe_key)
         if case is None or case.status is not CaseStatus.OPEN:
             return
         try:
-            closed = self.store.save_case(
-                replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", "the resource passes the rule again")
-            )
+            closed = self.store.save_case(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", why))
         except StoreConflict:
             return  # decided meanwhile: that decision stands
+        self.store.append_audit(
+            AuditEntry(
+                now,
+                ACTOR,
+                "case_superseded",
+                closed.resource_id,
+                closed.rule,
+                correlation_id=correlation,
+                detail=f"case {closed.id}: {why}",
+            )
+        )
         self._tell(closed, "superseded")
 
     def _tell(self, case: Case, event: str) -> None:
@@ -502,8 +584,11 @@ class Responder:
         now: datetime,
         *,
         run: Sweep | None,
-    ) -> tuple[Result, Mapping[str, Any] | None]:
-        """The result, and the resource as the fix left it (None when nothing was written)."""
+        state_after: bool = True,
+    ) -> tuple[Result, _Fixed | None]:
+        """The result, and the fix as read from ARM (None when nothing was fixed). `state_after`: a
+        landed fix records the state it left as the last judged (False: the caller does, once it judged
+        what stood again on it)."""
         job = _Job(event, finding, resource, self.store.baseline(event.resource_id, finding.rule), now)
         limits = self.policy.limits
         # The windows count writes Azure accepted (recorded once each when they land), not attempts: a
@@ -525,7 +610,7 @@ class Responder:
         decision = decide(finding, self.policy, circumstances)
         record = self._track(finding, job.rid, now)
         if decision.action is Action.APPLY:
-            return self._apply(job, record, decision, run)
+            return self._apply(job, record, decision, run, state_after=state_after)
         if decision.action is Action.OPEN_CASE:
             return self._open_case(job, decision.reason), None
         suppressed = decision.reason.startswith(("exempted", "break-glass", "changed by a break-glass"))
@@ -533,7 +618,9 @@ class Responder:
         self._audit(job, "recorded", detail=decision.reason)
         return job.result(Outcome.RECORDED, decision.reason), None
 
-    def _apply(self, job: _Job, record: FindingRecord, decision: Decision, run: Sweep | None) -> tuple[Result, Mapping[str, Any] | None]:
+    def _apply(
+        self, job: _Job, record: FindingRecord, decision: Decision, run: Sweep | None, *, state_after: bool
+    ) -> tuple[Result, _Fixed | None]:
 
         def make_plan(current: Mapping[str, Any] | None) -> Plan | None:
             # Planned from a read taken now, under the claim: these providers do not declare If-Match,
@@ -561,7 +648,7 @@ class Responder:
             return plan
 
         def record_outcome(enforced: Enforced) -> None:
-            self._landed(job, enforced, decision.reason, run)
+            self._landed(job, enforced, decision.reason, run, state_after=state_after)
 
         try:
             enforced = self.enforcer.run(job.rid, job.finding.rule, make_plan, record_outcome)
@@ -573,14 +660,22 @@ class Responder:
         if enforced.resource is None and enforced.applied is None:
             return job.result(Outcome.RESOLVED, "resource gone before the fix"), None
         if enforced.applied is None:
-            # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost).
+            # Fixed meanwhile (by someone, or by this fix's own write whose answer was lost): the read
+            # under the claim shows it.
             self._save(replace(self._track(job.finding, job.rid, job.now), status=FindingStatus.RESOLVED, last_seen=job.now))
-            return job.result(Outcome.COMPLIANT, "already fixed"), None
+            fixed = None
+            if enforced.resource is not None:
+                fixed = _Fixed(f"found fixed when {job.finding.rule} was to be reverted", {fold(job.rid): enforced.resource})
+            return job.result(Outcome.COMPLIANT, "already fixed"), fixed
         plan = enforced.applied.plan
         how = "found landed after a handler stopped: " if enforced.reconciled else ""
-        return job.result(Outcome.REVERTED, f"{decision.reason}; {how}{plan.summary}"), enforced.applied.read_back.get(job.rid)
+        # Verified: the writer read each write back until it showed (or raised, and nothing reaches here).
+        reads = {fold(path): found for path, found in enforced.applied.read_back.items()}
+        return job.result(Outcome.REVERTED, f"{decision.reason}; {how}{plan.summary}"), _Fixed(
+            f"fixed by the revert of {job.finding.rule}", reads
+        )
 
-    def _landed(self, job: _Job, enforced: Enforced, reason: str, run: Sweep | None) -> None:
+    def _landed(self, job: _Job, enforced: Enforced, reason: str, run: Sweep | None, *, state_after: bool = True) -> None:
         """What a fix that landed leaves on record, once (under its claim, before its intent is cleared):
         the audit, the windows that count landed writes, the state it left, the finding resolved."""
         assert enforced.applied is not None
@@ -594,7 +689,7 @@ class Responder:
         if _rotates_keys(plan):
             self.obligations.rotated(job.rid, write_id=enforced.write_id, at=job.now)
         fixed_state = enforced.applied.read_back.get(job.rid)
-        if fixed_state is not None:
+        if fixed_state is not None and state_after:
             # The fixed state is now the last one judged: the same drift coming back is new again.
             self.store.state_changed(job.rid, state_hash(fixed_state), now=job.now)
         self._notice(

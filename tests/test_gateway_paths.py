@@ -6,19 +6,24 @@ declares them)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftguard import compose
+from driftguard.azure.writes import VerificationFailed, WriteFailed
+from driftguard.enforcement import BETWEEN_KEY_REGENERATIONS, STEPS
+from driftguard.events import parse_event
 from driftguard.inventory import ListInventory
-from driftguard.model import Source
+from driftguard.model import Mode, Source
 from driftguard.pipeline import Evaluator
 from driftguard.policy import FrontedAccounts, GatewayPolicy, Policy, load_policy
 from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
+from driftguard.store.base import Case, CaseStatus, FindingStatus
 from simulator import builders as b
 from simulator import sample
 from tests import test_respond
-from tests.test_respond import DEV, PROD_OAI, World
+from tests.test_respond import DEV, PROD_OAI, World, baseline_prod
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = load_policy(ROOT / "examples" / "policy.json")
@@ -115,3 +120,148 @@ def test_policy_validate_names_a_gateway_that_is_not_an_api_management_service(t
     assert "not an API Management service" in err.getvalue()
     out, err = io.StringIO(), io.StringIO()
     assert main(["policy", "validate", str(ROOT / "examples" / "policy.json")], stdin=io.StringIO(), stdout=out, stderr=err) == 0
+
+
+# --- a fix of another rule settles the bypass case ------------------------------------------------------
+PUBLIC = "cognitiveservices_account_public_network_access_disabled"
+OPENED_UP = {"properties": {"publicNetworkAccess": "Enabled", "networkAcls": {"defaultAction": "Allow"}}}
+
+
+def bypass_cases(world: World) -> list[Case]:
+    return [c for c in world.store.cases() if c.rule == RULE and c.resource_id.lower() == PROD_OAI.lower()]
+
+
+def test_a_verified_revert_of_public_access_settles_the_bypass_case_it_made_moot(world: World) -> None:
+    baseline_prod(world)  # the compliant account seen first: a revert needs its last-known-good state
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    sent = len(world.sim.requests)
+    outcomes = [(o[0], o[1]) for o in world.deliver()]
+    # The bypass is on record before the write (it stands while the fix is under way), the revert is
+    # verified, and the bypass judged again on the verified state passes.
+    assert outcomes[:2] == [("case_opened", RULE), ("reverted", PUBLIC)]
+    assert ("resolved", RULE) in outcomes
+    assert world.resource(PROD_OAI)["properties"]["publicNetworkAccess"] == "Disabled"
+    [case] = bypass_cases(world)
+    assert case.status is CaseStatus.SUPERSEDED
+    assert case.history[-1].action == "superseded"
+    assert case.history[-1].detail == f"fixed by the revert of {PUBLIC}"
+    finding = world.store.finding(RULE, PROD_OAI)
+    assert finding is not None
+    assert finding.status is FindingStatus.RESOLVED
+    audit = [e for e in world.store.audit_log() if e.action == "case_superseded"]
+    assert [(e.rule, e.detail) for e in audit] == [(RULE, f"case {case.id}: fixed by the revert of {PUBLIC}")]
+    # Judged again on the verification's read-back: the account is read to judge it, under the claim
+    # and to verify the write, never a fourth time.
+    reads = [r for r in world.sim.requests[sent:] if r.method == "GET" and r.path.lower() == PROD_OAI.lower()]
+    assert len(reads) == 3
+    # A later change that leaves the account closed opens nothing again.
+    world.change(DEV, PROD_OAI, {"tags": {"reviewed": "yes"}})
+    assert [o for o in world.deliver() if o[1] == RULE] == []
+    assert [c.status for c in bypass_cases(world)] == [CaseStatus.SUPERSEDED]
+
+
+def test_the_bypass_case_stays_open_when_the_revert_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise WriteFailed(f"PATCH {PROD_OAI}: HTTP 403: AuthorizationFailed")
+
+    monkeypatch.setattr(world.responder.enforcer.writer, "apply", refused)
+    baseline_prod(world)  # the compliant account seen first: a revert needs its last-known-good state
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    outcomes = [(o[0], o[1]) for o in world.deliver()]
+    assert ("case_opened", PUBLIC) in outcomes
+    assert ("resolved", RULE) not in outcomes
+    assert [c.status for c in bypass_cases(world)] == [CaseStatus.OPEN]
+    assert world.resource(PROD_OAI)["properties"]["publicNetworkAccess"] == "Enabled"
+
+
+def test_the_bypass_case_stays_open_when_the_revert_is_not_verified(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unverified(*args: Any, **kwargs: Any) -> Any:
+        raise VerificationFailed(f"PATCH {PROD_OAI}: the read-back does not show the change after 5.0 s")
+
+    monkeypatch.setattr(world.responder.enforcer.writer, "apply", unverified)
+    baseline_prod(world)  # the compliant account seen first: a revert needs its last-known-good state
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    raw = world.events.pop(0)
+    with pytest.raises(VerificationFailed):
+        world.responder.handle(parse_event(raw))  # Event Grid delivers it again
+    assert [c.status for c in bypass_cases(world)] == [CaseStatus.OPEN]
+
+
+def test_the_bypass_case_stays_open_when_the_revert_awaits_approval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = POLICY.model_copy(update={"modes": {**POLICY.modes, PUBLIC: Mode.APPROVE}})
+    monkeypatch.setattr(test_respond, "Policy", lambda: policy)
+    world = World(tmp_path)
+    baseline_prod(world)  # the compliant account seen first: a revert needs its last-known-good state
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    outcomes = [(o[0], o[1]) for o in world.deliver()]
+    assert ("case_opened", PUBLIC) in outcomes
+    assert ("reverted", PUBLIC) not in outcomes
+    assert [c.status for c in bypass_cases(world)] == [CaseStatus.OPEN]
+    assert not [e for e in world.store.audit_log() if e.action == "case_superseded"]
+
+
+def test_a_case_kept_open_from_before_is_settled_by_a_later_verified_revert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Public access awaits approval: the bypass and the public access stand as two cases.
+    approve = POLICY.model_copy(update={"modes": {**POLICY.modes, PUBLIC: Mode.APPROVE}})
+    monkeypatch.setattr(test_respond, "Policy", lambda: approve)
+    world = World(tmp_path)
+    baseline_prod(world)
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    world.deliver()
+    [before] = bypass_cases(world)
+    assert before.status is CaseStatus.OPEN
+    # The policy now reverts it; the next change on the account keeps the bypass case, then reverts.
+    world.responder.policy = POLICY
+    world.change(DEV, PROD_OAI, {"tags": {"reviewed": "yes"}})
+    outcomes = [(o[0], o[1]) for o in world.deliver()]
+    assert outcomes[:2] == [("case_opened", RULE), ("reverted", PUBLIC)]
+    [after] = bypass_cases(world)
+    assert after.id == before.id
+    assert after.status is CaseStatus.SUPERSEDED
+    assert after.history[-1].detail == f"fixed by the revert of {PUBLIC}"
+
+
+@pytest.mark.parametrize("public_first", [False, True], ids=["registry-order", "public-access-rule-first"])
+@pytest.mark.parametrize("crash_at", [*(s for s in STEPS if s != BETWEEN_KEY_REGENERATIONS), "before_event_mark"])
+def test_a_handler_stopped_at_any_step_ends_where_an_uninterrupted_one_ends(
+    world: World, monkeypatch: pytest.MonkeyPatch, crash_at: str, public_first: bool
+) -> None:
+    """Whatever the rules' order and wherever the handler stops (its answer lost after the write
+    landed, say), Event Grid's redelivery ends with the drift reverted, the bypass on record and
+    settled, nothing left open or remediating."""
+    if public_first:
+        rules = world.responder.rules
+        reordered = {PUBLIC: rules[PUBLIC], **{k: v for k, v in rules.items() if k != PUBLIC}}
+        rules.clear()
+        rules.update(reordered)
+    baseline_prod(world)
+    world.change(DEV, PROD_OAI, OPENED_UP)
+    stopped: list[str] = []
+
+    class Stopped(Exception):
+        pass
+
+    def observer(step: str) -> None:
+        if step == crash_at and not stopped:
+            stopped.append(step)
+            raise Stopped(step)
+
+    monkeypatch.setattr(world.responder.enforcer, "observer", observer)
+    monkeypatch.setattr(world.responder, "observer", observer)
+    raw = world.events.pop(0)
+    for _ in range(5):
+        try:
+            world.responder.handle(parse_event(raw))
+            break
+        except Stopped:
+            world.settle()
+    else:
+        pytest.fail("never handled")
+    world.deliver()
+    assert stopped == [crash_at]
+    assert world.resource(PROD_OAI)["properties"]["publicNetworkAccess"] == "Disabled"
+    [case] = bypass_cases(world)
+    assert case.status is CaseStatus.SUPERSEDED
+    assert not list(world.store.cases(status=CaseStatus.OPEN))
+    assert not list(world.store.findings(status=FindingStatus.REMEDIATING))
+    assert [e.rule for e in world.store.audit_log() if e.action == "reverted"] == [PUBLIC]

@@ -47,10 +47,9 @@ from driftguard.rules import (
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta
 
 RESOURCE_RULES: tuple[ModuleType, ...] = (
-    # First: an event's findings are acted on in this order, and a fix that fails after landing (a write
-    # slower than the client's patience) sends the event back before the findings after it are recorded;
-    # the redelivery judges the state that fix left. The gateway bypass is a case only (no write), so
-    # recording it first keeps its finding on record whatever the public-access revert does.
+    # The order findings are reported in. It decides nothing about safety: the responder acts on the
+    # findings no fix answers (such as the gateway bypass) before any write, and judges them again on
+    # the state a verified fix left (respond.Responder._process).
     cognitiveservices_account_gateway_only,
     cognitiveservices_account_public_network_access_disabled,
     cognitiveservices_account_network_rules_restricted,
