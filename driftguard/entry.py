@@ -9,16 +9,29 @@ exits 130 with nothing on stderr, as it does once the command runs (`driftguard.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from types import FrameType
 from typing import NoReturn
 
 EXIT_INTERRUPTED = 130
 
 
+def _leave(signum: int, frame: FrameType | None) -> None:
+    # While the command is imported nothing has been written and nothing needs cleaning up; an
+    # interrupt raised as KeyboardInterrupt there can land in one of importlib's lock callbacks, where
+    # Python prints "Exception ignored" and carries on. So leave at once, silently.
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main() -> NoReturn:
+    signal.signal(signal.SIGINT, _leave)
     try:
         from driftguard import cli
 
+        # From here the command's own handling runs (it removes a half-written output file).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         code = cli.main()
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED

@@ -54,13 +54,13 @@ STARTS = {
 
 @pytest.mark.parametrize("start", sorted(STARTS))
 def test_ctrl_c_while_the_command_is_imported_exits_130_quietly(start: str, tmp_path: Path) -> None:
-    snapshot = tmp_path / "estate.json"
-    snapshot.write_text("[]")
     ready_r, ready_w = os.pipe()
     code = f"import importlib, os, runpy; os.write({ready_w}, b'r'); {STARTS[start]}"
+    # The snapshot comes on stdin and never ends: however fast the imports are (cached bytecode), the
+    # interrupt lands before the command could finish, in the imports or in the command.
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "scan", "--snapshot", str(snapshot)],
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-c", code, "scan", "--snapshot", "-"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment(tmp_path),
@@ -69,7 +69,10 @@ def test_ctrl_c_while_the_command_is_imported_exits_130_quietly(start: str, tmp_
     os.close(ready_w)
     assert os.read(ready_r, 1) == b"r"
     os.close(ready_r)
-    # The import of rich, pydantic, the Azure SDK and the rules takes about half a second: this lands in it.
+    assert proc.stdin is not None
+    proc.stdin.write(b"[")
+    proc.stdin.flush()
+    # The import of rich, pydantic, the Azure SDK and the rules takes up to half a second: this usually lands in it.
     time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
