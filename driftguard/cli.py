@@ -409,6 +409,7 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             # The whole review is the record, whatever this command line shows of it.
             history, change = creep.record(full, store, now)
         exempt = [{"assignment_id": f.resource_id, "rule": f.rule, **e} for f in review.findings if (e := gate.exemption_of(f)) is not None]
+        exempt_by_key = {(fold(x["assignment_id"]), x["rule"]): x for x in exempt}
         with output.writing(ctx, args.output, fmt):
             if fmt == "html":
                 from driftguard.report import review_html
@@ -430,14 +431,14 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                     + "\n"
                 )
             elif fmt == "csv":
-                sink.write(review_csv(review))
+                sink.write(review_csv(review, exempt=exempt_by_key))
             else:
                 screen = console(sink)
                 views.review(
                     review,
                     screen,
                     shown=shown,
-                    exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt},
+                    exempt=exempt_by_key,
                     of=len(full.rows) if shown is not None else None,
                 )
                 if not ctx.quiet:
