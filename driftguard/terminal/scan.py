@@ -91,18 +91,22 @@ def _counts(data: JSON) -> str:
 
 
 def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> int:
-    """Writes the SARIF documents (the first to `sink`); returns how many files they took."""
-    docs = sarif.documents(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
-    sink.write(json.dumps(docs[0], indent=2) + "\n")
-    if len(docs) > 1:
-        # Code scanning takes 20 runs per file: the rest go beside the output, each uploaded on its own.
+    """Writes the SARIF files (the first to `sink`); returns how many they are."""
+    try:
+        texts = sarif.files(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
+    except sarif.RunTooLarge as e:
+        raise UsageError(str(e)) from None
+    sink.write(texts[0])
+    if len(texts) > 1:
+        # Code scanning takes 20 runs and 10 MB gzip-compressed per file: the rest go beside the output,
+        # each uploaded on its own.
         if args.output in (None, "-"):
-            raise UsageError(f"{sum(len(d['runs']) for d in docs)} SARIF runs need several files: pass --output FILE.sarif")
+            raise UsageError(f"the SARIF runs need {len(texts)} files (code scanning's limits per file): pass --output FILE.sarif")
         target = Path(args.output)
-        for i, doc in enumerate(docs[1:], start=2):
+        for i, text in enumerate(texts[1:], start=2):
             with output.destination(str(target.with_name(f"{target.stem}.{i}{target.suffix}")), sink) as extra:
-                extra.write(json.dumps(doc, indent=2) + "\n")
-    return len(docs)
+                extra.write(text)
+    return len(texts)
 
 
 def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: Gate) -> int:
