@@ -25,7 +25,7 @@ from typing import IO, Any, NoReturn
 
 from azure.core.exceptions import AzureError
 
-from driftguard import __version__, alerts, compose, creep, nesting, rules
+from driftguard import RULES_URL, __version__, alerts, compose, creep, nesting, rules
 from driftguard.ids import fold
 from driftguard.inventory import InventoryError
 from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd = sub.add_parser("scan", help="read-only posture scan of an estate", parents=[common])
     _add_sources(scan_cmd)
     scan_cmd.add_argument("--format", choices=scan.SCAN_FORMATS, help="output format (default: the --output extension, else table)")
+    scan_cmd.add_argument(
+        "--help-uri-base",
+        type=scan.help_uri_base,
+        metavar="URL",
+        help=f"SARIF: link each rule to URL#<rule id>, a rule reference you host (default: {RULES_URL})",
+    )
     select.add_selection(scan_cmd)
     select.add_fail_on(scan_cmd, "there is nothing to judge")
 

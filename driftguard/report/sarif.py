@@ -27,15 +27,14 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from driftguard import __version__
+from driftguard import REPOSITORY_URL as INFORMATION_URI
+from driftguard import RULES_URL, __version__
 from driftguard.ids import fold
 from driftguard.model import JSON, Finding, Severity
 from driftguard.report.rule_reference import _KIND_LINKS, _KIND_NAMES
 from driftguard.rules.base import RuleMeta
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/driftguard/driftguard"
-RULE_HELP_URI = INFORMATION_URI + "/blob/main/docs/rules.md#{id}"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub ranks alerts by this property (0.0-10.0).
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "0.0"}
@@ -68,8 +67,9 @@ def runs(
     *,
     exemption_of: Callable[[Finding], JSON | None] = _none,
     scope: Sequence[str] = (),
+    help_uri_base: str = RULES_URL,
 ) -> list[JSON]:
-    """Every run, by category. `scope` names subscriptions scanned: each gets a run even with no
+    """Every run, by category; each rule's `helpUri` is `help_uri_base#<rule id>`. `scope` names subscriptions scanned: each gets a run even with no
     result, so that code scanning closes the alerts a previous scan left open there."""
     index = {r.id: i for i, r in enumerate(rules)}
     by_subscription: dict[str, list[JSON]] = {fold(s): [] for s in scope}
@@ -77,7 +77,7 @@ def runs(
         by_subscription.setdefault(subscription_of(f.resource_id), []).append(_result(f, index, exemption_of(f)))
     if not by_subscription:
         by_subscription[""] = []
-    driver = _driver(rules)
+    driver = _driver(rules, help_uri_base)
     out: list[JSON] = []
     for subscription, results in sorted(by_subscription.items()):
         base = f"driftguard/subscription/{subscription}/" if subscription else "driftguard/tenant/"
@@ -94,9 +94,11 @@ def documents(
     exemption_of: Callable[[Finding], JSON | None] = _none,
     scope: Sequence[str] = (),
     max_gzip_bytes: int | None = None,
+    help_uri_base: str = RULES_URL,
 ) -> list[JSON]:
     """The runs in as few documents as code scanning takes (see `files`)."""
-    return [json.loads(text) for text in files(findings, rules, exemption_of=exemption_of, scope=scope, max_gzip_bytes=max_gzip_bytes)]
+    texts = files(findings, rules, exemption_of=exemption_of, scope=scope, max_gzip_bytes=max_gzip_bytes, help_uri_base=help_uri_base)
+    return [json.loads(text) for text in texts]
 
 
 class RunTooLarge(ValueError):
@@ -110,6 +112,7 @@ def files(
     exemption_of: Callable[[Finding], JSON | None] = _none,
     scope: Sequence[str] = (),
     max_gzip_bytes: int | None = None,
+    help_uri_base: str = RULES_URL,
 ) -> list[str]:
     """The SARIF files' text: at most 20 runs each, and at most `max_gzip_bytes` (default
     `MAX_GZIP_BYTES`) once gzip-compressed as `gzip -c` does (level 6), measured while each run is added
@@ -117,7 +120,7 @@ def files(
     limit = max_gzip_bytes or MAX_GZIP_BYTES
     out: list[str] = []
     packer = _Packer(limit)
-    for run in runs(findings, rules, exemption_of=exemption_of, scope=scope):
+    for run in runs(findings, rules, exemption_of=exemption_of, scope=scope, help_uri_base=help_uri_base):
         text = json.dumps(run, indent=2).replace("\n", "\n    ")
         if packer.count == MAX_RUNS_PER_FILE or not packer.fits(text):
             out.append(packer.finish())
@@ -221,12 +224,12 @@ def _result(f: Finding, index: dict[str, int], exempt: JSON | None) -> JSON:
     return result
 
 
-def _driver(rules: Sequence[RuleMeta]) -> JSON:
+def _driver(rules: Sequence[RuleMeta], help_uri_base: str) -> JSON:
     return {
         "name": "DriftGuard",
         "version": __version__,
         "informationUri": INFORMATION_URI,
-        "rules": [_rule(r) for r in rules],
+        "rules": [_rule(r, help_uri_base) for r in rules],
     }
 
 
@@ -237,7 +240,7 @@ def _reference_line(kind: str, ref_id: str, title: str) -> tuple[str, str]:
     return label, (f"[{label}]({link.format(id=ref_id)})" if link else label)
 
 
-def _rule(meta: RuleMeta) -> JSON:
+def _rule(meta: RuleMeta, help_uri_base: str) -> JSON:
     refs = [_reference_line(r.kind, r.id, r.title) for r in meta.references]
     fix = (
         f"DriftGuard's fix is `{meta.remediation}`, applied as the rule's mode says (default: {meta.default_mode.value})."
@@ -245,7 +248,7 @@ def _rule(meta: RuleMeta) -> JSON:
         else f"There is no automated fix: DriftGuard opens a case for people to act on (default mode: {meta.default_mode.value})."
     )
     why = f"Baseline section: {meta.seed_section}."
-    help_uri = RULE_HELP_URI.format(id=meta.id)
+    help_uri = f"{help_uri_base}#{meta.id}"
     text = "\n".join([meta.title + ".", why, fix, "References:", *(f"- {plain}" for plain, _ in refs), f"Rule reference: {help_uri}"])
     markdown = "\n".join(
         [f"**{meta.title}.**", "", why, "", fix, "", "References:", "", *(f"- {md}" for _, md in refs), "", f"[Rule reference]({help_uri})"]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from driftguard import rules
+from driftguard import RULES_URL, rules
 from driftguard.assets import AssetTap, to_csv
 from driftguard.model import JSON, Finding
 from driftguard.pipeline import Evaluator, ScanSummary
@@ -39,8 +39,20 @@ def _summary(summary: ScanSummary, gate: Gate) -> JSON:
     return data
 
 
+def help_uri_base(text: str) -> str:
+    """argparse's type for `--help-uri-base`: an http(s) address without a fragment (the rule id is one)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) address without a #fragment")
+    return text.strip().rstrip("#")
+
+
 def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
     fmt = output.choose_format(args.format, args.output, SCAN_FORMATS, command="scan")
+    if args.help_uri_base is not None and fmt != "sarif":
+        raise UsageError("--help-uri-base only means something for SARIF output")
     now = datetime.now(UTC)
     gate = Gate.of(args, policy, now.date(), (m.id for m in rules.metas()), ctx)
     evaluator = Evaluator(policy, now=now)
@@ -93,7 +105,9 @@ def _counts(data: JSON) -> str:
 def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> int:
     """Writes the SARIF files (the first to `sink`); returns how many they are."""
     try:
-        texts = sarif.files(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
+        texts = sarif.files(
+            findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope, help_uri_base=args.help_uri_base or RULES_URL
+        )
     except sarif.RunTooLarge as e:
         raise UsageError(str(e)) from None
     sink.write(texts[0])

@@ -48,6 +48,31 @@ def test_every_rule_has_help_and_a_link() -> None:
         assert "](" in rule["help"]["markdown"]
 
 
+def test_rule_links_use_the_declared_project_address_or_the_users_own(tmp_path: Path) -> None:
+    import tomllib
+
+    import driftguard
+
+    urls = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["urls"]
+    assert (urls["Repository"], urls["Documentation"]) == (driftguard.REPOSITORY_URL, driftguard.RULES_URL)
+    driver = sarif.document([], rules.metas())["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == driftguard.REPOSITORY_URL
+    assert {r["helpUri"] for r in driver["rules"]} == {f"{driftguard.RULES_URL}#{m.id}" for m in rules.metas()}
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text(json.dumps([b.cognitive_account("s1", "rg", "oai", local_auth=True)]))
+    out = io.StringIO()
+    args = ["scan", "--snapshot", str(snapshot), "--format", "sarif", "--help-uri-base", "https://wiki.contoso.com/driftguard/rules"]
+    assert main(args, stdout=out, stderr=io.StringIO()) == 0
+    rule = json.loads(out.getvalue())["runs"][0]["tool"]["driver"]["rules"][0]
+    assert rule["helpUri"] == f"https://wiki.contoso.com/driftguard/rules#{rule['id']}"
+    assert f"[Rule reference](https://wiki.contoso.com/driftguard/rules#{rule['id']})" in rule["help"]["markdown"]
+    err = io.StringIO()
+    assert main([*args[:-1], "wiki/rules#x"], stdout=io.StringIO(), stderr=err) == 2
+    assert "is not an http(s) address" in err.getvalue()
+    assert main(["scan", "--snapshot", str(snapshot), "--help-uri-base", "https://x.example/r"], stdout=io.StringIO(), stderr=err) == 2
+    assert "--help-uri-base only means something for SARIF output" in err.getvalue()
+
+
 def test_more_than_20_subscriptions_spill_into_more_files(tmp_path: Path) -> None:
     subs = [f"00000000-0000-0000-0000-{n:012d}" for n in range(25)]
     snapshot = tmp_path / "estate.json"
