@@ -97,14 +97,17 @@ def test_output_severity_and_rule_work_as_they_do_for_scan(tmp_path: Path) -> No
     assert out == ""
     assert f"wrote {target} (json)" in err
     payload = json.loads(target.read_text())
-    assert payload["summary"]["shown"] >= 1 and payload["verdicts"]
+    assert payload["summary"]["shown"] >= 1
+    assert payload["verdicts"]
     # Selected away, the finding no longer counts for the gate.
     assert run("probe", "--simulated", "--policy", policy, "--severity", "critical", "--fail-on", "high")[0] == 0
     assert run("probe", "--simulated", "--policy", policy, "--rule", "storage_*", "--fail-on", "high")[0] == 0
     assert run("probe", "--simulated", "--policy", policy, "--rule", "*canary*", "--fail-on", "high")[0] == 1
     code, _, err = run("probe", "--simulated", "--policy", policy, "--rule", "nonexist_*")
-    assert code == 2 and "--rule 'nonexist_*' matches no rule" in err
+    assert code == 2
+    assert "--rule 'nonexist_*' matches no rule" in err
     # A format probe does not write is refused before anything is sent; nothing is written.
     code, _, err = run("probe", "--simulated", "--policy", policy, "--output", str(tmp_path / "probes.csv"))
-    assert code == 2 and "CSV is not a probe format" in err
+    assert code == 2
+    assert "CSV is not a probe format" in err
     assert not (tmp_path / "probes.csv").exists()
