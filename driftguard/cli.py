@@ -25,10 +25,10 @@ from typing import IO, Any, NoReturn
 
 from azure.core.exceptions import AzureError
 
-from driftguard import RULES_URL, __version__, alerts, compose, creep, nesting, rules
+from driftguard import RULES_URL, __version__, compose, creep, nesting, rules
 from driftguard.ids import fold
 from driftguard.inventory import InventoryError
-from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
+from driftguard.policy import ConfigError, Policy, Settings, known_rule_ids, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.review import Review
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
@@ -303,7 +303,7 @@ def _rules(args: argparse.Namespace, ctx: Context) -> int:
 def _policy(path: Path | None) -> Policy:
     policy = load_policy(path)
     # Incidents carry the alert rule id: a policy may name it (two approvers for a playbook, say).
-    policy.check_rule_ids({m.id for m in rules.metas()} | {alerts.RULE})
+    policy.check_rule_ids(known_rule_ids())
     return policy
 
 
