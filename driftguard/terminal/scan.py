@@ -142,7 +142,7 @@ def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, po
                 sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
             elif fmt == "csv":
                 sink.write(to_csv(assets))
-            else:
+            elif assets:  # none: the warning below, not an empty table
                 views.assets(assets, console(sink))
     output.wrote(ctx, args.output, fmt, f"{len(assets)} AI asset(s)")
     if not assets:
