@@ -25,10 +25,10 @@ from typing import IO, Any, NoReturn
 
 from azure.core.exceptions import AzureError
 
-from driftguard import __version__, alerts, compose, creep, nesting, rules
+from driftguard import RULES_URL, __version__, compose, creep, nesting, rules
 from driftguard.ids import fold
 from driftguard.inventory import InventoryError
-from driftguard.policy import ConfigError, Policy, Settings, load_policy, load_settings, parse_guid, policy_schema
+from driftguard.policy import ConfigError, Policy, Settings, known_rule_ids, load_policy, load_settings, parse_guid, policy_schema
 from driftguard.review import Review
 from driftguard.snapshot import SnapshotError
 from driftguard.store.base import StateStore
@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd = sub.add_parser("scan", help="read-only posture scan of an estate", parents=[common])
     _add_sources(scan_cmd)
     scan_cmd.add_argument("--format", choices=scan.SCAN_FORMATS, help="output format (default: the --output extension, else table)")
+    scan_cmd.add_argument(
+        "--help-uri-base",
+        type=scan.help_uri_base,
+        metavar="URL",
+        help=f"SARIF: link each rule to URL#<rule id>, a rule reference you host (default: {RULES_URL})",
+    )
     select.add_selection(scan_cmd)
     select.add_fail_on(scan_cmd, "there is nothing to judge")
 
@@ -297,7 +303,7 @@ def _rules(args: argparse.Namespace, ctx: Context) -> int:
 def _policy(path: Path | None) -> Policy:
     policy = load_policy(path)
     # Incidents carry the alert rule id: a policy may name it (two approvers for a playbook, say).
-    policy.check_rule_ids({m.id for m in rules.metas()} | {alerts.RULE})
+    policy.check_rule_ids(known_rule_ids())
     return policy
 
 
@@ -409,6 +415,7 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
             # The whole review is the record, whatever this command line shows of it.
             history, change = creep.record(full, store, now)
         exempt = [{"assignment_id": f.resource_id, "rule": f.rule, **e} for f in review.findings if (e := gate.exemption_of(f)) is not None]
+        exempt_by_key = {(fold(x["assignment_id"]), x["rule"]): x for x in exempt}
         with output.writing(ctx, args.output, fmt):
             if fmt == "html":
                 from driftguard.report import review_html
@@ -430,14 +437,14 @@ def _review(args: argparse.Namespace, ctx: Context, settings: Settings, policy: 
                     + "\n"
                 )
             elif fmt == "csv":
-                sink.write(review_csv(review))
+                sink.write(review_csv(review, exempt=exempt_by_key))
             else:
                 screen = console(sink)
                 views.review(
                     review,
                     screen,
                     shown=shown,
-                    exempt={(fold(x["assignment_id"]), x["rule"]): x for x in exempt},
+                    exempt=exempt_by_key,
                     of=len(full.rows) if shown is not None else None,
                 )
                 if not ctx.quiet:

@@ -257,13 +257,13 @@ class Exemption(_Strict):
     being checked can edit. Past `expires_on` it is ignored and reported."""
 
     resource: str  # a resource id, or a pattern with * (fnmatch, case-insensitive)
-    rules: tuple[str, ...]  # rule ids, or ("*",) for every rule
+    rules: tuple[str, ...]  # rule ids or patterns with * (fnmatch, as `--rule` takes them); ("*",) for every rule
     reason: str
     approver: str
     expires_on: date
 
     def covers(self, rule_id: str, resource_id: str) -> bool:
-        rule_ok = "*" in self.rules or rule_id in self.rules
+        rule_ok = any(fnmatch.fnmatchcase(rule_id, pattern.strip().lower()) for pattern in self.rules)
         return rule_ok and fnmatch.fnmatchcase(fold(resource_id), fold(self.resource))
 
 
@@ -447,12 +447,27 @@ class Policy(_Strict):
             return best.mode
         return self.modes.get(rule_id, default)
 
-    def check_rule_ids(self, known: set[str]) -> None:
-        """Rule ids are a public contract: a policy naming an unknown one is a typo to report."""
+    def check_rule_ids(self, known: set[str] | frozenset[str]) -> None:
+        """Rule ids are a public contract: a policy naming an unknown one is a typo to report, and so is
+        an exemption whose rule pattern matches no rule (it would cover nothing, silently)."""
         named = set(self.modes) | {o.rule for o in self.overrides} | set(self.approvals.critical_rules)
         unknown = sorted(named - known)
         if unknown:
             raise ConfigError(f"policy names unknown rule id(s): {', '.join(unknown)}")
+        for i, exemption in enumerate(self.exemptions):
+            for pattern in exemption.rules:
+                if not fnmatch.filter(sorted(known), pattern.strip().lower()):
+                    raise ConfigError(
+                        f"exemptions.{i}.rules: {pattern!r} matches no rule (see `driftguard rules`), so the exemption for"
+                        f" {exemption.resource} would cover nothing"
+                    )
+
+
+def known_rule_ids() -> frozenset[str]:
+    """Every rule id a policy may name: the catalog's, and the Defender for AI alert's (incidents carry it)."""
+    from driftguard import alerts, rules
+
+    return frozenset({m.id for m in rules.metas()} | {alerts.RULE})
 
 
 def policy_schema() -> dict[str, Any]:
@@ -460,6 +475,12 @@ def policy_schema() -> dict[str, Any]:
     schema = Policy.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "DriftGuard policy file"
+    # Where the file names a rule by its id, the schema lists the ids, as `policy validate` checks them
+    # (exemptions take patterns: `policy validate` checks that each matches a rule).
+    ids = {"enum": sorted(known_rule_ids())}
+    schema["properties"]["modes"]["propertyNames"] = ids
+    schema["$defs"]["ModeOverride"]["properties"]["rule"].update(ids)
+    schema["$defs"]["ApprovalPolicy"]["properties"]["critical_rules"]["items"].update(ids)
     return schema
 
 

@@ -236,7 +236,10 @@ def judge(
     return Review(rows, findings, activity_ok, notes, judged)
 
 
-def to_csv(review: Review) -> str:
+def to_csv(review: Review, *, exempt: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> str:
+    """One row per assignment, one column per access rule. `exempt`: the policy's exemptions in force,
+    by (folded assignment id, rule); an exempted verdict reads `exempt until <date>, approved by
+    <approver>: <reason> (<verdict>)`, so a sheet filtered on `fail` shows only what still counts."""
     out = io.StringIO()
     rules = list(rule_registry.access_registry())
     writer = csv.writer(out)
@@ -257,10 +260,16 @@ def to_csv(review: Review) -> str:
                 r.role_name,
                 r.last_activity or "",
                 r.matched_by,
-                *(r.verdicts.get(x, "") for x in rules),
+                *(_verdict_cell(r.verdicts.get(x, ""), (exempt or {}).get((fold(r.assignment_id), x))) for x in rules),
             ]
         )
     return out.getvalue()
+
+
+def _verdict_cell(verdict: str, exemption: Mapping[str, Any] | None) -> str:
+    if exemption is None or not verdict:
+        return verdict
+    return f"exempt until {exemption['expires_on']}, approved by {exemption['approver']}: {exemption['reason']} ({verdict})"
 
 
 def collect(

@@ -13,7 +13,7 @@ from driftguard.cases.api import ApprovalApi
 from driftguard.cases.auth import easy_auth_enabled
 from driftguard.cases.incidents import IncidentIntake
 from driftguard.cases.outbox import Outbox
-from driftguard.policy import Policy, Settings, load_policy, load_settings
+from driftguard.policy import Policy, Settings, known_rule_ids, load_policy, load_settings
 from driftguard.respond import Responder
 
 # Validated at start-up: a bad or unknown setting stops the host with a message naming it.
@@ -32,7 +32,11 @@ _incidents: Callable[[], IncidentIntake] | None = None
 
 
 def policy() -> Policy:
-    return load_policy(SETTINGS.policy_file)
+    """The policy file, read as `driftguard policy validate` reads it: an unknown rule id, or an exemption
+    whose rule pattern matches no rule, stops the function with a message naming it."""
+    loaded = load_policy(SETTINGS.policy_file)
+    loaded.check_rule_ids(known_rule_ids())
+    return loaded
 
 
 def _live() -> compose.LiveApp:

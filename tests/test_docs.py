@@ -101,6 +101,43 @@ def test_validate_names_what_is_wrong_in_one_line(tmp_path: Path) -> None:
     assert "no_such_rule" in err
 
 
+def test_an_exemption_that_covers_no_rule_is_refused_in_one_line(tmp_path: Path) -> None:
+    exemption = {"resource": "*", "reason": "r", "approver": "a@contoso.com", "expires_on": "2099-12-31"}
+    nothing = tmp_path / "nothing.json"
+    nothing.write_text(json.dumps({"exemptions": [{**exemption, "rules": ["nonexist_*"]}]}))
+    code, out, err = cli("policy", "validate", str(nothing))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "exemptions.0.rules: 'nonexist_*' matches no rule" in err
+    # Loading refuses it too: every command reads the policy file as validate does.
+    assert cli("rules", "--format", "json")[0] == 0
+    code, _, err = cli("scan", "--simulated", "--policy", str(nothing), "--format", "json")
+    assert code == 2
+    assert "'nonexist_*' matches no rule" in err
+    # A pattern that names rules is valid, and covers them as `--rule` would select them.
+    some = tmp_path / "some.json"
+    some.write_text(json.dumps({"exemptions": [{**exemption, "rules": ["storage_*"]}]}))
+    assert cli("policy", "validate", str(some))[0] == 0
+    from driftguard.policy import load_policy
+
+    (covering,) = load_policy(some).exemptions
+    assert covering.covers("storage_account_shared_key_disabled", "/subscriptions/x")
+    assert not covering.covers("cognitiveservices_account_local_auth_disabled", "/subscriptions/x")
+
+
+def test_the_schema_lists_the_rule_ids_a_policy_may_name() -> None:
+    schema = policy_schema()
+    known = next(m.id for m in rules.metas())
+    jsonschema.validate({"modes": {known: "report"}, "overrides": [{"rule": known, "scope": "/subscriptions/x", "mode": "off"}]}, schema)
+    for bad in (
+        {"modes": {"no_such_rule": "report"}},
+        {"overrides": [{"rule": "no_such_rule", "scope": "/subscriptions/x", "mode": "off"}]},
+        {"approvals": {"critical_rules": ["no_such_rule"]}},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
 def test_schema_prints_the_schema() -> None:
     code, out, _ = cli("policy", "schema")
     assert code == 0

@@ -4,6 +4,7 @@ real `azure.functions` types against the simulator. The timer triggers are in te
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import sys
 from datetime import datetime
@@ -181,3 +182,15 @@ def test_an_event_nested_too_deep_is_acknowledged_with_the_limit(
         handler(deep)  # returns: acknowledged as poison, not redelivered
     [record] = [r for r in caplog.records if "deep-1" in r.getMessage()]
     assert f"nested deeper than {MAX_DEPTH} levels" in record.getMessage()
+
+
+def test_the_app_refuses_a_policy_file_whose_exemption_covers_no_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from driftguard.policy import ConfigError
+    from functions import runtime
+
+    path = tmp_path / "policy.json"
+    exemption = {"resource": "*", "rules": ["nonexist_*"], "reason": "r", "approver": "a@contoso.com", "expires_on": "2099-12-31"}
+    path.write_text(json.dumps({"exemptions": [exemption]}))
+    monkeypatch.setattr(runtime, "SETTINGS", runtime.SETTINGS.model_copy(update={"policy_file": path}))
+    with pytest.raises(ConfigError, match="'nonexist_\\*' matches no rule"):
+        runtime.policy()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from driftguard import rules
+from driftguard import RULES_URL, rules
 from driftguard.assets import AssetTap, to_csv
 from driftguard.model import JSON, Finding
 from driftguard.pipeline import Evaluator, ScanSummary
@@ -39,8 +39,20 @@ def _summary(summary: ScanSummary, gate: Gate) -> JSON:
     return data
 
 
+def help_uri_base(text: str) -> str:
+    """argparse's type for `--help-uri-base`: an http(s) address without a fragment (the rule id is one)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) address without a #fragment")
+    return text.strip().rstrip("#")
+
+
 def run_scan(args: argparse.Namespace, ctx: Context, settings: Settings, policy: Policy) -> int:
     fmt = output.choose_format(args.format, args.output, SCAN_FORMATS, command="scan")
+    if args.help_uri_base is not None and fmt != "sarif":
+        raise UsageError("--help-uri-base only means something for SARIF output")
     now = datetime.now(UTC)
     gate = Gate.of(args, policy, now.date(), (m.id for m in rules.metas()), ctx)
     evaluator = Evaluator(policy, now=now)
@@ -91,18 +103,24 @@ def _counts(data: JSON) -> str:
 
 
 def _write_sarif(args: argparse.Namespace, sink: IO[str], findings: list[Finding], gate: Gate, scope: tuple[str, ...]) -> int:
-    """Writes the SARIF documents (the first to `sink`); returns how many files they took."""
-    docs = sarif.documents(findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope)
-    sink.write(json.dumps(docs[0], indent=2) + "\n")
-    if len(docs) > 1:
-        # Code scanning takes 20 runs per file: the rest go beside the output, each uploaded on its own.
+    """Writes the SARIF files (the first to `sink`); returns how many they are."""
+    try:
+        texts = sarif.files(
+            findings, rules.metas(), exemption_of=gate.exemption_of, scope=scope, help_uri_base=args.help_uri_base or RULES_URL
+        )
+    except sarif.RunTooLarge as e:
+        raise UsageError(str(e)) from None
+    sink.write(texts[0])
+    if len(texts) > 1:
+        # Code scanning takes 20 runs and 10 MB gzip-compressed per file: the rest go beside the output,
+        # each uploaded on its own.
         if args.output in (None, "-"):
-            raise UsageError(f"{sum(len(d['runs']) for d in docs)} SARIF runs need several files: pass --output FILE.sarif")
+            raise UsageError(f"the SARIF runs need {len(texts)} files (code scanning's limits per file): pass --output FILE.sarif")
         target = Path(args.output)
-        for i, doc in enumerate(docs[1:], start=2):
+        for i, text in enumerate(texts[1:], start=2):
             with output.destination(str(target.with_name(f"{target.stem}.{i}{target.suffix}")), sink) as extra:
-                extra.write(json.dumps(doc, indent=2) + "\n")
-    return len(docs)
+                extra.write(text)
+    return len(texts)
 
 
 def _verdict(args: argparse.Namespace, ctx: Context, summary: ScanSummary, gate: Gate) -> int:
@@ -124,7 +142,7 @@ def run_inventory(args: argparse.Namespace, ctx: Context, settings: Settings, po
                 sink.write(json.dumps([a.to_json() for a in assets], indent=2) + "\n")
             elif fmt == "csv":
                 sink.write(to_csv(assets))
-            else:
+            elif assets:  # none: the warning below, not an empty table
                 views.assets(assets, console(sink))
     output.wrote(ctx, args.output, fmt, f"{len(assets)} AI asset(s)")
     if not assets:

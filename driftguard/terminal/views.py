@@ -98,9 +98,15 @@ def assets(found: Sequence[Asset], console: Console) -> None:
         lines = [
             f"[bold]{escape(shorten(a.name))}[/] [dim]{escape(a.type)}[/]",
             escape(where(a.resource_id)),
-            f"owner: {escape(fit(a.owner))}; classification: {escape(fit(a.classification))}",
+            _tags(a),
             *(escape(fit(d)) for d in detail),
             f"open findings: {posture}",
         ]
         t.add_row(escape(a.kind or "-"), "\n".join(lines))
     console.print(t)
+
+
+def _tags(a: Asset) -> str:
+    """The owner and classification tags that are set; a resource with neither says so once."""
+    tags = [f"{name}: {escape(fit(value))}" for name, value in (("owner", a.owner), ("classification", a.classification)) if value]
+    return "; ".join(tags) or "[dim]untagged (no owner or classification tag)[/]"

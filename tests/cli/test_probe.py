@@ -87,3 +87,27 @@ def test_nothing_opted_in_sends_nothing() -> None:  # and, without --fail-on, pa
     code, out, _ = run("probe", "--simulated")
     assert code == 0
     assert "probes are off" in out
+
+
+def test_output_severity_and_rule_work_as_they_do_for_scan(tmp_path: Path) -> None:
+    policy = str(ROOT / "examples" / "policy.json")
+    target = tmp_path / "probes.json"
+    code, out, err = run("probe", "--simulated", "--policy", policy, "--output", str(target), "--fail-on", "high")
+    assert code == 1  # the filter that lets an attack through: a high finding
+    assert out == ""
+    assert f"wrote {target} (json)" in err
+    payload = json.loads(target.read_text())
+    assert payload["summary"]["shown"] >= 1
+    assert payload["verdicts"]
+    # Selected away, the finding no longer counts for the gate.
+    assert run("probe", "--simulated", "--policy", policy, "--severity", "critical", "--fail-on", "high")[0] == 0
+    assert run("probe", "--simulated", "--policy", policy, "--rule", "storage_*", "--fail-on", "high")[0] == 0
+    assert run("probe", "--simulated", "--policy", policy, "--rule", "*canary*", "--fail-on", "high")[0] == 1
+    code, _, err = run("probe", "--simulated", "--policy", policy, "--rule", "nonexist_*")
+    assert code == 2
+    assert "--rule 'nonexist_*' matches no rule" in err
+    # A format probe does not write is refused before anything is sent; nothing is written.
+    code, _, err = run("probe", "--simulated", "--policy", policy, "--output", str(tmp_path / "probes.csv"))
+    assert code == 2
+    assert "CSV is not a probe format" in err
+    assert not (tmp_path / "probes.csv").exists()

@@ -156,3 +156,25 @@ def test_an_exempted_assignment_is_shown_exempt_and_passes_the_gate(tmp_path: Pa
     assert code == 0
     flat = " ".join(table.replace("│", " ").split())  # the reason wraps inside its cell
     assert "exempt until 2099-12-31, approved by ciso@contoso.com: removal scheduled with the owner" in flat
+
+
+def test_the_csv_marks_an_exempted_verdict_exempt(tmp_path: Path) -> None:
+    policy = json.loads(POLICY.read_text())
+    policy["exemptions"] = [
+        {
+            "resource": "/subscriptions/11111111-1111-4111-8111-111111111111/*",
+            "rules": ["authorization_roleassignment_not_orphaned"],
+            "reason": "removal scheduled with the owner",
+            "approver": "ciso@contoso.com",
+            "expires_on": "2099-12-31",
+        }
+    ]
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    code, out, _ = run_review("--format", "csv", "--rule", "*orphaned", policy=path)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["principal_id"][-4:] for r in rows] == ["c003"]
+    verdict = rows[0]["authorization_roleassignment_not_orphaned"]
+    assert verdict.startswith("exempt until 2099-12-31, approved by ciso@contoso.com: removal scheduled with the owner (fail: ")
+    assert rows[0]["assignment_id"].startswith("/subscriptions/")  # the ids stay as they are

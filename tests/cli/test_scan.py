@@ -342,3 +342,21 @@ def test_help_names_session_pools_and_gateways(capsys: pytest.CaptureFixture[str
         text = " ".join((out + capsys.readouterr().out).split())
         assert "session pools" in text
         assert "gateways" in text
+
+
+def test_inventory_shows_no_empty_tags_and_no_empty_table(tmp_path: Path) -> None:
+    snapshot = tmp_path / "estate.json"
+    snapshot.write_text(json.dumps([b.cognitive_account("11111111-1111-4111-8111-111111111111", "rg", "oai-untagged")]))
+    code, out, _ = run("inventory", "--snapshot", str(snapshot), "--no-deep")
+    assert code == 0
+    assert "oai-untagged" in out
+    assert "owner: ;" not in out
+    assert "classification: " not in out
+    assert "untagged" in " ".join(out.replace("│", " ").split())
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    code, out, err = run("inventory", "--snapshot", str(empty))
+    assert code == 0
+    assert out == ""  # no empty box
+    assert err.count("\n") == 1
+    assert "no AI assets found" in err
