@@ -44,6 +44,7 @@ from driftguard.store.base import (
     AuditEntry,
     Baseline,
     Case,
+    CaseKind,
     CaseListener,
     CaseStatus,
     FindingRecord,
@@ -704,7 +705,23 @@ class Responder:
                 self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
                 self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource is gone")
                 closed += 1
+        self._supersede_cases_of_deleted(rid, now)
         return closed
+
+    def _supersede_cases_of_deleted(self, rid: str, now: datetime) -> None:
+        """The resource is verified gone (ARM answered 404): its open fix and rollback cases have
+        nothing left to decide, whatever their key (a principal, a part). An incident stays open: the
+        alert still wants a person. An approved case is left to the desk, as in `_supersede_case`."""
+        reason = "the resource was deleted"
+        for case in list(self.store.cases(status=CaseStatus.OPEN)):
+            if fold(case.resource_id) != fold(rid) or case.kind is CaseKind.INCIDENT:
+                continue
+            try:
+                closed = self.store.save_case(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", reason))
+            except StoreConflict:
+                continue  # decided meanwhile: that decision stands
+            self.store.append_audit(AuditEntry(now, ACTOR, "case_superseded", rid, case.rule, detail=f"case {case.id}: {reason}"))
+            self._tell(closed, "superseded")
 
     def _audit(
         self,

@@ -396,6 +396,61 @@ def test_a_new_owner_assignment_on_an_openai_account_becomes_a_case(world: World
     assert record.status.value == "resolved"
 
 
+def _owner_assignment_case(world: World, guid: str) -> tuple[str, str]:
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/{guid}"
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/{owner}",
+            "principalId": DEV,
+            "principalType": "User",
+        }
+    }
+    world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.resource_id == assignment]
+    assert case.status is CaseStatus.OPEN
+    return assignment, case.id
+
+
+def test_a_verified_delete_supersedes_the_open_cases_on_the_resource(world: World) -> None:
+    """A case on a deleted resource has nothing left to decide: superseded with the reason, audited and
+    told to the sinks (it no longer counts against the SLA, nor can it be approved)."""
+    told: list[tuple[str, str, str]] = []
+    world.responder.case_listeners = (lambda case, event: told.append((case.id, event, case.status.value)),)
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0045-4a00-8000-000000000045")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert [o[0] for o in world.deliver()] == ["resolved"]
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.SUPERSEDED
+    assert case.history[-1].detail == "the resource was deleted"
+    assert (case_id, "superseded", "superseded") in told
+    assert [a.detail for a in world.store.audit_log(resource_id=assignment) if a.action == "case_superseded"] == [
+        f"case {case_id}: the resource was deleted"
+    ]
+
+
+def test_a_failed_read_after_a_delete_event_supersedes_nothing(world: World) -> None:
+    """Only ARM's 404 proves a resource gone: a read that fails leaves the case open (and Event Grid retries)."""
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0046-4a00-8000-000000000046")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    raw = world.events.pop(0)
+
+    def failing(resource_id: str, api_version: str) -> None:
+        raise RuntimeError("ARM answered 500")
+
+    world.responder.read = failing
+    world.responder.judge.read = failing
+    with pytest.raises(RuntimeError):
+        world.responder.handle(parse_event(raw))
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.OPEN
+
+
 def test_a_reader_assignment_passes(world: World) -> None:
     reader = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
     assignment = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleAssignments/0f6b0c1e-0043-4a00-8000-000000000043"
