@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from simulator import dataplane, kql
+from simulator import builders, dataplane, kql
 from simulator.directory import Directory
 from simulator.spec import BodyRefused, Catalog, Operation, Schema, as_read, catalog
 from simulator.state import JSON, Estate, split_id
@@ -149,6 +149,9 @@ def in_graph_table(table: str, resource_type: str) -> bool:
 # What Azure answers key actions with, when local auth is off on a Cognitive Services account: key
 # operations are refused (Cognitive Services docs on disabling local authentication).
 LOCAL_AUTH_OFF = "Failed to list key. disableLocalAuth is set to be true"
+
+
+_RAI_PARENT = re.compile(r"/providers/microsoft\.cognitiveservices/accounts/[^/]+$", re.I)
 
 
 class Simulator:
@@ -627,8 +630,18 @@ class Simulator:
         found = self.estate.get(path)
         if found is not None:
             return Response.json(200, _as_read(found))
-        embedded = self._embedded(path)
+        embedded = self._embedded(path) or self._built_in_rai_policy(path)
         return Response.json(200, embedded) if embedded is not None else self._not_found(path)
+
+    def _built_in_rai_policy(self, path: str) -> JSON | None:
+        """Microsoft.Default / Microsoft.DefaultV2 of an existing account: Azure serves them, nobody creates them."""
+        at = path.lower().rfind("/raipolicies/")
+        parent, name = path[:at], path[at + len("/raiPolicies/") :]
+        if at < 0 or not _RAI_PARENT.search(parent):
+            return None
+        wanted = next((n for n in builders.BUILT_IN_RAI_POLICIES if n.lower() == name.lower()), None)
+        account = self.estate.get(parent) if wanted else None
+        return builders.built_in_rai_policy(str(account["id"]), wanted) if account is not None and wanted else None
 
     def _list(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
         parts = path.strip("/").split("/")
@@ -647,6 +660,13 @@ class Simulator:
         if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
             return self._not_found(parent)
         items = [_as_read(i) for i in self.estate.children(parent, full_type)]
+        if full_type.lower() == "microsoft.cognitiveservices/accounts/raipolicies":
+            account = self.estate.get(parent)
+            custom = {str(i.get("name", "")).lower() for i in items}
+            if account is not None:
+                items += [
+                    builders.built_in_rai_policy(str(account["id"]), n) for n in builders.BUILT_IN_RAI_POLICIES if n.lower() not in custom
+                ]
         skip = int(params.get("$skiptoken", "0") or 0)
         listed: JSON = {"value": items[skip : skip + self.list_page_size]}
         if skip + self.list_page_size < len(items):

@@ -180,6 +180,36 @@ def test_a_playbook_is_applied_only_on_approval_and_rolls_back(demo: DemoWorld) 
     assert restored["properties"]["contentFilters"] == before["properties"]["contentFilters"]  # type: ignore[index]
 
 
+def test_a_jailbreak_on_a_deployment_using_the_built_in_policy_says_what_a_person_must_do(demo: DemoWorld) -> None:
+    """Microsoft.Default cannot be changed (SystemManaged): the case says so, with no plan, never that
+    the policy is gone."""
+    eu = account(demo, "oai-contoso-prod-eu")
+    deployment = demo.world.sim.estate.get(f"{eu}/deployments/gpt-35-turbo")
+    assert deployment is not None
+    assert deployment["properties"]["raiPolicyName"] == "Microsoft.Default"
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "jb-built-in",
+            alert_type=JAILBREAK,
+            display_name="Jailbreak",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[{"$id": "1", "type": "ip", "address": "203.0.113.45"}],
+            extended={"Deployment Name": "gpt-35-turbo"},
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "jb-built-in")
+    assert case.resource_id.endswith("/raiPolicies/Microsoft.Default")
+    assert case.plan is None
+    assert "gone" not in case.reason
+    assert case.reason.endswith(
+        "the deployment uses the built-in policy Microsoft.Default, which cannot be changed: "
+        "create a custom policy with the jailbreak filter blocking and assign it"
+    )
+
+
 def test_an_incident_without_a_playbook_has_nothing_to_approve(demo: DemoWorld) -> None:
     demo.world.incidents(demo.policy).sweep()
     case = by_type(incidents(demo), SUSPICIOUS_IP)
