@@ -338,6 +338,9 @@ class Simulator:
         if op.body is not None and method in ("PUT", "PATCH", "POST"):
             if payload is None and method != "POST":
                 return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: no body.")
+            moved = self._moves_location(method, path, payload)
+            if moved is not None:
+                return moved
             try:
                 payload = op.body.clean(payload)
             except BodyRefused as e:
@@ -353,6 +356,29 @@ class Simulator:
         if method == "POST":
             return self._action(call, payload)
         return self._write(call, payload)
+
+    def _moves_location(self, method: str, path: str, payload: Any) -> Response | None:
+        """A PATCH cannot move a resource (ARM RPC: "a user can not change the location, type or name of
+        their resource with a PATCH call"; location is create-only): another region is refused rather
+        than dropped with the other properties the update model lacks (a session pool's has no
+        `location`). The same region, in any spelling, is accepted."""
+        if method != "PATCH" or not isinstance(payload, Mapping) or "location" not in payload:
+            return None
+        current = self.estate.get(path)
+        if current is None or payload["location"] is None:
+            return None
+
+        def region(value: Any) -> str:
+            return str(value).replace(" ", "").lower()
+
+        if region(payload["location"]) == region(current.get("location", "")):
+            return None
+        return error(
+            400,
+            "InvalidRequestContent",
+            f"The location of resource '{current.get('name')}' cannot be changed from '{current.get('location')}' "
+            f"to '{payload['location']}' with a PATCH: a resource keeps the region it was created in.",
+        )
 
     def _version_served(self, op: Operation, version: str) -> bool:
         if version == op.api_version:
