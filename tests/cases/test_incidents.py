@@ -296,6 +296,7 @@ def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
     case = by_type(incidents(demo), "AI.Azure_CredentialTheftAttempt")
     assert case.plan is not None
     assert [(s["method"], s["body"]) for s in case.plan["steps"]] == [("POST", {"keyName": "Key1"}), ("POST", {"keyName": "Key2"})]
+    assert case.plan["summary"] == "regenerate Key1 then Key2"  # no gateway fronts it
     outcome = demo.desk.approve(case.id, ALICE, reason="rotate", plan_digest=case.plan_digest)
     assert outcome.case.status is CaseStatus.APPLIED, outcome.message
     assert [r.path.rsplit("/", 1)[-1] for r in demo.world.sim.requests if r.method == "POST" and r.path.startswith(eu)][-2:] == [
@@ -305,6 +306,28 @@ def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
     # A rotation cannot be undone (the old keys are gone): the desk says so rather than pretending.
     with pytest.raises(Refused, match="cannot be rolled back"):
         demo.desk.request_rollback(case.id, ALICE, reason="undo")
+
+
+def test_a_key_playbook_names_the_gateway_that_calls_the_account_with_its_key(demo: DemoWorld) -> None:
+    """oai-contoso-chat sits behind apim-contoso-ai, whose backend sends the account's key (api-key): the
+    approver reads, before signing, that the gateway gets 401 until its backend uses its managed identity."""
+    chat = account(demo, "oai-contoso-chat")
+    current = demo.world.sim.estate.get(chat)
+    assert current is not None
+    demo.world.sim.estate.put({**current, "properties": {**current["properties"], "disableLocalAuth": False}})
+    for alert_type in ("AI.Azure_CredentialTheftAttempt", "AI.Azure_AccessFromSuspiciousUserAgent"):
+        demo.world.sim.estate.put(
+            b.defender_alert(
+                chat, f"gw-{alert_type}", alert_type=alert_type, display_name=alert_type, severity="High", generated=datetime.now(UTC)
+            )
+        )
+    demo.world.incidents(demo.policy).sweep()
+    gateway = "the gateway apim-contoso-ai sends the account's key (api-key) and gets 401 until its backend uses its managed identity"
+    plans = {c.plan["remediation"]: c.plan["summary"] for c in incidents(demo) if c.resource_id == chat and c.plan}
+    assert plans == {
+        "cognitiveservices_account_regenerate_keys": f"regenerate Key1 then Key2; {gateway}",
+        "cognitiveservices_account_disable_local_auth": f"regenerate Key1 and Key2, then disable key authentication; {gateway}",
+    }
 
 
 def test_a_policy_may_ask_two_approvers_for_playbooks(demo: DemoWorld) -> None:
