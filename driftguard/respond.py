@@ -25,7 +25,7 @@ from driftguard import joins
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.role_definitions import RoleDefinitions
-from driftguard.azure.writes import ArmWriter, WriteFailed
+from driftguard.azure.writes import ArmWriter, WriteError, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
@@ -221,9 +221,38 @@ class Responder:
         try:
             for resource in items:
                 results.extend(self._sweep_item(resource, run))
+            results.extend(self._gone_since_listed({fold(str(r.get("id", ""))) for r in items}))
         finally:
             self.store.purge_marks(before=self.clock() - timedelta(days=2))
         self.counts.update(r.outcome.value for r in results)
+        return results
+
+    def _gone_since_listed(self, listed: set[str]) -> list[Result]:
+        """Open cases on resources the sweep did not list. Absence is no proof (a sweep of part of the
+        estate, a type the inventory does not list, an index that lags): each is read, and only ARM's 404
+        closes its findings and supersedes its cases; a read that fails leaves them open."""
+        subscriptions = {s.lower() for s in self.subscriptions}
+        results: list[Result] = []
+        checked: set[str] = set()
+        for case in list(self.store.cases(status=CaseStatus.OPEN)):
+            key = fold(case.resource_id)
+            if case.kind is CaseKind.INCIDENT or key in listed or key in checked:
+                continue
+            checked.add(key)
+            try:
+                rid = parse_resource_id(case.resource_id)
+            except InvalidResourceId:
+                continue
+            if subscriptions and (rid.subscription or "").lower() not in subscriptions:
+                continue
+            try:
+                current = self._read_resource(str(rid))
+            except WriteError as e:
+                results.append(Result("sweep", str(rid), Outcome.NOT_EVALUATED, f"unlisted, and the read failed: {e}"))
+                continue
+            if current is None:
+                closed = self._close_all(str(rid), self.clock())
+                results.append(Result("sweep", str(rid), Outcome.RESOLVED, f"deleted: {closed} finding(s) closed"))
         return results
 
     def _sweep_item(self, resource: Mapping[str, Any], run: Sweep) -> list[Result]:

@@ -13,7 +13,7 @@ import pytest
 import remediations
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter
+from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.events import parse_event
 from driftguard.ids import parse_resource_id
 from driftguard.model import Mode
@@ -449,6 +449,40 @@ def test_a_failed_read_after_a_delete_event_supersedes_nothing(world: World) -> 
     case = world.store.case(case_id)
     assert case is not None
     assert case.status is CaseStatus.OPEN
+
+
+def test_a_sweep_that_no_longer_lists_a_resource_reads_it_and_only_a_404_supersedes_its_cases(world: World) -> None:
+    """The delete event was lost: the next sweep does not list the assignment. Absence alone proves
+    nothing (a sweep of part of the estate): the resource is read; a failed read leaves the case open,
+    ARM's 404 supersedes it."""
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0047-4a00-8000-000000000047")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    world.events.clear()  # never delivered
+    real = world.responder.read
+
+    def failing(resource_id: str, api_version: str) -> None:
+        raise WriteFailed("GET: HTTP 403")
+
+    world.responder.read = failing
+    [failed] = world.responder.sweep([])
+    assert failed.outcome is Outcome.NOT_EVALUATED
+    assert world.store.case(case_id).status is CaseStatus.OPEN  # type: ignore[union-attr]
+    world.responder.read = real
+    assert [(r.resource_id, r.outcome) for r in world.responder.sweep([])] == [(assignment, Outcome.RESOLVED)]
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.SUPERSEDED
+    assert case.history[-1].detail == "the resource was deleted"
+
+
+def test_a_sweep_reads_nothing_for_the_resources_it_lists(world: World) -> None:
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0048-4a00-8000-000000000048")
+    listed = world.sim.estate.get(assignment)
+    assert listed is not None
+    before = len(world.sim.requests)
+    world.responder.sweep([listed])
+    assert not [r for r in world.sim.requests[before:] if r.method == "GET" and r.path.lower() == assignment.lower()]
+    assert world.store.case(case_id).status is CaseStatus.OPEN  # type: ignore[union-attr]
 
 
 def test_a_reader_assignment_passes(world: World) -> None:
