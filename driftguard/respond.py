@@ -734,6 +734,13 @@ class Responder:
                 self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
                 self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource is gone")
                 closed += 1
+        # Its child resources (an account's deployments and RAI policies, a gateway's named values) went
+        # with it: ARM sends no event for them.
+        for record in list(self.store.findings()):
+            if record.status is not FindingStatus.RESOLVED and _child_of(record.resource_id, rid):
+                self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+                self._notice(FINDING_RESOLVED, record.resource_id, record.rule, reason="the resource it belongs to is gone")
+                closed += 1
         self._supersede_cases_of_deleted(rid, now)
         return closed
 
@@ -743,13 +750,15 @@ class Responder:
         alert still wants a person. An approved case is left to the desk, as in `_supersede_case`."""
         reason = "the resource was deleted"
         for case in list(self.store.cases(status=CaseStatus.OPEN)):
-            if fold(case.resource_id) != fold(rid) or case.kind is CaseKind.INCIDENT:
+            if case.kind is CaseKind.INCIDENT or not (fold(case.resource_id) == fold(rid) or _child_of(case.resource_id, rid)):
                 continue
             try:
                 closed = self.store.save_case(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", reason))
             except StoreConflict:
                 continue  # decided meanwhile: that decision stands
-            self.store.append_audit(AuditEntry(now, ACTOR, "case_superseded", rid, case.rule, detail=f"case {case.id}: {reason}"))
+            self.store.append_audit(
+                AuditEntry(now, ACTOR, "case_superseded", case.resource_id, case.rule, detail=f"case {case.id}: {reason}")
+            )
             self._tell(closed, "superseded")
 
     def _audit(
@@ -765,6 +774,13 @@ class Responder:
         self.store.append_audit(
             AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail, write_id)
         )
+
+
+def _child_of(resource_id: str, parent_id: str) -> bool:
+    """Whether `resource_id` is a child resource of `parent_id` (`…/accounts/a/deployments/d`), which
+    cannot outlive it; an extension resource on it (`…/providers/Microsoft.Insights/…`) is not one."""
+    child, parent = fold(resource_id), fold(parent_id).rstrip("/")
+    return child.startswith(parent + "/") and "/providers/" not in child[len(parent) :]
 
 
 def _sweep_key(scope: str) -> str:

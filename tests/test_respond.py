@@ -19,7 +19,7 @@ from driftguard.ids import parse_resource_id
 from driftguard.model import Mode
 from driftguard.policy import Policy
 from driftguard.respond import Outcome, Responder
-from driftguard.store.base import CaseStatus
+from driftguard.store.base import Case, CaseStatus, FindingRecord, FindingStatus, dedupe_key
 from driftguard.store.sqlite import SqliteStore
 from simulator import Simulator, sample
 from simulator import builders as b
@@ -449,6 +449,27 @@ def test_a_failed_read_after_a_delete_event_supersedes_nothing(world: World) -> 
     case = world.store.case(case_id)
     assert case is not None
     assert case.status is CaseStatus.OPEN
+
+
+def test_a_deleted_account_takes_the_cases_of_its_child_resources_with_it(world: World) -> None:
+    """ARM sends no event for an account's deployments when the account is deleted: their cases go with
+    the account's; an extension resource on it (a diagnostic setting) is not its child and stays."""
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    opened = {}
+    for rid in (f"{PROD_EU}/deployments/gpt-35-turbo", f"{PROD_EU}/providers/Microsoft.Insights/diagnosticSettings/logs"):
+        case = Case(dedupe_key("r", rid), "r", rid, CaseStatus.OPEN, "why", now, now, None, None, {})
+        opened[rid] = world.store.open_case(case).id
+        world.store.save_finding(FindingRecord("r", rid, FindingStatus.OPEN, {}, now, now))
+    world.change(DEV, PROD_EU, {}, method="DELETE")
+    world.deliver()
+    statuses = {rid: world.store.case(cid).status for rid, cid in opened.items()}  # type: ignore[union-attr]
+    assert statuses == {
+        f"{PROD_EU}/deployments/gpt-35-turbo": CaseStatus.SUPERSEDED,
+        f"{PROD_EU}/providers/Microsoft.Insights/diagnosticSettings/logs": CaseStatus.OPEN,
+    }
+    child = world.store.finding("r", f"{PROD_EU}/deployments/gpt-35-turbo")
+    assert child is not None
+    assert child.status is FindingStatus.RESOLVED
 
 
 def test_a_sweep_that_no_longer_lists_a_resource_reads_it_and_only_a_404_supersedes_its_cases(world: World) -> None:
