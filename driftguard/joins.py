@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from driftguard.azure import api_versions
 from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Reader
 from driftguard.policy import Policy
-from driftguard.rules.gateway import gateway_sources
+from driftguard.rules.gateway import gateway_sources, is_ai_backend, key_credentials
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
 from remediations.base import PlanContext
 
@@ -111,14 +112,60 @@ def read_role_definitions(assignments: tuple[Mapping[str, Any], ...], read: Read
     return tuple(d for d in found.values() if d is not None)
 
 
+def gateways_sending_key(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> list[str]:
+    """The names of the gateways in front of an AI account whose backend to it sends an account key
+    (`api-key` in its credentials): a fix that rotates or disables the keys cuts them off (401) until
+    they call with their managed identity. A gateway whose backends cannot be listed is named too: a
+    key plan must not promise that no gateway breaks."""
+    if str(resource.get("type", "")).lower() != "microsoft.cognitiveservices/accounts":
+        return []
+    named = policy.gateways.gateway_of(str(resource.get("id", "")))
+    if named is None:
+        return []
+    try:
+        gateway = parse_resource_id(named)
+        listing = read(f"{gateway}/backends", api_versions.API_MANAGEMENT)
+    except (InvalidResourceId, InventoryError):
+        return [f"{named.rstrip('/').rsplit('/', 1)[-1]} (its backends could not be read)"]
+    if listing is None:
+        return []
+    account = fold(str(resource.get("id", "")))
+    props = resource.get("properties") if isinstance(resource.get("properties"), Mapping) else {}
+    assert isinstance(props, Mapping)
+    sub = str(props.get("customSubDomainName") or "").lower()
+    hosts = {h for h in (_host(props.get("endpoint")), *(f"{sub}.{d}" for d in _AI_DOMAINS if sub)) if h}
+    for backend in listing.get("value") or []:
+        b = backend.get("properties") if isinstance(backend, Mapping) and isinstance(backend.get("properties"), Mapping) else {}
+        assert isinstance(b, Mapping)
+        if not is_ai_backend(b) or not key_credentials(b):
+            continue
+        target = fold(str(b.get("resourceId") or ""))
+        if (account and target.endswith(account)) or _host(b.get("url")) in hosts:
+            return [str(gateway).rsplit("/", 1)[-1]]
+    return []
+
+
+_AI_DOMAINS = ("openai.azure.com", "cognitiveservices.azure.com", "services.ai.azure.com")
+
+
+def _host(url: Any) -> str:
+    try:
+        return (urlsplit(str(url or "")).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def plan_context(
     resource: Mapping[str, Any], read: Reader, *, policy: Policy, baseline: Mapping[str, Any] | None, evidence: Mapping[str, Any]
 ) -> PlanContext:
-    """The context a remediation plans `resource` with: the rule's evidence, the hub for a project, and
-    the AI gateways' addresses for a fix that blocks an address (`ip_address` in the evidence)."""
+    """The context a remediation plans `resource` with: the rule's evidence, the hub for a project, the
+    AI gateways' addresses for a fix that blocks an address (`ip_address` in the evidence), and the
+    gateways in front of an account that call it with its key (`key_gateways`)."""
     extra = dict(evidence)
     if hub_id(resource) is not None:
         extra["hub"] = read_hub(resource, read)
+    if key_gateways := gateways_sending_key(resource, read, policy=policy):
+        extra["key_gateways"] = key_gateways
     if "ip_address" in evidence:
         extra["gateways"] = gateway_addresses(resource, read, policy=policy)
     return PlanContext(policy=policy, baseline=baseline, extra=extra)

@@ -25,7 +25,7 @@ from driftguard import joins
 from driftguard import rules as rule_registry
 from driftguard.azure import api_versions
 from driftguard.azure.role_definitions import RoleDefinitions
-from driftguard.azure.writes import ArmWriter, WriteFailed
+from driftguard.azure.writes import ArmWriter, WriteError, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, Schema
@@ -44,6 +44,7 @@ from driftguard.store.base import (
     AuditEntry,
     Baseline,
     Case,
+    CaseKind,
     CaseListener,
     CaseStatus,
     FindingRecord,
@@ -230,9 +231,38 @@ class Responder:
         try:
             for resource in items:
                 results.extend(self._sweep_item(resource, run))
+            results.extend(self._gone_since_listed({fold(str(r.get("id", ""))) for r in items}))
         finally:
             self.store.purge_marks(before=self.clock() - timedelta(days=2))
         self.counts.update(r.outcome.value for r in results)
+        return results
+
+    def _gone_since_listed(self, listed: set[str]) -> list[Result]:
+        """Open cases on resources the sweep did not list. Absence is no proof (a sweep of part of the
+        estate, a type the inventory does not list, an index that lags): each is read, and only ARM's 404
+        closes its findings and supersedes its cases; a read that fails leaves them open."""
+        subscriptions = {s.lower() for s in self.subscriptions}
+        results: list[Result] = []
+        checked: set[str] = set()
+        for case in list(self.store.cases(status=CaseStatus.OPEN)):
+            key = fold(case.resource_id)
+            if case.kind is CaseKind.INCIDENT or key in listed or key in checked:
+                continue
+            checked.add(key)
+            try:
+                rid = parse_resource_id(case.resource_id)
+            except InvalidResourceId:
+                continue
+            if subscriptions and (rid.subscription or "").lower() not in subscriptions:
+                continue
+            try:
+                current = self._read_resource(str(rid))
+            except WriteError as e:
+                results.append(Result("sweep", str(rid), Outcome.NOT_EVALUATED, f"unlisted, and the read failed: {e}"))
+                continue
+            if current is None:
+                closed = self._close_all(str(rid), self.clock())
+                results.append(Result("sweep", str(rid), Outcome.RESOLVED, f"deleted: {closed} finding(s) closed"))
         return results
 
     def _sweep_item(self, resource: Mapping[str, Any], run: Sweep) -> list[Result]:
@@ -799,7 +829,32 @@ class Responder:
                 self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
                 self._notice(FINDING_RESOLVED, rid, meta.id, reason="the resource is gone")
                 closed += 1
+        # Its child resources (an account's deployments and RAI policies, a gateway's named values) went
+        # with it: ARM sends no event for them.
+        for record in list(self.store.findings()):
+            if record.status is not FindingStatus.RESOLVED and _child_of(record.resource_id, rid):
+                self._save(replace(record, status=FindingStatus.RESOLVED, last_seen=now))
+                self._notice(FINDING_RESOLVED, record.resource_id, record.rule, reason="the resource it belongs to is gone")
+                closed += 1
+        self._supersede_cases_of_deleted(rid, now)
         return closed
+
+    def _supersede_cases_of_deleted(self, rid: str, now: datetime) -> None:
+        """The resource is verified gone (ARM answered 404): its open fix and rollback cases have
+        nothing left to decide, whatever their key (a principal, a part). An incident stays open: the
+        alert still wants a person. An approved case is left to the desk, as in `_supersede_case`."""
+        reason = "the resource was deleted"
+        for case in list(self.store.cases(status=CaseStatus.OPEN)):
+            if case.kind is CaseKind.INCIDENT or not (fold(case.resource_id) == fold(rid) or _child_of(case.resource_id, rid)):
+                continue
+            try:
+                closed = self.store.save_case(replace(case, status=CaseStatus.SUPERSEDED).with_event(now, ACTOR, "superseded", reason))
+            except StoreConflict:
+                continue  # decided meanwhile: that decision stands
+            self.store.append_audit(
+                AuditEntry(now, ACTOR, "case_superseded", case.resource_id, case.rule, detail=f"case {case.id}: {reason}")
+            )
+            self._tell(closed, "superseded")
 
     def _audit(
         self,
@@ -814,6 +869,13 @@ class Responder:
         self.store.append_audit(
             AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail, write_id)
         )
+
+
+def _child_of(resource_id: str, parent_id: str) -> bool:
+    """Whether `resource_id` is a child resource of `parent_id` (`…/accounts/a/deployments/d`), which
+    cannot outlive it; an extension resource on it (`…/providers/Microsoft.Insights/…`) is not one."""
+    child, parent = fold(resource_id), fold(parent_id).rstrip("/")
+    return child.startswith(parent + "/") and "/providers/" not in child[len(parent) :]
 
 
 def _sweep_key(scope: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from driftguard.model import Plan
 from remediations.base import COGNITIVE_ACCOUNT, COGNITIVE_WRITE, PlanContext, Remediation, patch_plan
 from remediations.cognitiveservices_account_regenerate_keys import REMEDIATION as REGENERATE
-from remediations.cognitiveservices_account_regenerate_keys import key_steps
+from remediations.cognitiveservices_account_regenerate_keys import gateways_cut_off, key_steps
 
 ID = "cognitiveservices_account_disable_local_auth"
 CHANGES = {"properties.disableLocalAuth": True}
@@ -22,7 +22,9 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
     if disable is None:
         return None  # already off: nothing to disable, and Azure would refuse the key regeneration
     return replace(
-        disable, steps=(*key_steps(resource), *disable.steps), summary="regenerate Key1 and Key2, then disable key authentication"
+        disable,
+        steps=(*key_steps(resource), *disable.steps),
+        summary="regenerate Key1 and Key2, then disable key authentication" + gateways_cut_off(context),
     )
 
 
@@ -32,5 +34,5 @@ REMEDIATION = Remediation(
     COGNITIVE_ACCOUNT,
     (*COGNITIVE_WRITE, *REGENERATE.actions),
     plan,
-    touches="Regenerates Key1 and Key2, then turns key authentication off: every client calling the account with an API key (apps, notebooks, SDK samples, other services' connections) gets 401 until it signs in with Microsoft Entra ID.",
+    touches="Regenerates Key1 and Key2, then turns key authentication off: every client calling the account with an API key (apps, notebooks, SDK samples, other services' connections) gets 401 until it signs in with Microsoft Entra ID, an AI gateway whose backend sends the key included (the plan's summary names it).",
 )

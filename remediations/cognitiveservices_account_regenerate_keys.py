@@ -27,7 +27,22 @@ def plan(resource: Mapping[str, Any], context: PlanContext) -> Plan | None:
         # local-auth fix regenerates them before it is ever turned off again.
         raise CannotPlan("local auth is disabled: Azure refuses key operations, and the keys are unusable while it stays off")
     return Plan(
-        ID, canonical_id(resource), key_steps(resource), {"keys": "possibly exposed"}, {"keys": "regenerated"}, "regenerate Key1 then Key2"
+        ID,
+        canonical_id(resource),
+        key_steps(resource),
+        {"keys": "possibly exposed"},
+        {"keys": "regenerated"},
+        "regenerate Key1 then Key2" + gateways_cut_off(context),
+    )
+
+
+def gateways_cut_off(context: PlanContext) -> str:
+    """What the approver must know of the gateways in front of the account that call it with its key."""
+    names = [str(n) for n in context.extra.get("key_gateways") or ()]
+    if not names:
+        return ""
+    return "; the gateway {} sends the account's key (api-key) and gets 401 until its backend uses its managed identity".format(
+        ", ".join(names)
     )
 
 
@@ -37,5 +52,5 @@ REMEDIATION = Remediation(
     COGNITIVE_ACCOUNT,
     ("Microsoft.CognitiveServices/accounts/regenerateKey/action",),
     plan,
-    touches="Invalidates the account's current keys: every app, notebook or connection still using them gets 401 until it is given a new key (or moved to Microsoft Entra ID).",
+    touches="Invalidates the account's current keys: every app, notebook or connection still using them gets 401 until it is given a new key (or moved to Microsoft Entra ID), an AI gateway whose backend sends the key included (the plan's summary names it).",
 )

@@ -44,7 +44,10 @@ def _put(resource: Mapping[str, Any], filters: list[Any], before: list[Any], sum
     from azure.mgmt.cognitiveservices import models
 
     if str(get_path(resource, "properties.type") or "").lower() == "systemmanaged":
-        raise CannotPlan("the deployment uses a Microsoft-managed RAI policy, which cannot be changed: give it a policy of its own")
+        raise CannotPlan(
+            f"the deployment uses the built-in policy {resource.get('name')}, which cannot be changed: "
+            "create a custom policy with the jailbreak filter blocking and assign it"
+        )
     body: dict[str, Any] = {"properties": {**(get_path(resource, "properties") or {}), "contentFilters": filters}}
     if isinstance(resource.get("tags"), Mapping):
         body["tags"] = resource["tags"]

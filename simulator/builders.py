@@ -165,6 +165,33 @@ def rai_policy(account_id: str, name: str, *, jailbreak: bool = True, indirect: 
     }
 
 
+# Microsoft's built-in RAI policies, which every Azure OpenAI / AI Services account has (GET and list
+# return them beside the custom ones): `properties.type` SystemManaged (read-only in the SDK's
+# RaiPolicyProperties), never written. Microsoft.Default filters the four harm categories at Medium on
+# prompts and completions; Microsoft.DefaultV2 adds Prompt Shields for jailbreak and protected material.
+BUILT_IN_RAI_POLICIES = ("Microsoft.Default", "Microsoft.DefaultV2")
+
+
+def built_in_rai_policy(account_id: str, name: str) -> JSON:
+    filters: list[JSON] = [
+        {"name": harm, "blocking": True, "enabled": True, "severityThreshold": "Medium", "source": source}
+        for harm in ("Hate", "Sexual", "Selfharm", "Violence")
+        for source in ("Prompt", "Completion")
+    ]
+    if name.lower() == "microsoft.defaultv2":
+        filters += [
+            {"name": "Jailbreak", "blocking": True, "source": "Prompt", "enabled": True},
+            {"name": "Protected Material Text", "blocking": True, "source": "Completion", "enabled": True},
+            {"name": "Protected Material Code", "blocking": False, "source": "Completion", "enabled": True},
+        ]
+    return {
+        "id": f"{account_id}/raiPolicies/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/raiPolicies",
+        "properties": {"mode": "Blocking", "type": "SystemManaged", "contentFilters": filters},
+    }
+
+
 def defender_setting(account_id: str, *, enabled: bool = True) -> JSON:
     return {
         "id": f"{account_id}/defenderForAISettings/Default",

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from simulator import dataplane, kql
+from simulator import builders, dataplane, kql
 from simulator.directory import Directory
 from simulator.spec import BodyRefused, Catalog, Operation, Schema, as_read, catalog
 from simulator.state import JSON, Estate, split_id
@@ -149,6 +149,9 @@ def in_graph_table(table: str, resource_type: str) -> bool:
 # What Azure answers key actions with, when local auth is off on a Cognitive Services account: key
 # operations are refused (Cognitive Services docs on disabling local authentication).
 LOCAL_AUTH_OFF = "Failed to list key. disableLocalAuth is set to be true"
+
+
+_RAI_PARENT = re.compile(r"/providers/microsoft\.cognitiveservices/accounts/[^/]+$", re.I)
 
 
 class Simulator:
@@ -335,6 +338,9 @@ class Simulator:
         if op.body is not None and method in ("PUT", "PATCH", "POST"):
             if payload is None and method != "POST":
                 return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: no body.")
+            moved = self._moves_location(method, path, payload)
+            if moved is not None:
+                return moved
             try:
                 payload = op.body.clean(payload)
             except BodyRefused as e:
@@ -350,6 +356,29 @@ class Simulator:
         if method == "POST":
             return self._action(call, payload)
         return self._write(call, payload)
+
+    def _moves_location(self, method: str, path: str, payload: Any) -> Response | None:
+        """A PATCH cannot move a resource (ARM RPC: "a user can not change the location, type or name of
+        their resource with a PATCH call"; location is create-only): another region is refused rather
+        than dropped with the other properties the update model lacks (a session pool's has no
+        `location`). The same region, in any spelling, is accepted."""
+        if method != "PATCH" or not isinstance(payload, Mapping) or "location" not in payload:
+            return None
+        current = self.estate.get(path)
+        if current is None or payload["location"] is None:
+            return None
+
+        def region(value: Any) -> str:
+            return str(value).replace(" ", "").lower()
+
+        if region(payload["location"]) == region(current.get("location", "")):
+            return None
+        return error(
+            400,
+            "InvalidRequestContent",
+            f"The location of resource '{current.get('name')}' cannot be changed from '{current.get('location')}' "
+            f"to '{payload['location']}' with a PATCH: a resource keeps the region it was created in.",
+        )
 
     def _version_served(self, op: Operation, version: str) -> bool:
         if version == op.api_version:
@@ -627,8 +656,18 @@ class Simulator:
         found = self.estate.get(path)
         if found is not None:
             return Response.json(200, _as_read(found))
-        embedded = self._embedded(path)
+        embedded = self._embedded(path) or self._built_in_rai_policy(path)
         return Response.json(200, embedded) if embedded is not None else self._not_found(path)
+
+    def _built_in_rai_policy(self, path: str) -> JSON | None:
+        """Microsoft.Default / Microsoft.DefaultV2 of an existing account: Azure serves them, nobody creates them."""
+        at = path.lower().rfind("/raipolicies/")
+        parent, name = path[:at], path[at + len("/raiPolicies/") :]
+        if at < 0 or not _RAI_PARENT.search(parent):
+            return None
+        wanted = next((n for n in builders.BUILT_IN_RAI_POLICIES if n.lower() == name.lower()), None)
+        account = self.estate.get(parent) if wanted else None
+        return builders.built_in_rai_policy(str(account["id"]), wanted) if account is not None and wanted else None
 
     def _list(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
         parts = path.strip("/").split("/")
@@ -647,6 +686,13 @@ class Simulator:
         if len(rest) > 2 and rest[1].lower() != "locations" and self.estate.get(parent) is None:
             return self._not_found(parent)
         items = [_as_read(i) for i in self.estate.children(parent, full_type)]
+        if full_type.lower() == "microsoft.cognitiveservices/accounts/raipolicies":
+            account = self.estate.get(parent)
+            custom = {str(i.get("name", "")).lower() for i in items}
+            if account is not None:
+                items += [
+                    builders.built_in_rai_policy(str(account["id"]), n) for n in builders.BUILT_IN_RAI_POLICIES if n.lower() not in custom
+                ]
         skip = int(params.get("$skiptoken", "0") or 0)
         listed: JSON = {"value": items[skip : skip + self.list_page_size]}
         if skip + self.list_page_size < len(items):

@@ -141,6 +141,17 @@ def chat_completions(estate: Estate, host: str, deployment_name: str, token: str
     deployment = estate.get(f"{account['id']}/deployments/{deployment_name}")
     if deployment is None:
         return _error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
+    props = deployment.get("properties") or {}
+    capabilities = props.get("capabilities") or {}
+    if capabilities and str(capabilities.get("chatCompletion", "")).lower() != "true":
+        # A model without the chat completion capability (an embedding model): refused, as Azure OpenAI does.
+        return _error(
+            400,
+            "OperationNotSupported",
+            f"The chatCompletion operation does not work with the specified model, {(props.get('model') or {}).get('name', '')}. "
+            "Please choose different model and try again. You can learn more about which models can be used with each "
+            "operation here: https://go.microsoft.com/fwlink/?linkid=2197993.",
+        )
     if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
         return _error(400, "BadRequest", "'messages' is a required property")
     policy_name = str((deployment.get("properties") or {}).get("raiPolicyName") or "Microsoft.Default")

@@ -13,13 +13,13 @@ import pytest
 import remediations
 from driftguard.azure import api_versions
 from driftguard.azure.connection import ArmConnection, RawArm, StaticTokenCredential
-from driftguard.azure.writes import ArmWriter
+from driftguard.azure.writes import ArmWriter, WriteFailed
 from driftguard.events import parse_event
 from driftguard.ids import parse_resource_id
 from driftguard.model import Mode
 from driftguard.policy import Policy
 from driftguard.respond import Outcome, Responder
-from driftguard.store.base import CaseStatus
+from driftguard.store.base import Case, CaseStatus, FindingRecord, FindingStatus, dedupe_key
 from driftguard.store.sqlite import SqliteStore
 from simulator import Simulator, sample
 from simulator import builders as b
@@ -394,6 +394,116 @@ def test_a_new_owner_assignment_on_an_openai_account_becomes_a_case(world: World
     record = world.store.finding("authorization_roleassignment_privileged_not_standing", assignment)
     assert record is not None
     assert record.status.value == "resolved"
+
+
+def _owner_assignment_case(world: World, guid: str) -> tuple[str, str]:
+    owner = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    assignment = f"{PROD_OAI}/providers/Microsoft.Authorization/roleAssignments/{guid}"
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/{owner}",
+            "principalId": DEV,
+            "principalType": "User",
+        }
+    }
+    world.sim.handle(
+        "PUT", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, json.dumps(body).encode()
+    )
+    world.deliver()
+    [case] = [c for c in world.store.cases() if c.resource_id == assignment]
+    assert case.status is CaseStatus.OPEN
+    return assignment, case.id
+
+
+def test_a_verified_delete_supersedes_the_open_cases_on_the_resource(world: World) -> None:
+    """A case on a deleted resource has nothing left to decide: superseded with the reason, audited and
+    told to the sinks (it no longer counts against the SLA, nor can it be approved)."""
+    told: list[tuple[str, str, str]] = []
+    world.responder.case_listeners = (lambda case, event: told.append((case.id, event, case.status.value)),)
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0045-4a00-8000-000000000045")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    assert [o[0] for o in world.deliver()] == ["resolved"]
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.SUPERSEDED
+    assert case.history[-1].detail == "the resource was deleted"
+    assert (case_id, "superseded", "superseded") in told
+    assert [a.detail for a in world.store.audit_log(resource_id=assignment) if a.action == "case_superseded"] == [
+        f"case {case_id}: the resource was deleted"
+    ]
+
+
+def test_a_failed_read_after_a_delete_event_supersedes_nothing(world: World) -> None:
+    """Only ARM's 404 proves a resource gone: a read that fails leaves the case open (and Event Grid retries)."""
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0046-4a00-8000-000000000046")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    raw = world.events.pop(0)
+
+    def failing(resource_id: str, api_version: str) -> None:
+        raise RuntimeError("ARM answered 500")
+
+    world.responder.read = failing
+    world.responder.judge.read = failing
+    with pytest.raises(RuntimeError):
+        world.responder.handle(parse_event(raw))
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.OPEN
+
+
+def test_a_deleted_account_takes_the_cases_of_its_child_resources_with_it(world: World) -> None:
+    """ARM sends no event for an account's deployments when the account is deleted: their cases go with
+    the account's; an extension resource on it (a diagnostic setting) is not its child and stays."""
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    opened = {}
+    for rid in (f"{PROD_EU}/deployments/gpt-35-turbo", f"{PROD_EU}/providers/Microsoft.Insights/diagnosticSettings/logs"):
+        case = Case(dedupe_key("r", rid), "r", rid, CaseStatus.OPEN, "why", now, now, None, None, {})
+        opened[rid] = world.store.open_case(case).id
+        world.store.save_finding(FindingRecord("r", rid, FindingStatus.OPEN, {}, now, now))
+    world.change(DEV, PROD_EU, {}, method="DELETE")
+    world.deliver()
+    statuses = {rid: world.store.case(cid).status for rid, cid in opened.items()}  # type: ignore[union-attr]
+    assert statuses == {
+        f"{PROD_EU}/deployments/gpt-35-turbo": CaseStatus.SUPERSEDED,
+        f"{PROD_EU}/providers/Microsoft.Insights/diagnosticSettings/logs": CaseStatus.OPEN,
+    }
+    child = world.store.finding("r", f"{PROD_EU}/deployments/gpt-35-turbo")
+    assert child is not None
+    assert child.status is FindingStatus.RESOLVED
+
+
+def test_a_sweep_that_no_longer_lists_a_resource_reads_it_and_only_a_404_supersedes_its_cases(world: World) -> None:
+    """The delete event was lost: the next sweep does not list the assignment. Absence alone proves
+    nothing (a sweep of part of the estate): the resource is read; a failed read leaves the case open,
+    ARM's 404 supersedes it."""
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0047-4a00-8000-000000000047")
+    world.sim.handle("DELETE", assignment, "api-version=2022-04-01", {"Authorization": f"Bearer sim:{DEV}", "Host": "h"}, b"")
+    world.events.clear()  # never delivered
+    real = world.responder.read
+
+    def failing(resource_id: str, api_version: str) -> None:
+        raise WriteFailed("GET: HTTP 403")
+
+    world.responder.read = failing
+    [failed] = world.responder.sweep([])
+    assert failed.outcome is Outcome.NOT_EVALUATED
+    assert world.store.case(case_id).status is CaseStatus.OPEN  # type: ignore[union-attr]
+    world.responder.read = real
+    assert [(r.resource_id, r.outcome) for r in world.responder.sweep([])] == [(assignment, Outcome.RESOLVED)]
+    case = world.store.case(case_id)
+    assert case is not None
+    assert case.status is CaseStatus.SUPERSEDED
+    assert case.history[-1].detail == "the resource was deleted"
+
+
+def test_a_sweep_reads_nothing_for_the_resources_it_lists(world: World) -> None:
+    assignment, case_id = _owner_assignment_case(world, "0f6b0c1e-0048-4a00-8000-000000000048")
+    listed = world.sim.estate.get(assignment)
+    assert listed is not None
+    before = len(world.sim.requests)
+    world.responder.sweep([listed])
+    assert not [r for r in world.sim.requests[before:] if r.method == "GET" and r.path.lower() == assignment.lower()]
+    assert world.store.case(case_id).status is CaseStatus.OPEN  # type: ignore[union-attr]
 
 
 def test_a_reader_assignment_passes(world: World) -> None:

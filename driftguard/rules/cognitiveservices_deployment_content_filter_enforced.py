@@ -144,7 +144,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     trusted = {fold(t) for t in cf.trusted_policies}
     if snapshot.type.lower().endswith("/raipolicies"):
         name = fold(snapshot.id.rsplit("/", 1)[-1])
-        if name in trusted:
+        if name in trusted or fold(str(prop(snapshot.properties, "type") or "")) == "systemmanaged":
+            # Microsoft's built-in policies cannot be changed: the deployments using them carry the finding.
             return []
         # The engine indexed this policy for the join already; index it here only when judged alone.
         index = context.rai_policies.get(fold(parent_id(snapshot.id)), {}).get(name)

@@ -58,7 +58,9 @@ def test_a_deep_sweep_lists_deployments_and_rai_policies_per_account(sim: Simula
         for child in ("deployments", "raipolicies"):
             assert listed[(f"{account}/{child}".lower(), "2025-09-01", 200)] == 1, (account, child)
     assert summary["by_type"]["microsoft.cognitiveservices/accounts/deployments"] == 5
-    assert summary["by_type"]["microsoft.cognitiveservices/accounts/raipolicies"] == 2
+    # Two custom policies, and Microsoft.Default and Microsoft.DefaultV2 that every account lists.
+    assert summary["by_type"]["microsoft.cognitiveservices/accounts/raipolicies"] == 2 + 2 * len(accounts(sim))
+    assert not [f for f in findings if f.rule == CF and "/raipolicies/microsoft.default" in f.resource_id.lower()]
     drifted = [f for f in findings if f.rule == CF and f.resource_id.endswith(DRIFTED)]
     assert len(drifted) == 1
     assert "relaxed-debug" in drifted[0].message

@@ -181,6 +181,36 @@ def test_a_playbook_is_applied_only_on_approval_and_rolls_back(demo: DemoWorld) 
     assert restored["properties"]["contentFilters"] == before["properties"]["contentFilters"]  # type: ignore[index]
 
 
+def test_a_jailbreak_on_a_deployment_using_the_built_in_policy_says_what_a_person_must_do(demo: DemoWorld) -> None:
+    """Microsoft.Default cannot be changed (SystemManaged): the case says so, with no plan, never that
+    the policy is gone."""
+    eu = account(demo, "oai-contoso-prod-eu")
+    deployment = demo.world.sim.estate.get(f"{eu}/deployments/gpt-35-turbo")
+    assert deployment is not None
+    assert deployment["properties"]["raiPolicyName"] == "Microsoft.Default"
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "jb-built-in",
+            alert_type=JAILBREAK,
+            display_name="Jailbreak",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=1),
+            entities=[{"$id": "1", "type": "ip", "address": "203.0.113.45"}],
+            extended={"Deployment Name": "gpt-35-turbo"},
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in incidents(demo) if c.evidence["alert"]["system_alert_id"] == "jb-built-in")
+    assert case.resource_id.endswith("/raiPolicies/Microsoft.Default")
+    assert case.plan is None
+    assert "gone" not in case.reason
+    assert case.reason.endswith(
+        "the deployment uses the built-in policy Microsoft.Default, which cannot be changed: "
+        "create a custom policy with the jailbreak filter blocking and assign it"
+    )
+
+
 def test_an_incident_without_a_playbook_has_nothing_to_approve(demo: DemoWorld) -> None:
     demo.world.incidents(demo.policy).sweep()
     case = by_type(incidents(demo), SUSPICIOUS_IP)
@@ -267,6 +297,7 @@ def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
     case = by_type(incidents(demo), "AI.Azure_CredentialTheftAttempt")
     assert case.plan is not None
     assert [(s["method"], s["body"]) for s in case.plan["steps"]] == [("POST", {"keyName": "Key1"}), ("POST", {"keyName": "Key2"})]
+    assert case.plan["summary"] == "regenerate Key1 then Key2"  # no gateway fronts it
     outcome = demo.desk.approve(case.id, ALICE, reason="rotate", plan_digest=case.plan_digest)
     assert outcome.case.status is CaseStatus.APPLIED, outcome.message
     assert [r.path.rsplit("/", 1)[-1] for r in demo.world.sim.requests if r.method == "POST" and r.path.startswith(eu)][-2:] == [
@@ -276,6 +307,28 @@ def test_credential_theft_rotates_the_keys_on_approval(demo: DemoWorld) -> None:
     # A rotation cannot be undone (the old keys are gone): the desk says so rather than pretending.
     with pytest.raises(Refused, match="cannot be rolled back"):
         demo.desk.request_rollback(case.id, ALICE, reason="undo")
+
+
+def test_a_key_playbook_names_the_gateway_that_calls_the_account_with_its_key(demo: DemoWorld) -> None:
+    """oai-contoso-chat sits behind apim-contoso-ai, whose backend sends the account's key (api-key): the
+    approver reads, before signing, that the gateway gets 401 until its backend uses its managed identity."""
+    chat = account(demo, "oai-contoso-chat")
+    current = demo.world.sim.estate.get(chat)
+    assert current is not None
+    demo.world.sim.estate.put({**current, "properties": {**current["properties"], "disableLocalAuth": False}})
+    for alert_type in ("AI.Azure_CredentialTheftAttempt", "AI.Azure_AccessFromSuspiciousUserAgent"):
+        demo.world.sim.estate.put(
+            b.defender_alert(
+                chat, f"gw-{alert_type}", alert_type=alert_type, display_name=alert_type, severity="High", generated=datetime.now(UTC)
+            )
+        )
+    demo.world.incidents(demo.policy).sweep()
+    gateway = "the gateway apim-contoso-ai sends the account's key (api-key) and gets 401 until its backend uses its managed identity"
+    plans = {c.plan["remediation"]: c.plan["summary"] for c in incidents(demo) if c.resource_id == chat and c.plan}
+    assert plans == {
+        "cognitiveservices_account_regenerate_keys": f"regenerate Key1 then Key2; {gateway}",
+        "cognitiveservices_account_disable_local_auth": f"regenerate Key1 and Key2, then disable key authentication; {gateway}",
+    }
 
 
 def test_a_policy_may_ask_two_approvers_for_playbooks(demo: DemoWorld) -> None:

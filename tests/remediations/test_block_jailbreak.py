@@ -42,7 +42,7 @@ def test_a_policy_without_a_jailbreak_filter_gets_one() -> None:
 def test_microsoft_s_own_policy_is_for_a_person() -> None:
     policy = b.rai_policy(ACCOUNT, "Microsoft.DefaultV2", jailbreak=False)
     policy["properties"]["type"] = "SystemManaged"
-    with pytest.raises(CannotPlan, match="Microsoft-managed"):
+    with pytest.raises(CannotPlan, match=r"the built-in policy Microsoft\.DefaultV2, which cannot be changed: create a custom policy"):
         REMEDIATION.plan(policy, CONTEXT)
 
 

@@ -66,3 +66,10 @@ def test_moved_away_from_baseline() -> None:
 
 def test_not_applicable() -> None:
     assert not rule.META.applies_to("Microsoft.CognitiveServices/accounts")
+
+
+def test_microsofts_built_in_policies_are_judged_through_their_deployments_only() -> None:
+    """A SystemManaged policy cannot be changed: listed beside the custom ones, it is no finding itself."""
+    built_in = b.built_in_rai_policy(ACCOUNT, "Microsoft.Default")
+    assert run(rule, built_in) == []
+    assert run(rule, {**built_in, "properties": {**built_in["properties"], "type": "UserManaged"}}) != []

@@ -316,6 +316,24 @@ def test_rai_policies_take_put_only_and_their_type_is_read_only() -> None:
     assert json.loads(call(sim, "PUT", policy, "2025-09-01", body).body)["properties"]["type"] == "UserManaged"
 
 
+def test_every_account_serves_microsofts_built_in_rai_policies_as_system_managed() -> None:
+    """Microsoft.Default and Microsoft.DefaultV2 exist on every account without being created: GET and
+    list return them (`properties.type` SystemManaged, as the SDK's RaiPolicyProperties reads it)."""
+    sim = Simulator(estate())
+    cs = connection(sim).client(CognitiveServicesManagementClient, subscription_id=SUB)
+    default = cs.rai_policies.get(RG, "oai", "Microsoft.Default")
+    assert default.properties.type == "SystemManaged"
+    assert not [f for f in default.properties.content_filters if f.name == "Jailbreak"]
+    v2 = cs.rai_policies.get(RG, "oai", "microsoft.defaultv2")
+    assert v2.name == "Microsoft.DefaultV2"
+    assert [(f.enabled, f.blocking) for f in v2.properties.content_filters if f.name == "Jailbreak"] == [(True, True)]
+    listed = {p.name: p.properties.type for p in cs.rai_policies.list(RG, "oai")}
+    assert listed == {"strict": "UserManaged", "Microsoft.Default": "SystemManaged", "Microsoft.DefaultV2": "SystemManaged"}
+    assert call(sim, "GET", f"{ACCOUNT}/raiPolicies/Microsoft.Other", "2025-09-01").status == 404
+    missing = ACCOUNT.replace("/oai", "/gone")
+    assert call(sim, "GET", f"{missing}/raiPolicies/Microsoft.Default", "2025-09-01").status == 404
+
+
 # --- authorization ---------------------------------------------------------------------------------------
 
 

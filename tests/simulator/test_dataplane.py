@@ -95,6 +95,16 @@ def test_an_arm_token_is_refused_and_unknown_deployments_are_404(sim: Simulator)
         client(sim).chat.completions.create(model="nope", messages=JAILBREAK)  # type: ignore[arg-type]
 
 
+def test_chat_completions_on_an_embedding_deployment_are_refused_as_azure_does(sim: Simulator) -> None:
+    """An embedding model has no chat completion capability: 400 OperationNotSupported, never a chat answer."""
+    sim.estate.put(b.deployment(ACCOUNT, "embed", model="text-embedding-3-large", version="1"))
+    with pytest.raises(openai.BadRequestError) as caught:
+        client(sim).chat.completions.create(model="embed", messages=[{"role": "user", "content": "Hello"}], max_completion_tokens=1)
+    error = caught.value.response.json()["error"]
+    assert error["code"] == "OperationNotSupported"
+    assert error["message"].startswith("The chatCompletion operation does not work with the specified model, text-embedding-3-large.")
+
+
 def test_the_prober_over_real_https(sim: Simulator, tmp_path: Path) -> None:
     """DriftGuard's prober (openai client, token provider, one-token answer) against the HTTPS simulator:
     an account whose endpoint is the server's own address."""

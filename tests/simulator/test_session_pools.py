@@ -97,6 +97,23 @@ def test_bodies_are_held_to_the_models(pools: Simulator) -> None:
     assert after["properties"]["nodeCount"] == 1
 
 
+def test_a_patch_cannot_move_a_pool_to_another_region(pools: Simulator) -> None:
+    """Location is create-only (ARM RPC: a PATCH cannot change a resource's location): another region is
+    refused, not answered 202 and dropped; the same region, in any spelling, is accepted."""
+    before = pools.estate.get(POOL)
+    assert before is not None
+    status, answer = _send(pools, "PATCH", {"location": "eastus"})
+    assert status == 400
+    assert answer["error"]["code"] == "InvalidRequestContent"
+    assert "cannot be changed" in answer["error"]["message"]
+    same = str(before["location"]).upper()
+    assert _send(pools, "PATCH", {"location": same, "tags": {"team": "agents"}})[0] == 202
+    pools.writes.settle()
+    after = pools.estate.get(POOL)
+    assert after is not None
+    assert after["location"] == before["location"]
+
+
 def test_an_unserved_version_is_refused(pools: Simulator) -> None:
     answer = pools.handle("GET", POOL, "api-version=2019-01-01", {"Authorization": f"Bearer sim:{DEV}"}, b"")
     assert answer.status == 400
