@@ -3,7 +3,8 @@ access disabled (private endpoints only), or the network ACLs deny by default an
 gateway's public addresses or its subnet. Otherwise callers skip the gateway, and with it its
 authentication, token limits, logging and content checks ("gateway bypass").
 
-With public network access disabled, a private endpoint from another network is a bypass too. An
+A private endpoint from another network is a bypass too, whatever public network access says (a
+private endpoint is not subject to the network ACLs, which govern the public endpoint only). An
 approved private endpoint connection names the endpoint, not its network (the subnet is on the
 endpoint resource, which is not read here): when the gateway is in no virtual network, no approved
 endpoint can be its own, a finding; when it is, the rule says "not evaluated" and names the endpoints to
@@ -64,7 +65,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     ip_rules = [str(prop(r, "value") or "") for r in prop_list(props, "networkAcls", "ipRules")]
     subnets = [str(prop(r, "id") or "") for r in prop_list(props, "networkAcls", "virtualNetworkRules")]
     if not ip_rules and not subnets:
-        return []  # nothing gets in over the public endpoint
+        # Nothing gets in over the public endpoint; private endpoints are not subject to the ACLs.
+        return _private_endpoints(context, snapshot, gateway_id)
     gateway = one(snapshot.related, GATEWAY)
     if gateway is None:
         raise NotEvaluable(f"the gateway {gateway_id} was not read: the addresses its calls come from are unknown")
@@ -72,7 +74,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     stray_ips = [v for v in ip_rules if not _only_gateway(v, addresses)]
     stray_subnets = [s for s in subnets if s.lower().rstrip("/") not in gateway_subnets]
     if not stray_ips and not stray_subnets:
-        return []
+        return _private_endpoints(context, snapshot, gateway_id)
     return [
         _finding(
             context,
@@ -85,7 +87,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
 
 
 def _private_endpoints(context: RuleContext, snapshot: ResourceSnapshot, gateway_id: str) -> list[Finding]:
-    """Private endpoints only: each approved one must be in the gateway's network."""
+    """Each approved private endpoint must be in the gateway's network (judged with public network access
+    disabled or enabled alike: the network ACLs do not apply to private endpoints)."""
     approved = [
         str(prop(c, "properties", "privateEndpoint", "id") or prop(c, "id") or "")
         for c in prop_list(snapshot.properties, "privateEndpointConnections")

@@ -46,6 +46,18 @@ def test_a_private_endpoint_is_never_taken_as_the_gateways_unchecked() -> None:
     assert run(rule, pending, policy=FRONTED, related={GATEWAY: [outside]}) == []
 
 
+def test_a_private_endpoint_from_elsewhere_is_judged_with_public_access_enabled_too() -> None:
+    # Private endpoints are not subject to networkAcls: denying by default (with no IP rule, or only the
+    # gateway's address) does not stop an approved private endpoint from another network.
+    outside = b.apim_service(SUB, "rg-gw", "apim-ai", public_ips=["20.85.16.101"])
+    for ip_rules in ([], ["20.85.16.101"]):
+        open_pe = account(public=True, ip_rules=ip_rules, private_endpoints=[PE])
+        [f] = run(rule, open_pe, policy=FRONTED, related={GATEWAY: [outside]})
+        assert f.evidence["privateEndpoints"] == [PE]
+        with pytest.raises(rule.NotEvaluable, match=r"pe-dev"):
+            run(rule, open_pe, policy=FRONTED, related={GATEWAY: [APIM]})
+
+
 def test_a_multi_region_gateways_second_region_is_the_gateway_too() -> None:
     # azure-mgmt-apimanagement AdditionalLocation: publicIPAddresses, outboundPublicIPAddresses and
     # virtualNetworkConfiguration.subnetResourceId per region.
