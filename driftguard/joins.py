@@ -48,9 +48,10 @@ def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -
     return read(str(parsed), api_versions.API_MANAGEMENT)
 
 
-def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...] | None:
-    """The role assignments of a gateway's managed identities in its subscription (`principalId eq`
-    lists them at, above and below it). None when they cannot all be read (a second page, which the
+def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> tuple[Mapping[str, Any], ...] | None:
+    """The role assignments of a gateway's managed identities in its subscription and in every
+    subscription that holds an account it fronts (`principalId eq` lists them at, above and below it in
+    each; `GatewayPolicy.subscriptions_of`). None when they cannot all be read (a second page, which the
     reader cannot follow, or an id that is not one): the rule that needs them is then not evaluated."""
     try:
         parsed = parse_resource_id(str(resource.get("id", "")))
@@ -63,20 +64,25 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mappi
     users = identity.get("userAssignedIdentities")
     if isinstance(users, Mapping):
         ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
-    found: list[Mapping[str, Any]] = []
+    subscriptions = dict.fromkeys([parsed.subscription.lower(), *policy.gateways.subscriptions_of(str(resource.get("id", "")))])
+    found: dict[str, Mapping[str, Any]] = {}
     for raw in ids:
         principal = normalize_guid(raw) if isinstance(raw, str) else None
         if principal is None:
             continue
-        # The filter is built from a parsed GUID only; azure-core keeps it as the query beside api-version.
-        path = (
-            f"/subscriptions/{parsed.subscription}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"
-        )
-        body = read(path, api_versions.AUTHORIZATION)
-        if body is None or body.get("nextLink"):
-            return None
-        found += [a for a in body.get("value") or [] if isinstance(a, Mapping)]
-    return tuple(found)
+        for subscription in subscriptions:
+            sub = normalize_guid(subscription)
+            if sub is None:
+                return None  # not a subscription id: its roles cannot be listed, so they are not known
+            # The filter is built from parsed GUIDs only; azure-core keeps it as the query beside api-version.
+            path = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"
+            body = read(path, api_versions.AUTHORIZATION)
+            if body is None or body.get("nextLink"):
+                return None
+            for a in body.get("value") or []:
+                if isinstance(a, Mapping):
+                    found.setdefault(fold(str(a.get("id", ""))), a)
+    return tuple(found.values())
 
 
 def gateway_addresses(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> list[dict[str, Any]]:

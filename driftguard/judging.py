@@ -109,7 +109,7 @@ class Judge:
         # A gateway the policy names is judged with its identity's role assignments (gateways are few:
         # one list per identity each time it is judged).
         if str(resource.get("type", "")).lower() == GATEWAY_SERVICE and self.policy.gateways.fronted_by(rid):
-            roles = joins.read_gateway_roles(resource, self.read)
+            roles = joins.read_gateway_roles(resource, self.read, policy=self.policy)
             if roles is not None:
                 joined[GATEWAY_ROLE_ASSIGNMENTS] = roles
                 joined[GATEWAY_ROLE_DEFINITIONS] = joins.read_role_definitions(roles, self.read)

@@ -219,7 +219,10 @@ class Evaluator:
         the inventory cannot read them, the rules that need them are reported as not evaluated."""
         if not gateways:
             return
-        data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, [str(g["id"]) for g in gateways.values()])
+        ids = [str(g["id"]) for g in gateways.values()]
+        # Also where the accounts each fronts are: its roles there are on or above them.
+        elsewhere = {fold(i): self.policy.gateways.subscriptions_of(i) for i in ids}
+        data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, ids, subscriptions=elsewhere)
         # The roles they name, one read per role (None, or a role left out: the rule says not evaluated).
         named = sorted({str(d) for found in (data or {}).values() for a in found if (d := prop(a, "properties", "roleDefinitionId"))})
         definitions = (inventory.related(GATEWAY_ROLE_DEFINITIONS, named) if named else None) or {}

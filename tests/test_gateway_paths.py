@@ -115,3 +115,62 @@ def test_policy_validate_names_a_gateway_that_is_not_an_api_management_service(t
     assert "not an API Management service" in err.getvalue()
     out, err = io.StringIO(), io.StringIO()
     assert main(["policy", "validate", str(ROOT / "examples" / "policy.json")], stdin=io.StringIO(), stdout=out, stderr=err) == 0
+
+
+OTHER_SUB = "44444444-4444-4444-8444-444444444444"
+ELSEWHERE = f"/subscriptions/{OTHER_SUB}/resourceGroups/rg-ai-lab/providers/Microsoft.CognitiveServices/accounts/oai-contoso-lab"
+CONTRIBUTOR = "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68"  # Cognitive Services Contributor
+
+
+def _fronting_elsewhere(tmp_path: Path) -> Policy:
+    import json
+
+    raw = json.loads((ROOT / "examples" / "policy.json").read_text())
+    raw["gateways"]["fronted"][0]["accounts"].append(ELSEWHERE)
+    (tmp_path / "policy.json").write_text(json.dumps(raw))
+    return load_policy(tmp_path / "policy.json")
+
+
+def _grant_elsewhere(sim: object) -> None:
+    from simulator.roles import role_assignment
+
+    principal = sim.estate.get(sample.GATEWAY)["identity"]["principalId"]  # type: ignore[attr-defined]
+    sim.estate.put(
+        role_assignment(ELSEWHERE, "0000000a-aaaa-4000-8000-000000000000", CONTRIBUTOR, principal, principal_type="ServicePrincipal")
+    )  # type: ignore[attr-defined]
+
+
+def test_the_gateways_roles_are_read_in_every_subscription_holding_an_account_it_fronts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gateway is in PROD; an account it fronts is in another subscription, outside the swept ones:
+    # a role there is on that account, and the event path lists it too.
+    policy = _fronting_elsewhere(tmp_path)
+    assert policy.gateways.subscriptions_of(sample.GATEWAY) == (sample.PROD, OTHER_SUB)
+    monkeypatch.setattr(test_respond, "Policy", lambda: policy)
+    world = World(tmp_path)
+    _grant_elsewhere(world.sim)
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    [outcome] = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert "Cognitive Services Contributor at the resource oai-contoso-lab" in outcome[2]
+
+
+def test_a_deep_scan_reads_the_gateways_roles_where_its_accounts_are(tmp_path: Path) -> None:
+    from driftguard import rules
+    from driftguard.azure.connection import ArmConnection, StaticTokenCredential
+    from driftguard.azure.inventory import LiveInventory
+    from driftguard.azure.resource_graph import Scope
+    from simulator import Simulator
+    from simulator.transport import BASE_URL, in_process_session
+
+    policy = _fronting_elsewhere(tmp_path)
+    sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+    _grant_elsewhere(sim)
+    connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
+    inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=True)
+    try:
+        findings, _ = Evaluator(policy).run(inventory)
+        [finding] = [f for f in findings if f.rule == "apimanagement_service_identity_least_privilege"]
+    finally:
+        inventory.close()
+    assert "Cognitive Services Contributor at the resource oai-contoso-lab" in finding.message
