@@ -48,6 +48,18 @@ def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -
     return read(str(parsed), api_versions.API_MANAGEMENT)
 
 
+def identity_principals(resource: Mapping[str, Any]) -> frozenset[str]:
+    """The object ids (lower case) of a resource's managed identities: system- and user-assigned."""
+    identity = resource.get("identity")
+    if not isinstance(identity, Mapping):
+        return frozenset()
+    ids = [identity.get("principalId")]
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, Mapping):
+        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
+    return frozenset(g for raw in ids if isinstance(raw, str) and (g := normalize_guid(raw)) is not None)
+
+
 def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> tuple[Mapping[str, Any], ...] | None:
     """The role assignments of a gateway's managed identities in its subscription and in every
     subscription that holds an account it fronts (`principalId eq` lists them at, above and below it in

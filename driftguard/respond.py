@@ -393,6 +393,38 @@ class Responder:
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", rule))
             for finding in verdict.findings:
                 results.append(self._act(event, finding, snapshot.resource, callers, now, run=run)[0])
+        if run is None:
+            results.extend(self._rejudge_gateways(event, assignment))
+        return results
+
+    def _rejudge_gateways(self, event: ChangeEvent, assignment: Mapping[str, Any]) -> list[Result]:
+        """A role granted to the identity of a gateway the policy declares is judged on the gateway too,
+        now (its identity's roles are the gateway's rule's data), not at the next deep sweep: each
+        declared gateway is read (gateways are few) and the one whose identity got the role is judged on
+        that read, with its roles listed again."""
+        principal = str(prop(assignment, "properties", "principalId") or "").lower()
+        kind = str(prop(assignment, "properties", "principalType") or "ServicePrincipal")
+        if not principal or kind.lower() != "serviceprincipal":
+            return []  # a managed identity is a service principal
+        results: list[Result] = []
+        for gateway_id in dict.fromkeys(fold(f.gateway) for f in self.policy.gateways.fronted):
+            try:
+                parsed = parse_resource_id(gateway_id)
+            except InvalidResourceId:
+                continue
+            gateway = self.read(str(parsed), api_versions.API_MANAGEMENT)
+            if gateway is None or principal not in joins.identity_principals(gateway):
+                continue
+            again = replace(
+                event,
+                event_id=f"{event.event_id}:gateway",
+                event_type=REJUDGE_EVENT,
+                resource=parsed,
+                kind=Kind.RESOURCE_CHANGE,
+                operation=Operation.WRITE,
+                snapshot=gateway,
+            )
+            results.extend(self._handle(again, None))
         return results
 
     def _rejudge_role(self, event: ChangeEvent) -> list[Result]:

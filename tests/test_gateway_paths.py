@@ -53,6 +53,23 @@ def test_a_change_to_the_gateway_judges_its_identitys_roles(world: World) -> Non
     assert "Cognitive Services User" in outcomes[0][2]
 
 
+def test_a_role_granted_to_the_gateways_identity_judges_the_gateway_within_the_event(world: World) -> None:
+    # The assignment's own event: the access rules judge the assignment, and the gateway whose identity
+    # got the role is judged too (one read of the gateway, its roles listed again), not at the next sweep.
+    principal = world.resource(sample.GATEWAY)["identity"]["principalId"]
+    key_listing = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/a97b65f3-24c7-4388-baec-2e87135dc908"
+    assignment = PROD_OAI + "/providers/Microsoft.Authorization/roleAssignments/7f1e0c1a-0000-4000-8000-000000000123"
+    body = {"properties": {"roleDefinitionId": key_listing, "principalId": principal, "principalType": "ServicePrincipal"}}
+    world.change(DEV, assignment, body, method="PUT")
+    outcomes = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert [o[0] for o in outcomes] == ["case_opened"]
+    assert "Cognitive Services User at the resource oai-contoso-prod" in outcomes[0][2]
+    # A role granted to someone else does not read the gateway again.
+    other = assignment.replace("0123", "0124")
+    world.change(DEV, other, {"properties": {**body["properties"], "principalId": "0f0f0f0f-0000-4000-8000-00000000000f"}}, method="PUT")
+    assert [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"] == []
+
+
 def test_the_scan_judges_a_fronted_account_with_its_gateway_whatever_the_order() -> None:
     apim = b.apim_service(sample.PROD, "rg-gw", "apim-x", public_ips=["20.1.2.3"])
     account = b.cognitive_account(sample.PROD, "rg-ai", "oai-x", public=True, ip_rules=["20.1.2.3"])
