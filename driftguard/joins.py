@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftguard.azure import api_versions
+from driftguard.azure.writes import WriteFailed
 from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Reader
@@ -95,6 +96,44 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Pol
                 if isinstance(a, Mapping):
                     found.setdefault(fold(str(a.get("id", ""))), a)
     return tuple(found.values())
+
+
+def approved_private_endpoints(resource: Mapping[str, Any]) -> list[str]:
+    """The private endpoints an account's approved connections name (a connection with no state is
+    taken as approved: it may let traffic in)."""
+    found: list[str] = []
+    connections = (
+        (resource.get("properties") or {}).get("privateEndpointConnections") if isinstance(resource.get("properties"), Mapping) else None
+    )
+    for c in connections if isinstance(connections, list) else []:
+        props = c.get("properties") if isinstance(c, Mapping) else None
+        if not isinstance(props, Mapping):
+            continue
+        state = props.get("privateLinkServiceConnectionState")
+        status = state.get("status") if isinstance(state, Mapping) else None
+        endpoint = props.get("privateEndpoint")
+        pe = endpoint.get("id") if isinstance(endpoint, Mapping) else None
+        if str(status or "Approved").lower() == "approved" and isinstance(pe, str) and pe:
+            found.append(pe)
+    return found
+
+
+def read_private_endpoints(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...]:
+    """The private endpoints (`Microsoft.Network/privateEndpoints`) an account's approved connections
+    name, one read each, as ARM has them now. One that cannot be read (gone, refused, not an id) is
+    left out: the rule then says "not evaluated" for it, never that it is the gateway's."""
+    found: list[Mapping[str, Any]] = []
+    for endpoint in dict.fromkeys(approved_private_endpoints(resource)):
+        try:
+            parsed = parse_resource_id(endpoint)
+            if parsed.full_type.lower() != "microsoft.network/privateendpoints":
+                continue
+            body = read(str(parsed), api_versions.NETWORK)
+        except (InvalidResourceId, InventoryError, WriteFailed):
+            continue  # refused (no read right in its subscription, say): not known; a transient error raises
+        if body is not None:
+            found.append(body)
+    return tuple(found)
 
 
 def gateway_addresses(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> list[dict[str, Any]]:

@@ -45,6 +45,42 @@ def test_an_account_opened_beside_its_gateway_becomes_a_case(world: World) -> No
     assert [o[0] for o in world.deliver() if o[1] == RULE] == ["case_opened"]
 
 
+def test_the_recommended_setup_passes_once_its_private_endpoint_is_read(world: World) -> None:
+    # Public access disabled, one approved private endpoint: the endpoint resource is read (its subnet),
+    # and in the gateway's VNet the account passes; from another network it is a bypass; unread, not
+    # evaluated.
+    gateway_vnet = sample.GATEWAY_SUBNET.rsplit("/subnets/", 1)[0]
+    own = b.private_endpoint(sample.PROD, "rg-ai-prod", "pe-oai-prod", subnet=gateway_vnet + "/subnets/snet-pe", target=PROD_OAI)
+    other_vnet = f"/subscriptions/{sample.DEV}/resourceGroups/rg-dev/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-pe"
+    foreign = b.private_endpoint(sample.DEV, "rg-dev", "pe-dev", subnet=other_vnet, target=PROD_OAI)
+    gone = own["id"].replace("pe-oai-prod", "pe-gone")
+
+    def connect(*endpoints: str) -> list[tuple[str, str | None, str]]:
+        account = world.resource(PROD_OAI)
+        account["properties"]["privateEndpointConnections"] = [
+            {
+                "id": f"{PROD_OAI}/privateEndpointConnections/c{i}",
+                "name": f"c{i}",
+                "type": "Microsoft.CognitiveServices/accounts/privateEndpointConnections",
+                "properties": {
+                    "privateEndpoint": {"id": pe},
+                    "privateLinkServiceConnectionState": {"status": "Approved", "description": "", "actionsRequired": "None"},
+                    "groupIds": ["account"],
+                    "provisioningState": "Succeeded",
+                },
+            }
+            for i, pe in enumerate(endpoints)
+        ]
+        world.sim.estate.put(account)
+        world.change(DEV, PROD_OAI, {"tags": {"n": str(len(endpoints)) + endpoints[-1][-4:]}})
+        return [o for o in world.deliver() if o[1] == RULE]
+
+    world.sim.estate.put_many([own, foreign])
+    assert connect(own["id"]) == []  # compliant: the endpoint is in the gateway's network
+    assert [o[0] for o in connect(own["id"], foreign["id"])] == ["case_opened"]
+    assert [o[0] for o in connect(own["id"], gone)] == ["not_evaluated"]
+
+
 def test_a_change_to_the_gateway_judges_its_identitys_roles(world: World) -> None:
     # The sample gateway's identity holds Cognitive Services User (it lists keys) on oai-contoso-chat.
     world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})

@@ -5,18 +5,19 @@ authentication, token limits, logging and content checks ("gateway bypass").
 
 A private endpoint from another network is a bypass too, whatever public network access says (a
 private endpoint is not subject to the network ACLs, which govern the public endpoint only). An
-approved private endpoint connection names the endpoint, not its network (the subnet is on the
-endpoint resource, which is not read here): when the gateway is in no virtual network, no approved
-endpoint can be its own, a finding; when it is, the rule says "not evaluated" and names the endpoints to
-check against the gateway's network, never "compliant"."""
+approved private endpoint connection names the endpoint, not its network: the endpoint resource is read
+(`Microsoft.Network/privateEndpoints`, its `properties.subnet.id`). One in a subnet of the gateway's
+virtual network passes; one elsewhere is a finding (so is every approved one when the gateway is in no
+virtual network); one that could not be read is "not evaluated", never "compliant"."""
 
 from __future__ import annotations
 
 import ipaddress
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
-from driftguard.rules.gateway import GATEWAY, gateway_sources, virtual_network_of
+from driftguard.rules.gateway import GATEWAY, PRIVATE_ENDPOINTS, gateway_sources, virtual_network_of
 from driftguard.rules.roles import one
 
 META = RuleMeta(
@@ -112,11 +113,44 @@ def _private_endpoints(context: RuleContext, snapshot: ResourceSnapshot, gateway
                 {"gateway": gateway_id, "privateEndpoints": approved, "gatewayNetworks": []},
             )
         ]
-    networks = sorted({virtual_network_of(s) for s in subnets})
-    raise NotEvaluable(
-        f"private endpoint(s) {', '.join(approved)} reach the account; a private endpoint's network is on the endpoint, "
-        f"which is not read: check that each is in the gateway's network ({', '.join(networks)})"
-    )
+    networks = {virtual_network_of(s) for s in subnets}
+    read = {fold(str(e.get("id", ""))): e for e in snapshot.related.get(PRIVATE_ENDPOINTS, ())}
+    stray: list[str] = []
+    stray_subnets: list[str] = []
+    unread: list[str] = []
+    for endpoint in approved:
+        body = read.get(fold(endpoint))
+        subnet = prop(body, "properties", "subnet", "id") if body is not None else None
+        if not isinstance(subnet, str) or not subnet:
+            unread.append(endpoint)
+        elif virtual_network_of(subnet) not in networks:
+            stray.append(endpoint)
+            stray_subnets.append(subnet)
+    if stray:
+        evidence: dict[str, object] = {
+            "gateway": gateway_id,
+            "privateEndpoints": stray,
+            "privateEndpointSubnets": stray_subnets,
+            "gatewayNetworks": sorted(networks),
+        }
+        if unread:
+            evidence["not_evaluated"] = unread
+        return [
+            _finding(
+                context,
+                snapshot,
+                f"gateway bypass: the account sits behind the gateway {name} but takes traffic from private endpoint(s) "
+                f"{', '.join(stray)} in another network ({', '.join(stray_subnets)}), not the gateway's "
+                f"({', '.join(sorted(networks))}): remove them, or reach the account through the gateway's network only",
+                evidence,
+            )
+        ]
+    if unread:
+        raise NotEvaluable(
+            f"private endpoint(s) {', '.join(unread)} reach the account and could not be read: whether each is in the "
+            f"gateway's network ({', '.join(sorted(networks))}) is unknown"
+        )
+    return []  # every approved private endpoint is in the gateway's virtual network
 
 
 def _only_gateway(rule: str, addresses: frozenset[str]) -> bool:

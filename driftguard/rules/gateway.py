@@ -23,6 +23,9 @@ GATEWAY = "gateway"
 GATEWAY_ROLE_ASSIGNMENTS = "gatewayRoleAssignments"
 # The definitions of the roles those assignments name (as read where each assignment says it is).
 GATEWAY_ROLE_DEFINITIONS = "gatewayRoleDefinitions"
+# The private endpoints (`Microsoft.Network/privateEndpoints`) an account's approved connections name, as
+# read (one left out could not be): their `properties.subnet.id` says which network each is in.
+PRIVATE_ENDPOINTS = "privateEndpoints"
 
 # Hosts of AI accounts' endpoints (Azure OpenAI, AI Services, Foundry).
 AI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
