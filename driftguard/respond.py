@@ -13,6 +13,7 @@ engine cannot fix automatically becomes a case, never a silent pass.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -717,6 +718,10 @@ class Responder:
             )
         if current is None:
             return self._save(FindingRecord(finding.rule, rid, FindingStatus.OPEN, finding.to_json(), now, now))
+        if _as_stored(current.finding) != _as_stored(finding.to_json()):
+            # Detected again with other details (a second role, another address): the record says what
+            # is found now, as the case does, not what was found first.
+            return self._save(replace(current, finding=finding.to_json(), last_seen=now))
         return current
 
     def _save(self, record: FindingRecord) -> FindingRecord:
@@ -751,6 +756,11 @@ class Responder:
         self.store.append_audit(
             AuditEntry(job.now, ACTOR, action, job.rid, job.finding.rule, before, after, job.event.correlation_id, detail, write_id)
         )
+
+
+def _as_stored(finding: Mapping[str, Any]) -> str:
+    """A finding as the store keeps it (JSON: tuples are lists), to compare a detection with the record."""
+    return json.dumps(finding, sort_keys=True, default=str)
 
 
 def _sweep_key(scope: str) -> str:

@@ -106,6 +106,27 @@ def test_a_role_granted_to_the_gateways_identity_judges_the_gateway_within_the_e
     assert [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"] == []
 
 
+def test_a_finding_detected_again_with_more_keeps_the_stored_record_current(world: World) -> None:
+    # The stored finding says what is found now (as the case does), not what was found first.
+    rule = "apimanagement_service_identity_least_privilege"
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    world.deliver()
+    first = world.store.finding(rule, sample.GATEWAY)
+    assert first is not None
+    assert "holds 1 role assignment(s)" in first.finding["message"]
+    principal = world.resource(sample.GATEWAY)["identity"]["principalId"]
+    key_listing = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/a97b65f3-24c7-4388-baec-2e87135dc908"
+    assignment = PROD_OAI + "/providers/Microsoft.Authorization/roleAssignments/7f1e0c1a-0000-4000-8000-000000000125"
+    body = {"properties": {"roleDefinitionId": key_listing, "principalId": principal, "principalType": "ServicePrincipal"}}
+    world.change(DEV, assignment, body, method="PUT")
+    world.deliver()
+    again = world.store.finding(rule, sample.GATEWAY)
+    assert again is not None
+    assert "holds 2 role assignment(s)" in again.finding["message"]
+    assert len(again.finding["evidence"]["assignments"]) == 2
+    assert again.first_seen == first.first_seen
+
+
 def test_the_scan_judges_a_fronted_account_with_its_gateway_whatever_the_order() -> None:
     apim = b.apim_service(sample.PROD, "rg-gw", "apim-x", public_ips=["20.1.2.3"])
     account = b.cognitive_account(sample.PROD, "rg-ai", "oai-x", public=True, ip_rules=["20.1.2.3"])
