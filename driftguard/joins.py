@@ -16,7 +16,7 @@ from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resour
 from driftguard.inventory import InventoryError
 from driftguard.model import Reader
 from driftguard.policy import Policy
-from driftguard.rules.gateway import gateway_sources
+from driftguard.rules.gateway import approved_private_endpoints, gateway_sources
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
 from remediations.base import PlanContext
 
@@ -96,26 +96,6 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Pol
                 if isinstance(a, Mapping):
                     found.setdefault(fold(str(a.get("id", ""))), a)
     return tuple(found.values())
-
-
-def approved_private_endpoints(resource: Mapping[str, Any]) -> list[str]:
-    """The private endpoints an account's approved connections name (a connection with no state is
-    taken as approved: it may let traffic in)."""
-    found: list[str] = []
-    connections = (
-        (resource.get("properties") or {}).get("privateEndpointConnections") if isinstance(resource.get("properties"), Mapping) else None
-    )
-    for c in connections if isinstance(connections, list) else []:
-        props = c.get("properties") if isinstance(c, Mapping) else None
-        if not isinstance(props, Mapping):
-            continue
-        state = props.get("privateLinkServiceConnectionState")
-        status = state.get("status") if isinstance(state, Mapping) else None
-        endpoint = props.get("privateEndpoint")
-        pe = endpoint.get("id") if isinstance(endpoint, Mapping) else None
-        if str(status or "Approved").lower() == "approved" and isinstance(pe, str) and pe:
-            found.append(pe)
-    return found
 
 
 def read_private_endpoints(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...]:

@@ -248,3 +248,35 @@ def test_a_deep_scan_reads_the_gateways_roles_where_its_accounts_are(tmp_path: P
     finally:
         inventory.close()
     assert "Cognitive Services Contributor at the resource oai-contoso-lab" in finding.message
+
+
+def test_a_deep_scan_reads_a_fronted_accounts_private_endpoints(tmp_path: Path) -> None:
+    import json
+
+    from driftguard import rules
+    from driftguard.azure.connection import ArmConnection, StaticTokenCredential
+    from driftguard.azure.inventory import LiveInventory
+    from driftguard.azure.resource_graph import Scope
+    from simulator import Simulator
+    from simulator.transport import BASE_URL, in_process_session
+
+    # oai-contoso-prod (behind the gateway, public access disabled) with one approved endpoint in the
+    # gateway's VNet: compliant once the endpoint is read; without a deep read, not evaluated.
+    sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+    gateway_vnet = sample.GATEWAY_SUBNET.rsplit("/subnets/", 1)[0]
+    own = b.private_endpoint(sample.PROD, "rg-ai-prod", "pe-oai-prod", subnet=gateway_vnet + "/subnets/snet-pe", target=PROD_OAI)
+    account = json.loads(json.dumps(sim.estate.get(PROD_OAI)))
+    account["properties"]["privateEndpointConnections"] = b.cognitive_account(
+        sample.PROD, "rg-ai-prod", "oai-contoso-prod", private_endpoints=[own["id"]]
+    )["properties"]["privateEndpointConnections"]
+    sim.estate.put_many([own, account])
+    connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
+    for deep in (True, False):
+        inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=deep)
+        try:
+            findings, summary = Evaluator(POLICY).run(inventory)
+            on_prod = [f for f in findings if f.rule == RULE and f.resource_id.lower() == PROD_OAI.lower()]
+        finally:
+            inventory.close()
+        assert on_prod == []
+        assert (RULE in summary.not_evaluated) is (not deep), summary.not_evaluated.get(RULE)

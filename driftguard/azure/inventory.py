@@ -15,10 +15,10 @@ from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteError
-from driftguard.ids import fold
+from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Source
-from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, SERVICE
+from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, PRIVATE_ENDPOINTS, SERVICE
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
@@ -126,6 +126,18 @@ class LiveInventory:
             raise InventoryError(f"reading the role assignments of {service_id}'s identity failed: {e}") from e
         return list(found.values())
 
+    def _private_endpoint(self, endpoint_id: str) -> list[Mapping[str, Any]]:
+        """A private endpoint an account's approved connection names (`properties.subnet.id`); none when it
+        is gone or cannot be read (the gateway-only rule then says "not evaluated" for it)."""
+        try:
+            parsed = parse_resource_id(endpoint_id)
+            if parsed.full_type.lower() != "microsoft.network/privateendpoints":
+                return []
+            found = self._lists.read(str(parsed), api_versions.NETWORK)
+        except (InvalidResourceId, WriteError):
+            return []
+        return [found] if found is not None else []
+
     def _role_definition(self, definition_id: str) -> list[Mapping[str, Any]]:
         """The role definition an assignment names, read where it says it is; none when it cannot be read
         (the rule reports the assignment as not evaluated, never as fine)."""
@@ -160,6 +172,8 @@ class LiveInventory:
                 fold(rid): found
                 for rid, found in fan_out(lambda rid: self._gateway_role_assignments(rid, extra.get(fold(rid), ())), resource_ids)
             }
+        if kind == PRIVATE_ENDPOINTS:
+            return {fold(rid): found for rid, found in fan_out(self._private_endpoint, resource_ids)}
         if kind == GATEWAY_ROLE_DEFINITIONS:
             return {fold(rid): found for rid, found in fan_out(self._role_definition, resource_ids)}
         if kind != "diagnosticSettings":
