@@ -88,8 +88,10 @@ class AssetTap:
             self._take(resource)
             yield resource
 
-    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
-        return self.inner.related(kind, resource_ids)
+    def related(
+        self, kind: str, resource_ids: Sequence[str], *, subscriptions: Mapping[str, Sequence[str]] | None = None
+    ) -> Mapping[str, list[Mapping[str, Any]]] | None:
+        return self.inner.related(kind, resource_ids, subscriptions=subscriptions)
 
     def _take(self, r: Mapping[str, Any]) -> None:
         rtype = str(r.get("type", "")).lower()

@@ -30,9 +30,13 @@ class Inventory(Protocol):
         """Every resource in scope, once each, in any order."""
         ...
 
-    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
+    def related(
+        self, kind: str, resource_ids: Sequence[str], *, subscriptions: Mapping[str, Sequence[str]] | None = None
+    ) -> Mapping[str, list[Mapping[str, Any]]] | None:
         """Child data of `kind` for each resource id (keys folded: `ids.fold`), or None when this inventory
-        cannot provide that kind (the rules that need it are then reported as not evaluated)."""
+        cannot provide that kind (the rules that need it are then reported as not evaluated).
+        `subscriptions` (folded resource id -> subscription ids) names where else to look for each, beyond
+        its own subscription and the swept ones (a gateway's roles on the accounts it fronts)."""
         ...
 
 
@@ -72,7 +76,9 @@ class ListInventory:
                 continue
             yield item
 
-    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
+    def related(
+        self, kind: str, resource_ids: Sequence[str], *, subscriptions: Mapping[str, Sequence[str]] | None = None
+    ) -> Mapping[str, list[Mapping[str, Any]]] | None:
         # A file with no diagnostic settings at all most likely was exported without them: say
         # "not evaluated" rather than flag every resource.
         if kind != "diagnosticSettings" or not self._saw_diagnostics:

@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard.azure import api_versions
+from driftguard.azure.writes import WriteFailed
 from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Reader
 from driftguard.policy import Policy
-from driftguard.rules.gateway import gateway_sources, is_ai_backend, key_credentials
+from driftguard.rules.gateway import approved_private_endpoints, gateway_sources, is_ai_backend, key_credentials
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import hub_id
 from remediations.base import PlanContext
 
@@ -49,9 +50,22 @@ def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -
     return read(str(parsed), api_versions.API_MANAGEMENT)
 
 
-def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...] | None:
-    """The role assignments of a gateway's managed identities in its subscription (`principalId eq`
-    lists them at, above and below it). None when they cannot all be read (a second page, which the
+def identity_principals(resource: Mapping[str, Any]) -> frozenset[str]:
+    """The object ids (lower case) of a resource's managed identities: system- and user-assigned."""
+    identity = resource.get("identity")
+    if not isinstance(identity, Mapping):
+        return frozenset()
+    ids = [identity.get("principalId")]
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, Mapping):
+        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
+    return frozenset(g for raw in ids if isinstance(raw, str) and (g := normalize_guid(raw)) is not None)
+
+
+def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> tuple[Mapping[str, Any], ...] | None:
+    """The role assignments of a gateway's managed identities in its subscription and in every
+    subscription that holds an account it fronts (`principalId eq` lists them at, above and below it in
+    each; `GatewayPolicy.subscriptions_of`). None when they cannot all be read (a second page, which the
     reader cannot follow, or an id that is not one): the rule that needs them is then not evaluated."""
     try:
         parsed = parse_resource_id(str(resource.get("id", "")))
@@ -64,19 +78,42 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader) -> tuple[Mappi
     users = identity.get("userAssignedIdentities")
     if isinstance(users, Mapping):
         ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
-    found: list[Mapping[str, Any]] = []
+    subscriptions = dict.fromkeys([parsed.subscription.lower(), *policy.gateways.subscriptions_of(str(resource.get("id", "")))])
+    found: dict[str, Mapping[str, Any]] = {}
     for raw in ids:
         principal = normalize_guid(raw) if isinstance(raw, str) else None
         if principal is None:
             continue
-        # The filter is built from a parsed GUID only; azure-core keeps it as the query beside api-version.
-        path = (
-            f"/subscriptions/{parsed.subscription}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"
-        )
-        body = read(path, api_versions.AUTHORIZATION)
-        if body is None or body.get("nextLink"):
-            return None
-        found += [a for a in body.get("value") or [] if isinstance(a, Mapping)]
+        for subscription in subscriptions:
+            sub = normalize_guid(subscription)
+            if sub is None:
+                return None  # not a subscription id: its roles cannot be listed, so they are not known
+            # The filter is built from parsed GUIDs only; azure-core keeps it as the query beside api-version.
+            path = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal}'"
+            body = read(path, api_versions.AUTHORIZATION)
+            if body is None or body.get("nextLink"):
+                return None
+            for a in body.get("value") or []:
+                if isinstance(a, Mapping):
+                    found.setdefault(fold(str(a.get("id", ""))), a)
+    return tuple(found.values())
+
+
+def read_private_endpoints(resource: Mapping[str, Any], read: Reader) -> tuple[Mapping[str, Any], ...]:
+    """The private endpoints (`Microsoft.Network/privateEndpoints`) an account's approved connections
+    name, one read each, as ARM has them now. One that cannot be read (gone, refused, not an id) is
+    left out: the rule then says "not evaluated" for it, never that it is the gateway's."""
+    found: list[Mapping[str, Any]] = []
+    for endpoint in dict.fromkeys(approved_private_endpoints(resource)):
+        try:
+            parsed = parse_resource_id(endpoint)
+            if parsed.full_type.lower() != "microsoft.network/privateendpoints":
+                continue
+            body = read(str(parsed), api_versions.NETWORK)
+        except (InvalidResourceId, InventoryError, WriteFailed):
+            continue  # refused (no read right in its subscription, say): not known; a transient error raises
+        if body is not None:
+            found.append(body)
     return tuple(found)
 
 

@@ -26,7 +26,13 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RuleContext, RuleMeta, parent_id, prop
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
+from driftguard.rules.gateway import (
+    GATEWAY,
+    GATEWAY_ROLE_ASSIGNMENTS,
+    GATEWAY_ROLE_DEFINITIONS,
+    PRIVATE_ENDPOINTS,
+    approved_private_endpoints,
+)
 from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 from driftguard.rules.monitor_ai_resource_diagnostic_logs_enabled import DIAGNOSTIC_SETTINGS
@@ -106,10 +112,13 @@ class Judge:
             gateway_row = rows.get(fold(gateway))
             front = gateway_row if gateway_row is not None else joins.read_gateway(resource, self.read, policy=self.policy)
             joined[GATEWAY] = () if front is None else (front,)
+            # Its approved private endpoints, read: the subnet each is in (not on the connection).
+            if approved_private_endpoints(resource):
+                joined[PRIVATE_ENDPOINTS] = joins.read_private_endpoints(resource, self.read)
         # A gateway the policy names is judged with its identity's role assignments (gateways are few:
         # one list per identity each time it is judged).
         if str(resource.get("type", "")).lower() == GATEWAY_SERVICE and self.policy.gateways.fronted_by(rid):
-            roles = joins.read_gateway_roles(resource, self.read)
+            roles = joins.read_gateway_roles(resource, self.read, policy=self.policy)
             if roles is not None:
                 joined[GATEWAY_ROLE_ASSIGNMENTS] = roles
                 joined[GATEWAY_ROLE_DEFINITIONS] = joins.read_role_definitions(roles, self.read)

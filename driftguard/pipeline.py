@@ -23,7 +23,13 @@ from driftguard.policy import Policy
 from driftguard.rules import cognitiveservices_deployment_content_filter_enforced as content_filter
 from driftguard.rules.base import Evaluate, NotEvaluable, RaiFilterIndex, RuleContext, RuleMeta, is_ai_storage, parent_id, prop, same
 from driftguard.rules.cognitiveservices_account_keys_not_exposed import KEY_EVENTS
-from driftguard.rules.gateway import GATEWAY, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS
+from driftguard.rules.gateway import (
+    GATEWAY,
+    GATEWAY_ROLE_ASSIGNMENTS,
+    GATEWAY_ROLE_DEFINITIONS,
+    PRIVATE_ENDPOINTS,
+    approved_private_endpoints,
+)
 from driftguard.rules.gateway import SERVICE as GATEWAY_SERVICE
 from driftguard.rules.machinelearning_workspace_public_network_access_disabled import HUB, hub_id
 
@@ -190,12 +196,17 @@ class Evaluator:
             hub = hubs.get(str(hub_id(project)).lower())
             yield from self._evaluate(ResourceSnapshot(project, {HUB: (hub,)} if hub else {}), WORKSPACE, context, summary, needs_related)
         waiting_projects.clear()
-        for text in waiting_fronted:
-            account = orjson.loads(text)
+        fronted = [orjson.loads(text) for text in waiting_fronted]
+        # The private endpoints their approved connections name (the subnet each is in), one batch; an
+        # inventory that cannot read them leaves the rule to say "not evaluated" for those accounts.
+        endpoint_ids = sorted({fold(pe) for account in fronted for pe in approved_private_endpoints(account)})
+        endpoints = (inventory.related(PRIVATE_ENDPOINTS, endpoint_ids) if endpoint_ids else None) or {}
+        for account in fronted:
             gateway = gateways.get(fold(str(self.policy.gateways.gateway_of(str(account["id"])))))
-            yield from self._evaluate(
-                ResourceSnapshot(account, {GATEWAY: (gateway,)} if gateway else {}), ACCOUNT, context, summary, needs_related
-            )
+            related: dict[str, tuple[Mapping[str, Any], ...]] = {GATEWAY: (gateway,)} if gateway else {}
+            if approved_private_endpoints(account):
+                related[PRIVATE_ENDPOINTS] = tuple(e for pe in approved_private_endpoints(account) for e in endpoints.get(fold(pe), []))
+            yield from self._evaluate(ResourceSnapshot(account, related), ACCOUNT, context, summary, needs_related)
         waiting_fronted.clear()
         yield from self._evaluate_gateways(inventory, gateways, context, summary, needs_related)
         for texts, rtype in ((waiting_deployments, DEPLOYMENT), (waiting_storage, STORAGE)):
@@ -219,7 +230,10 @@ class Evaluator:
         the inventory cannot read them, the rules that need them are reported as not evaluated."""
         if not gateways:
             return
-        data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, [str(g["id"]) for g in gateways.values()])
+        ids = [str(g["id"]) for g in gateways.values()]
+        # Also where the accounts each fronts are: its roles there are on or above them.
+        elsewhere = {fold(i): self.policy.gateways.subscriptions_of(i) for i in ids}
+        data = inventory.related(GATEWAY_ROLE_ASSIGNMENTS, ids, subscriptions=elsewhere)
         # The roles they name, one read per role (None, or a role left out: the rule says not evaluated).
         named = sorted({str(d) for found in (data or {}).values() for a in found if (d := prop(a, "properties", "roleDefinitionId"))})
         definitions = (inventory.related(GATEWAY_ROLE_DEFINITIONS, named) if named else None) or {}

@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from driftguard.destinations import RefusedDestination, check_destination, check_url, parse_private_host
-from driftguard.ids import InvalidResourceId, fold, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
 from driftguard.model import Mode
 from driftguard.nesting import TooDeep, parse
 from driftguard.textin import decode
@@ -242,6 +242,18 @@ class GatewayPolicy(_Strict):
     def fronted_by(self, gateway_id: str) -> tuple[str, ...]:
         """The account patterns a gateway fronts."""
         return tuple(p for f in self.fronted if fold(f.gateway) == fold(gateway_id) for p in f.accounts)
+
+    def subscriptions_of(self, gateway_id: str) -> tuple[str, ...]:
+        """Where a gateway's identity can hold a role on or above the accounts it fronts: the gateway's own
+        subscription and that of every fronted account (lower case, each once). A pattern whose
+        subscription is itself a wildcard names none: a deep scan also lists the swept subscriptions."""
+        found: list[str] = []
+        for candidate in (gateway_id, *self.fronted_by(gateway_id)):
+            parts = candidate.strip("/").split("/")
+            # Only a subscription GUID (a wildcard is none): it goes into a request path.
+            if len(parts) >= 2 and parts[0].lower() == "subscriptions" and (sub := normalize_guid(parts[1])) is not None:
+                found.append(sub)
+        return tuple(dict.fromkeys(found))
 
     def holds_account_key(self, *names: str) -> str | None:
         """The pattern a named value's name matches, if it looks like an account key."""

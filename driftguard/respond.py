@@ -13,6 +13,7 @@ engine cannot fix automatically becomes a case, never a silent pass.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -486,6 +487,38 @@ class Responder:
                 results.append(Result(event.event_id, rid, Outcome.COMPLIANT, "passes", rule))
             for finding in verdict.findings:
                 results.append(self._act(event, finding, snapshot.resource, callers, now, run=run)[0])
+        if run is None:
+            results.extend(self._rejudge_gateways(event, assignment))
+        return results
+
+    def _rejudge_gateways(self, event: ChangeEvent, assignment: Mapping[str, Any]) -> list[Result]:
+        """A role granted to the identity of a gateway the policy declares is judged on the gateway too,
+        now (its identity's roles are the gateway's rule's data), not at the next deep sweep: each
+        declared gateway is read (gateways are few) and the one whose identity got the role is judged on
+        that read, with its roles listed again."""
+        principal = str(prop(assignment, "properties", "principalId") or "").lower()
+        kind = str(prop(assignment, "properties", "principalType") or "ServicePrincipal")
+        if not principal or kind.lower() != "serviceprincipal":
+            return []  # a managed identity is a service principal
+        results: list[Result] = []
+        for gateway_id in dict.fromkeys(fold(f.gateway) for f in self.policy.gateways.fronted):
+            try:
+                parsed = parse_resource_id(gateway_id)
+            except InvalidResourceId:
+                continue
+            gateway = self.read(str(parsed), api_versions.API_MANAGEMENT)
+            if gateway is None or principal not in joins.identity_principals(gateway):
+                continue
+            again = replace(
+                event,
+                event_id=f"{event.event_id}:gateway",
+                event_type=REJUDGE_EVENT,
+                resource=parsed,
+                kind=Kind.RESOURCE_CHANGE,
+                operation=Operation.WRITE,
+                snapshot=gateway,
+            )
+            results.extend(self._handle(again, None))
         return results
 
     def _rejudge_role(self, event: ChangeEvent) -> list[Result]:
@@ -810,6 +843,10 @@ class Responder:
             )
         if current is None:
             return self._save(FindingRecord(finding.rule, rid, FindingStatus.OPEN, finding.to_json(), now, now))
+        if _as_stored(current.finding) != _as_stored(finding.to_json()):
+            # Detected again with other details (a second role, another address): the record says what
+            # is found now, as the case does, not what was found first.
+            return self._save(replace(current, finding=finding.to_json(), last_seen=now))
         return current
 
     def _save(self, record: FindingRecord) -> FindingRecord:
@@ -876,6 +913,11 @@ def _child_of(resource_id: str, parent_id: str) -> bool:
     cannot outlive it; an extension resource on it (`…/providers/Microsoft.Insights/…`) is not one."""
     child, parent = fold(resource_id), fold(parent_id).rstrip("/")
     return child.startswith(parent + "/") and "/providers/" not in child[len(parent) :]
+
+
+def _as_stored(finding: Mapping[str, Any]) -> str:
+    """A finding as the store keeps it (JSON: tuples are lists), to compare a detection with the record."""
+    return json.dumps(finding, sort_keys=True, default=str)
 
 
 def _sweep_key(scope: str) -> str:

@@ -657,6 +657,48 @@ def apim_service(
     return service
 
 
+def private_endpoint(sub: str, rg: str, name: str, *, subnet: str, target: str, group: str = "account", location: str = "eastus") -> JSON:
+    """A private endpoint (`Microsoft.Network/privateEndpoints`, 2024-05-01) in `subnet`, connected to
+    `target` (an account), shaped as the network 2024-05-01 types declare `PrivateEndpoint`: the subnet is
+    a reference (`properties.subnet.id`); the NIC, provisioning state and connection state are read-only."""
+    rid = f"{rg_id(sub, rg)}/providers/Microsoft.Network/privateEndpoints/{name}"
+    return {
+        "id": rid,
+        "name": name,
+        "type": "Microsoft.Network/privateEndpoints",
+        "location": location,
+        "etag": 'W/"6c1f0a4e-1d2b-4c3a-9e8f-0a1b2c3d4e5f"',
+        "tags": {},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "resourceGuid": uuid_like(rid + "/guid"),
+            "subnet": {"id": subnet},
+            "networkInterfaces": [{"id": f"{rg_id(sub, rg)}/providers/Microsoft.Network/networkInterfaces/{name}.nic.{uuid_like(rid)}"}],
+            "privateLinkServiceConnections": [
+                {
+                    "id": f"{rid}/privateLinkServiceConnections/{name}",
+                    "name": name,
+                    "type": "Microsoft.Network/privateEndpoints/privateLinkServiceConnections",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "privateLinkServiceId": target,
+                        "groupIds": [group],
+                        "privateLinkServiceConnectionState": {
+                            "status": "Approved",
+                            "description": "Auto-Approved",
+                            "actionsRequired": "None",
+                        },
+                    },
+                }
+            ],
+            "manualPrivateLinkServiceConnections": [],
+            "customDnsConfigs": [],
+            "ipConfigurations": [],
+            "customNetworkInterfaceName": "",
+        },
+    }
+
+
 def apim_backend(service_id: str, name: str, *, account_endpoint: str, key_header: str | None = None) -> JSON:
     """A backend of an API Management service pointing at an AI account (`.../backends`, 2024-05-01).
     With `key_header`, the backend sends the account's key in an `api-key` header, as a named-value

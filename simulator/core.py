@@ -121,6 +121,8 @@ PROVIDERS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "Microsoft.ApiManagement",
         {"service": ("2024-05-01",), "service/backends": ("2024-05-01",), "service/namedValues": ("2024-05-01",)},
     ),
+    # Private endpoints, read for the subnet each is in (GET only): the version infra/ deploys them at.
+    "microsoft.network": ("Microsoft.Network", {"privateEndpoints": ("2024-05-01",)}),
 }
 
 

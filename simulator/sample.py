@@ -69,7 +69,16 @@ def build() -> Estate:
     oai_chat = b.cognitive_account(
         PROD, p_rg, "oai-contoso-chat", public=True, default_action="Deny", ip_rules=[GATEWAY_IP, "198.51.100.23"]
     )
-    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open, pool, apim, oai_chat])
+    # The partner's private endpoint the EU account approved, in the partner's own network.
+    partner_pe = b.private_endpoint(
+        FOREIGN_PE.split("/")[2],
+        "rg-partner",
+        "pe-partner",
+        subnet="/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-partner/providers/Microsoft.Network/virtualNetworks/vnet-partner/subnets/snet-pe",
+        target=oai_eu["id"],
+        location="westeurope",
+    )
+    e.put_many([st_hub, st_oai, oai, oai_eu, hub, project, srch, srch_open, pool, apim, oai_chat, partner_pe])
     e.put_many(
         [
             b.apim_backend(apim["id"], "oai-contoso-prod", account_endpoint=oai["properties"]["endpoint"]),

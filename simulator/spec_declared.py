@@ -6,6 +6,10 @@ api-version DriftGuard pins:
   the properties the update model declares. Workspaces have `listKeys` and `resyncKeys`, and no key
   regeneration. A workspace PUT body's `properties` are typed loosely (the simulator only ever
   receives DriftGuard's PATCHes and the peers' reads).
+- Private endpoints `2024-05-01` (`specification/network/resource-manager/Microsoft.Network/stable/
+  2024-05-01/privateEndpoint.json`, `PrivateEndpoints_Get`; the shape as `../shared/corpus/bicep-types/
+  network_microsoft.network_2024-05-01.json` declares `Microsoft.Network/privateEndpoints`): GET only,
+  which is all DriftGuard does with them (no azure-mgmt-network is installed here).
 - Diagnostic settings `2021-05-01-preview` (`specification/monitor/resource-manager/Microsoft.Insights/
   preview/2021-05-01-preview/diagnosticsSettings_API.json`).
 
@@ -160,6 +164,11 @@ DIAGNOSTIC_SETTING = _obj(
         )
     ),
 )
+NETWORK_VERSION = "2024-05-01"
+NETWORK = "declared: network 2024-05-01 REST spec (privateEndpoint.json), bicep types network 2024-05-01"
+PRIVATE_ENDPOINT = (
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}"
+)
 DIAGNOSTICS = "/{resourceUri}/providers/Microsoft.Insights/diagnosticSettings"
 GREEDY = frozenset({"resourceUri"})
 
@@ -203,6 +212,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ML_CONNECTION,
         source=ML,
     ),
+    Operation("PrivateEndpoints.get", "GET", PRIVATE_ENDPOINT, NETWORK_VERSION, (200,), source=NETWORK),
     Operation("DiagnosticSettings.list", "GET", DIAGNOSTICS, DIAGNOSTICS_VERSION, (200,), greedy=GREEDY, source=MONITOR),
     Operation("DiagnosticSettings.get", "GET", DIAGNOSTICS + "/{name}", DIAGNOSTICS_VERSION, (200,), greedy=GREEDY, source=MONITOR),
     Operation(

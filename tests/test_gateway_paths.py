@@ -50,12 +50,86 @@ def test_an_account_opened_beside_its_gateway_becomes_a_case(world: World) -> No
     assert [o[0] for o in world.deliver() if o[1] == RULE] == ["case_opened"]
 
 
+def test_the_recommended_setup_passes_once_its_private_endpoint_is_read(world: World) -> None:
+    # Public access disabled, one approved private endpoint: the endpoint resource is read (its subnet),
+    # and in the gateway's VNet the account passes; from another network it is a bypass; unread, not
+    # evaluated.
+    gateway_vnet = sample.GATEWAY_SUBNET.rsplit("/subnets/", 1)[0]
+    own = b.private_endpoint(sample.PROD, "rg-ai-prod", "pe-oai-prod", subnet=gateway_vnet + "/subnets/snet-pe", target=PROD_OAI)
+    other_vnet = f"/subscriptions/{sample.DEV}/resourceGroups/rg-dev/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-pe"
+    foreign = b.private_endpoint(sample.DEV, "rg-dev", "pe-dev", subnet=other_vnet, target=PROD_OAI)
+    gone = own["id"].replace("pe-oai-prod", "pe-gone")
+
+    def connect(*endpoints: str) -> list[tuple[str, str | None, str]]:
+        account = world.resource(PROD_OAI)
+        account["properties"]["privateEndpointConnections"] = [
+            {
+                "id": f"{PROD_OAI}/privateEndpointConnections/c{i}",
+                "name": f"c{i}",
+                "type": "Microsoft.CognitiveServices/accounts/privateEndpointConnections",
+                "properties": {
+                    "privateEndpoint": {"id": pe},
+                    "privateLinkServiceConnectionState": {"status": "Approved", "description": "", "actionsRequired": "None"},
+                    "groupIds": ["account"],
+                    "provisioningState": "Succeeded",
+                },
+            }
+            for i, pe in enumerate(endpoints)
+        ]
+        world.sim.estate.put(account)
+        world.change(DEV, PROD_OAI, {"tags": {"n": str(len(endpoints)) + endpoints[-1][-4:]}})
+        return [o for o in world.deliver() if o[1] == RULE]
+
+    world.sim.estate.put_many([own, foreign])
+    assert connect(own["id"]) == []  # compliant: the endpoint is in the gateway's network
+    assert [o[0] for o in connect(own["id"], foreign["id"])] == ["case_opened"]
+    assert [o[0] for o in connect(own["id"], gone)] == ["not_evaluated"]
+
+
 def test_a_change_to_the_gateway_judges_its_identitys_roles(world: World) -> None:
     # The sample gateway's identity holds Cognitive Services User (it lists keys) on oai-contoso-chat.
     world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
     outcomes = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
     assert [o[0] for o in outcomes] == ["case_opened"]
     assert "Cognitive Services User" in outcomes[0][2]
+
+
+def test_a_role_granted_to_the_gateways_identity_judges_the_gateway_within_the_event(world: World) -> None:
+    # The assignment's own event: the access rules judge the assignment, and the gateway whose identity
+    # got the role is judged too (one read of the gateway, its roles listed again), not at the next sweep.
+    principal = world.resource(sample.GATEWAY)["identity"]["principalId"]
+    key_listing = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/a97b65f3-24c7-4388-baec-2e87135dc908"
+    assignment = PROD_OAI + "/providers/Microsoft.Authorization/roleAssignments/7f1e0c1a-0000-4000-8000-000000000123"
+    body = {"properties": {"roleDefinitionId": key_listing, "principalId": principal, "principalType": "ServicePrincipal"}}
+    world.change(DEV, assignment, body, method="PUT")
+    outcomes = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert [o[0] for o in outcomes] == ["case_opened"]
+    assert "Cognitive Services User at the resource oai-contoso-prod" in outcomes[0][2]
+    # A role granted to someone else does not read the gateway again.
+    other = assignment.replace("0123", "0124")
+    world.change(DEV, other, {"properties": {**body["properties"], "principalId": "0f0f0f0f-0000-4000-8000-00000000000f"}}, method="PUT")
+    assert [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"] == []
+
+
+def test_a_finding_detected_again_with_more_keeps_the_stored_record_current(world: World) -> None:
+    # The stored finding says what is found now (as the case does), not what was found first.
+    rule = "apimanagement_service_identity_least_privilege"
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    world.deliver()
+    first = world.store.finding(rule, sample.GATEWAY)
+    assert first is not None
+    assert "holds 1 role assignment(s)" in first.finding["message"]
+    principal = world.resource(sample.GATEWAY)["identity"]["principalId"]
+    key_listing = f"/subscriptions/{sample.PROD}/providers/Microsoft.Authorization/roleDefinitions/a97b65f3-24c7-4388-baec-2e87135dc908"
+    assignment = PROD_OAI + "/providers/Microsoft.Authorization/roleAssignments/7f1e0c1a-0000-4000-8000-000000000125"
+    body = {"properties": {"roleDefinitionId": key_listing, "principalId": principal, "principalType": "ServicePrincipal"}}
+    world.change(DEV, assignment, body, method="PUT")
+    world.deliver()
+    again = world.store.finding(rule, sample.GATEWAY)
+    assert again is not None
+    assert "holds 2 role assignment(s)" in again.finding["message"]
+    assert len(again.finding["evidence"]["assignments"]) == 2
+    assert again.first_seen == first.first_seen
 
 
 def test_the_scan_judges_a_fronted_account_with_its_gateway_whatever_the_order() -> None:
@@ -265,3 +339,94 @@ def test_a_handler_stopped_at_any_step_ends_where_an_uninterrupted_one_ends(
     assert not list(world.store.cases(status=CaseStatus.OPEN))
     assert not list(world.store.findings(status=FindingStatus.REMEDIATING))
     assert [e.rule for e in world.store.audit_log() if e.action == "reverted"] == [PUBLIC]
+
+
+OTHER_SUB = "44444444-4444-4444-8444-444444444444"
+ELSEWHERE = f"/subscriptions/{OTHER_SUB}/resourceGroups/rg-ai-lab/providers/Microsoft.CognitiveServices/accounts/oai-contoso-lab"
+CONTRIBUTOR = "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68"  # Cognitive Services Contributor
+
+
+def _fronting_elsewhere(tmp_path: Path) -> Policy:
+    import json
+
+    raw = json.loads((ROOT / "examples" / "policy.json").read_text())
+    raw["gateways"]["fronted"][0]["accounts"].append(ELSEWHERE)
+    (tmp_path / "policy.json").write_text(json.dumps(raw))
+    return load_policy(tmp_path / "policy.json")
+
+
+def _grant_elsewhere(sim: object) -> None:
+    from simulator.roles import role_assignment
+
+    principal = sim.estate.get(sample.GATEWAY)["identity"]["principalId"]  # type: ignore[attr-defined]
+    sim.estate.put(
+        role_assignment(ELSEWHERE, "0000000a-aaaa-4000-8000-000000000000", CONTRIBUTOR, principal, principal_type="ServicePrincipal")
+    )  # type: ignore[attr-defined]
+
+
+def test_the_gateways_roles_are_read_in_every_subscription_holding_an_account_it_fronts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gateway is in PROD; an account it fronts is in another subscription, outside the swept ones:
+    # a role there is on that account, and the event path lists it too.
+    policy = _fronting_elsewhere(tmp_path)
+    assert policy.gateways.subscriptions_of(sample.GATEWAY) == (sample.PROD, OTHER_SUB)
+    monkeypatch.setattr(test_respond, "Policy", lambda: policy)
+    world = World(tmp_path)
+    _grant_elsewhere(world.sim)
+    world.change(DEV, sample.GATEWAY, {"tags": {"owner": "ai-platform"}})
+    [outcome] = [o for o in world.deliver() if o[1] == "apimanagement_service_identity_least_privilege"]
+    assert "Cognitive Services Contributor at the resource oai-contoso-lab" in outcome[2]
+
+
+def test_a_deep_scan_reads_the_gateways_roles_where_its_accounts_are(tmp_path: Path) -> None:
+    from driftguard import rules
+    from driftguard.azure.connection import ArmConnection, StaticTokenCredential
+    from driftguard.azure.inventory import LiveInventory
+    from driftguard.azure.resource_graph import Scope
+    from simulator import Simulator
+    from simulator.transport import BASE_URL, in_process_session
+
+    policy = _fronting_elsewhere(tmp_path)
+    sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+    _grant_elsewhere(sim)
+    connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
+    inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=True)
+    try:
+        findings, _ = Evaluator(policy).run(inventory)
+        [finding] = [f for f in findings if f.rule == "apimanagement_service_identity_least_privilege"]
+    finally:
+        inventory.close()
+    assert "Cognitive Services Contributor at the resource oai-contoso-lab" in finding.message
+
+
+def test_a_deep_scan_reads_a_fronted_accounts_private_endpoints(tmp_path: Path) -> None:
+    import json
+
+    from driftguard import rules
+    from driftguard.azure.connection import ArmConnection, StaticTokenCredential
+    from driftguard.azure.inventory import LiveInventory
+    from driftguard.azure.resource_graph import Scope
+    from simulator import Simulator
+    from simulator.transport import BASE_URL, in_process_session
+
+    # oai-contoso-prod (behind the gateway, public access disabled) with one approved endpoint in the
+    # gateway's VNet: compliant once the endpoint is read; without a deep read, not evaluated.
+    sim = Simulator(sample.build(), management_groups=sample.MANAGEMENT_GROUPS)
+    gateway_vnet = sample.GATEWAY_SUBNET.rsplit("/subnets/", 1)[0]
+    own = b.private_endpoint(sample.PROD, "rg-ai-prod", "pe-oai-prod", subnet=gateway_vnet + "/subnets/snet-pe", target=PROD_OAI)
+    account = json.loads(json.dumps(sim.estate.get(PROD_OAI)))
+    account["properties"]["privateEndpointConnections"] = b.cognitive_account(
+        sample.PROD, "rg-ai-prod", "oai-contoso-prod", private_endpoints=[own["id"]]
+    )["properties"]["privateEndpointConnections"]
+    sim.estate.put_many([own, account])
+    connection = ArmConnection(BASE_URL, StaticTokenCredential(), session=in_process_session(sim), polling_interval=0)
+    for deep in (True, False):
+        inventory = LiveInventory(connection, Scope(subscriptions=sample.SUBSCRIPTIONS), rule_types=rules.rule_types(), deep=deep)
+        try:
+            findings, summary = Evaluator(POLICY).run(inventory)
+            on_prod = [f for f in findings if f.rule == RULE and f.resource_id.lower() == PROD_OAI.lower()]
+        finally:
+            inventory.close()
+        assert on_prod == []
+        assert (RULE in summary.not_evaluated) is (not deep), summary.not_evaluated.get(RULE)

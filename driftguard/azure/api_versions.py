@@ -12,6 +12,7 @@ RESOURCE_GRAPH = "2024-04-01"
 DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
 SECURITY_PRICINGS = "2024-01-01"
 APP = "2026-07-01"  # Container Apps session pools: azure-mgmt-appcontainers 5.1's default, its newest stable
+NETWORK = "2024-05-01"  # private endpoints (their subnet): Microsoft.Network/privateEndpoints, as infra/ deploys them
 API_MANAGEMENT = "2024-05-01"  # AI gateways: azure-mgmt-apimanagement 5.0's default, its newest stable
 
 BY_NAMESPACE: dict[str, str] = {

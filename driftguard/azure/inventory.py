@@ -15,10 +15,10 @@ from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteError
-from driftguard.ids import fold
+from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Source
-from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, SERVICE
+from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, PRIVATE_ENDPOINTS, SERVICE
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 RAI_POLICY = "microsoft.cognitiveservices/accounts/raipolicies"
@@ -104,14 +104,15 @@ class LiveInventory:
             raise InventoryError(f"listing the {' and '.join(lists)} of {service_id} failed: {e}") from e
         return found
 
-    def _gateway_role_assignments(self, service_id: str) -> list[Mapping[str, Any]]:
+    def _gateway_role_assignments(self, service_id: str, elsewhere: Sequence[str] = ()) -> list[Mapping[str, Any]]:
         """The role assignments of a gateway's managed identities (system- and user-assigned), in its own
-        subscription and the swept ones: `principalId eq` lists them at, above and below each."""
+        subscription, `elsewhere` (those of the accounts it fronts) and the swept ones: `principalId eq`
+        lists them at, above and below each."""
         sub, _, parsed = parse_id(service_id)
         try:
             service = self._lists.read(str(parsed), api_versions.API_MANAGEMENT)
             principals = _principals(service or {})
-            subscriptions = dict.fromkeys([sub.lower(), *(s.lower() for s in self.scope.subscriptions)])
+            subscriptions = dict.fromkeys([sub.lower(), *(s.lower() for s in elsewhere), *(s.lower() for s in self.scope.subscriptions)])
             found: dict[str, Mapping[str, Any]] = {}
             for principal in principals:
                 for subscription in subscriptions:
@@ -124,6 +125,18 @@ class LiveInventory:
         except WriteError as e:
             raise InventoryError(f"reading the role assignments of {service_id}'s identity failed: {e}") from e
         return list(found.values())
+
+    def _private_endpoint(self, endpoint_id: str) -> list[Mapping[str, Any]]:
+        """A private endpoint an account's approved connection names (`properties.subnet.id`); none when it
+        is gone or cannot be read (the gateway-only rule then says "not evaluated" for it)."""
+        try:
+            parsed = parse_resource_id(endpoint_id)
+            if parsed.full_type.lower() != "microsoft.network/privateendpoints":
+                return []
+            found = self._lists.read(str(parsed), api_versions.NETWORK)
+        except (InvalidResourceId, WriteError):
+            return []
+        return [found] if found is not None else []
 
     def _role_definition(self, definition_id: str) -> list[Mapping[str, Any]]:
         """The role definition an assignment names, read where it says it is; none when it cannot be read
@@ -148,11 +161,19 @@ class LiveInventory:
         setting = self.arm.defender_for_ai_setting(account_id) if DEFENDER_SETTING in self._per_account else None
         return [*found, setting] if setting is not None else found
 
-    def related(self, kind: str, resource_ids: Sequence[str]) -> Mapping[str, list[Mapping[str, Any]]] | None:
+    def related(
+        self, kind: str, resource_ids: Sequence[str], *, subscriptions: Mapping[str, Sequence[str]] | None = None
+    ) -> Mapping[str, list[Mapping[str, Any]]] | None:
         if not self.deep:
             return None
         if kind == GATEWAY_ROLE_ASSIGNMENTS:
-            return {fold(rid): found for rid, found in fan_out(self._gateway_role_assignments, resource_ids)}
+            extra = subscriptions or {}
+            return {
+                fold(rid): found
+                for rid, found in fan_out(lambda rid: self._gateway_role_assignments(rid, extra.get(fold(rid), ())), resource_ids)
+            }
+        if kind == PRIVATE_ENDPOINTS:
+            return {fold(rid): found for rid, found in fan_out(self._private_endpoint, resource_ids)}
         if kind == GATEWAY_ROLE_DEFINITIONS:
             return {fold(rid): found for rid, found in fan_out(self._role_definition, resource_ids)}
         if kind != "diagnosticSettings":

@@ -3,19 +3,21 @@ access disabled (private endpoints only), or the network ACLs deny by default an
 gateway's public addresses or its subnet. Otherwise callers skip the gateway, and with it its
 authentication, token limits, logging and content checks ("gateway bypass").
 
-With public network access disabled, a private endpoint from another network is a bypass too. An
-approved private endpoint connection names the endpoint, not its network (the subnet is on the
-endpoint resource, which is not read here): when the gateway is in no virtual network, no approved
-endpoint can be its own, a finding; when it is, the rule says "not evaluated" and names the endpoints to
-check against the gateway's network, never "compliant"."""
+A private endpoint from another network is a bypass too, whatever public network access says (a
+private endpoint is not subject to the network ACLs, which govern the public endpoint only). An
+approved private endpoint connection names the endpoint, not its network: the endpoint resource is read
+(`Microsoft.Network/privateEndpoints`, its `properties.subnet.id`). One in a subnet of the gateway's
+virtual network passes; one elsewhere is a finding (so is every approved one when the gateway is in no
+virtual network); one that could not be read is "not evaluated", never "compliant"."""
 
 from __future__ import annotations
 
 import ipaddress
 
+from driftguard.ids import fold
 from driftguard.model import Finding, Mode, Reference, ResourceSnapshot, Severity
 from driftguard.rules.base import NotEvaluable, RuleContext, RuleMeta, prop, prop_list, same
-from driftguard.rules.gateway import GATEWAY, gateway_sources, virtual_network_of
+from driftguard.rules.gateway import GATEWAY, PRIVATE_ENDPOINTS, gateway_sources, virtual_network_of
 from driftguard.rules.roles import one
 
 META = RuleMeta(
@@ -64,7 +66,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     ip_rules = [str(prop(r, "value") or "") for r in prop_list(props, "networkAcls", "ipRules")]
     subnets = [str(prop(r, "id") or "") for r in prop_list(props, "networkAcls", "virtualNetworkRules")]
     if not ip_rules and not subnets:
-        return []  # nothing gets in over the public endpoint
+        # Nothing gets in over the public endpoint; private endpoints are not subject to the ACLs.
+        return _private_endpoints(context, snapshot, gateway_id)
     gateway = one(snapshot.related, GATEWAY)
     if gateway is None:
         raise NotEvaluable(f"the gateway {gateway_id} was not read: the addresses its calls come from are unknown")
@@ -72,7 +75,7 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
     stray_ips = [v for v in ip_rules if not _only_gateway(v, addresses)]
     stray_subnets = [s for s in subnets if s.lower().rstrip("/") not in gateway_subnets]
     if not stray_ips and not stray_subnets:
-        return []
+        return _private_endpoints(context, snapshot, gateway_id)
     return [
         _finding(
             context,
@@ -85,7 +88,8 @@ def evaluate(snapshot: ResourceSnapshot, context: RuleContext) -> list[Finding]:
 
 
 def _private_endpoints(context: RuleContext, snapshot: ResourceSnapshot, gateway_id: str) -> list[Finding]:
-    """Private endpoints only: each approved one must be in the gateway's network."""
+    """Each approved private endpoint must be in the gateway's network (judged with public network access
+    disabled or enabled alike: the network ACLs do not apply to private endpoints)."""
     approved = [
         str(prop(c, "properties", "privateEndpoint", "id") or prop(c, "id") or "")
         for c in prop_list(snapshot.properties, "privateEndpointConnections")
@@ -109,11 +113,44 @@ def _private_endpoints(context: RuleContext, snapshot: ResourceSnapshot, gateway
                 {"gateway": gateway_id, "privateEndpoints": approved, "gatewayNetworks": []},
             )
         ]
-    networks = sorted({virtual_network_of(s) for s in subnets})
-    raise NotEvaluable(
-        f"private endpoint(s) {', '.join(approved)} reach the account; a private endpoint's network is on the endpoint, "
-        f"which is not read: check that each is in the gateway's network ({', '.join(networks)})"
-    )
+    networks = {virtual_network_of(s) for s in subnets}
+    read = {fold(str(e.get("id", ""))): e for e in snapshot.related.get(PRIVATE_ENDPOINTS, ())}
+    stray: list[str] = []
+    stray_subnets: list[str] = []
+    unread: list[str] = []
+    for endpoint in approved:
+        body = read.get(fold(endpoint))
+        subnet = prop(body, "properties", "subnet", "id") if body is not None else None
+        if not isinstance(subnet, str) or not subnet:
+            unread.append(endpoint)
+        elif virtual_network_of(subnet) not in networks:
+            stray.append(endpoint)
+            stray_subnets.append(subnet)
+    if stray:
+        evidence: dict[str, object] = {
+            "gateway": gateway_id,
+            "privateEndpoints": stray,
+            "privateEndpointSubnets": stray_subnets,
+            "gatewayNetworks": sorted(networks),
+        }
+        if unread:
+            evidence["not_evaluated"] = unread
+        return [
+            _finding(
+                context,
+                snapshot,
+                f"gateway bypass: the account sits behind the gateway {name} but takes traffic from private endpoint(s) "
+                f"{', '.join(stray)} in another network ({', '.join(stray_subnets)}), not the gateway's "
+                f"({', '.join(sorted(networks))}): remove them, or reach the account through the gateway's network only",
+                evidence,
+            )
+        ]
+    if unread:
+        raise NotEvaluable(
+            f"private endpoint(s) {', '.join(unread)} reach the account and could not be read: whether each is in the "
+            f"gateway's network ({', '.join(sorted(networks))}) is unknown"
+        )
+    return []  # every approved private endpoint is in the gateway's virtual network
 
 
 def _only_gateway(rule: str, addresses: frozenset[str]) -> bool:

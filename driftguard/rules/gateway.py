@@ -23,6 +23,9 @@ GATEWAY = "gateway"
 GATEWAY_ROLE_ASSIGNMENTS = "gatewayRoleAssignments"
 # The definitions of the roles those assignments name (as read where each assignment says it is).
 GATEWAY_ROLE_DEFINITIONS = "gatewayRoleDefinitions"
+# The private endpoints (`Microsoft.Network/privateEndpoints`) an account's approved connections name, as
+# read (one left out could not be): their `properties.subnet.id` says which network each is in.
+PRIVATE_ENDPOINTS = "privateEndpoints"
 
 # Hosts of AI accounts' endpoints (Azure OpenAI, AI Services, Foundry).
 AI_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -96,3 +99,23 @@ def virtual_network_of(subnet_id: str) -> str:
     lowered = subnet_id.lower().rstrip("/")
     at = lowered.find("/subnets/")
     return lowered[:at] if at > 0 else lowered
+
+
+def approved_private_endpoints(resource: Mapping[str, Any]) -> list[str]:
+    """The private endpoints an account's approved connections name (a connection with no state is
+    taken as approved: it may let traffic in)."""
+    found: list[str] = []
+    connections = (
+        (resource.get("properties") or {}).get("privateEndpointConnections") if isinstance(resource.get("properties"), Mapping) else None
+    )
+    for c in connections if isinstance(connections, list) else []:
+        props = c.get("properties") if isinstance(c, Mapping) else None
+        if not isinstance(props, Mapping):
+            continue
+        state = props.get("privateLinkServiceConnectionState")
+        status = state.get("status") if isinstance(state, Mapping) else None
+        endpoint = props.get("privateEndpoint")
+        pe = endpoint.get("id") if isinstance(endpoint, Mapping) else None
+        if str(status or "Approved").lower() == "approved" and isinstance(pe, str) and pe:
+            found.append(pe)
+    return found

@@ -113,6 +113,8 @@ def test_the_detector_role_reads_only() -> None:
     # Defender for AI alerts are read through Resource Graph (securityresources), which shows only the
     # alerts the caller may read: Reader's */read covers them, named here so a narrowed Reader keeps them.
     assert {"Microsoft.Security/locations/alerts/read", "Microsoft.ResourceGraph/resources/read"} <= set(actions)
+    # The gateway-only rule reads each approved private endpoint of a fronted account (its subnet).
+    assert "Microsoft.Network/privateEndpoints/read" in actions
     watch = parse(INFRA / "modules" / "watch.bicep")
     assert watch["variables"]["reader"]["value"] == "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # the built-in Reader
     reader = watch["resources"]["detectorReader"]["config"]["properties"]["roleDefinitionId"]["function"]["parameters"]

@@ -2,7 +2,7 @@ import pytest
 
 from driftguard.policy import FrontedAccounts, GatewayPolicy, Policy
 from driftguard.rules import cognitiveservices_account_gateway_only as rule
-from driftguard.rules.gateway import GATEWAY
+from driftguard.rules.gateway import GATEWAY, PRIVATE_ENDPOINTS
 from simulator import builders as b
 from tests.rules.helpers import run, with_value, without
 
@@ -44,6 +44,42 @@ def test_a_private_endpoint_is_never_taken_as_the_gateways_unchecked() -> None:
     pending = account(private_endpoints=[PE])
     pending["properties"]["privateEndpointConnections"][0]["properties"]["privateLinkServiceConnectionState"]["status"] = "Pending"  # type: ignore[index]
     assert run(rule, pending, policy=FRONTED, related={GATEWAY: [outside]}) == []
+
+
+def test_a_private_endpoint_from_elsewhere_is_judged_with_public_access_enabled_too() -> None:
+    # Private endpoints are not subject to networkAcls: denying by default (with no IP rule, or only the
+    # gateway's address) does not stop an approved private endpoint from another network.
+    outside = b.apim_service(SUB, "rg-gw", "apim-ai", public_ips=["20.85.16.101"])
+    for ip_rules in ([], ["20.85.16.101"]):
+        open_pe = account(public=True, ip_rules=ip_rules, private_endpoints=[PE])
+        [f] = run(rule, open_pe, policy=FRONTED, related={GATEWAY: [outside]})
+        assert f.evidence["privateEndpoints"] == [PE]
+        with pytest.raises(rule.NotEvaluable, match=r"pe-dev"):
+            run(rule, open_pe, policy=FRONTED, related={GATEWAY: [APIM]})
+
+
+def test_a_private_endpoint_is_judged_by_the_subnet_its_resource_is_in() -> None:
+    # The recommended setup: public access disabled, the only approved endpoint in a subnet of the
+    # gateway's VNet (Microsoft.Network/privateEndpoints 2024-05-01: properties.subnet.id).
+    own_subnet = SUBNET.replace("snet-apim", "snet-pe")
+    own = b.private_endpoint(SUB, "rg-gw", "pe-gw", subnet=own_subnet, target="x")
+    closed = account(private_endpoints=[own["id"]])
+    assert run(rule, closed, policy=FRONTED, related={GATEWAY: [APIM], PRIVATE_ENDPOINTS: [own]}) == []
+    # The same with public access on and denied by default: the endpoint is still judged.
+    assert (
+        run(rule, account(public=True, private_endpoints=[own["id"]]), policy=FRONTED, related={GATEWAY: [APIM], PRIVATE_ENDPOINTS: [own]})
+        == []
+    )
+    # An endpoint in another network: a bypass, naming its subnet.
+    other_subnet = f"/subscriptions/{SUB}/resourceGroups/rg-dev/providers/Microsoft.Network/virtualNetworks/vnet-dev/subnets/snet-pe"
+    foreign = b.private_endpoint(SUB, "rg-dev", "pe-dev", subnet=other_subnet, target="x")
+    both = account(private_endpoints=[own["id"], foreign["id"]])
+    [f] = run(rule, both, policy=FRONTED, related={GATEWAY: [APIM], PRIVATE_ENDPOINTS: [own, foreign]})
+    assert f.evidence["privateEndpoints"] == [foreign["id"]]
+    assert f.evidence["privateEndpointSubnets"] == [other_subnet]
+    # One that could not be read: not evaluated, never compliant.
+    with pytest.raises(rule.NotEvaluable, match=r"pe-dev.*could not be read"):
+        run(rule, both, policy=FRONTED, related={GATEWAY: [APIM], PRIVATE_ENDPOINTS: [own]})
 
 
 def test_a_multi_region_gateways_second_region_is_the_gateway_too() -> None:

@@ -418,3 +418,25 @@ def test_resource_graph_allows_fifteen_queries_per_five_seconds_per_user() -> No
     assert answers[-1].headers["x-ms-user-quota-resets-after"] == "00:00:05"
     now[0] += 5.0
     assert sim.handle("POST", "/providers/Microsoft.ResourceGraph/resources", "api-version=2024-04-01", HDR, body).status == 200
+
+
+def test_private_endpoints_are_served_as_the_network_types_declare_them() -> None:
+    # Microsoft.Network/privateEndpoints 2024-05-01 (PrivateEndpoints_Get): the subnet is a reference on
+    # the endpoint (properties.subnet.id), which the connection on the account does not carry.
+    from driftguard.azure.connection import RawArm
+    from driftguard.azure.writes import ArmWriter
+    from simulator import sample
+
+    sim = Simulator(sample.build())
+    conn = ArmConnection(
+        BASE_URL, StaticTokenCredential("sim:d1d1d1d1-0000-4000-8000-000000000001"), session=in_process_session(sim), polling_interval=0
+    )
+    reader = ArmWriter(RawArm(conn), BASE_URL)
+    # The sample's approved private endpoint exists as a resource.
+    found = reader.read(sample.FOREIGN_PE, "2024-05-01")
+    assert found is not None
+    assert found["properties"]["subnet"]["id"].endswith("/virtualNetworks/vnet-partner/subnets/snet-pe")
+    assert reader.read(sample.FOREIGN_PE.replace("pe-partner", "pe-none"), "2024-05-01") is None
+    with pytest.raises(Exception, match="NoRegisteredProviderFound"):
+        reader.read(sample.FOREIGN_PE, "2019-01-01")
+    assert catalog().find("PrivateEndpoints.get").method == "GET"
