@@ -132,7 +132,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     """The demo's story on a swept simulated world (`compose.SimulatedWorld`), left for an approver to
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
-    a case naming it; the developer's standing Owner grant (a high case whose rule the policy lists in
+    a case naming it; the canary probes' case (a deployment whose filter lets known attacks through);
+    the developer's standing Owner grant (a high case whose rule the policy lists in
     `approvals.critical_rules`, so it needs two approvers: Bob has given the first); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
     Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
@@ -191,6 +192,10 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     demo._ack(world, totals)
     # The weekly access review's removals: each with its evidence of use from the Activity Log.
     open_removal_cases(world.review(policy), store=world.store, policy=policy, now=datetime.now(UTC))
+    # The daily canary probes (demo step 10): gpt-4o-mini behind the relaxed-debug filter lets known
+    # attacks through, a high case. They run before the alerts' jailbreak playbook could fix that
+    # filter; here the playbook is only applied when an approver approves it in the console.
+    world.probe(policy)
     # The alert timer's run: Defender for AI alerts as incident cases (the jailbreak one with its playbook).
     world.incidents(policy).sweep()
 
