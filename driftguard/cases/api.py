@@ -35,6 +35,7 @@ from driftguard.review import describe_use
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
 from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.terminal import layout
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -358,6 +359,8 @@ class ApprovalApi:
             severity = meta.severity.label if meta else None
         return {
             **where(case.resource_id),
+            # The CLI's naming (one piece of code for one job): a child resource after its parent.
+            "where": layout.where(case.resource_id),
             "severity": severity,
             "rule_title": meta.title if meta else _alert_title(case),
             "people": self.people(case),

@@ -651,3 +651,29 @@ def test_axe_finds_no_serious_or_critical_violation_on_an_access_case(
         assert bad == [], bad
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "said"),
+    [
+        ("cognitiveservices_account_defender_for_ai_enabled", "Default", "rg-ai-prod / oai-contoso-prod-eu / Default"),
+        ("apimanagement_namedvalue_no_account_key", "oai-chat-key", "rg-ai-gateway / apim-contoso-ai / oai-chat-key"),
+    ],
+)
+def test_a_child_resource_is_named_with_its_parent(page: Page, story: tuple[DevHost, SimulatedWorld], rule: str, name: str, said: str) -> None:
+    # As the CLI names it (`layout.where`): in the list, the heading and the confirmation, the id on hover.
+    host, world = story
+    case = _story_case(world, rule, name)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"] .where')
+    expect(row).to_have_text(f"{world.sample.PROD} / {said}")
+    expect(row).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#where")).to_have_text(f"{world.sample.PROD} / {said}")
+    expect(page.locator("#where")).to_have_attribute("title", case.resource_id)
+    if not case.plan_digest:
+        return  # a ticket: no confirmation
+    page.fill("#reason", "fix it")
+    page.click("#approve")
+    expect(page.locator("#confirm-on")).to_have_text(f"On: {world.sample.PROD} / {said}")
+    expect(page.locator("#confirm-on span")).to_have_attribute("title", case.resource_id)
+    page.click("#confirm-no")
