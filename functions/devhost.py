@@ -236,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         world.sweep()
         seed_story(world, policy)
         desk = world.desk(policy, dry_run=dry_run)
-        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=dry_run, people=world.directory().principals))
+        graph = world.directory()
+        runtime.install_approvals(
+            ApprovalApi(
+                lambda: desk, easy_auth=True, dry_run=dry_run, people=graph.principals, users=graph.users, own_ids=(world.DRIFTGUARD,)
+            )
+        )
         # Every write that reaches the simulated estate from now on, one line each (the story's own
         # writes came before): what an approval sent, or, in dry run, that nothing was.
         world.sim.writes.subscribe(_print_write)

@@ -501,7 +501,10 @@ def story(tmp_path: Path, hosted: HostedApp) -> Iterator[tuple[DevHost, Simulate
     world.sweep()
     seed_story(world, policy)
     desk = world.desk(policy)
-    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+    graph = world.directory()
+    hosted.runtime.install_approvals(
+        ApprovalApi(lambda: desk, easy_auth=True, people=graph.principals, users=graph.users, own_ids=(world.DRIFTGUARD,))
+    )
     user = encode_principal(ALICE_ID, "Local Approver", (Role.APPROVER.value,))
     with serving(hosted.functions, principal_header=user) as host:
         yield host, world
@@ -660,7 +663,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_an_access_case(
         ("apimanagement_namedvalue_no_account_key", "oai-chat-key", "rg-ai-gateway / apim-contoso-ai / oai-chat-key"),
     ],
 )
-def test_a_child_resource_is_named_with_its_parent(page: Page, story: tuple[DevHost, SimulatedWorld], rule: str, name: str, said: str) -> None:
+def test_a_child_resource_is_named_with_its_parent(
+    page: Page, story: tuple[DevHost, SimulatedWorld], rule: str, name: str, said: str
+) -> None:
     # As the CLI names it (`layout.where`): in the list, the heading and the confirmation, the id on hover.
     host, world = story
     case = _story_case(world, rule, name)
@@ -677,3 +682,31 @@ def test_a_child_resource_is_named_with_its_parent(page: Page, story: tuple[DevH
     expect(page.locator("#confirm-on")).to_have_text(f"On: {world.sample.PROD} / {said}")
     expect(page.locator("#confirm-on span")).to_have_attribute("title", case.resource_id)
     page.click("#confirm-no")
+
+
+def test_an_incident_names_people_rules_and_resources_with_ids_on_hover(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    findings = page.locator("#alert table").nth(1)
+    rules = findings.locator("tbody td:nth-child(1) span")
+    expect(rules.first).to_be_visible()
+    titles = rules.all_inner_texts()
+    assert not any(t.startswith(("cognitiveservices_", "authorization_")) for t in titles), titles
+    expect(rules.first).to_have_attribute("title", str(case.evidence["open_findings"][0]["rule"]))
+    places = findings.locator("tbody td:nth-child(3) span").all_inner_texts()
+    assert "Dana Developer: Owner on oai-contoso-prod" in places, places
+    assert f"{world.sample.PROD} / rg-ai-prod / oai-contoso-prod / relaxed-debug" in places, places
+    assert not any(p.startswith("/subscriptions/") for p in places), places
+    changes = page.locator("#alert table").nth(2)
+    who = changes.locator("tbody td:nth-child(2) span")
+    names = who.all_inner_texts()
+    assert "Dana Developer" in names, names
+    assert "driftguard" in names, names
+    assert not any("@" in n or n.startswith("d9d9") for n in names), names
+    dana = who.filter(has_text="Dana Developer").first
+    expect(dana).to_have_attribute("title", f"dana.developer@contoso.onmicrosoft.com · {DEVELOPER}")
+    expect(who.filter(has_text="driftguard").first).to_have_attribute("title", SimulatedWorld.DRIFTGUARD)
+    where = changes.locator("tbody td:nth-child(4) span").all_inner_texts()
+    assert f"{world.sample.PROD} / rg-ai-prod / oai-contoso-prod / strict-prod" in where, where
+    assert "Dana Developer: Owner on oai-contoso-prod" in where, where
