@@ -710,3 +710,28 @@ def test_an_incident_names_people_rules_and_resources_with_ids_on_hover(page: Pa
     where = changes.locator("tbody td:nth-child(4) span").all_inner_texts()
     assert f"{world.sample.PROD} / rg-ai-prod / oai-contoso-prod / strict-prod" in where, where
     assert "Dana Developer: Owner on oai-contoso-prod" in where, where
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_playbook_shows_only_the_filters_it_changes(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # The jailbreak playbook rewrites the RAI policy's 12 content filters: the one that changes is shown
+    # alone, marked; the whole list is there on demand, folded.
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    assert case.plan_digest
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#plan-changes li")).to_have_text(
+        ["contentFilters[Jailbreak, Prompt]: blocking false -> true, enabled false -> true"]
+    )
+    before = page.locator("#plan-values td.before")
+    expect(before.locator("p.changed")).to_have_text(["contentFilters[Jailbreak, Prompt]: blocking false, enabled false"])
+    expect(page.locator("#plan-values td.after p.changed")).to_have_text(["contentFilters[Jailbreak, Prompt]: blocking true, enabled true"])
+    whole = before.locator("details")
+    expect(whole.locator("summary")).to_have_text("the whole value (12 items)")
+    expect(whole.locator("ul.kv").first).not_to_be_visible()
+    whole.locator("summary").click()
+    expect(whole.locator("ul.kv").first).to_be_visible()
+    whole.locator("summary").click()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-incident-{width}.png"))
