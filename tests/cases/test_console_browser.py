@@ -735,3 +735,28 @@ def test_a_playbook_shows_only_the_filters_it_changes(page: Page, story: tuple[D
     whole.locator("summary").click()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-incident-{width}.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_incident_lays_out_at_each_width(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # At 420 px each detail table is cards with labelled cells: no header row stands alone above them.
+    # The alert's kind breaks only after a dot or an underscore, never inside a word.
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#alert")).to_be_visible()
+    heads = page.locator("#detail thead")
+    shown = [heads.nth(i).is_visible() for i in range(heads.count())]
+    assert shown == [width > 700] * len(shown), shown
+    kind = page.locator("#alert table").first.locator("td.ident")
+    expect(kind).to_have_text("AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt")
+    # Each piece between break opportunities lies on one line.
+    split = page.evaluate(
+        """(cell) => Array.from(cell.querySelectorAll('span')[0].childNodes).filter(n => n.nodeType === 3).filter(n => {
+             const r = document.createRange(); r.selectNodeContents(n);
+             return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1; }).map(n => n.textContent)""",
+        kind.element_handle(),
+    )
+    assert split == [], split
+    assert page.evaluate("(cell) => cell.scrollWidth <= cell.clientWidth + 1", kind.element_handle()), "the kind spills out of its cell"
