@@ -8,9 +8,23 @@ its place. It binds to 127.0.0.1 only. In Azure the real host and Easy Auth do t
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":
+    # `python -m functions.devhost` (`make console`): a Ctrl-C at any point of the start-up, the imports
+    # below (the Functions SDK, the app, the engine) and the story's seeding included, exits 130 with
+    # nothing on stderr, as Ctrl-C does once the console serves. This module is imported again as
+    # itself, inside the handler; nothing heavy has been imported yet.
+    import importlib
+
+    try:
+        _code = importlib.import_module("functions.devhost").main()
+    except KeyboardInterrupt:
+        _code = 130
+    sys.exit(_code)
+
 import contextlib
 import re
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -256,9 +270,11 @@ def main(argv: list[str] | None = None) -> int:
             cases = sum(1 for _ in world.store.cases())
             mode = " in DRY RUN (approvals are recorded, nothing is written)" if dry_run else ""
             print(f"DriftGuard console on the simulated estate ({cases} cases){mode}: {host.url}/api/console  (Ctrl-C to stop)", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
+            try:
                 while True:
                     time.sleep(3600)
+            except KeyboardInterrupt:
+                return 130  # Ctrl-C: the shell's code for SIGINT, as at any point of the start-up
     return 0
 
 
@@ -266,7 +282,3 @@ def _print_write(event: Mapping[str, Any]) -> None:
     data = event.get("data")
     operation = data.get("operationName") if isinstance(data, Mapping) else None
     print(f"write to the simulated estate: {operation or event.get('eventType')} {event.get('subject')}", flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
