@@ -277,6 +277,8 @@ class ApprovalApi:
                 nonce=nonce,
                 principal_name=principal.name,
                 approver=principal.can(Role.APPROVER),
+                # The signed-in user's ids: the console offers no Approve to whoever may not approve.
+                me=sorted(principal.identities),
                 dry_run=self.dry_run,
                 statuses=[*(s.value for s in CaseStatus), "all"],
             )

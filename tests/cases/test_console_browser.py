@@ -216,6 +216,11 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
         page.click("#approve")
         page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
+        # Approved in dry run: no second "Approve and apply", and the reason why.
+        expect(page.locator("#approve")).to_have_count(0)
+        expect(page.locator("#approve-why")).to_have_text(
+            "Approved in dry run: nothing was sent to Azure; the fix is applied once dry run is off."
+        )
     assert writes == []
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -587,13 +592,43 @@ def test_a_ticket_only_case_reads_as_a_ticket(page: Page, story: tuple[DevHost, 
     expect(page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-appr')).to_have_text("ticket")
 
 
-def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+def test_a_rollback_case_says_what_it_is_for_and_its_requester_cannot_approve_it(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    from driftguard.cases import Refused
+    from driftguard.cases.auth import Principal
+    from functions.devhost import ALICE_ID
+
     host, world = story
     applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
     page.goto(f"{host.url}/api/console#case={applied.id}")
     page.fill("#reason", "the indexer still uses a key")
     page.click("#rollback")
     expect(page.locator("#message")).to_contain_text("rollback case")
+    # What the rollback is for, not the drift the fix corrected (the service is fixed now).
+    expect(page.locator("#rollback-for")).to_have_text(
+        f"Rollback: turn API key authentication back on (roll back of: disable API key authentication) — it undoes the fix applied by case {applied.id}."
+    )
+    expect(page.locator("#rollback-was")).to_contain_text("The fix had corrected:")
+    # Its requester is offered no Approve, and told why; the desk's refusal says the same.
+    expect(page.locator("#approve")).to_have_count(0)
+    expect(page.locator("#approve-why")).to_have_text("You requested this rollback: another approver must approve it.")
+    rollback = next(c for c in world.store.cases(status=CaseStatus.OPEN) if c.related_case == applied.id)
+    me = Principal(ALICE_ID, "Local Approver", frozenset({Role.APPROVER.value}))
+    with pytest.raises(Refused, match="the principal who requested this rollback cannot approve it"):
+        world.desk(load_policy(ROOT / "examples" / "policy.json")).approve(rollback.id, me, reason="mine", plan_digest=rollback.plan_digest)
+
+
+def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    from driftguard.cases.auth import Principal
+    from functions.devhost import BOB_ID, BOB_NAME
+
+    host, world = story
+    applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
+    bob = Principal(BOB_ID, BOB_NAME, frozenset({Role.APPROVER.value}))
+    rollback = world.desk(load_policy(ROOT / "examples" / "policy.json")).request_rollback(
+        applied.id, bob, reason="the indexer still uses a key"
+    )
+    assert rollback.next_case is not None
+    page.goto(f"{host.url}/api/console#case={rollback.next_case.id}")
     page.fill("#reason", "roll it back")
     page.click("#approve")
     expect(page.locator("#confirm")).to_contain_text(
@@ -760,3 +795,18 @@ def test_an_incident_lays_out_at_each_width(page: Page, story: tuple[DevHost, Si
     )
     assert split == [], split
     assert page.evaluate("(cell) => cell.scrollWidth <= cell.clientWidth + 1", kind.element_handle()), "the kind spills out of its cell"
+
+
+def test_the_principal_who_caused_a_change_is_offered_no_approve(
+    page: Page, story: tuple[DevHost, SimulatedWorld], hosted: HostedApp
+) -> None:
+    # The developer, signed in with the approver role, opens the case of its own change: no Approve,
+    # the reason instead (the desk refuses it too: separation of duties).
+    _, world = story
+    case = next(c for c in world.store.cases(status=CaseStatus.OPEN) if DEVELOPER in c.causers and c.plan_digest and c.kind.value == "fix")
+    dana = encode_principal(DEVELOPER, "Dana Developer", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=dana) as host:
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#approve-why")).to_have_text("You caused this change: another approver must approve its fix.")
+        expect(page.locator("#approve")).to_have_count(0)
+        expect(page.locator("#reject")).to_be_visible()
