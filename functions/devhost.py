@@ -275,7 +275,6 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return 130  # Ctrl-C: the shell's code for SIGINT, as at any point of the start-up
-    return 0
 
 
 def _print_write(event: Mapping[str, Any]) -> None:

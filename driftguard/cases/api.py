@@ -345,7 +345,7 @@ class ApprovalApi:
     def detail(self, case: Case) -> dict[str, Any]:
         """Every recorded field, the derived ones, and the rule: why it matters and its references."""
         meta = rule_meta(case.rule)
-        about = {
+        about: dict[str, Any] = {
             "rule_guidance": meta.seed_section if meta else None,
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title, "url": reference_url(r.kind, r.id)} for r in meta.references]
