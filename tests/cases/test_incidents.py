@@ -100,7 +100,9 @@ def test_the_sweep_reads_from_the_watermark_minus_the_overlap(demo: DemoWorld) -
         asked.append(since)
         return []
 
-    now = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+    # The intake's clock is after the real sweep's watermark (a fixed date stopped being so once the
+    # wall clock passed it).
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     intake = IncidentIntake(
         policy=demo.policy, store=demo.world.store, reader=demo.world.writer.read, remediations={}, alerts_since=source, clock=lambda: now
     )
