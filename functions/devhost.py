@@ -8,9 +8,23 @@ its place. It binds to 127.0.0.1 only. In Azure the real host and Easy Auth do t
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":
+    # `python -m functions.devhost` (`make console`): a Ctrl-C at any point of the start-up, the imports
+    # below (the Functions SDK, the app, the engine) and the story's seeding included, exits 130 with
+    # nothing on stderr, as Ctrl-C does once the console serves. This module is imported again as
+    # itself, inside the handler; nothing heavy has been imported yet.
+    import importlib
+
+    try:
+        _code = importlib.import_module("functions.devhost").main()
+    except KeyboardInterrupt:
+        _code = 130
+    sys.exit(_code)
+
 import contextlib
 import re
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -132,7 +146,8 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     """The demo's story on a swept simulated world (`compose.SimulatedWorld`), left for an approver to
     try: a developer's public-access change (reverted), key listing (a case with the rotation) and
     weakened jailbreak filter (restored); a pipeline flapping public access until flap protection opens
-    a case naming it; the developer's standing Owner grant (a high case whose rule the policy lists in
+    a case naming it; the canary probes' case (a deployment whose filter lets known attacks through);
+    the developer's standing Owner grant (a high case whose rule the policy lists in
     `approvals.critical_rules`, so it needs two approvers: Bob has given the first); a fix Bob approved and applied (its rollback can be requested); and the incident cases of
     Defender for AI alerts (a jailbreak with its playbook to approve). The directory names every one of them."""
     from collections import Counter
@@ -191,6 +206,10 @@ def seed_story(world: SimulatedWorld, policy: Policy) -> None:
     demo._ack(world, totals)
     # The weekly access review's removals: each with its evidence of use from the Activity Log.
     open_removal_cases(world.review(policy), store=world.store, policy=policy, now=datetime.now(UTC))
+    # The daily canary probes (demo step 10): gpt-4o-mini behind the relaxed-debug filter lets known
+    # attacks through, a high case. They run before the alerts' jailbreak playbook could fix that
+    # filter; here the playbook is only applied when an approver approves it in the console.
+    world.probe(policy)
     # The alert timer's run: Defender for AI alerts as incident cases (the jailbreak one with its playbook).
     world.incidents(policy).sweep()
 
@@ -231,7 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         world.sweep()
         seed_story(world, policy)
         desk = world.desk(policy, dry_run=dry_run)
-        runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, dry_run=dry_run, people=world.directory().principals))
+        graph = world.directory()
+        runtime.install_approvals(
+            ApprovalApi(
+                lambda: desk, easy_auth=True, dry_run=dry_run, people=graph.principals, users=graph.users, own_ids=(world.DRIFTGUARD,)
+            )
+        )
         # Every write that reaches the simulated estate from now on, one line each (the story's own
         # writes came before): what an approval sent, or, in dry run, that nothing was.
         world.sim.writes.subscribe(_print_write)
@@ -246,17 +270,14 @@ def main(argv: list[str] | None = None) -> int:
             cases = sum(1 for _ in world.store.cases())
             mode = " in DRY RUN (approvals are recorded, nothing is written)" if dry_run else ""
             print(f"DriftGuard console on the simulated estate ({cases} cases){mode}: {host.url}/api/console  (Ctrl-C to stop)", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
+            try:
                 while True:
                     time.sleep(3600)
-    return 0
+            except KeyboardInterrupt:
+                return 130  # Ctrl-C: the shell's code for SIGINT, as at any point of the start-up
 
 
 def _print_write(event: Mapping[str, Any]) -> None:
     data = event.get("data")
     operation = data.get("operationName") if isinstance(data, Mapping) else None
     print(f"write to the simulated estate: {operation or event.get('eventType')} {event.get('subject')}", flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

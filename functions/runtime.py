@@ -62,6 +62,8 @@ def approvals() -> ApprovalApi:
                 dry_run=SETTINGS.dry_run,
                 # Display names for the console, asked of Graph only once a caller is authenticated.
                 people=lambda ids: _live().directory.principals(ids),  # noqa: PLW0108 - built on first use, not now
+                users=lambda names: _live().directory.users(names),  # noqa: PLW0108 - built on first use, not now
+                own_ids=SETTINGS.identity_ids,
             )
         return _approvals
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from simulator import builders, dataplane, kql
 from simulator.directory import Directory
@@ -783,6 +783,14 @@ class Simulator:
             if len(ids) > 1000:
                 return error(400, "Request_BadRequest", "getByIds takes at most 1000 ids")
             return Response.json(200, {"value": self.directory.by_ids(ids)})
+        user = re.fullmatch(r"/v1\.0/users/([^/]+)", lowered)
+        if method == "GET" and user:
+            # Graph's user by object id or by userPrincipalName (how the Activity Log names a user).
+            key = unquote(user.group(1))
+            found = next((o for i, o in self.directory.objects.items() if o.get("userPrincipalName", "").lower() == key or i == key), None)
+            if found is None or "userPrincipalName" not in found:
+                return error(404, "Request_ResourceNotFound", f"Resource '{key}' does not exist")
+            return Response.json(200, json.loads(json.dumps(found)))
         m = re.fullmatch(r"/v1\.0/groups/([^/]+)/transitivemembers", lowered)
         if method == "GET" and m:
             members = self.directory.transitive(m.group(1))

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
@@ -99,6 +99,27 @@ class Directory:
                         app_id=_text(obj.get("appId")),
                     )
         return {pid: found.get(pid, Principal(pid, False)) for pid in wanted}
+
+    def users(self, names: Iterable[str]) -> dict[str, Principal]:
+        """Users by the name the Activity Log gives them as `Caller` (a UPN or e-mail), keyed by that
+        name in lower case; a name the directory does not know is left out."""
+        found: dict[str, Principal] = {}
+        for name in sorted({n.strip().lower() for n in names if "@" in n}):
+            try:
+                obj = self._send("GET", f"/v1.0/users/{quote(name, safe='@')}?$select=id,displayName,userPrincipalName,mail", None)
+            except InventoryError:
+                continue  # not a user it knows (404), or unreadable: the name stays as the log wrote it
+            pid = normalize_guid(str(obj.get("id", "")))
+            if pid:
+                found[name] = Principal(
+                    pid,
+                    True,
+                    "user",
+                    _text(obj.get("displayName")),
+                    user_principal_name=_text(obj.get("userPrincipalName")),
+                    mail=_text(obj.get("mail")),
+                )
+        return found
 
     def members(self, group_ids: Sequence[str]) -> dict[str, frozenset[str]]:
         """principal id -> the persona groups it belongs to (transitively)."""

@@ -35,6 +35,7 @@ from driftguard.review import describe_use
 from driftguard.rules.base import RuleMeta
 from driftguard.rules.roles import PRIVILEGED, role_guid
 from driftguard.store.base import CAUSER_KEYS, Case, CaseKind, CaseStatus, StoreUnavailable, case_to_json
+from driftguard.terminal import layout
 
 JSON_TYPE = "application/json"
 # The header a state-changing call must carry. A cross-site form cannot set it, and a cross-site
@@ -135,6 +136,15 @@ def access(case: Case) -> dict[str, Any] | None:
     }
 
 
+def _scope_name(scope: str) -> str:
+    """A scope as a person says it: "oai-contoso-prod", "resource group rg-ai-prod", "subscription S"."""
+    names = layout.names(scope)
+    if names:
+        return names[-1]
+    place = where(scope)
+    return f"resource group {place['resource_group']}" if place["resource_group"] else f"subscription {place['subscription_id']}"
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -178,7 +188,16 @@ def check_same_origin(request: ApiRequest) -> None:
 
 
 class ApprovalApi:
-    def __init__(self, desk: Callable[[], CaseDesk], *, easy_auth: bool, dry_run: bool = False, people: People | None = None) -> None:
+    def __init__(
+        self,
+        desk: Callable[[], CaseDesk],
+        *,
+        easy_auth: bool,
+        dry_run: bool = False,
+        people: People | None = None,
+        users: People | None = None,
+        own_ids: Iterable[str] = (),
+    ) -> None:
         """`desk` gives the approval desk, building it on first use. It is called only for a caller
         already authenticated: building it costs a managed identity token and the store's tables, and
         an anonymous request must cost nothing, nor fail differently when the store is down."""
@@ -190,6 +209,10 @@ class ApprovalApi:
         # Display names from the directory (None: ids only). Asked once per id per process: a name
         # rarely changes, and the console must not call Graph for every row of every list.
         self._people = people
+        # Users by the name the Activity Log gives them (`Directory.users`): an incident's recent changes.
+        self._users = users
+        # DriftGuard's own identity (the `identity_ids` setting): its changes are "driftguard", as in History.
+        self._own = {g for i in own_ids if (g := normalize_guid(i))}
         self._known: dict[str, Person] = {}
         self._directory_down_until = 0.0
 
@@ -254,6 +277,8 @@ class ApprovalApi:
                 nonce=nonce,
                 principal_name=principal.name,
                 approver=principal.can(Role.APPROVER),
+                # The signed-in user's ids: the console offers no Approve to whoever may not approve.
+                me=sorted(principal.identities),
                 dry_run=self.dry_run,
                 statuses=[*(s.value for s in CaseStatus), "all"],
             )
@@ -320,7 +345,7 @@ class ApprovalApi:
     def detail(self, case: Case) -> dict[str, Any]:
         """Every recorded field, the derived ones, and the rule: why it matters and its references."""
         meta = rule_meta(case.rule)
-        about = {
+        about: dict[str, Any] = {
             "rule_guidance": meta.seed_section if meta else None,
             "rule_remediation": meta.remediation if meta else None,
             "rule_references": [{"kind": r.kind, "id": r.id, "title": r.title, "url": reference_url(r.kind, r.id)} for r in meta.references]
@@ -329,6 +354,7 @@ class ApprovalApi:
             "fix_touches": self.touches(case),
         }
         if case.kind is CaseKind.INCIDENT:
+            about["incident_names"] = self.incident_names(case)
             # An incident is about a Defender for AI alert, not a rule: its kind's playbook and references.
             references = case.evidence.get("references")
             about["rule_guidance"] = "Threat protection: a Defender for AI alert on the resource"
@@ -339,6 +365,51 @@ class ApprovalApi:
                 else []
             )
         return {**case_to_json(case), **self._derived(case), **about}
+
+    def incident_names(self, case: Case) -> dict[str, Any]:
+        """An incident's evidence as a person reads it: each resource as the CLI names it (a role
+        assignment as who holds which role where, when a case judges it), each rule by its title, each
+        Activity Log caller by its directory name ("driftguard" for DriftGuard's own changes)."""
+        evidence = case.evidence
+        findings = [f for f in evidence.get("open_findings") or [] if isinstance(f, Mapping)]
+        changes = [x for x in evidence.get("recent_changes") or [] if isinstance(x, Mapping)]
+        rids = {str(x["resource_id"]) for x in (*findings, *changes) if isinstance(x.get("resource_id"), str)}
+        resources = {rid: layout.where(rid) for rid in rids}
+        # The Activity Log lower-cases ids: one assignment may be here spelled two ways.
+        assignments: dict[str, list[str]] = {}
+        for rid in rids:
+            if "/roleassignments/" in rid.lower():
+                assignments.setdefault(rid.lower(), []).append(rid)
+        if assignments:
+            for judged in self.desk.store.cases():
+                spellings = assignments.get(judged.resource_id.lower(), [])
+                held = access(judged) if spellings else None
+                if held:
+                    person = self.people(judged).get(held["principal_id"], {}).get("name") or held["principal_id"]
+                    scope = held["scope"]
+                    said = f"{person}: {held['role_name'] or held['role_id']} on {_scope_name(scope) if scope else layout.where(judged.resource_id)}"
+                    resources.update(dict.fromkeys(spellings, said))
+        titles = {str(f.get("rule")): (m.title if (m := rule_meta(str(f.get("rule")))) else str(f.get("rule"))) for f in findings}
+        callers: dict[str, dict[str, str]] = {}
+        guids = {g for x in changes if (g := normalize_guid(str(x.get("caller") or "")))}
+        self._learn(guids - self._own)
+        upns = {str(x.get("caller")).lower() for x in changes if "@" in str(x.get("caller") or "")}
+        found: Mapping[str, Person] = {}
+        if upns and self._users is not None:
+            try:
+                found = self._users(upns)
+            except InventoryError:
+                found = {}
+        for x in changes:
+            caller = str(x.get("caller") or "")
+            guid = normalize_guid(caller)
+            if (guid and guid in self._own) or str(x.get("correlation_id") or "").startswith("driftguard-"):
+                callers[caller] = {"name": "driftguard", "title": caller}
+            elif guid and (p := self._known.get(guid)) and p.display_name:
+                callers[caller] = {"name": p.display_name, "title": f"{p.user_principal_name} · {guid}" if p.user_principal_name else guid}
+            elif (p := found.get(caller.lower())) and p.display_name:
+                callers[caller] = {"name": p.display_name, "title": f"{caller} · {p.id}"}
+        return {"resources": resources, "rules": titles, "callers": callers}
 
     def touches(self, case: Case) -> str | None:
         """What else the case's plan touches, in the words of its remediation (None without a plan).
@@ -358,6 +429,8 @@ class ApprovalApi:
             severity = meta.severity.label if meta else None
         return {
             **where(case.resource_id),
+            # The CLI's naming (one piece of code for one job): a child resource after its parent.
+            "where": layout.where(case.resource_id),
             "severity": severity,
             "rule_title": meta.title if meta else _alert_title(case),
             "people": self.people(case),

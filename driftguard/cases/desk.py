@@ -121,6 +121,10 @@ class CaseDesk:
             raise Refused(409, "the plan changed since it was shown (stale plan digest): reload the case and review it again")
         if principal.identities & case.causers:
             named = principal.identities & {str(p).lower() for p in case.evidence.get("alert_principals") or ()}
+            if str(case.evidence.get("requested_by") or "").lower() in principal.identities:
+                raise Refused(403, "separation of duties: the principal who requested this rollback cannot approve it")
+            if str(case.evidence.get("beneficiary") or "").lower() in principal.identities:
+                raise Refused(403, "separation of duties: the principal this rollback gives access back to cannot approve it")
             who = "a principal the Defender alert names" if named else "the principal who caused this change"
             raise Refused(403, f"separation of duties: {who} cannot approve its fix")
         valid = case.valid_approvals

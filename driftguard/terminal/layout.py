@@ -58,8 +58,9 @@ def fit(text: str) -> str:
 
 def where(resource_id: str) -> str:
     """`/subscriptions/S/resourceGroups/RG/providers/Ns/type/name[/child/name]` -> `S / RG / name[ / name]`,
-    the subscription beside the resource group, each name `shorten`ed to fit a table's wide column; the
-    whole id is in JSON, CSV and SARIF."""
+    the subscription beside the resource group, a child resource after its parent (`oai-contoso-prod /
+    relaxed-debug`), each name `shorten`ed to fit a table's wide column; the whole id is in JSON, CSV
+    and SARIF. The one naming of a resource for people: the console's lists and pages use it too."""
     parts = resource_id.strip("/").split("/")
     low = [p.lower() for p in parts]
     if len(parts) < 2 or low[0] != "subscriptions":
@@ -67,7 +68,24 @@ def where(resource_id: str) -> str:
     out = [parts[1]]
     if "resourcegroups" in low:
         out.append(parts[low.index("resourcegroups") + 1])
-    if "providers" in low:
-        i = low.index("providers")
-        out.extend(parts[i + 3 :: 2])
+    out.extend(names(resource_id))
     return " / ".join(shorten(name) for name in out)
+
+
+def names(resource_id: str) -> list[str]:
+    """The names of a resource after its provider, parent first: `[oai-contoso-prod, relaxed-debug]` for
+    an account's RAI policy. An extension resource (a role assignment on an account) hangs on its
+    parent's names; its own `providers/Namespace` pair is no name."""
+    parts = resource_id.strip("/").split("/")
+    low = [p.lower() for p in parts]
+    if "providers" not in low:
+        return []
+    out: list[str] = []
+    i = low.index("providers")
+    while i + 1 < len(parts):
+        if low[i] == "providers":
+            i += 2  # `providers/Namespace`, then type/name pairs
+            continue
+        out.append(parts[i + 1])
+        i += 2
+    return out

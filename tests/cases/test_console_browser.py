@@ -216,6 +216,11 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
         page.click("#approve")
         page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
+        # Approved in dry run: no second "Approve and apply", and the reason why.
+        expect(page.locator("#approve")).to_have_count(0)
+        expect(page.locator("#approve-why")).to_have_text(
+            "Approved in dry run: nothing was sent to Azure; the fix is applied once dry run is off."
+        )
     assert writes == []
     resource = demo.resource(case.resource_id)
     assert resource is not None
@@ -501,7 +506,10 @@ def story(tmp_path: Path, hosted: HostedApp) -> Iterator[tuple[DevHost, Simulate
     world.sweep()
     seed_story(world, policy)
     desk = world.desk(policy)
-    hosted.runtime.install_approvals(ApprovalApi(lambda: desk, easy_auth=True, people=world.directory().principals))
+    graph = world.directory()
+    hosted.runtime.install_approvals(
+        ApprovalApi(lambda: desk, easy_auth=True, people=graph.principals, users=graph.users, own_ids=(world.DRIFTGUARD,))
+    )
     user = encode_principal(ALICE_ID, "Local Approver", (Role.APPROVER.value,))
     with serving(hosted.functions, principal_header=user) as host:
         yield host, world
@@ -584,13 +592,43 @@ def test_a_ticket_only_case_reads_as_a_ticket(page: Page, story: tuple[DevHost, 
     expect(page.locator(f'#cases tbody tr[data-id="{case.id}"] td.c-appr')).to_have_text("ticket")
 
 
-def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+def test_a_rollback_case_says_what_it_is_for_and_its_requester_cannot_approve_it(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    from driftguard.cases import Refused
+    from driftguard.cases.auth import Principal
+    from functions.devhost import ALICE_ID
+
     host, world = story
     applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
     page.goto(f"{host.url}/api/console#case={applied.id}")
     page.fill("#reason", "the indexer still uses a key")
     page.click("#rollback")
     expect(page.locator("#message")).to_contain_text("rollback case")
+    # What the rollback is for, not the drift the fix corrected (the service is fixed now).
+    expect(page.locator("#rollback-for")).to_have_text(
+        f"Rollback: turn API key authentication back on (roll back of: disable API key authentication) — it undoes the fix applied by case {applied.id}."
+    )
+    expect(page.locator("#rollback-was")).to_contain_text("The fix had corrected:")
+    # Its requester is offered no Approve, and told why; the desk's refusal says the same.
+    expect(page.locator("#approve")).to_have_count(0)
+    expect(page.locator("#approve-why")).to_have_text("You requested this rollback: another approver must approve it.")
+    rollback = next(c for c in world.store.cases(status=CaseStatus.OPEN) if c.related_case == applied.id)
+    me = Principal(ALICE_ID, "Local Approver", frozenset({Role.APPROVER.value}))
+    with pytest.raises(Refused, match="the principal who requested this rollback cannot approve it"):
+        world.desk(load_policy(ROOT / "examples" / "policy.json")).approve(rollback.id, me, reason="mine", plan_digest=rollback.plan_digest)
+
+
+def test_a_rollback_confirmation_says_what_the_rollback_does(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    from driftguard.cases.auth import Principal
+    from functions.devhost import BOB_ID, BOB_NAME
+
+    host, world = story
+    applied = _story_case(world, "search_service_local_auth_disabled", "srch-contoso-rag", CaseStatus.APPLIED)
+    bob = Principal(BOB_ID, BOB_NAME, frozenset({Role.APPROVER.value}))
+    rollback = world.desk(load_policy(ROOT / "examples" / "policy.json")).request_rollback(
+        applied.id, bob, reason="the indexer still uses a key"
+    )
+    assert rollback.next_case is not None
+    page.goto(f"{host.url}/api/console#case={rollback.next_case.id}")
     page.fill("#reason", "roll it back")
     page.click("#approve")
     expect(page.locator("#confirm")).to_contain_text(
@@ -651,3 +689,124 @@ def test_axe_finds_no_serious_or_critical_violation_on_an_access_case(
         assert bad == [], bad
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "said"),
+    [
+        ("cognitiveservices_account_defender_for_ai_enabled", "Default", "rg-ai-prod / oai-contoso-prod-eu / Default"),
+        ("apimanagement_namedvalue_no_account_key", "oai-chat-key", "rg-ai-gateway / apim-contoso-ai / oai-chat-key"),
+    ],
+)
+def test_a_child_resource_is_named_with_its_parent(
+    page: Page, story: tuple[DevHost, SimulatedWorld], rule: str, name: str, said: str
+) -> None:
+    # As the CLI names it (`layout.where`): in the list, the heading and the confirmation, the id on hover.
+    host, world = story
+    case = _story_case(world, rule, name)
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    row = page.locator(f'#cases tbody tr[data-id="{case.id}"] .where')
+    expect(row).to_have_text(f"{world.sample.PROD} / {said}")
+    expect(row).to_have_attribute("title", case.resource_id)
+    expect(page.locator("#where")).to_have_text(f"{world.sample.PROD} / {said}")
+    expect(page.locator("#where")).to_have_attribute("title", case.resource_id)
+    if not case.plan_digest:
+        return  # a ticket: no confirmation
+    page.fill("#reason", "fix it")
+    page.click("#approve")
+    expect(page.locator("#confirm-on")).to_have_text(f"On: {world.sample.PROD} / {said}")
+    expect(page.locator("#confirm-on span")).to_have_attribute("title", case.resource_id)
+    page.click("#confirm-no")
+
+
+def test_an_incident_names_people_rules_and_resources_with_ids_on_hover(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    findings = page.locator("#alert table").nth(1)
+    rules = findings.locator("tbody td:nth-child(1) span")
+    expect(rules.first).to_be_visible()
+    titles = rules.all_inner_texts()
+    assert not any(t.startswith(("cognitiveservices_", "authorization_")) for t in titles), titles
+    expect(rules.first).to_have_attribute("title", str(case.evidence["open_findings"][0]["rule"]))
+    places = findings.locator("tbody td:nth-child(3) span").all_inner_texts()
+    assert "Dana Developer: Owner on oai-contoso-prod" in places, places
+    assert f"{world.sample.PROD} / rg-ai-prod / oai-contoso-prod / relaxed-debug" in places, places
+    assert not any(p.startswith("/subscriptions/") for p in places), places
+    changes = page.locator("#alert table").nth(2)
+    who = changes.locator("tbody td:nth-child(2) span")
+    names = who.all_inner_texts()
+    assert "Dana Developer" in names, names
+    assert "driftguard" in names, names
+    assert not any("@" in n or n.startswith("d9d9") for n in names), names
+    dana = who.filter(has_text="Dana Developer").first
+    expect(dana).to_have_attribute("title", f"dana.developer@contoso.onmicrosoft.com · {DEVELOPER}")
+    expect(who.filter(has_text="driftguard").first).to_have_attribute("title", SimulatedWorld.DRIFTGUARD)
+    where = changes.locator("tbody td:nth-child(4) span").all_inner_texts()
+    assert f"{world.sample.PROD} / rg-ai-prod / oai-contoso-prod / strict-prod" in where, where
+    assert "Dana Developer: Owner on oai-contoso-prod" in where, where
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_playbook_shows_only_the_filters_it_changes(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # The jailbreak playbook rewrites the RAI policy's 12 content filters: the one that changes is shown
+    # alone, marked; the whole list is there on demand, folded.
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    assert case.plan_digest
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#plan-changes li")).to_have_text(
+        ["contentFilters[Jailbreak, Prompt]: blocking false -> true, enabled false -> true"]
+    )
+    before = page.locator("#plan-values td.before")
+    expect(before.locator("p.changed")).to_have_text(["contentFilters[Jailbreak, Prompt]: blocking false, enabled false"])
+    expect(page.locator("#plan-values td.after p.changed")).to_have_text(["contentFilters[Jailbreak, Prompt]: blocking true, enabled true"])
+    whole = before.locator("details")
+    expect(whole.locator("summary")).to_have_text("the whole value (12 items)")
+    expect(whole.locator("ul.kv").first).not_to_be_visible()
+    whole.locator("summary").click()
+    expect(whole.locator("ul.kv").first).to_be_visible()
+    whole.locator("summary").click()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#detail").screenshot(path=str(SCREENSHOTS / f"console-incident-{width}.png"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_incident_lays_out_at_each_width(page: Page, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # At 420 px each detail table is cards with labelled cells: no header row stands alone above them.
+    # The alert's kind breaks only after a dot or an underscore, never inside a word.
+    host, world = story
+    case = _story_case(world, "defender_for_ai_alert", "relaxed-debug")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{host.url}/api/console#case={case.id}")
+    expect(page.locator("#alert")).to_be_visible()
+    heads = page.locator("#detail thead")
+    shown = [heads.nth(i).is_visible() for i in range(heads.count())]
+    assert shown == [width > 700] * len(shown), shown
+    kind = page.locator("#alert table").first.locator("td.ident")
+    expect(kind).to_have_text("AI.Azure_Jailbreak.ContentFiltering.DetectedAttempt")
+    # Each piece between break opportunities lies on one line.
+    split = page.evaluate(
+        """(cell) => Array.from(cell.querySelectorAll('span')[0].childNodes).filter(n => n.nodeType === 3).filter(n => {
+             const r = document.createRange(); r.selectNodeContents(n);
+             return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1; }).map(n => n.textContent)""",
+        kind.element_handle(),
+    )
+    assert split == [], split
+    assert page.evaluate("(cell) => cell.scrollWidth <= cell.clientWidth + 1", kind.element_handle()), "the kind spills out of its cell"
+
+
+def test_the_principal_who_caused_a_change_is_offered_no_approve(
+    page: Page, story: tuple[DevHost, SimulatedWorld], hosted: HostedApp
+) -> None:
+    # The developer, signed in with the approver role, opens the case of its own change: no Approve,
+    # the reason instead (the desk refuses it too: separation of duties).
+    _, world = story
+    case = next(c for c in world.store.cases(status=CaseStatus.OPEN) if DEVELOPER in c.causers and c.plan_digest and c.kind.value == "fix")
+    dana = encode_principal(DEVELOPER, "Dana Developer", (Role.APPROVER.value,))
+    with serving(hosted.functions, principal_header=dana) as host:
+        page.goto(f"{host.url}/api/console#case={case.id}")
+        expect(page.locator("#approve-why")).to_have_text("You caused this change: another approver must approve its fix.")
+        expect(page.locator("#approve")).to_have_count(0)
+        expect(page.locator("#reject")).to_be_visible()

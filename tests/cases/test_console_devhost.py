@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from tests.cases.conftest import ROOT
 
@@ -119,3 +123,34 @@ def test_a_busy_port_is_one_line_naming_it_and_exit_2() -> None:
     assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
     assert f"127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8, 1.5])
+def test_ctrl_c_during_start_up_exits_130_quietly(delay: float) -> None:
+    # `make console` as a person stops it: Ctrl-C while Python imports the app (0.05 s after the
+    # interpreter is up: in the imports of the Functions SDK and the engine) or while the story is
+    # seeded, not only once it serves.
+    ready_r, ready_w = os.pipe()
+    code = f"import os, runpy, sys; os.write({ready_w}, b'r'); runpy.run_module('functions.devhost', run_name='__main__', alter_sys=True)"
+    command = [sys.executable, "-c", code, "--port", str(_free_port()), "--policy", str(ROOT / "examples" / "policy.json")]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=(ready_w,)
+    )
+    os.close(ready_w)
+    assert os.read(ready_r, 1) == b"r"
+    os.close(ready_r)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert err == ""
+    assert "Traceback" not in out
+    assert process.returncode == 130
+
+
+def test_ctrl_c_once_it_serves_exits_130_quietly() -> None:
+    with devhost(_free_port()) as console:
+        console.process.send_signal(signal.SIGINT)
+        out, err = console.process.communicate(timeout=60)
+    assert err == ""
+    assert "Traceback" not in out
+    assert console.process.returncode == 130

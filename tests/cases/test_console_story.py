@@ -41,6 +41,11 @@ def test_the_console_is_seeded_with_the_whole_demo_story(tmp_path: Path) -> None
     incidents = [c for c in opened if c.kind.value == "incident"]
     assert len(incidents) == 2, "the Defender for AI alerts are incident cases"
     assert any(c.plan_digest for c in incidents), "no incident with a playbook to approve"
+    # The canary probes' case (demo step 10): the deployment behind the relaxed filter lets attacks through.
+    probed = [c for c in opened if c.rule == "cognitiveservices_deployment_canary_probe_blocked"]
+    assert len(probed) == 1, "no canary-probe case"
+    assert probed[0].resource_id.endswith("/deployments/gpt-4o-mini")
+    assert "2 of 4" in probed[0].reason, probed[0].reason
     # Cases of different ages: the flapping pipeline's past its SLA, the key listing more than a day old,
     # the rest fresh; each dated as its event was.
     now = datetime.now(UTC)
