@@ -10,25 +10,30 @@ plan that puts the recorded before-values back, which needs its own approval.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from driftguard import joins
+from driftguard import joins, rules
 from driftguard.azure import api_versions
 from driftguard.azure.writes import ArmWriter, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
+from driftguard.events import ChangeEvent, Kind, Operation, Schema
 from driftguard.ids import InvalidResourceId, parse_resource_id
-from driftguard.judging import state_hash
+from driftguard.intake import REJUDGE_EVENT
+from driftguard.inventory import InventoryError
+from driftguard.judging import Judge, state_hash
 from driftguard.model import Plan, Reader
 from driftguard.policy import Policy
 from driftguard.respond import ACTOR
 from driftguard.store.base import (
     Approval,
     AuditEntry,
+    Baseline,
     Case,
     CaseKind,
     CaseListener,
@@ -39,6 +44,7 @@ from driftguard.store.base import (
 )
 from remediations.base import CannotPlan, Remediation, rollback
 
+log = logging.getLogger("driftguard.cases")
 MAX_REASON = 2000
 # Who the SLA timer acts as when it finishes an approved fix.
 TIMER = Principal(ACTOR, "driftguard (SLA timer)", frozenset())
@@ -95,6 +101,8 @@ class CaseDesk:
         self.enforcer = Enforcer(
             store=store, writer=writer, read=self._read, clock=self.clock, observer=observer, claim_ttl=claim_ttl, activity=activity
         )
+        # Judges a verified fix's state as the responder would, to record it as the rule's baseline.
+        self.judge = Judge(policy=policy, store=store, read=reader, rules=rules.registry(), clock=self.clock)
 
     # --- reading -------------------------------------------------------------------------------------
     def cases(self, *, status: CaseStatus | None = None) -> Iterator[Case]:
@@ -325,6 +333,8 @@ class CaseDesk:
             # nothing new (after a rollback too: the restored state sticks until it changes again).
             self.store.state_changed(case.resource_id, state_hash(fixed), now=now)
         if case.kind is CaseKind.FIX:
+            if fixed is not None:
+                self._record_baseline(case, fixed, now)
             self._resolve_finding(case, now)
         current = self.store.case(case.id) or case
         done = self._save(
@@ -334,6 +344,37 @@ class CaseDesk:
         if case.kind is CaseKind.ROLLBACK:
             self._note_rollback(case, now)
         return Outcome(done, f"applied and verified: {plan.summary}{how}")
+
+    def _record_baseline(self, case: Case, fixed: Mapping[str, Any], now: datetime) -> None:
+        """The state an approved fix left, verified, becomes the rule's last-known-good state when the
+        rule, judged as the responder judges it (with its joined data), passes on it: drift back from it
+        is then reverted like any drift, not met again as a first sight. A rule that still fails or
+        cannot be judged records nothing; a read that fails leaves it to the next sweep (which judges the
+        state again), never records a state not judged."""
+        try:
+            rid = parse_resource_id(case.resource_id)
+        except InvalidResourceId:
+            return
+        event = ChangeEvent(
+            event_id=f"approved-{case.id}",
+            event_type=REJUDGE_EVENT,
+            schema=Schema.EVENT_GRID,
+            resource=rid,
+            operation=Operation.WRITE,
+            operation_name="",
+            succeeded=True,
+            kind=Kind.RESOURCE_CHANGE,
+            time=now,
+            snapshot=fixed,
+        )
+        try:
+            joined = self.judge.joined(case.resource_id, fixed, settings=True, rows={})
+            verdicts = self.judge.verdicts(event, fixed, joined, (), only=frozenset({case.rule}))
+        except InventoryError as e:
+            log.warning("case %s: the fixed state was not judged (%s): its baseline waits for the next sweep", case.id, e)
+            return
+        if any(v.meta.id == case.rule and v.not_evaluable is None and not v.findings for v in verdicts):
+            self.store.save_baseline(Baseline(case.resource_id, case.rule, fixed, now))
 
     def _read(self, resource_id: str) -> Mapping[str, Any] | None:
         try:

@@ -52,6 +52,36 @@ def test_approval_applies_the_plan_shown_and_verifies_it(demo: DemoWorld) -> Non
     assert again.value.status == 409
 
 
+def test_an_approved_fix_is_the_baseline_drift_back_from_it_is_reverted(demo: DemoWorld) -> None:
+    # A first sight (never seen compliant) is approved; the state the fix left, verified and judged,
+    # is the rule's last-known-good state: the developer turning it back is drift, reverted at once.
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    assert demo.world.store.baseline(case.resource_id, PUBLIC) is None
+    outcome = demo.desk.approve(case.id, ALICE, reason="approved in change CHG-2", plan_digest=case.plan_digest)
+    assert outcome.case.status is CaseStatus.APPLIED, outcome.message
+    baseline = demo.world.store.baseline(case.resource_id, PUBLIC)
+    assert baseline is not None
+    assert baseline.resource["properties"]["publicNetworkAccess"] == "Disabled"  # type: ignore[index]
+    demo.deliver()  # DriftGuard's own write
+    demo.world.act_as(DEVELOPER, "PATCH", case.resource_id, {"properties": {"publicNetworkAccess": "Enabled"}})
+    outcomes = [(r.outcome.value, r.rule) for r in demo.deliver()]
+    assert ("reverted", PUBLIC) in outcomes
+    assert props(demo, case.resource_id)["publicNetworkAccess"] == "Disabled"
+
+
+def test_a_state_on_which_the_rule_still_fails_is_never_recorded_as_the_baseline(demo: DemoWorld) -> None:
+    case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
+    fixed = demo.resource(case.resource_id)
+    assert fixed is not None
+    failing = {**fixed, "properties": {**fixed["properties"], "publicNetworkAccess": "Enabled"}}  # type: ignore[dict-item]
+    demo.desk._record_baseline(case, failing, datetime.now(UTC))
+    assert demo.world.store.baseline(case.resource_id, PUBLIC) is None
+    demo.desk._record_baseline(
+        case, {**failing, "properties": {**failing["properties"], "publicNetworkAccess": "Disabled"}}, datetime.now(UTC)
+    )
+    assert demo.world.store.baseline(case.resource_id, PUBLIC) is not None
+
+
 def test_reason_and_digest_are_required(demo: DemoWorld) -> None:
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     for reason in (None, "", "   ", 42):
