@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from driftguard import compose
-from driftguard.azure.writes import VerificationFailed, WriteFailed
+from driftguard.azure.writes import VerificationFailed
 from driftguard.enforcement import BETWEEN_KEY_REGENERATIONS, STEPS
 from driftguard.events import parse_event
 from driftguard.inventory import ListInventory
@@ -22,6 +22,7 @@ from driftguard.rules.gateway import GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFI
 from driftguard.store.base import Case, CaseStatus, FindingStatus
 from simulator import builders as b
 from simulator import sample
+from simulator.core import Fault
 from tests import test_respond
 from tests.test_respond import DEV, PROD_OAI, World, baseline_prod
 
@@ -234,13 +235,11 @@ def test_a_verified_revert_of_public_access_settles_the_bypass_case_it_made_moot
     assert [c.status for c in bypass_cases(world)] == [CaseStatus.SUPERSEDED]
 
 
-def test_the_bypass_case_stays_open_when_the_revert_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise WriteFailed(f"PATCH {PROD_OAI}: HTTP 403: AuthorizationFailed")
-
-    monkeypatch.setattr(world.responder.enforcer.writer, "apply", refused)
+def test_the_bypass_case_stays_open_when_the_revert_is_refused(world: World) -> None:
     baseline_prod(world)  # the compliant account seen first: a revert needs its last-known-good state
     world.change(DEV, PROD_OAI, OPENED_UP)
+    # ARM refuses DriftGuard's revert (the simulator answers its PATCH 403, as a missing role would).
+    world.sim.inject(Fault("403", path="/oai-contoso-prod$", method="PATCH", times=1))
     outcomes = [(o[0], o[1]) for o in world.deliver()]
     assert ("case_opened", PUBLIC) in outcomes
     assert ("resolved", RULE) not in outcomes
