@@ -810,3 +810,22 @@ def test_the_principal_who_caused_a_change_is_offered_no_approve(
         expect(page.locator("#approve-why")).to_have_text("You caused this change: another approver must approve its fix.")
         expect(page.locator("#approve")).to_have_count(0)
         expect(page.locator("#reject")).to_be_visible()
+
+
+def test_the_rule_filter_names_each_rule_once_by_its_own_title(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    # An incident's title is its alert's ("Defender for AI: A Jailbreak attempt…"): the filter offers the
+    # rule, by the rule's title, and choosing it shows every incident of the rule.
+    host, world = story
+    incidents = [c for c in world.store.cases(status=CaseStatus.OPEN) if c.rule == "defender_for_ai_alert"]
+    assert len(incidents) >= 2
+    page.goto(f"{host.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    options = page.locator('#f-rule option[value="defender_for_ai_alert"]')
+    expect(options).to_have_count(1)
+    expect(options).to_have_text("Defender for AI alerts (incidents)")
+    labels = page.locator("#f-rule option").all_inner_texts()
+    assert not any(label.startswith("Defender for AI: ") for label in labels), labels
+    values = [o.get_attribute("value") for o in page.locator("#f-rule option").all()]
+    assert len(values) == len(set(values)), values
+    page.select_option("#f-rule", "defender_for_ai_alert")
+    expect(page.locator("#cases tbody tr")).to_have_count(len(incidents))
