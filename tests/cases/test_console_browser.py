@@ -213,7 +213,13 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
         page.goto(f"{host.url}/api/console#case={case.id}")
         expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
         page.fill("#reason", "approved in dry run")
+        # The button and the confirmation say that an approval in dry run writes nothing.
+        expect(page.locator("#approve")).to_have_text("Record approval (dry run: nothing is written)")
         page.click("#approve")
+        expect(page.locator("#confirm-what")).to_have_text("Dry run: this records your approval; nothing is sent to Azure")
+        expect(page.locator("#confirm")).not_to_contain_text("Apply: ")
+        expect(page.locator("#confirm")).not_to_contain_text("Approve and apply")
+        expect(page.locator("#confirm-yes")).to_have_text("Record approval")
         page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
         # Approved in dry run: no second "Approve and apply", and the reason why.
@@ -829,3 +835,4 @@ def test_the_rule_filter_names_each_rule_once_by_its_own_title(page: Page, story
     assert len(values) == len(set(values)), values
     page.select_option("#f-rule", "defender_for_ai_alert")
     expect(page.locator("#cases tbody tr")).to_have_count(len(incidents))
+
