@@ -142,12 +142,16 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console")
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    page.fill("#reason", "looks right")
     page.click("#approve")
     page.click("#confirm-no")  # cancelled: nothing is sent
     expect(page.locator("#message")).to_have_text("")
-    page.click("#approve")  # no reason given
-    page.click("#confirm-yes")
-    expect(page.locator("#message")).to_have_text("a reason is required")
+    page.fill("#reason", "  ")
+    page.click("#approve")  # no reason given: checked before the confirmation, the reason field focused
+    expect(page.locator("#confirm")).not_to_be_visible()
+    expect(page.locator("#message")).to_have_text("A reason is required: say why you approve this change.")
+    expect(page.locator("#reason")).to_be_focused()
+    expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
     resource = demo.resource(case.resource_id)
     assert resource is not None
     assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
@@ -450,7 +454,15 @@ def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoW
     page.keyboard.press("Tab")
     expect(page.locator("#approve")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
+    # The dialog takes the focus on Cancel: Enter twice on Approve does not approve.
+    expect(page.locator("#confirm-no")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm")).not_to_be_visible()
+    assert demo.desk.case(case.id).status is CaseStatus.OPEN
+    page.locator("#approve").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#confirm-yes")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_contain_text("applied and verified")
 
