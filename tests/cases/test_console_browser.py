@@ -848,3 +848,30 @@ def test_the_rule_filter_names_each_rule_once_by_its_own_title(page: Page, story
     page.select_option("#f-rule", "defender_for_ai_alert")
     expect(page.locator("#cases tbody tr")).to_have_count(len(incidents))
 
+
+def test_a_key_rotation_confirmation_shows_each_request_body(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    # Two regenerateKey calls differ only by their bodies: the confirmation shows each.
+    from datetime import UTC, datetime, timedelta
+
+    from simulator import builders as b
+
+    eu = f"/subscriptions/{demo.world.sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "2517-creds",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(c for c in demo.world.store.cases() if c.rule == "defender_for_ai_alert" and c.evidence["alert"]["type"] == "AI.Azure_CredentialTheftAttempt")
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    page.fill("#reason", "rotate")
+    page.click("#approve")
+    expect(page.locator("#confirm-requests li")).to_have_text(
+        [f"POST {eu}/regenerateKey {{\"keyName\":\"Key1\"}}", f"POST {eu}/regenerateKey {{\"keyName\":\"Key2\"}}"]
+    )
+    page.click("#confirm-no")
