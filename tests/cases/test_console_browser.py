@@ -875,3 +875,48 @@ def test_a_key_rotation_confirmation_shows_each_request_body(page: Page, console
         [f"POST {eu}/regenerateKey {{\"keyName\":\"Key1\"}}", f"POST {eu}/regenerateKey {{\"keyName\":\"Key2\"}}"]
     )
     page.click("#confirm-no")
+
+
+# Every part of a name in the list, and whether it wraps inside (more than one line box).
+_WRAPPED = """() => Array.from(document.querySelectorAll('#cases .where .part'))
+    .filter(p => p.getClientRects().length > 1).map(p => p.textContent)"""
+
+
+@pytest.mark.parametrize("width", (1400, 1024))
+def test_names_in_the_list_never_break_inside(browser: Browser, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # Subscription ids and names hold hyphens: a line breaks only between the " / " parts, with or
+    # without a selected case, and the list has the room while none is selected.
+    host, world = story
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{host.url}/api/console")
+        expect(page.locator("#cases tbody tr").first).to_be_visible()
+        parts = page.locator("#cases .where .part")
+        assert parts.count() > 0
+        assert world.sample.PROD in parts.all_inner_texts()
+        assert page.evaluate(_WRAPPED) == []
+        if width >= 1280:
+            (listed,) = _boxes(page, ".layout > section:first-child")
+            (empty,) = _boxes(page, "#detail")
+            assert listed["width"] > 3 * empty["width"], (listed, empty)
+        spilled = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#cases td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"
+        )
+        assert spilled == [], spilled
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        run = "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+        page.locator("#cases tbody tr").first.click()
+        expect(page.locator("#detail h2")).to_be_visible()
+        assert page.evaluate(_WRAPPED) == []
+        spilled = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#cases td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"
+        )
+        assert spilled == [], spilled
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()
