@@ -173,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy_cmd = sub.add_parser("policy", help="check a policy file, or print the policy file's JSON Schema")
     policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True, metavar="{validate,schema}")
-    validate = policy_sub.add_parser("validate", help="read FILE as DriftGuard would: exit 0 when valid, else every error (one line each) and exit 2")
+    validate = policy_sub.add_parser(
+        "validate", help="read FILE as DriftGuard would: exit 0 when valid, else every error (one line each) and exit 2"
+    )
     validate.add_argument("file", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     policy_sub.add_parser("schema", help="print the policy file's JSON Schema (docs/policy.schema.json)")
     return parser

@@ -867,12 +867,16 @@ def test_a_key_rotation_confirmation_shows_each_request_body(page: Page, console
         )
     )
     demo.world.incidents(demo.policy).sweep()
-    case = next(c for c in demo.world.store.cases() if c.rule == "defender_for_ai_alert" and c.evidence["alert"]["type"] == "AI.Azure_CredentialTheftAttempt")
+    case = next(
+        c
+        for c in demo.world.store.cases()
+        if c.rule == "defender_for_ai_alert" and c.evidence["alert"]["type"] == "AI.Azure_CredentialTheftAttempt"
+    )
     page.goto(f"{console.url}/api/console#case={case.id}")
     page.fill("#reason", "rotate")
     page.click("#approve")
     expect(page.locator("#confirm-requests li")).to_have_text(
-        [f"POST {eu}/regenerateKey {{\"keyName\":\"Key1\"}}", f"POST {eu}/regenerateKey {{\"keyName\":\"Key2\"}}"]
+        [f'POST {eu}/regenerateKey {{"keyName":"Key1"}}', f'POST {eu}/regenerateKey {{"keyName":"Key2"}}']
     )
     page.click("#confirm-no")
 
@@ -882,7 +886,7 @@ _WRAPPED = """() => Array.from(document.querySelectorAll('#cases .where .part'))
     .filter(p => p.getClientRects().length > 1).map(p => p.textContent)"""
 
 
-@pytest.mark.parametrize("width", (1400, 1024))
+@pytest.mark.parametrize("width", [1400, 1024])
 def test_names_in_the_list_never_break_inside(browser: Browser, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
     # Subscription ids and names hold hyphens: a line breaks only between the " / " parts, with or
     # without a selected case, and the list has the room while none is selected.
