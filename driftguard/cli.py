@@ -173,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy_cmd = sub.add_parser("policy", help="check a policy file, or print the policy file's JSON Schema")
     policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True, metavar="{validate,schema}")
-    validate = policy_sub.add_parser("validate", help="read FILE as DriftGuard would: exit 0 when valid, else one line and exit 2")
+    validate = policy_sub.add_parser(
+        "validate", help="read FILE as DriftGuard would: exit 0 when valid, else every error (one line each) and exit 2"
+    )
     validate.add_argument("file", type=Path, metavar="FILE", help="policy file (JSON or TOML)")
     policy_sub.add_parser("schema", help="print the policy file's JSON Schema (docs/policy.schema.json)")
     return parser
@@ -255,7 +257,7 @@ def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
     if args.command == "rules":
         return _rules(args, ctx)
     if args.command == "policy":
-        return _policy_command(args, ctx.out)
+        return _policy_command(args, ctx.out, ctx.err)
     settings = load_settings()  # validated even when the command line gives everything: a bad setting is a bug to surface
     policy = _policy(args.policy or settings.policy_file)
     if args.command == "review":
@@ -307,11 +309,17 @@ def _policy(path: Path | None) -> Policy:
     return policy
 
 
-def _policy_command(args: argparse.Namespace, out: IO[str]) -> int:
+def _policy_command(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.policy_command == "schema":
         out.write(json.dumps(policy_schema(), indent=2) + "\n")
         return EXIT_CLEAN
-    _policy(args.file)  # a ConfigError here is the one-line refusal, exit 2
+    try:
+        _policy(args.file)
+    except ConfigError as e:
+        # Every error, one line each (not the first "and 3 more"), then exit 2.
+        for line in e.errors:
+            err.write(f"driftguard: error: {_first_line(line)}\n")
+        return EXIT_ERROR
     out.write(f"{args.file}: valid policy file\n")
     return EXIT_CLEAN
 

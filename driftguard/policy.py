@@ -28,7 +28,12 @@ from driftguard.textin import decode
 
 
 class ConfigError(ValueError):
-    """A setting or a policy value is wrong; the message names it."""
+    """A setting or a policy value is wrong; the message names it. `errors` holds every error, one line
+    each, when there are several (`policy validate` prints them all; start-up stops on the first)."""
+
+    def __init__(self, message: str, *, errors: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.errors = errors or (message,)
 
 
 def parse_guid(value: str) -> str:
@@ -497,13 +502,18 @@ def policy_schema() -> dict[str, Any]:
 
 
 def _describe(e: ValidationError, where: str) -> str:
-    first = e.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(root)"
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    extra = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-    return f"{where}: {loc}: {msg}{extra}"
+    first = _each(e, where)[0]
+    return first + (f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else "")
+
+
+def _each(e: ValidationError, where: str) -> tuple[str, ...]:
+    """Every error of a validation, one line each: where, the key's path, what is wrong."""
+    lines = []
+    for error in e.errors():
+        loc = ".".join(str(p) for p in error["loc"]) or "(root)"
+        msg = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        lines.append(f"{where}: {loc}: {msg}")
+    return tuple(lines)
 
 
 def _toml(raw: bytes) -> dict[str, Any]:
@@ -530,7 +540,8 @@ def load_policy(path: Path | None) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(_describe(e, f"policy file {path}")) from e
+        where = f"policy file {path}"
+        raise ConfigError(_describe(e, where), errors=_each(e, where)) from e
 
 
 # --- ticket sinks ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard import rules
+from driftguard.alerts import RULE as ALERT_RULE
 from driftguard.azure.directory import GUID
 from driftguard.azure.directory import Principal as Person
 from driftguard.azure.writes import TransientWriteError
@@ -156,6 +157,10 @@ def rule_meta(rule_id: str) -> RuleMeta | None:
     if not _METAS:
         _METAS.update({m.id: m for m in rules.metas()})
     return _METAS.get(rule_id)
+
+
+# Rules that are not in the catalog, by their own title.
+RULE_NAMES = {ALERT_RULE: "Defender for AI alerts (incidents)"}
 
 
 def _alert_title(case: Case) -> str | None:
@@ -433,6 +438,8 @@ class ApprovalApi:
             "where": layout.where(case.resource_id),
             "severity": severity,
             "rule_title": meta.title if meta else _alert_title(case),
+            # The rule's own title, the same for every case of the rule (an incident's rule_title is its alert's).
+            "rule_name": meta.title if meta else RULE_NAMES.get(case.rule, case.rule),
             "people": self.people(case),
             "sla_due_at": (case.opened_at + timedelta(hours=self.desk.policy.approvals.sla_hours)).isoformat(),
             "has_plan": case.plan_digest is not None,

@@ -31,12 +31,16 @@ EXTENSIONS: Mapping[str, str] = {
 def choose_format(given: str | None, output: str | None, allowed: tuple[str, ...], *, command: str, default: str = "table") -> str:
     """`--format` when given; else the output file's extension; else the default. An extension the
     command cannot write is an error naming the formats it does write, rather than a table in a file
-    named .csv."""
-    if given is not None:
-        return given
+    named .csv. A `--format` that contradicts a known extension (JSON into a .sarif file) is an error
+    naming both; with an extension that names no format, `--format` decides."""
     if output is None or output == "-":
-        return default
+        return given or default
     suffix = Path(output).suffix.lower()
+    if given is not None:
+        known = EXTENSIONS.get(suffix)
+        if known is not None and known != given:
+            raise ValueError(f"--output {output}: the extension {suffix} means {known}, but --format is {given}; make them agree")
+        return given
     if suffix == ".gz":
         raise ValueError(f"--output {output}: compressed output is not written; {_formats(command, allowed)}")
     fmt = EXTENSIONS.get(suffix)

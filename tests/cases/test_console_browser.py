@@ -142,12 +142,16 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     case = demo.open_case(PUBLIC, "oai-contoso-prod-eu")
     page.goto(f"{console.url}/api/console")
     page.locator(f'#cases tbody tr[data-id="{case.id}"]').click()
+    page.fill("#reason", "looks right")
     page.click("#approve")
     page.click("#confirm-no")  # cancelled: nothing is sent
     expect(page.locator("#message")).to_have_text("")
-    page.click("#approve")  # no reason given
-    page.click("#confirm-yes")
-    expect(page.locator("#message")).to_have_text("a reason is required")
+    page.fill("#reason", "  ")
+    page.click("#approve")  # no reason given: checked before the confirmation, the reason field focused
+    expect(page.locator("#confirm")).not_to_be_visible()
+    expect(page.locator("#message")).to_have_text("A reason is required: say why you approve this change.")
+    expect(page.locator("#reason")).to_be_focused()
+    expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
     resource = demo.resource(case.resource_id)
     assert resource is not None
     assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
@@ -213,7 +217,13 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
         page.goto(f"{host.url}/api/console#case={case.id}")
         expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
         page.fill("#reason", "approved in dry run")
+        # The button and the confirmation say that an approval in dry run writes nothing.
+        expect(page.locator("#approve")).to_have_text("Record approval (dry run: nothing is written)")
         page.click("#approve")
+        expect(page.locator("#confirm-what")).to_have_text("Dry run: this records your approval; nothing is sent to Azure")
+        expect(page.locator("#confirm")).not_to_contain_text("Apply: ")
+        expect(page.locator("#confirm")).not_to_contain_text("Approve and apply")
+        expect(page.locator("#confirm-yes")).to_have_text("Record approval")
         page.click("#confirm-yes")
         expect(page.locator("#message")).to_contain_text("dry run: approval recorded, nothing sent to Azure")
         # Approved in dry run: no second "Approve and apply", and the reason why.
@@ -444,7 +454,15 @@ def test_an_approval_by_keyboard_alone(page: Page, console: DevHost, demo: DemoW
     page.keyboard.press("Tab")
     expect(page.locator("#approve")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#confirm-yes")).to_be_focused()  # the dialog takes the focus
+    # The dialog takes the focus on Cancel: Enter twice on Approve does not approve.
+    expect(page.locator("#confirm-no")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm")).not_to_be_visible()
+    assert demo.desk.case(case.id).status is CaseStatus.OPEN
+    page.locator("#approve").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#confirm-yes")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_contain_text("applied and verified")
 
@@ -810,3 +828,99 @@ def test_the_principal_who_caused_a_change_is_offered_no_approve(
         expect(page.locator("#approve-why")).to_have_text("You caused this change: another approver must approve its fix.")
         expect(page.locator("#approve")).to_have_count(0)
         expect(page.locator("#reject")).to_be_visible()
+
+
+def test_the_rule_filter_names_each_rule_once_by_its_own_title(page: Page, story: tuple[DevHost, SimulatedWorld]) -> None:
+    # An incident's title is its alert's ("Defender for AI: A Jailbreak attempt…"): the filter offers the
+    # rule, by the rule's title, and choosing it shows every incident of the rule.
+    host, world = story
+    incidents = [c for c in world.store.cases(status=CaseStatus.OPEN) if c.rule == "defender_for_ai_alert"]
+    assert len(incidents) >= 2
+    page.goto(f"{host.url}/api/console")
+    expect(page.locator("#cases tbody tr").first).to_be_visible()
+    options = page.locator('#f-rule option[value="defender_for_ai_alert"]')
+    expect(options).to_have_count(1)
+    expect(options).to_have_text("Defender for AI alerts (incidents)")
+    labels = page.locator("#f-rule option").all_inner_texts()
+    assert not any(label.startswith("Defender for AI: ") for label in labels), labels
+    values = [o.get_attribute("value") for o in page.locator("#f-rule option").all()]
+    assert len(values) == len(set(values)), values
+    page.select_option("#f-rule", "defender_for_ai_alert")
+    expect(page.locator("#cases tbody tr")).to_have_count(len(incidents))
+
+
+def test_a_key_rotation_confirmation_shows_each_request_body(page: Page, console: DevHost, demo: DemoWorld) -> None:
+    # Two regenerateKey calls differ only by their bodies: the confirmation shows each.
+    from datetime import UTC, datetime, timedelta
+
+    from simulator import builders as b
+
+    eu = f"/subscriptions/{demo.world.sample.PROD}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/oai-contoso-prod-eu"
+    demo.world.sim.estate.put(
+        b.defender_alert(
+            eu,
+            "2517-creds",
+            alert_type="AI.Azure_CredentialTheftAttempt",
+            display_name="Detected credential theft attempts on an Azure AI model deployment",
+            severity="Medium",
+            generated=datetime.now(UTC) - timedelta(minutes=2),
+        )
+    )
+    demo.world.incidents(demo.policy).sweep()
+    case = next(
+        c
+        for c in demo.world.store.cases()
+        if c.rule == "defender_for_ai_alert" and c.evidence["alert"]["type"] == "AI.Azure_CredentialTheftAttempt"
+    )
+    page.goto(f"{console.url}/api/console#case={case.id}")
+    page.fill("#reason", "rotate")
+    page.click("#approve")
+    expect(page.locator("#confirm-requests li")).to_have_text(
+        [f'POST {eu}/regenerateKey {{"keyName":"Key1"}}', f'POST {eu}/regenerateKey {{"keyName":"Key2"}}']
+    )
+    page.click("#confirm-no")
+
+
+# Every part of a name in the list, and whether it wraps inside (more than one line box).
+_WRAPPED = """() => Array.from(document.querySelectorAll('#cases .where .part'))
+    .filter(p => p.getClientRects().length > 1).map(p => p.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_names_in_the_list_never_break_inside(browser: Browser, story: tuple[DevHost, SimulatedWorld], width: int) -> None:
+    # Subscription ids and names hold hyphens: a line breaks only between the " / " parts, with or
+    # without a selected case, and the list has the room while none is selected.
+    host, world = story
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{host.url}/api/console")
+        expect(page.locator("#cases tbody tr").first).to_be_visible()
+        parts = page.locator("#cases .where .part")
+        assert parts.count() > 0
+        assert world.sample.PROD in parts.all_inner_texts()
+        assert page.evaluate(_WRAPPED) == []
+        if width >= 1280:
+            (listed,) = _boxes(page, ".layout > section:first-child")
+            (empty,) = _boxes(page, "#detail")
+            assert listed["width"] > 3 * empty["width"], (listed, empty)
+        spilled = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#cases td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"
+        )
+        assert spilled == [], spilled
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        run = "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+        page.locator("#cases tbody tr").first.click()
+        expect(page.locator("#detail h2")).to_be_visible()
+        assert page.evaluate(_WRAPPED) == []
+        spilled = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#cases td')).filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"
+        )
+        assert spilled == [], spilled
+        bad = [(v["id"], v["impact"], v["help"]) for v in page.evaluate(run) if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+    finally:
+        context.close()

@@ -360,3 +360,16 @@ def test_inventory_shows_no_empty_tags_and_no_empty_table(tmp_path: Path) -> Non
     assert out == ""  # no empty box
     assert err.count("\n") == 1
     assert "no AI assets found" in err
+
+
+def test_a_format_that_contradicts_the_output_extension_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "y.sarif"
+    code, out, err = run("scan", "--simulated", "--format", "json", "--output", str(target))
+    assert (code, out) == (2, "")
+    assert err == f"driftguard: error: --output {target}: the extension .sarif means sarif, but --format is json; make them agree\n"
+    assert not target.exists()
+    # An extension that names no format: --format decides.
+    other = tmp_path / "report.out"
+    code, _, err = run("scan", "--simulated", "--format", "json", "--output", str(other))
+    assert code in (0, 1), err
+    assert json.loads(other.read_text())
