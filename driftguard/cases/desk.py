@@ -342,6 +342,9 @@ class CaseDesk:
             "applied",
         )
         if case.kind is CaseKind.ROLLBACK:
+            # People chose the state before the fix: what the rule last saw pass is no longer what to
+            # revert to behind their back; its next failure is a case again, not a revert.
+            self.store.forget_baseline(case.resource_id, case.rule)
             self._note_rollback(case, now)
         return Outcome(done, f"applied and verified: {plan.summary}{how}")
 

@@ -424,6 +424,10 @@ class StateStore(Protocol):
 
     def save_baseline(self, baseline: Baseline) -> None: ...
 
+    def forget_baseline(self, resource_id: str, rule: str) -> None:
+        """Drops the rule's last-known-good state of the resource (none: nothing to revert to)."""
+        ...
+
     # --- findings ------------------------------------------------------------------------------------
     def finding(self, rule: str, resource_id: str) -> FindingRecord | None: ...
 

@@ -194,6 +194,10 @@ class SqliteStore:
             ).fetchone()
         return None if row is None else Baseline(row[0], rule, orjson.loads(row[1]), _dt(row[2]))
 
+    def forget_baseline(self, resource_id: str, rule: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM baselines WHERE resource_key = ? AND rule = ?", (resource_key(resource_id), rule))
+
     def save_baseline(self, baseline: Baseline) -> None:
         with self._connect() as db:
             db.execute(

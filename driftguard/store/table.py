@@ -200,6 +200,10 @@ class TableStore:
             return None
         return Baseline(e["resource_id"], rule, orjson.loads(_unpack(e, "resource")), datetime.fromisoformat(e["recorded_at"]))
 
+    def forget_baseline(self, resource_id: str, rule: str) -> None:
+        # Deleting an entity that is not there succeeds (azure-data-tables ignores the 404).
+        self._call(lambda: self._tables["dgbaselines"].delete_entity(resource_key(resource_id), rule))
+
     def save_baseline(self, baseline: Baseline) -> None:
         entity = {
             "PartitionKey": resource_key(baseline.resource_id),

@@ -184,6 +184,8 @@ def test_rollback_of_a_property_fix_restores_the_before_value(demo: DemoWorld) -
     results = demo.world.responder.sweep(inventory.resources())
     inventory.close()
     assert not [r for r in results if r.resource_id == case.resource_id and r.rule == PUBLIC and r.outcome.value == "reverted"]
+    # Nor does a later drift event: the approvers chose this state, so the fix's baseline is forgotten.
+    assert demo.world.store.baseline(case.resource_id, PUBLIC) is None
 
 
 def test_a_drift_gone_before_approval_supersedes_the_case(demo: DemoWorld) -> None:

@@ -57,6 +57,15 @@ def test_baselines_round_trip_including_large_ones(store: StateStore) -> None:
     assert store.baseline(RID, "other_rule") is None
 
 
+def test_a_forgotten_baseline_is_gone_and_forgetting_none_is_fine(store: StateStore) -> None:
+    store.save_baseline(Baseline(RID, RULE, {"id": RID}, T0))
+    store.save_baseline(Baseline(RID, "other_rule", {"id": RID}, T0))
+    store.forget_baseline(RID.lower(), RULE)
+    assert store.baseline(RID, RULE) is None
+    assert store.baseline(RID, "other_rule") is not None
+    store.forget_baseline(RID, RULE)  # already gone: nothing to do, no error
+
+
 def record(status: FindingStatus = FindingStatus.OPEN, version: str | None = None) -> FindingRecord:
     return FindingRecord(RULE, RID, status, {"message": "public", "evidence": {"publicNetworkAccess": "Enabled"}}, T0, T0, version)
 
