@@ -144,6 +144,23 @@ class ChangeEvent:
         return str(self.resource)
 
 
+def state_event(event_id: str, event_type: str, resource: ResourceId, state: Mapping[str, Any], time: datetime) -> ChangeEvent:
+    """A change DriftGuard makes up itself that carries the resource's whole state (a sweep's Resource
+    Graph row, the read-back of a verified fix): judged like an event, never read again."""
+    return ChangeEvent(
+        event_id=event_id,
+        event_type=event_type,
+        schema=Schema.EVENT_GRID,
+        resource=resource,
+        operation=Operation.WRITE,
+        operation_name="",
+        succeeded=True,
+        kind=Kind.RESOURCE_CHANGE,
+        time=time,
+        snapshot=state,
+    )
+
+
 def iter_events(payload: Any) -> Iterator[Mapping[str, Any]]:
     """The events of a delivery: one event object or an array of them (Event Grid batches)."""
     if isinstance(payload, list):

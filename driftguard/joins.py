@@ -25,14 +25,7 @@ from remediations.base import PlanContext
 def read_hub(resource: Mapping[str, Any], read: Reader) -> Mapping[str, Any] | None:
     """The hub a project names, as ARM has it now; None for other workspaces, a hub that is gone or an
     id that is not one."""
-    named = hub_id(resource)
-    if named is None:
-        return None
-    try:
-        parsed = parse_resource_id(named)
-    except InvalidResourceId:
-        return None
-    return read(str(parsed), api_versions.MACHINE_LEARNING)
+    return _read_named(hub_id(resource), read, api_versions.MACHINE_LEARNING)
 
 
 def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> Mapping[str, Any] | None:
@@ -40,14 +33,19 @@ def read_gateway(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -
     now; None for accounts no gateway fronts, a gateway that is gone or an id that is not one."""
     if str(resource.get("type", "")).lower() != "microsoft.cognitiveservices/accounts":
         return None
-    named = policy.gateways.gateway_of(str(resource.get("id", "")))
+    return _read_named(policy.gateways.gateway_of(str(resource.get("id", ""))), read, api_versions.API_MANAGEMENT)
+
+
+def _read_named(named: str | None, read: Reader, api_version: str) -> Mapping[str, Any] | None:
+    """The resource another one names (a hub, a gateway), read by its strictly parsed id: never a path
+    built from the naming resource's text; None for no name or one that is not an id."""
     if named is None:
         return None
     try:
         parsed = parse_resource_id(named)
     except InvalidResourceId:
         return None
-    return read(str(parsed), api_versions.API_MANAGEMENT)
+    return read(str(parsed), api_version)
 
 
 def identity_principals(resource: Mapping[str, Any]) -> frozenset[str]:

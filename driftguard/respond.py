@@ -29,7 +29,7 @@ from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteError, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
-from driftguard.events import ChangeEvent, Kind, Operation, Schema
+from driftguard.events import ChangeEvent, Kind, Operation, state_event
 from driftguard.ids import InvalidResourceId, fold, parse_resource_id
 from driftguard.intake import REJUDGE_EVENT, SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
 from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
@@ -271,17 +271,8 @@ class Responder:
             rid = parse_resource_id(resource.get("id"))
         except InvalidResourceId as e:
             return [Result("sweep", str(resource.get("id")), Outcome.IGNORED, str(e))]
-        event = ChangeEvent(
-            event_id=f"sweep-{uuid.uuid4().hex}",
-            event_type=SWEEP_EVENT,
-            schema=Schema.EVENT_GRID,
-            resource=rid,
-            operation=Operation.WRITE,
-            operation_name="",
-            succeeded=True,
-            kind=Kind.RESOURCE_CHANGE,
-            time=self.clock(),
-            snapshot={**resource, "type": str(resource.get("type") or rid.full_type)},
+        event = state_event(
+            f"sweep-{uuid.uuid4().hex}", SWEEP_EVENT, rid, {**resource, "type": str(resource.get("type") or rid.full_type)}, self.clock()
         )
         try:
             return self._handle(event, run)

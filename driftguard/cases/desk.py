@@ -22,7 +22,7 @@ from driftguard.azure.writes import ArmWriter, VerificationFailed, WriteFailed
 from driftguard.cases import Refused
 from driftguard.cases.auth import Principal
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
-from driftguard.events import ChangeEvent, Kind, Operation, Schema
+from driftguard.events import state_event
 from driftguard.ids import InvalidResourceId, parse_resource_id
 from driftguard.intake import REJUDGE_EVENT
 from driftguard.inventory import InventoryError
@@ -358,18 +358,7 @@ class CaseDesk:
             rid = parse_resource_id(case.resource_id)
         except InvalidResourceId:
             return
-        event = ChangeEvent(
-            event_id=f"approved-{case.id}",
-            event_type=REJUDGE_EVENT,
-            schema=Schema.EVENT_GRID,
-            resource=rid,
-            operation=Operation.WRITE,
-            operation_name="",
-            succeeded=True,
-            kind=Kind.RESOURCE_CHANGE,
-            time=now,
-            snapshot=fixed,
-        )
+        event = state_event(f"approved-{case.id}", REJUDGE_EVENT, rid, fixed, now)
         try:
             joined = self.judge.joined(case.resource_id, fixed, settings=True, rows={})
             verdicts = self.judge.verdicts(event, fixed, joined, (), only=frozenset({case.rule}))
