@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 MAX_LENGTH = 2048
 # Characters ARM names may hold: letters and digits (resource group names may be Unicode), - _ . ( )
@@ -189,3 +191,15 @@ def parse_resource_id(text: object) -> ResourceId:
     if result is None:
         raise InvalidResourceId(f"resource id {text[:80]!r} names a scope, not a resource")
     return result
+
+
+def identity_principals(resource: Mapping[str, Any]) -> frozenset[str]:
+    """The object ids (lower case) of a resource's managed identities: system- and user-assigned."""
+    identity = resource.get("identity")
+    if not isinstance(identity, Mapping):
+        return frozenset()
+    ids = [identity.get("principalId")]
+    users = identity.get("userAssignedIdentities")
+    if isinstance(users, Mapping):
+        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
+    return frozenset(g for raw in ids if isinstance(raw, str) and (g := normalize_guid(raw)) is not None)

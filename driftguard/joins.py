@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftguard.azure import api_versions
+from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import WriteFailed
-from driftguard.ids import InvalidResourceId, fold, normalize_guid, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, identity_principals, normalize_guid, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Reader
 from driftguard.policy import Policy
@@ -48,18 +49,6 @@ def _read_named(named: str | None, read: Reader, api_version: str) -> Mapping[st
     return read(str(parsed), api_version)
 
 
-def identity_principals(resource: Mapping[str, Any]) -> frozenset[str]:
-    """The object ids (lower case) of a resource's managed identities: system- and user-assigned."""
-    identity = resource.get("identity")
-    if not isinstance(identity, Mapping):
-        return frozenset()
-    ids = [identity.get("principalId")]
-    users = identity.get("userAssignedIdentities")
-    if isinstance(users, Mapping):
-        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
-    return frozenset(g for raw in ids if isinstance(raw, str) and (g := normalize_guid(raw)) is not None)
-
-
 def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Policy) -> tuple[Mapping[str, Any], ...] | None:
     """The role assignments of a gateway's managed identities in its subscription and in every
     subscription that holds an account it fronts (`principalId eq` lists them at, above and below it in
@@ -69,19 +58,11 @@ def read_gateway_roles(resource: Mapping[str, Any], read: Reader, *, policy: Pol
         parsed = parse_resource_id(str(resource.get("id", "")))
     except InvalidResourceId:
         return None
-    identity = resource.get("identity")
-    if parsed.subscription is None or not isinstance(identity, Mapping):
+    if parsed.subscription is None or not isinstance(resource.get("identity"), Mapping):
         return None
-    ids = [identity.get("principalId")]
-    users = identity.get("userAssignedIdentities")
-    if isinstance(users, Mapping):
-        ids += [u.get("principalId") for u in users.values() if isinstance(u, Mapping)]
     subscriptions = dict.fromkeys([parsed.subscription.lower(), *policy.gateways.subscriptions_of(str(resource.get("id", "")))])
     found: dict[str, Mapping[str, Any]] = {}
-    for raw in ids:
-        principal = normalize_guid(raw) if isinstance(raw, str) else None
-        if principal is None:
-            continue
+    for principal in sorted(identity_principals(resource)):
         for subscription in subscriptions:
             sub = normalize_guid(subscription)
             if sub is None:
@@ -135,13 +116,11 @@ def gateway_addresses(resource: Mapping[str, Any], read: Reader, *, policy: Poli
     return found
 
 
-def read_role_definitions(assignments: tuple[Mapping[str, Any], ...], read: Reader) -> tuple[Mapping[str, Any], ...]:
-    """The definitions of the roles `assignments` name, one read each where the assignment says it is
-    (a custom role lives in a subscription or management group); those that cannot be read are left out
-    (the rule that needs one then reports the assignment as not evaluated)."""
-    from driftguard.azure.role_definitions import RoleDefinitions
-
-    found = RoleDefinitions(read).by_guid(
+def read_role_definitions(assignments: tuple[Mapping[str, Any], ...], definitions: RoleDefinitions) -> tuple[Mapping[str, Any], ...]:
+    """The definitions of the roles `assignments` name, each read once where the assignment says it is
+    (a custom role lives in a subscription or management group) through the caller's cache; those that
+    cannot be read are left out (the rule that needs one then reports the assignment as not evaluated)."""
+    found = definitions.by_guid(
         a.get("properties", {}).get("roleDefinitionId") for a in assignments if isinstance(a.get("properties"), Mapping)
     )
     return tuple(d for d in found.values() if d is not None)

@@ -18,6 +18,7 @@ import orjson
 
 from driftguard import joins
 from driftguard.azure import api_versions
+from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.events import ChangeEvent, Kind
 from driftguard.ids import fold
 from driftguard.model import Finding, Reader, ResourceSnapshot
@@ -83,12 +84,15 @@ class Judge:
         read: Reader,
         rules: Mapping[str, tuple[RuleMeta, Evaluate]],
         clock: Callable[[], datetime],
+        role_definitions: RoleDefinitions | None = None,
     ) -> None:
         self.policy = policy
         self.store = store
         self.read = read
         self.rules = rules
         self.clock = clock
+        # The caller's cache of role definitions (the responder's, which a role change refreshes).
+        self.role_definitions = role_definitions or RoleDefinitions(read)
 
     def current(self, event: ChangeEvent) -> Mapping[str, Any] | None:
         """The resource as ARM has it now: a sweep's own row, else a read."""
@@ -121,7 +125,7 @@ class Judge:
             roles = joins.read_gateway_roles(resource, self.read, policy=self.policy)
             if roles is not None:
                 joined[GATEWAY_ROLE_ASSIGNMENTS] = roles
-                joined[GATEWAY_ROLE_DEFINITIONS] = joins.read_role_definitions(roles, self.read)
+                joined[GATEWAY_ROLE_DEFINITIONS] = joins.read_role_definitions(roles, self.role_definitions)
         return joined
 
     def verdicts(

@@ -30,7 +30,7 @@ from driftguard.azure.writes import ArmWriter, WriteError, WriteFailed
 from driftguard.decide import Action, Circumstances, Decision, decide
 from driftguard.enforcement import CLAIM_TTL, ActivityLog, Busy, Enforced, Enforcer, Observer
 from driftguard.events import ChangeEvent, Kind, Operation, state_event
-from driftguard.ids import InvalidResourceId, fold, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, identity_principals, parse_resource_id
 from driftguard.intake import REJUDGE_EVENT, SWEEP_EVENT, Admitted, Intake, Rejected, owner_of
 from driftguard.judging import AI_DATA_LINK, Judge, judged_state, stable, state_hash
 from driftguard.model import Finding, Plan, Reader, ResourceSnapshot
@@ -182,7 +182,10 @@ class Responder:
         types = frozenset(t.lower() for meta, _ in self.rules.values() for t in meta.resource_types)
         self.subscriptions = tuple(subscriptions)
         self.intake = Intake(store=store, subscriptions=frozenset(s.lower() for s in subscriptions), types=types)
-        self.judge = Judge(policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock)
+        self.role_definitions = RoleDefinitions(reader)
+        self.judge = Judge(
+            policy=policy, store=store, read=reader, rules=self.rules, clock=self.clock, role_definitions=self.role_definitions
+        )
         self.obligations = Obligations(store=store, clock=self.clock)
         self.enforcer = Enforcer(
             store=store,
@@ -196,7 +199,6 @@ class Responder:
         self.observer = observer or (lambda step: None)
         self.counts: Counter[str] = Counter()
         self.access_rules = dict(rule_registry.access_registry())
-        self.role_definitions = RoleDefinitions(reader)
 
     @property
     def types(self) -> frozenset[str]:
@@ -498,7 +500,7 @@ class Responder:
             except InvalidResourceId:
                 continue
             gateway = self.read(str(parsed), api_versions.API_MANAGEMENT)
-            if gateway is None or principal not in joins.identity_principals(gateway):
+            if gateway is None or principal not in identity_principals(gateway):
                 continue
             again = replace(
                 event,

@@ -15,7 +15,7 @@ from driftguard.azure.pacing import PacingPolicy, ReadPacer
 from driftguard.azure.resource_graph import ResourceGraph, Scope, load_query
 from driftguard.azure.role_definitions import RoleDefinitions
 from driftguard.azure.writes import ArmWriter, WriteError
-from driftguard.ids import InvalidResourceId, fold, parse_resource_id
+from driftguard.ids import InvalidResourceId, fold, identity_principals, parse_resource_id
 from driftguard.inventory import InventoryError
 from driftguard.model import Source
 from driftguard.rules.gateway import BACKEND, GATEWAY_ROLE_ASSIGNMENTS, GATEWAY_ROLE_DEFINITIONS, NAMED_VALUE, PRIVATE_ENDPOINTS, SERVICE
@@ -74,6 +74,8 @@ class LiveInventory:
         self.arm = ArmReader(connection, self._raw, pacer=pacer)
         # The one ARM list reader (nextLink paging, ARM host checked before the token follows a link).
         self._lists = ArmWriter(self._raw, connection.endpoint)
+        # One cache of role definitions for the whole sweep: gateways share roles (Reader, OpenAI User).
+        self._definitions = RoleDefinitions(self._lists.read)
         self._query = inventory_query(rule_types)
 
     def resources(self) -> Iterator[Mapping[str, Any]]:
@@ -111,7 +113,7 @@ class LiveInventory:
         sub, _, parsed = parse_id(service_id)
         try:
             service = self._lists.read(str(parsed), api_versions.API_MANAGEMENT)
-            principals = _principals(service or {})
+            principals = sorted(identity_principals(service or {}))
             subscriptions = dict.fromkeys([sub.lower(), *(s.lower() for s in elsewhere), *(s.lower() for s in self.scope.subscriptions)])
             found: dict[str, Mapping[str, Any]] = {}
             for principal in principals:
@@ -142,7 +144,7 @@ class LiveInventory:
         """The role definition an assignment names, read where it says it is; none when it cannot be read
         (the rule reports the assignment as not evaluated, never as fine)."""
         try:
-            found = RoleDefinitions(self._lists.read).get(definition_id)
+            found = self._definitions.get(definition_id)
         except WriteError:
             return []
         return [found] if found is not None else []
@@ -183,15 +185,3 @@ class LiveInventory:
     def close(self) -> None:
         self.arm.close()
         self._raw.close()
-
-
-def _principals(service: Mapping[str, Any]) -> list[str]:
-    """The object ids of a service's managed identities: system-assigned, then each user-assigned one."""
-    identity = service.get("identity")
-    if not isinstance(identity, Mapping):
-        return []
-    found = [str(identity["principalId"])] if identity.get("principalId") else []
-    users = identity.get("userAssignedIdentities")
-    if isinstance(users, Mapping):
-        found += [str(u["principalId"]) for u in users.values() if isinstance(u, Mapping) and u.get("principalId")]
-    return found

@@ -87,20 +87,6 @@ def runs(
     return out
 
 
-def documents(
-    findings: Iterable[Finding],
-    rules: Sequence[RuleMeta],
-    *,
-    exemption_of: Callable[[Finding], JSON | None] = _none,
-    scope: Sequence[str] = (),
-    max_gzip_bytes: int | None = None,
-    help_uri_base: str = RULES_URL,
-) -> list[JSON]:
-    """The runs in as few documents as code scanning takes (see `files`)."""
-    texts = files(findings, rules, exemption_of=exemption_of, scope=scope, max_gzip_bytes=max_gzip_bytes, help_uri_base=help_uri_base)
-    return [json.loads(text) for text in texts]
-
-
 class RunTooLarge(ValueError):
     """One run alone is larger, gzip-compressed, than code scanning takes in a file."""
 
@@ -176,7 +162,7 @@ class _Packer:
 
 
 def document(findings: Iterable[Finding], rules: Sequence[RuleMeta], **kwargs: Any) -> JSON:
-    """One file holding every run (what fits in code scanning's limits; see `documents`)."""
+    """One file holding every run (what fits in code scanning's limits; see `files`)."""
     return _document(runs(findings, rules, **kwargs))
 
 
