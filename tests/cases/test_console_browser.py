@@ -152,6 +152,11 @@ def test_a_refusal_is_shown_to_the_approver(page: Page, console: DevHost, demo: 
     expect(page.locator("#message")).to_have_text("A reason is required: say why you approve this change.")
     expect(page.locator("#reason")).to_be_focused()
     expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
+    page.fill("#reason", "looks right")
+    page.click("#approve")  # the reason is there now: the confirmation opens and the old message is gone
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#message")).not_to_contain_text("A reason is required")
+    page.click("#confirm-no")
     resource = demo.resource(case.resource_id)
     assert resource is not None
     assert resource["properties"]["publicNetworkAccess"] == "Enabled"  # type: ignore[index]
@@ -216,6 +221,8 @@ def test_in_dry_run_the_console_says_so_and_an_approval_writes_nothing(page: Pag
     with serving(hosted.functions, principal_header=alice) as host:
         page.goto(f"{host.url}/api/console#case={case.id}")
         expect(page.locator("#dry-run")).to_contain_text("nothing is sent to Azure")
+        expect(page.locator("p.meta")).to_contain_text("Approving records your approval only: nothing is sent to Azure.")
+        expect(page.locator("p.meta")).not_to_contain_text("Approving sends exactly the requests shown")
         page.fill("#reason", "approved in dry run")
         # The button and the confirmation say that an approval in dry run writes nothing.
         expect(page.locator("#approve")).to_have_text("Record approval (dry run: nothing is written)")
